@@ -1,0 +1,100 @@
+# InvoiceFlow: one command per chore. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
+        test-e2e lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow \
+        bench-api audit docker-lint compose-check notebooks clean
+
+help: ## list the chores
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install pinned requirements
+
+run: install ## start the embedded database, migrate, seed the demo workspace, serve console :8501, API :8000 and a worker
+	$(PY) -m core db up --seed-demo
+	$(PY) -m core demo serve
+
+stop: install ## stop the embedded database
+	$(PY) -m core db stop
+
+db-up: install ## start (or reuse) the embedded database and apply migrations
+	$(PY) -m core db up
+
+migrate: install ## apply supabase/migrations to DATABASE_URL (or the embedded database)
+	$(PY) -m core db migrate
+
+seed: install ## seed the demo workspace and print its sign-in
+	$(PY) -m core db seed-demo
+
+api: install ## serve only the API on :8000
+	$(PY) -m uvicorn api.main:app --factory --host 0.0.0.0 --port 8000
+
+console: install ## serve only the console on :8501
+	$(VENV)/bin/streamlit run console/streamlit_app.py --server.port 8501 --server.headless true
+
+worker: install ## run one job worker
+	$(PY) -m core worker
+
+lint: install ## ruff lint + format check, import contracts, mypy on core and api
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy core api
+
+fmt: install ## format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install ## mypy on core and api
+	$(VENV)/bin/mypy core api
+
+test: install lint ## the whole suite: lint, types, unit, integration, e2e (needs no account)
+	$(PY) -m pytest -p no:cacheprovider
+
+test-unit: install ## only the pure unit tests
+	$(PY) -m pytest tests/unit
+
+test-integration: install ## only the tests against the real database and loopback fakes
+	$(PY) -m pytest tests/integration
+
+test-e2e: install ## only the API/console end-to-end tests
+	$(PY) -m pytest tests/e2e
+
+pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (Debian postgresql-15 + pgtap)
+	bash .ci/pgtap.sh
+
+bench: bench-extraction bench-matching bench-workflow ## every benchmark; figures printed
+
+bench-extraction: install ## extraction accuracy and throughput figures
+	$(PY) bench/extraction_bench.py
+
+bench-matching: install ## matching speed and accuracy figures
+	$(PY) bench/matching_bench.py
+
+bench-workflow: install ## upload latency, list latency, end-to-end throughput
+	$(PY) bench/workflow_bench.py
+
+audit: install ## pip-audit the pinned requirements (needs the vulnerability service)
+	bash .ci/audit.sh
+
+docker-lint: install ## hadolint the Dockerfile, validate docker-compose.yml against the Compose schema
+	bash .ci/docker_checks.sh
+
+notebooks: install ## execute the notebooks top to bottom
+	$(PY) -m pytest --nbmake notebooks
+
+clean: ## remove caches (keeps .venv and .data)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache artifacts

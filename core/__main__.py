@@ -1,0 +1,56 @@
+"""Command line: ``python -m core <command> ...``.
+
+Each sub-command lives in the package that owns it and registers itself here, so this file stays a
+thin dispatcher: ``extract`` (core.extraction.cli), ``match`` and ``tune`` (core.matching.cli),
+``db`` (core.db.cli: migrate, seed, start the embedded server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command -> module exposing ``add_parser(subparsers)``; each sets ``func`` on its parser.
+COMMAND_MODULES = {
+    "extract": "core.extraction.cli",
+    "match": "core.matching.cli",
+    "tune": "core.matching.cli",
+    "db": "core.db.cli",
+    "worker": "core.jobs.cli",
+    "demo": "core.db.cli",
+}
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="InvoiceFlow command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    wanted = argv[0] if argv and argv[0] in COMMAND_MODULES else None
+    loaded: set[str] = set()
+    for command, module_name in COMMAND_MODULES.items():
+        # Only import the module the user asked for (startup time matters for batch scripts);
+        # with no valid command, import them all so --help lists everything.
+        if wanted is not None and command != wanted:
+            continue
+        if module_name in loaded:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("core."):
+                continue  # sub-command not built yet
+            raise
+        module.add_parser(sub)
+        loaded.add(module_name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

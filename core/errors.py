@@ -1,0 +1,124 @@
+"""Domain errors with stable machine codes.
+
+They know nothing of HTTP: the API maps classes to problem+json statuses in one table, the console
+maps them to ``st.error`` / ``st.warning`` / ``st.info``. Adapters translate vendor exceptions at
+the boundary with ``raise ... from exc``. ``code`` strings are part of the public contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InvoiceFlowError(Exception):
+    """Base class. ``code`` is stable; ``message`` is safe to show to a user."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(InvoiceFlowError):
+    """Input is malformed; ``details['errors']`` may hold per-field or per-row errors."""
+
+    code = "validation_failed"
+
+
+class NotFound(InvoiceFlowError):
+    """The object does not exist, or the user may not see it (never tell which)."""
+
+    code = "not_found"
+
+
+class AuthError(InvoiceFlowError):
+    """Not signed in, bad credentials, expired or tampered token."""
+
+    code = "unauthenticated"
+
+
+class TokenExpired(AuthError):
+    code = "token_expired"
+
+
+class InvalidToken(AuthError):
+    code = "invalid_token"
+
+
+class InvalidCredentials(AuthError):
+    code = "invalid_credentials"
+
+
+class Forbidden(InvoiceFlowError):
+    """Signed in, but the role does not allow this action."""
+
+    code = "forbidden"
+
+
+class Conflict(InvoiceFlowError):
+    """State changed underneath the caller (stale version, illegal transition, already exists)."""
+
+    code = "conflict"
+
+
+class DuplicateFile(Conflict):
+    code = "duplicate_file"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class TooLarge(InvoiceFlowError):
+    """A file or request exceeds a configured limit."""
+
+    code = "too_large"
+
+
+class UnsupportedType(InvoiceFlowError):
+    """The content is not a type the product accepts."""
+
+    code = "unsupported_type"
+
+
+class RateLimited(InvoiceFlowError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
+class DocumentError(InvoiceFlowError):
+    """A document cannot be read: corrupt, encrypted, empty, too many pages, hostile."""
+
+    code = "unreadable_document"
+
+
+class EncryptedDocument(DocumentError):
+    code = "encrypted_document"
+
+
+class EmptyDocument(DocumentError):
+    code = "empty_document"
+
+
+class UpstreamError(InvoiceFlowError):
+    """A service we depend on (OpenAI, Supabase) failed or answered nonsense."""
+
+    code = "upstream_error"
+
+
+class UpstreamTimeout(UpstreamError):
+    code = "upstream_timeout"
+
+
+class ConfigurationError(InvoiceFlowError):
+    code = "configuration_error"
