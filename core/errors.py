@@ -56,6 +56,30 @@ class InvalidCredentials(AuthError):
     code = "invalid_credentials"
 
 
+class RefreshTokenReused(InvalidToken):
+    """A rotated refresh token came back: the whole session is revoked (token theft defence)."""
+
+    code = "refresh_token_reused"
+
+
+class SessionRevoked(AuthError):
+    """The session behind a token was signed out or revoked."""
+
+    code = "session_revoked"
+
+
+class ConfirmationRequired(AuthError):
+    """Sign-up succeeded but the e-mail address must be confirmed before signing in."""
+
+    code = "confirmation_required"
+
+
+class WeakPassword(AuthError):
+    """The password does not meet the minimum length or strength rules."""
+
+    code = "weak_password"
+
+
 class Forbidden(InvoiceFlowError):
     """Signed in, but the role does not allow this action."""
 
@@ -70,6 +94,10 @@ class Conflict(InvoiceFlowError):
 
 class DuplicateFile(Conflict):
     code = "duplicate_file"
+
+
+class UserAlreadyExists(Conflict):
+    code = "user_already_exists"
 
 
 class InvalidTransition(Conflict):
@@ -108,6 +136,24 @@ class EncryptedDocument(DocumentError):
 
 class EmptyDocument(DocumentError):
     code = "empty_document"
+
+
+class CorruptDocument(DocumentError):
+    """The bytes claim a known type but cannot be parsed."""
+
+    code = "corrupt_document"
+
+
+class TooManyPages(DocumentError):
+    """The document has more pages than ``Settings.max_pages`` allows."""
+
+    code = "too_many_pages"
+
+
+class HostileDocument(DocumentError):
+    """Decompression bombs, XML entity tricks and similar inputs built to exhaust resources."""
+
+    code = "hostile_document"
 
 
 class UpstreamError(InvoiceFlowError):
