@@ -87,16 +87,18 @@ HEADER_FIELDS: tuple[str, ...] = (
     "invoice_number",
     "po_number",
     "document_type",
+    "document_type_code",
     "invoice_date",
     "due_date",
     "payment_terms",
     "currency",
+    "line_total",
     "subtotal",
     "tax",
     "total",
     "amount_due",
 )
-AMOUNT_FIELDS = frozenset({"subtotal", "tax", "total", "amount_due"})
+AMOUNT_FIELDS = frozenset({"line_total", "subtotal", "tax", "total", "amount_due"})
 DATE_FIELDS = frozenset({"invoice_date", "due_date"})
 
 
@@ -111,11 +113,19 @@ class Extraction(BaseModel):
     customer_vat_id: ExtractedField[str] = Field(default_factory=ExtractedField[str])
     invoice_number: ExtractedField[str] = Field(default_factory=ExtractedField[str])
     po_number: ExtractedField[str] = Field(default_factory=ExtractedField[str])
-    document_type: ExtractedField[DocumentType] = Field(default_factory=ExtractedField[DocumentType])
+    document_type: ExtractedField[DocumentType] = Field(
+        default_factory=ExtractedField[DocumentType]
+    )
+    # UNTDID 1001 code as the e-invoice standards use it: 380 invoice, 381 credit note,
+    # 384 corrected invoice, 389 self-billed, 875/876 partial... (BT-3).
+    document_type_code: ExtractedField[str] = Field(default_factory=ExtractedField[str])
     invoice_date: ExtractedField[dt.date] = Field(default_factory=ExtractedField[dt.date])
     due_date: ExtractedField[dt.date] = Field(default_factory=ExtractedField[dt.date])
     payment_terms: ExtractedField[str] = Field(default_factory=ExtractedField[str])
     currency: ExtractedField[str] = Field(default_factory=ExtractedField[str])
+    # Sum of the line net amounts (BT-106), before document-level allowances and charges;
+    # ``subtotal`` is the tax basis after them (BT-109).
+    line_total: ExtractedField[Decimal] = Field(default_factory=ExtractedField[Decimal])
     subtotal: ExtractedField[Decimal] = Field(default_factory=ExtractedField[Decimal])
     tax: ExtractedField[Decimal] = Field(default_factory=ExtractedField[Decimal])
     total: ExtractedField[Decimal] = Field(default_factory=ExtractedField[Decimal])
@@ -174,4 +184,6 @@ class Extraction(BaseModel):
         return out
 
     def confidences(self) -> dict[str, float]:
-        return {name: self.field(name).confidence for name in HEADER_FIELDS if self.field(name).present}
+        return {
+            name: self.field(name).confidence for name in HEADER_FIELDS if self.field(name).present
+        }
