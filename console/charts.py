@@ -1,0 +1,60 @@
+"""Plotly figures for the console; data shaping stays in core, this only draws."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+BAND_COLORS = {"auto": "#2e7d32", "review": "#f9a825", "reject": "#c62828"}
+
+
+def score_histogram(
+    scores: pd.DataFrame, *, auto_accept: float, review: float, color: str = "band"
+) -> go.Figure:
+    """Histogram of match scores coloured by band, with the two threshold lines."""
+    fig = px.histogram(
+        scores,
+        x="score",
+        color=color,
+        nbins=40,
+        range_x=[0, 1],
+        color_discrete_map=BAND_COLORS,
+        category_orders={"band": list(BAND_COLORS)},
+    )
+    fig.add_vline(
+        x=auto_accept,
+        line_dash="dash",
+        line_color=BAND_COLORS["auto"],
+        annotation_text=f"auto ≥ {auto_accept:.2f}",
+    )
+    fig.add_vline(
+        x=review,
+        line_dash="dot",
+        line_color=BAND_COLORS["reject"],
+        annotation_text=f"review ≥ {review:.2f}",
+        annotation_position="bottom right",
+    )
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05)
+    return fig
+
+
+def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: str) -> go.Figure:
+    """A compact bar chart."""
+    fig = px.bar(df, x=x, y=y, color=color, title=title)
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def histogram(values: Sequence[float] | pd.Series, *, title: str, x_title: str) -> go.Figure:
+    """A compact histogram of one numeric series."""
+    fig = px.histogram(x=list(values), nbins=20, title=title)
+    fig.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis_title=x_title,
+        yaxis_title="invoices",
+    )
+    return fig

@@ -1,0 +1,59 @@
+"""InvoiceFlow operator console: page config, session defaults, sign-in gate and navigation.
+
+Run with ``streamlit run console/streamlit_app.py``. Pages live in ``console/app_pages/`` and only
+call ``core.workflow`` through the shared services container (see ``console/state.py``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run console/streamlit_app.py` puts console/ (not the repo root) on sys.path.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from console import auth_ui, state  # noqa: E402
+from console.feedback import show_flashes  # noqa: E402
+
+_PAGES = Path(__file__).parent / "app_pages"
+
+
+def _page(name: str, title: str, icon: str, *, default: bool = False) -> st.Page:
+    return st.Page(_PAGES / f"{name}.py", title=title, icon=icon, url_path=name, default=default)
+
+
+def main() -> None:
+    """Build the app for one script run."""
+    st.set_page_config(page_title="InvoiceFlow", page_icon="🧾", layout="wide")
+    state.init_session()
+    auth_ui.refresh_if_needed()
+
+    if state.current_user() is None:
+        nav = st.navigation([st.Page(auth_ui.sign_in_page, title="Sign in", icon="🔑")])
+        nav.run()
+        return
+
+    auth_ui.sidebar()
+    show_flashes()
+    pages = {
+        "Work": [
+            _page("inbox", "Inbox & upload", "📥", default=True),
+            _page("review", "Review queue", "📝"),
+            _page("matches", "Match preview", "🔗"),
+        ],
+        "Results": [
+            _page("downloads", "Downloads", "⬇️"),
+            _page("dashboard", "Dashboard", "📊"),
+        ],
+        "Setup": [
+            _page("reference_data", "Reference data", "📚"),
+        ],
+    }
+    st.navigation(pages).run()
+
+
+main()
