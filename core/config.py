@@ -39,6 +39,14 @@ PLACEHOLDER_SECRETS = frozenset(
 DEV_JWT_SECRET = "dev-only-insecure-secret-for-the-embedded-default-0123456789"  # noqa: S105
 
 
+def _is_unset(value: str | SecretStr | None) -> bool:
+    """True for None, blank and well-known placeholder values."""
+    if value is None:
+        return True
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return raw.strip().lower() in PLACEHOLDER_SECRETS
+
+
 class Environment(str, Enum):
     """Where the process runs; only ``development`` tolerates dev secrets."""
 
@@ -76,13 +84,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
 
     # Database. None means: start (or reuse) the embedded PostgreSQL under data_dir/pg.
-    database_url: str | None = Field(default=None, validation_alias=_env("DATABASE_URL", "INVOICEFLOW_DATABASE_URL"))
+    database_url: str | None = Field(
+        default=None, validation_alias=_env("DATABASE_URL", "INVOICEFLOW_DATABASE_URL")
+    )
     embedded_pg_port: int = 54329
     db_pool_size: int = 10
 
     # Auth.
     auth_backend: Literal["local", "supabase"] = "local"
-    supabase_url: str | None = Field(default=None, validation_alias=_env("SUPABASE_URL", "INVOICEFLOW_SUPABASE_URL"))
+    supabase_url: str | None = Field(
+        default=None, validation_alias=_env("SUPABASE_URL", "INVOICEFLOW_SUPABASE_URL")
+    )
     supabase_anon_key: SecretStr | None = Field(
         default=None,
         validation_alias=_env(
@@ -99,15 +111,20 @@ class Settings(BaseSettings):
         default=SecretStr(DEV_JWT_SECRET),
         validation_alias=_env("SUPABASE_JWT_SECRET", "INVOICEFLOW_JWT_SECRET"),
     )
-    jwks_url: str | None = Field(default=None, validation_alias=_env("SUPABASE_JWKS_URL", "INVOICEFLOW_JWKS_URL"))
+    jwks_url: str | None = Field(
+        default=None, validation_alias=_env("SUPABASE_JWKS_URL", "INVOICEFLOW_JWKS_URL")
+    )
     jwt_issuer: str | None = None  # defaults to <supabase_url>/auth/v1, or "invoiceflow-local"
     jwt_audience: str = "authenticated"
     jwt_algorithms: tuple[str, ...] = ("HS256", "ES256", "RS256")
+    jwks_ttl_seconds: float = 600.0
+    jwt_leeway_seconds: float = 10.0  # clock skew tolerated on exp/iat between issuer and us
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     password_min_length: int = 10
     signin_max_failures: int = 5
     signin_slowdown_seconds: float = 1.0
+    signin_failure_window_seconds: int = 15 * 60  # failures older than this are forgotten
 
     # Storage.
     storage_backend: Literal["local", "supabase"] = "local"
@@ -118,7 +135,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("OPENAI_API_KEY", "INVOICEFLOW_OPENAI_API_KEY")
     )
-    openai_model: str = Field(default="gpt-4o-mini", validation_alias=_env("OPENAI_MODEL", "INVOICEFLOW_OPENAI_MODEL"))
+    openai_model: str = Field(
+        default="gpt-4o-mini", validation_alias=_env("OPENAI_MODEL", "INVOICEFLOW_OPENAI_MODEL")
+    )
     openai_base_url: str | None = Field(
         default=None, validation_alias=_env("OPENAI_BASE_URL", "INVOICEFLOW_OPENAI_BASE_URL")
     )
@@ -141,35 +160,42 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:
-        if self.environment is not Environment.development:
-            secret = self.jwt_secret.get_secret_value()
-            if self.auth_backend == "local" and (
-                secret.strip().lower() in PLACEHOLDER_SECRETS or secret == DEV_JWT_SECRET or len(secret) < 32
-            ):
-                raise ValueError(
-                    "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
-                    f"least 32 characters outside development (environment={self.environment.value})"
-                )
-            for name in ("supabase_anon_key", "supabase_service_key", "openai_api_key"):
-                value: SecretStr | None = getattr(self, name)
-                if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-                    raise ValueError(f"{name} holds a placeholder value; set the real key or unset it")
-        if "supabase" in (self.auth_backend, self.storage_backend):
+        supabase_chosen = "supabase" in (self.auth_backend, self.storage_backend)
+        if supabase_chosen:
             missing = [
-                n
-                for n in ("supabase_url", "supabase_anon_key")
-                if getattr(self, n) is None or not str(getattr(self, n)).strip()
+                n for n in ("supabase_url", "supabase_anon_key") if _is_unset(getattr(self, n))
             ]
             if missing:
                 raise ValueError(
-                    "the Supabase backend needs SUPABASE_URL and SUPABASE_ANON_KEY; missing: "
-                    + ", ".join(missing)
+                    "the Supabase backend needs SUPABASE_URL and SUPABASE_ANON_KEY; missing or "
+                    "placeholder: " + ", ".join(missing)
                 )
-            if self.jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            if not str(self.supabase_url).startswith(("https://", "http://")):
+                raise ValueError(f"SUPABASE_URL must be an http(s) URL, got {self.supabase_url!r}")
+        # The HS256 secret matters when we sign tokens (local auth) or verify Supabase tokens
+        # without a JWKS URL.
+        secret_in_use = self.auth_backend == "local" or self.jwks_url is None
+        secret = self.jwt_secret.get_secret_value()
+        weak_secret = _is_unset(self.jwt_secret) or secret == DEV_JWT_SECRET or len(secret) < 32
+        if self.environment is not Environment.development:
+            if secret_in_use and weak_secret:
                 raise ValueError(
-                    "the Supabase backend needs SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify tokens"
+                    "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
+                    "least 32 characters outside development "
+                    f"(environment={self.environment.value})"
                 )
-        if self.extraction_backend == "openai" and self.openai_api_key is None:
+            for name in ("supabase_anon_key", "supabase_service_key", "openai_api_key"):
+                value: SecretStr | None = getattr(self, name)
+                if value is not None and _is_unset(value):
+                    raise ValueError(
+                        f"{name} holds a placeholder value; set the real key or unset it"
+                    )
+        if self.auth_backend == "supabase" and self.jwks_url is None and weak_secret:
+            raise ValueError(
+                "the Supabase backend needs SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify "
+                "tokens"
+            )
+        if self.extraction_backend == "openai" and _is_unset(self.openai_api_key):
             raise ValueError("INVOICEFLOW_EXTRACTION_BACKEND=openai needs OPENAI_API_KEY")
         return self
 

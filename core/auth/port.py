@@ -1,0 +1,42 @@
+"""The auth port: what the API, the console and the demo seeding need from an identity provider."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from core.auth.models import AuthSession, CurrentUser
+
+
+@runtime_checkable
+class AuthProvider(Protocol):
+    """Sign-up, sign-in, refresh, sign-out and current user, whoever issues the tokens.
+
+    Implementations: ``core.auth.local_auth.LocalAuthProvider`` (embedded default, users in
+    ``auth.users``) and ``core.auth.supabase_auth.SupabaseAuthProvider`` (Supabase Auth / GoTrue).
+    Every method raises ``core.errors`` classes only: ``InvalidCredentials``, ``WeakPassword``,
+    ``UserAlreadyExists``, ``ConfirmationRequired``, ``TokenExpired``, ``InvalidToken``,
+    ``RefreshTokenReused``, ``SessionRevoked``, ``RateLimited``, ``UpstreamError``.
+    Implementations hold no per-user state: one provider object serves every user concurrently.
+    """
+
+    def sign_up(
+        self, email: str, password: str, *, user_metadata: dict[str, Any] | None = None
+    ) -> AuthSession:
+        """Create a user and return a signed-in session (``ConfirmationRequired`` if none)."""
+        ...
+
+    def sign_in(self, email: str, password: str) -> AuthSession:
+        """Exchange e-mail and password for a session."""
+        ...
+
+    def refresh(self, refresh_token: str) -> AuthSession:
+        """Rotate a refresh token: the old one stops working, a new pair is returned."""
+        ...
+
+    def sign_out(self, access_token: str) -> None:
+        """Revoke the session the access token belongs to (its refresh tokens stop working)."""
+        ...
+
+    def get_user(self, access_token: str) -> CurrentUser:
+        """Verify the token, check its session is still live, and return the user."""
+        ...
