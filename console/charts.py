@@ -19,8 +19,8 @@ def score_histogram(
         scores,
         x="score",
         color=color,
-        nbins=40,
-        range_x=[0, 1],
+        nbins=50,
+        range_x=[0, 100],
         color_discrete_map=BAND_COLORS,
         category_orders={"band": list(BAND_COLORS)},
     )
@@ -28,13 +28,13 @@ def score_histogram(
         x=auto_accept,
         line_dash="dash",
         line_color=BAND_COLORS["auto"],
-        annotation_text=f"auto ≥ {auto_accept:.2f}",
+        annotation_text=f"auto ≥ {auto_accept:.0f}",
     )
     fig.add_vline(
         x=review,
         line_dash="dot",
         line_color=BAND_COLORS["reject"],
-        annotation_text=f"review ≥ {review:.2f}",
+        annotation_text=f"review ≥ {review:.0f}",
         annotation_position="bottom right",
     )
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, bargap=0.05)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from console import charts, state
@@ -19,19 +18,40 @@ profile = state.fetch(
 if preview is None or profile is None:
     st.stop()
 
-st.caption(f"Active profile: **{profile.name} v{profile.version}**")
-c1, c2 = st.columns(2)
-auto_accept = c1.slider(
-    "Auto-accept threshold", 0.0, 1.0, float(profile.auto_accept), 0.01, key="matches_auto_accept"
+st.caption(f"Active profile: **{profile.label}** (scorer {profile.scorer})")
+c1, c2, c3 = st.columns(3)
+auto_threshold = c1.slider(
+    "Auto-accept threshold",
+    0.0,
+    100.0,
+    float(profile.auto_threshold),
+    1.0,
+    key="matches_auto_threshold",
 )
-review = c2.slider("Review threshold", 0.0, 1.0, float(profile.review), 0.01, key="matches_review")
-if review > auto_accept:
+review_threshold = c2.slider(
+    "Review threshold",
+    0.0,
+    100.0,
+    float(profile.review_threshold),
+    1.0,
+    key="matches_review_threshold",
+)
+margin = c3.slider(
+    "Margin over runner-up", 0.0, 50.0, float(profile.margin), 1.0, key="matches_margin"
+)
+if review_threshold > auto_threshold:
     st.warning("The review threshold must not exceed the auto-accept threshold.")
     st.stop()
 
-# Re-band with the matching engine's own rule, only the thresholds change.
-draft = profile.with_thresholds(auto_accept=auto_accept, review=review)
-frame = pd.DataFrame([wf.match_row(m, profile=draft) for m in preview])
+# Re-band with the matching engine's own decision rule; only the thresholds change.
+draft = profile.model_copy(
+    update={
+        "auto_threshold": auto_threshold,
+        "review_threshold": review_threshold,
+        "margin": margin,
+    }
+)
+frame = wf.match_preview_frame(preview, profile=draft)
 if frame.empty:
     st.info("No matches yet: process some invoices first.")
     st.stop()
@@ -42,7 +62,8 @@ m1.metric("Auto", int(counts.get("auto", 0)))
 m2.metric("Review", int(counts.get("review", 0)))
 m3.metric("Reject", int(counts.get("reject", 0)))
 st.plotly_chart(
-    charts.score_histogram(frame, auto_accept=auto_accept, review=review), key="matches_hist"
+    charts.score_histogram(frame, auto_accept=auto_threshold, review=review_threshold),
+    key="matches_hist",
 )
 st.dataframe(
     frame[["invoice", "kind", "candidate", "score", "margin", "band", "reason", "decision"]],
@@ -97,8 +118,9 @@ if state.can("save_profile"):
                 saved = state.call(
                     wf.save_match_profile,
                     client_id=client_id,
-                    auto_accept=auto_accept,
-                    review=review,
+                    auto_threshold=auto_threshold,
+                    review_threshold=review_threshold,
+                    margin=margin,
                     note=note,
                 )
                 flash(f"Saved {saved.name} v{saved.version} and made it active.")

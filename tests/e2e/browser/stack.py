@@ -1,0 +1,163 @@
+"""Start the product the way ``make run`` does, on free ports, for the browser test and bench.
+
+An isolated data dir (its own embedded PostgreSQL on a free port), ``python -m core db up
+--seed-demo``, then the console (``streamlit run``) and one worker as subprocesses. Everything is
+stopped again on exit, including the embedded server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+PY = sys.executable
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A running console + worker over its own embedded database."""
+
+    url: str
+    email: str
+    password: str
+    env: dict[str, str]
+    data_dir: Path
+    logs: Path
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} process exited early:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def _credentials(seed_output: str) -> tuple[str, str]:
+    from core.demo import seed
+
+    email = getattr(seed, "DEMO_EMAIL", "demo@invoiceflow.local")
+    password = getattr(seed, "DEMO_PASSWORD", None)
+    if password is None:
+        found = re.search(r"password\W+(\S+)", seed_output, re.IGNORECASE)
+        if not found:
+            raise RuntimeError(f"no demo password in the seed output:\n{seed_output}")
+        password = found.group(1)
+    return email, password
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
+    """Bring up database, demo seed, console and workers; tear everything down afterwards."""
+    data_dir = workdir / "data"
+    logs = workdir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "INVOICEFLOW_DATA_DIR": str(data_dir),
+        "INVOICEFLOW_EMBEDDED_PG_PORT": str(free_port()),
+        "INVOICEFLOW_LOG_JSON": "false",
+    }
+    env.pop("DATABASE_URL", None)
+    seed = subprocess.run(
+        [PY, "-m", "core", "db", "up", "--seed-demo"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if seed.returncode != 0:
+        raise RuntimeError(f"db up --seed-demo failed:\n{seed.stdout}\n{seed.stderr}")
+    email, password = _credentials(seed.stdout + seed.stderr)
+    port = free_port()
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        console_log = logs / "console.log"
+        procs.append(
+            subprocess.Popen(
+                [
+                    PY,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "console/streamlit_app.py",
+                    "--server.port",
+                    str(port),
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.headless",
+                    "true",
+                    "--server.fileWatcherType",
+                    "none",
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=console_log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        for n in range(workers):
+            procs.append(
+                subprocess.Popen(
+                    [PY, "-m", "core", "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=(logs / f"worker{n}.log").open("wb"),
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        url = f"http://127.0.0.1:{port}"
+        _wait_http(f"{url}/_stcore/health", procs[0], console_log)
+        yield Stack(url=url, email=email, password=password, env=env, data_dir=data_dir, logs=logs)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        subprocess.run(
+            [PY, "-m", "core", "db", "stop"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )

@@ -1,0 +1,71 @@
+"""The console in a real browser: the operator's whole day, one screenshot per step."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.e2e.browser import ui
+from tests.e2e.browser.stack import Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
+    stack: Stack, page: Any, two_pdfs: list[Path], tmp_path: Path
+) -> None:
+    ui.sign_in(page, stack.url, stack.email, stack.password)
+    ui.shot(page, "01_signed_in_inbox")
+
+    ui.upload(page, two_pdfs)
+    page.get_by_text(re.compile(r"2 of 2 files accepted")).wait_for()
+    ui.shot(page, "02_uploaded")
+    # The progress fragment refreshes itself while the worker processes the batch.
+    page.get_by_text(re.compile(r"2/2 processed")).wait_for(timeout=180_000)
+    ui.shot(page, "03_processed")
+
+    ui.go(page, "Review queue")
+    ui.shot(page, "04_review_queue")
+    field = page.get_by_role("textbox", name=re.compile(r"^Invoice number")).first
+    field.fill("BROWSER-TEST-0001")
+    page.get_by_role("button", name="Save corrections").click()
+    ui.wait_idle(page)
+    page.get_by_text(re.compile(r"Saved 1 field correction")).wait_for()
+    ui.shot(page, "05_corrected")
+
+    ui.go(page, "Match preview")
+    slider = page.get_by_role("slider").first
+    before = slider.get_attribute("aria-valuenow")
+    slider.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    ui.wait_idle(page)
+    after = page.get_by_role("slider").first.get_attribute("aria-valuenow")
+    assert after != before, "the auto-accept slider did not move"
+    ui.shot(page, "06_threshold_moved")
+    page.get_by_role("button", name="Confirm best candidate").click()
+    ui.wait_idle(page)
+    page.get_by_text("Match confirmed.").wait_for()
+    ui.shot(page, "07_match_confirmed")
+
+    ui.go(page, "Review queue")
+    page.get_by_role("button", name="Approve").click()
+    ui.wait_idle(page)
+    page.get_by_text("Invoice approved.").wait_for()
+
+    ui.go(page, "Downloads")
+    page.get_by_role("button", name="Prepare export").click()
+    ui.wait_idle(page)
+    ui.shot(page, "08_downloads")
+    with page.expect_download() as info:
+        page.get_by_role("button", name=re.compile(r"Download .*\.xlsx")).click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    book = load_workbook(target, read_only=True)
+    invoices = book.worksheets[0]
+    values = [str(c) for row in invoices.iter_rows(values_only=True) for c in row if c]
+    assert "BROWSER-TEST-0001" in values, "the corrected invoice number is not in the export"
