@@ -1,0 +1,1 @@
+"""Demo data: synthetic invoices for the demo workspace, tests and benchmarks."""
