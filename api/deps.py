@@ -1,0 +1,65 @@
+"""FastAPI dependencies: the service container, settings and the verified current user.
+
+Everything comes from ``app.state`` (filled by the lifespan from ``core.bootstrap``); nothing is
+built at import time. Routes take these through the ``Annotated`` aliases below.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.rate_limit import RateLimiter
+from core.auth.models import CurrentUser
+from core.config import Settings
+from core.errors import AuthError
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/sign-in")
+
+
+def get_services(request: Request) -> Any:
+    """The frozen service container built by ``core.bootstrap.build_services``."""
+    return request.app.state.services
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    """The app's rate limiter."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (a proxy in front must set the real one via uvicorn --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+def limit_by_ip(request: Request) -> None:
+    """Count the request against the per-IP limit (every /api/v1 route except health)."""
+    get_rate_limiter(request).hit("ip", client_ip(request))
+
+
+def get_current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser:
+    """Verify the bearer token and count the request against the per-user limit."""
+    if credentials is None or not credentials.credentials:
+        raise AuthError("sign in first: send 'Authorization: Bearer <access token>'")
+    user: CurrentUser = get_services(request).verifier.current_user(credentials.credentials)
+    get_rate_limiter(request).hit("user", str(user.id))
+    request.state.user_id = str(user.id)
+    return user
+
+
+ServicesDep = Annotated[Any, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CurrentUserDep = Annotated[CurrentUser, Depends(get_current_user)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -1,0 +1,95 @@
+"""The FastAPI application factory: ``uvicorn api.main:app --factory``.
+
+``create_app`` only wires things together; the service container is built in the lifespan (or
+passed in by tests), so importing this module does no work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import limit_by_ip
+from api.errors import install_error_handlers, problem_responses
+from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.rate_limit import RateLimiter
+from core.config import Settings
+
+log = logging.getLogger("invoiceflow.api")
+
+DESCRIPTION = """InvoiceFlow REST API: upload invoices, let workers extract and match them,
+review, approve and export. Every call runs as the signed-in user under Postgres row level
+security. Errors are RFC 9457 `application/problem+json` with a stable `code`."""
+
+
+def _default_services(settings: Settings) -> Any:
+    from core.bootstrap import build_services  # the one composition root
+
+    return build_services(settings)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Any | None = None,
+    services_factory: Callable[[Settings], Any] | None = None,
+    rate_limit_storage: Any | None = None,
+) -> FastAPI:
+    """Build the API app; services are created at startup unless given."""
+    settings = settings or Settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, json_logs=settings.log_json)
+        owned = services is None
+        app.state.services = services or (services_factory or _default_services)(settings)
+        storage = rate_limit_storage or getattr(app.state.services, "rate_limit_storage", None)
+        app.state.rate_limiter = RateLimiter(
+            user_limit=settings.api_rate_limit, ip_limit=settings.api_rate_limit_ip, storage=storage
+        )
+        try:
+            yield
+        finally:
+            close = getattr(app.state.services, "close", None)
+            if owned and callable(close):
+                close()
+
+    app = FastAPI(
+        title="InvoiceFlow API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+
+    from api.v1 import router as v1_router
+
+    app.include_router(
+        v1_router.build_router(limit_by_ip=Depends(limit_by_ip)),
+        prefix="/api/v1",
+        responses=problem_responses(422, 429, 500),
+    )
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def app() -> FastAPI:
+    """Entry point for ``uvicorn api.main:app --factory`` (settings from the environment)."""
+    return create_app()

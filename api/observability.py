@@ -1,0 +1,190 @@
+"""Request ids, structured JSON logs and Prometheus metrics for the API.
+
+Every response carries ``X-Request-ID`` (the caller's, if it looks sane, else a new one) and every
+log line written while serving it carries the same id. Logs never include request bodies,
+headers with secrets, or document contents: only method, route template, status and timings.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+_SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_REDACT = re.compile(r"(authorization|password|secret|token|api[_-]?key|cookie)", re.I)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, if any."""
+    return _request_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; secret-looking extra fields are redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or current_request_id(),
+        }
+        for key, value in record.__dict__.items():
+            if key in _STD_ATTRS or key.startswith("_") or key == "request_id":
+                continue
+            doc[key] = "[redacted]" if _REDACT.search(key) else value
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp the current request id on every record (also for plain-text handlers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
+    """Route the root logger to stdout as JSON (or text); idempotent."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_invoiceflow", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stdout)
+    handler._invoiceflow = True  # type: ignore[attr-defined]
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        JsonFormatter()
+        if json_logs
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("uvicorn.access",):
+        logging.getLogger(name).propagate = False  # our access log line replaces it
+
+
+class Metrics:
+    """The API's Prometheus collectors, on their own registry (one per app instance)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "invoiceflow_http_requests_total",
+            "HTTP requests by method, route and status",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "invoiceflow_http_request_duration_seconds",
+            "HTTP request latency by method and route",
+            ("method", "route"),
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "invoiceflow_rate_limited_total",
+            "Requests refused by a rate limit",
+            ("scope",),
+            registry=self.registry,
+        )
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"  # raw paths would explode label cardinality
+
+
+class RequestContextMiddleware:
+    """Pure ASGI middleware: request id, access log, metrics, last-resort 500 as problem+json."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = logging.getLogger("invoiceflow.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
+        token = _request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logging.getLogger("invoiceflow.api").exception(
+                "unhandled error on %s %s", scope.get("method"), scope.get("path")
+            )
+            if not response_started:
+                await _send_500(send_with_id, rid, str(scope.get("path", "")))
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = str(scope.get("method", ""))
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            self.log.info(
+                "%s %s %s",
+                method,
+                route,
+                status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
+            )
+            _request_id.reset(token)
+
+
+async def _send_500(send: Send, rid: str, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": "https://invoiceflow.dev/problems/internal_error",
+            "title": "Internal Server Error",
+            "status": 500,
+            "detail": "an unexpected error occurred; quote the request id when reporting it",
+            "code": "internal_error",
+            "instance": path,
+            "request_id": rid,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,52 @@
+"""Rate limits per user and per client IP, shared across API instances through the storage.
+
+Fixed windows from the ``limits`` library; the storage is whatever ``build_services`` provides
+(Postgres in every real deployment, so N API processes count together), in-memory only when no
+shared storage is configured (single-process tests). When the storage itself fails the request is
+let through and the failure logged: a rate limiter must not turn a database hiccup into an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import FixedWindowRateLimiter
+
+from core.errors import ConfigurationError, RateLimited
+
+log = logging.getLogger("invoiceflow.ratelimit")
+
+
+class RateLimiter:
+    """Checks ``user:<id>`` and ``ip:<addr>`` keys against the configured limits."""
+
+    def __init__(self, *, user_limit: str, ip_limit: str, storage: Storage | None = None) -> None:
+        try:
+            self.items: dict[str, RateLimitItem] = {
+                "user": parse(user_limit),
+                "ip": parse(ip_limit),
+            }
+        except ValueError as exc:
+            raise ConfigurationError(f"bad rate limit setting: {exc}") from exc
+        self.storage = storage or MemoryStorage()
+        self.strategy = FixedWindowRateLimiter(self.storage)
+
+    def hit(self, scope: str, key: str) -> None:
+        """Count one request; raise ``RateLimited`` with seconds to wait when over the limit."""
+        item = self.items[scope]
+        try:
+            allowed = self.strategy.hit(item, scope, key)
+            if allowed:
+                return
+            reset_at, _ = self.strategy.get_window_stats(item, scope, key)
+        except Exception:  # storage down: fail open, loudly
+            log.warning("rate limit storage failed; request allowed", exc_info=True)
+            return
+        raise RateLimited(
+            f"too many requests; limit is {item}",
+            retry_after=max(1.0, reset_at - time.time()),
+            scope=scope,
+        )
