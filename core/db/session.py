@@ -1,0 +1,110 @@
+"""Units of work: user sessions under RLS, and named service sessions.
+
+A user session is one transaction that starts exactly as PostgREST starts a request:
+``set_config('role', 'authenticated', true)`` and ``set_config('request.jwt.claims', <claims>,
+true)``, so the policies in ``supabase/migrations`` see the same ``auth.uid()`` here as they do
+behind Supabase's REST API. Both settings are transaction-local, so a pooled connection never
+carries one user's identity into the next unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Session
+
+from core.errors import (
+    Conflict,
+    Forbidden,
+    InvoiceFlowError,
+    NotFound,
+    UpstreamError,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+USER_ROLES = frozenset({"authenticated", "anon"})
+_TASK_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{2,80}$")
+_SET_CLAIMS = text(
+    "select set_config('role', :role, true), set_config('request.jwt.claims', :claims, true)"
+)
+
+
+def translate_db_error(exc: BaseException) -> InvoiceFlowError:
+    """Map a database error to the domain error a caller can act on (never leaks SQL)."""
+    orig = getattr(exc, "orig", exc)
+    state = getattr(orig, "sqlstate", None) or ""
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    table = getattr(diag, "table_name", None)
+    details = {k: v for k, v in {"constraint": constraint, "table": table}.items() if v}
+    if state == "23505":
+        return Conflict("this already exists", **details)
+    if state == "42501":
+        # RLS refusal or missing privilege: the caller's role does not allow this.
+        return Forbidden("you are not allowed to do this here", **details)
+    if state == "23503":
+        return NotFound("a referenced object does not exist or is not visible to you", **details)
+    if state in {"23502", "23514", "22P02", "22001", "22003", "22007", "22008", "22023"}:
+        return ValidationFailed(
+            "the data was refused by a database rule", sqlstate=state, **details
+        )
+    if state in {"40001", "40P01", "55P03"}:
+        return Conflict("a concurrent change got there first; retry", sqlstate=state)
+    return UpstreamError("database error", sqlstate=state or None)
+
+
+@contextmanager
+def _unit_of_work(engine: Engine, role: str, claims: Mapping[str, Any]) -> Iterator[Session]:
+    session = Session(engine, expire_on_commit=False)
+    try:
+        session.execute(
+            _SET_CLAIMS, {"role": role, "claims": json.dumps(dict(claims), default=str)}
+        )
+        yield session
+        session.commit()
+    except (DBAPIError, StatementError) as exc:
+        session.rollback()
+        raise translate_db_error(exc) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def user_session(engine: Engine, claims: Mapping[str, Any]) -> Iterator[Session]:
+    """One transaction as the signed-in user (verified JWT ``claims``), under RLS."""
+    role = str(claims.get("role") or "authenticated")
+    if role not in USER_ROLES:
+        raise Forbidden(f"a user session cannot run as role {role!r}")
+    if role == "authenticated" and not claims.get("sub"):
+        raise Forbidden("claims without a subject cannot open a user session")
+    with _unit_of_work(engine, role, claims) as session:
+        yield session
+
+
+@contextmanager
+def anon_session(engine: Engine) -> Iterator[Session]:
+    """One transaction as the ``anon`` role (no user), as PostgREST does without a token."""
+    with _unit_of_work(engine, "anon", {"role": "anon"}) as session:
+        yield session
+
+
+@contextmanager
+def service_session(engine: Engine, task: str) -> Iterator[Session]:
+    """One transaction as ``service_role`` (bypasses RLS) for the named system ``task`` only."""
+    if not _TASK_NAME.match(task):
+        raise ValueError(f"service sessions need a task name like 'seed.demo', got {task!r}")
+    log.info("service session", extra={"task": task})
+    with _unit_of_work(engine, "service_role", {"role": "service_role", "task": task}) as session:
+        yield session
