@@ -1,0 +1,271 @@
+"""Local auth adapter for the embedded default: a small GoTrue stand-in over ``auth.users``.
+
+Passwords are bcrypt hashes in ``auth.users.encrypted_password`` (as GoTrue stores them), access
+tokens are HS256 JWTs with the claims Supabase issues, refresh tokens rotate on every use and are
+stored as SHA-256 digests. Presenting a refresh token that was already rotated revokes the whole
+session (a stolen token and its legitimate twin cannot both live on). Repeated sign-in failures
+for an e-mail slow it down exponentially; the counters live in the database so every process
+sharing it enforces the same slowdown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import bcrypt
+import jwt
+
+from core.auth.models import AuthSession, CurrentUser
+from core.auth.verifier import TokenVerifier
+from core.db import auth_accounts as accounts
+from core.errors import (
+    InvalidCredentials,
+    InvalidToken,
+    RateLimited,
+    RefreshTokenReused,
+    SessionRevoked,
+    TokenExpired,
+    UserAlreadyExists,
+    ValidationFailed,
+    WeakPassword,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from core.config import Settings
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BCRYPT_MAX_BYTES = 72  # bcrypt ignores (bcrypt 5 refuses) anything longer
+MAX_SLOWDOWN_SECONDS = 300.0
+
+
+def hash_refresh_token(token: str) -> str:
+    """The digest stored in ``auth.refresh_tokens.token`` (hex SHA-256)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case an e-mail address; refuse anything that is not one."""
+    value = (email or "").strip().lower()
+    if len(value) > 255 or not _EMAIL.match(value):
+        raise ValidationFailed("enter a valid e-mail address")
+    return value
+
+
+class LocalAuthProvider:
+    """``AuthProvider`` over the local database (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        verifier: TokenVerifier | None = None,
+        bcrypt_rounds: int = 10,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._secret = settings.jwt_secret.get_secret_value()
+        self._issuer = settings.effective_jwt_issuer
+        self._verifier = verifier or TokenVerifier(
+            issuer=self._issuer,
+            audience=settings.jwt_audience,
+            secret=self._secret,
+            algorithms=("HS256",),
+            leeway_seconds=settings.jwt_leeway_seconds,
+        )
+        self._rounds = bcrypt_rounds
+        # Checked when the e-mail is unknown, so a miss costs as much time as a wrong password
+        # (no user enumeration by timing).
+        self._dummy_hash = bcrypt.hashpw(b"invoiceflow-dummy", bcrypt.gensalt(bcrypt_rounds))
+
+    # --- port -----------------------------------------------------------------------------
+
+    def sign_up(
+        self, email: str, password: str, *, user_metadata: dict[str, Any] | None = None
+    ) -> AuthSession:
+        """Create a confirmed user and sign them in."""
+        address = normalise_email(email)
+        self._check_password_rules(password)
+        pw_hash = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(self._rounds)).decode()
+        app_metadata = {"provider": "email", "providers": ["email"]}
+        with self._engine.begin() as conn:
+            created = accounts.insert_user(
+                conn,
+                user_id=uuid.uuid4(),
+                email=address,
+                password_hash=pw_hash,
+                app_metadata=app_metadata,
+                user_metadata=dict(user_metadata or {}),
+            )
+            if not created:
+                raise UserAlreadyExists("a user with this e-mail address already exists")
+            account = accounts.find_user_by_email(conn, address)
+            assert account is not None
+            return self._open_session(conn, account)
+
+    def sign_in(self, email: str, password: str) -> AuthSession:
+        """Check the password (after the failure slowdown) and open a new session."""
+        address = normalise_email(email)
+        window = self._settings.signin_failure_window_seconds
+        with self._engine.begin() as conn:
+            failures, last_failure, now = accounts.failure_state(conn, address, window)
+            self._enforce_slowdown(failures, last_failure, now)
+            account = accounts.find_user_by_email(conn, address)
+        stored = account.encrypted_password if account else None
+        if not self._password_matches(password, stored) or account is None:
+            with self._engine.begin() as conn:
+                accounts.record_failure(conn, address, window)
+            raise InvalidCredentials("invalid e-mail or password")
+        if account.deleted_at is not None or _in_future(account.banned_until):
+            raise InvalidCredentials("this account is disabled")
+        with self._engine.begin() as conn:
+            accounts.clear_failures(conn, address)
+            return self._open_session(conn, account)
+
+    def refresh(self, refresh_token: str) -> AuthSession:
+        """Rotate a refresh token; a reused one revokes its whole session."""
+        if not refresh_token:
+            raise InvalidToken("no refresh token given")
+        digest = hash_refresh_token(refresh_token)
+        reused_session: uuid.UUID | None = None
+        with self._engine.begin() as conn:
+            row = accounts.lock_refresh_token(conn, digest)
+            if row is None or row.session_id is None:
+                raise InvalidToken("refresh token not found")
+            if not row.session_exists:
+                raise SessionRevoked("this session was signed out; sign in again")
+            if row.revoked:
+                accounts.delete_session(conn, row.session_id)
+                reused_session = row.session_id
+            else:
+                not_after = row.session_not_after
+                if not_after is not None and not_after <= datetime.now(timezone.utc):
+                    raise TokenExpired("the session has expired; sign in again")
+                account = accounts.find_user_by_id(conn, row.user_id)
+                if account is None or account.deleted_at or _in_future(account.banned_until):
+                    raise SessionRevoked("this account is no longer active")
+                accounts.revoke_refresh_token(conn, row.id, row.session_id)
+                return self._issue(conn, account, row.session_id, parent=digest)
+        # Committed above: the revocation must survive the error we raise now.
+        raise RefreshTokenReused(
+            "refresh token already used; the session was revoked, sign in again",
+            session_id=str(reused_session),
+        )
+
+    def sign_out(self, access_token: str) -> None:
+        """Revoke the token's session; signing out twice is not an error."""
+        user = self._verifier.current_user(access_token)
+        session_id = _session_uuid(user)
+        with self._engine.begin() as conn:
+            accounts.delete_session(conn, session_id)
+
+    def get_user(self, access_token: str) -> CurrentUser:
+        """Verify the token and check that its session is still live."""
+        user = self._verifier.current_user(access_token)
+        with self._engine.connect() as conn:
+            live = accounts.session_is_live(conn, session_id=_session_uuid(user), user_id=user.id)
+        if not live:
+            raise SessionRevoked("this session was signed out; sign in again")
+        return user
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _check_password_rules(self, password: str) -> None:
+        minimum = self._settings.password_min_length
+        if len(password or "") < minimum:
+            raise WeakPassword(f"the password must have at least {minimum} characters")
+        if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+            raise WeakPassword(f"the password must fit in {BCRYPT_MAX_BYTES} bytes")
+
+    def _password_matches(self, password: str, stored: str | None) -> bool:
+        candidate = (password or "").encode("utf-8")
+        if len(candidate) > BCRYPT_MAX_BYTES:
+            return False
+        try:
+            ok = bcrypt.checkpw(candidate, stored.encode() if stored else self._dummy_hash)
+        except ValueError:  # a malformed stored hash is a failed sign-in, not a crash
+            return False
+        return ok and stored is not None
+
+    def _enforce_slowdown(self, failures: int, last_failure: datetime, now: datetime) -> None:
+        over = failures - self._settings.signin_max_failures
+        if over < 0:
+            return
+        wait = min(self._settings.signin_slowdown_seconds * (2**over), MAX_SLOWDOWN_SECONDS)
+        remaining = (last_failure + timedelta(seconds=wait) - now).total_seconds()
+        if remaining > 0:
+            raise RateLimited(
+                f"too many failed sign-ins; try again in {remaining:.0f} s",
+                retry_after=remaining,
+            )
+
+    def _open_session(self, conn: Any, account: accounts.AccountRow) -> AuthSession:
+        session_id = uuid.uuid4()
+        lifetime = timedelta(seconds=self._settings.refresh_token_ttl_seconds)
+        accounts.create_session(
+            conn,
+            session_id=session_id,
+            user_id=account.id,
+            not_after=datetime.now(timezone.utc) + lifetime,
+        )
+        return self._issue(conn, account, session_id, parent=None)
+
+    def _issue(
+        self, conn: Any, account: accounts.AccountRow, session_id: uuid.UUID, *, parent: str | None
+    ) -> AuthSession:
+        refresh_token = secrets.token_urlsafe(32)
+        accounts.insert_refresh_token(
+            conn,
+            token_hash=hash_refresh_token(refresh_token),
+            user_id=account.id,
+            session_id=session_id,
+            parent=parent,
+        )
+        now = int(time.time())
+        exp = now + self._settings.access_token_ttl_seconds
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "sub": str(account.id),
+            "aud": self._settings.jwt_audience,
+            "exp": exp,
+            "iat": now,
+            "email": account.email,
+            "phone": "",
+            "app_metadata": account.app_metadata,
+            "user_metadata": account.user_metadata,
+            "role": "authenticated",
+            "aal": "aal1",
+            "amr": [{"method": "password" if parent is None else "token", "timestamp": now}],
+            "session_id": str(session_id),
+            "is_anonymous": False,
+        }
+        token = jwt.encode(claims, self._secret, algorithm="HS256", headers={"typ": "JWT"})
+        user = CurrentUser(
+            id=account.id,
+            email=account.email,
+            role="authenticated",
+            claims=claims,
+            access_token=token,
+        )
+        return AuthSession(
+            access_token=token, refresh_token=refresh_token, expires_at=exp, user=user
+        )
+
+
+def _in_future(moment: datetime | None) -> bool:
+    return moment is not None and moment > datetime.now(timezone.utc)
+
+
+def _session_uuid(user: CurrentUser) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(user.claims.get("session_id")))
+    except ValueError as exc:
+        raise InvalidToken("token carries no session id") from exc
