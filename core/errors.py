@@ -166,5 +166,23 @@ class UpstreamTimeout(UpstreamError):
     code = "upstream_timeout"
 
 
+class UpstreamRateLimited(UpstreamError):
+    """The upstream kept answering 429 past the retry budget (or asked to wait too long)."""
+
+    code = "upstream_rate_limited"
+
+
+class LLMRefusal(UpstreamError):
+    """The language model refused to answer (refusal message or content filter)."""
+
+    code = "llm_refusal"
+
+
+class LLMMalformedOutput(UpstreamError):
+    """The language model's answer is not valid JSON for the schema, or was cut off."""
+
+    code = "llm_malformed_output"
+
+
 class ConfigurationError(InvoiceFlowError):
     code = "configuration_error"
