@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import (
     Conflict,
@@ -74,6 +75,10 @@ def _unit_of_work(engine: Engine, role: str, claims: Mapping[str, Any]) -> Itera
     except (DBAPIError, StatementError) as exc:
         session.rollback()
         raise translate_db_error(exc) from exc
+    except StaleDataError as exc:
+        # Optimistic locking: the row's version moved on since it was read.
+        session.rollback()
+        raise Conflict("this changed since you loaded it; reload and retry") from exc
     except BaseException:
         session.rollback()
         raise
