@@ -1,0 +1,232 @@
+"""Deterministic synthetic vendor masters and invoice queries for the matching benchmark.
+
+Names are multilingual (German, French, Dutch, Italian, Spanish, Nordic, Polish, English) and built
+the way real vendor masters look: surname firms, stem + trade firms, place + trade firms,
+partnerships, acronyms; near-sibling firms (same stem, other trade or other legal form) are
+added on purpose because they are what makes vendor lookup hard. Queries are distinct spellings
+of a vendor (typos, OCR confusions, abbreviations, legal-form changes, accent spellings, dropped
+generic words, place tails, reordering) plus unknown vendors drawn from the same pools.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+SURNAMES = str.split(
+    "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch "
+    "Bauer Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann "
+    "Dubois Durand Lefèvre Moreau Laurent Simon Michel Lefebvre Leroy Roux Fournier Girard "
+    "Janssen Visser Smit Bakker Dekker Jansen Vermeulen Peeters Maes Rossi Russo Ferrari "
+    "Esposito Bianchi Romano Colombo Ricci Marino Greco García Fernández González Rodríguez "
+    "López Martínez Sánchez Pérez Gómez Andersson Johansson Karlsson Nilsson Eriksson Larsson "
+    "Hansen Jensen Nielsen Pedersen Virtanen Korhonen Nowak Kowalski Wiśniewski Wójcik "
+    "Kowalczyk Smith Johnson Williams Brown Jones Taylor Davies Evans Wilson Thomas Roberts "
+    "Walker Wright Thompson Robinson Clarke O'Brien Murphy Kelly Novák Svoboda Horváth Nagy"
+)
+STEMS = str.split(
+    "Alpha Nova Terra Vita Sol Lumen Aqua Ferro Agri Bio Eco Tec Medi Pharma Logi Trans Euro "
+    "Inter Omni Multi Poly Astra Orion Vega Atlas Helios Nordic Baltic Alpen Rhein Donau Elbe "
+    "Maas Seine Loire Tiber Iber Atlant Pacific Delta Sigma Kappa Zenith Apex Summit Crest Peak "
+    "Silver Gold Blue Green Red Black White Stern Adler Falke Löwe Bär Eiche Linde Birke Quelle"
+)
+SUFFIX = str.split("tec tronic plan bau werk data soft med line net star form print pack flex com")
+TRADES = {
+    "de": str.split(
+        "Bau Logistik Elektrotechnik Maschinenbau Metallbau Druckerei Spedition Reinigung "
+        "Sanitär Holzbau Dachdeckerei Autohaus Steuerberatung Immobilien Gebäudetechnik"
+    ),
+    "fr": str.split(
+        "Transports Bâtiment Électricité Imprimerie Nettoyage Plomberie Menuiserie Conseil "
+        "Distribution Boulangerie Informatique Emballages"
+    ),
+    "nl": str.split(
+        "Bouw Transport Installatietechniek Drukkerij Schoonmaak Techniek Verhuur Advies "
+        "Groothandel Metaal"
+    ),
+    "it": str.split(
+        "Costruzioni Trasporti Impianti Elettrici Tipografia Meccanica Arredamenti Servizi "
+        "Informatica Alimentari"
+    ),
+    "es": str.split(
+        "Construcciones Transportes Instalaciones Eléctricas Imprenta Limpiezas Ingeniería "
+        "Suministros Distribuciones"
+    ),
+    "en": str.split(
+        "Construction Logistics Electrical Printing Cleaning Plumbing Engineering Consulting "
+        "Supplies Software Catering Security Packaging Trading Services Solutions Systems"
+    ),
+    "nordic": str.split("Bygg Transport El Tryck Städ Teknik Konsult Data Maskin"),
+    "pl": str.split("Budownictwo Transport Instalacje Drukarnia Usługi Handel Serwis"),
+}
+LEGAL = {
+    "de": ["GmbH", "AG", "GmbH & Co. KG", "KG", "e.K.", "OHG", "UG (haftungsbeschränkt)"],
+    "fr": ["SARL", "SAS", "S.A.", "EURL"],
+    "nl": ["B.V.", "N.V.", "V.O.F."],
+    "it": ["S.r.l.", "S.p.A.", "S.n.c."],
+    "es": ["S.L.", "S.A.", "S.L.U."],
+    "en": ["Ltd", "Limited", "Inc.", "LLC", "PLC", "Corp.", "Co."],
+    "nordic": ["AB", "AS", "Oy", "ApS"],
+    "pl": ["Sp. z o.o.", "S.A."],
+}
+LEGAL_VARIANTS = {
+    "GmbH": ["Gmbh", "G.m.b.H.", "GMBH", ""],
+    "AG": ["Aktiengesellschaft", "A.G.", ""],
+    "GmbH & Co. KG": ["GmbH & Co KG", "GmbH u. Co. KG", "GmbH+Co.KG", ""],
+    "Ltd": ["Limited", "Ltd.", "LTD", ""],
+    "Limited": ["Ltd", "Ltd.", ""],
+    "Inc.": ["Inc", "Incorporated", ""],
+    "LLC": ["L.L.C.", "llc", ""],
+    "Corp.": ["Corporation", "Corp", ""],
+    "B.V.": ["BV", "b.v.", ""],
+    "N.V.": ["NV", ""],
+    "S.A.": ["SA", "S. A.", ""],
+    "SARL": ["S.A.R.L.", "Sarl", ""],
+    "SAS": ["S.A.S.", ""],
+    "S.r.l.": ["SRL", "s.r.l", ""],
+    "S.p.A.": ["SpA", "S.P.A.", ""],
+    "S.L.": ["SL", "S.L", ""],
+    "AB": ["Aktiebolag", ""],
+    "Sp. z o.o.": ["Sp.z o.o.", "sp. z o. o.", ""],
+}
+ABBREV = {
+    "International": "Intl",
+    "Services": "Svcs",
+    "Engineering": "Eng.",
+    "Brothers": "Bros.",
+    "Manufacturing": "Mfg",
+    "Technologies": "Tech",
+    "Gesellschaft": "Ges.",
+    "Logistics": "Log.",
+}
+ALL_LEGAL = [form for forms in LEGAL.values() for form in forms]
+CITIES = str.split(
+    "Berlin Hamburg München Wien Zürich Paris Lyon Amsterdam Milano Madrid London Dublin"
+)
+COUNTRY_TAIL = ["Deutschland", "UK", "France", "Nederland", "Italia", "España", "Österreich"]
+OCR = {"o": "0", "l": "1", "i": "l", "m": "rn", "e": "c", "S": "5", "B": "8", "ü": "u", "é": "e"}
+ACCENT_SPELL = {"ü": "ue", "ö": "oe", "ä": "ae", "é": "e", "ß": "ss", "ó": "o", "í": "i", "ś": "s"}
+
+
+def _base_name(rng: random.Random) -> tuple[str, str]:
+    lang = rng.choice(list(TRADES))
+    trade = rng.choice(TRADES[lang])
+    pattern = rng.random()
+    if pattern < 0.35:
+        core = f"{rng.choice(SURNAMES)} {trade}"
+    elif pattern < 0.55:
+        core = f"{rng.choice(STEMS)}{rng.choice(SUFFIX)} {trade}"
+    elif pattern < 0.7:
+        core = f"{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)}"
+    elif pattern < 0.8:
+        core = f"{rng.choice(STEMS)} {rng.choice(['International', 'Group', 'Engineering'])}"
+    elif pattern < 0.9:
+        core = (
+            f"{rng.choice(CITIES)}er {trade}" if lang == "de" else f"{trade} {rng.choice(CITIES)}"
+        )
+    else:
+        core = f"{rng.choice(SURNAMES)} {rng.choice(STEMS)}{rng.choice(SUFFIX)}"
+    return f"{core} {rng.choice(LEGAL[lang])}", lang
+
+
+def make_vendor_master(n: int, seed: int = 7, sibling_rate: float = 0.15) -> pd.DataFrame:
+    """``n`` distinct vendors (``id,name,vat_id,iban,city``), some of them near-siblings."""
+    rng = random.Random(seed)
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < n:
+        name, lang = _base_name(rng)
+        if rng.random() < sibling_rate and names:
+            base = rng.choice(names)
+            words = base.split()
+            if rng.random() < 0.5:  # same firm name, other legal form
+                name = " ".join([*words[:-1], rng.choice(ALL_LEGAL)])
+            else:  # same stem, other trade
+                name = f"{words[0]} {rng.choice(TRADES[lang])} {rng.choice(LEGAL[lang])}"
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    ids = [f"V{i:06d}" for i in range(n)]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "name": names,
+            "vat_id": [f"DE{rng.randrange(10**8, 10**9)}" for _ in ids],
+            "iban": [f"DE{rng.randrange(10, 99)}{rng.randrange(10**17, 10**18)}" for _ in ids],
+            "city": [rng.choice(CITIES) for _ in ids],
+        }
+    )
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    if len(text) < 4:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    op = rng.randrange(4)
+    if op == 0:
+        return text[:i] + text[i + 1 :]
+    if op == 1:
+        return text[:i] + rng.choice("aeinrst") + text[i:]
+    if op == 2:
+        return text[:i] + rng.choice("aeinrst") + text[i + 1 :]
+    return text[: i - 1] + text[i] + text[i - 1] + text[i + 1 :]
+
+
+def make_variant(rng: random.Random, name: str) -> str:
+    """One realistic distinct spelling of ``name`` (1-3 transformations)."""
+    for _ in range(10):
+        out = name
+        for _ in range(rng.choice((1, 1, 2, 2, 3))):
+            out = _transform(rng, out)
+        out = " ".join(out.split())
+        if out and out != name:
+            return out
+    return name.upper()
+
+
+def _transform(rng: random.Random, name: str) -> str:
+    op = rng.randrange(11)
+    words = name.split()
+    for legal, variants in LEGAL_VARIANTS.items():
+        if op <= 1 and name.endswith(" " + legal):
+            return f"{name[: -len(legal)]} {rng.choice(variants)}"
+    if op == 2:
+        return _typo(rng, name)
+    if op == 3:
+        return "".join(OCR.get(c, c) if rng.random() < 0.15 else c for c in name)
+    if op == 4:
+        return "".join(ACCENT_SPELL.get(c, c) for c in name) if rng.random() < 0.7 else name.upper()
+    if op == 5:
+        return " ".join(ABBREV.get(w, w) for w in words).replace(" & ", " and ")
+    if op == 6:
+        return f"{name} {rng.choice(CITIES + COUNTRY_TAIL)}" if rng.random() < 0.5 else name.lower()
+    if op == 7 and len(words) > 2:
+        return " ".join(w for w in words if w not in {"Group", "Services", "International"})
+    if op == 8:
+        return name.replace(" ", "", 1) if rng.random() < 0.5 else name.replace(" ", "-", 1)
+    if op == 9:
+        return _typo(rng, _typo(rng, name))
+    return name.title() if rng.random() < 0.5 else f"{name} ({rng.choice(COUNTRY_TAIL)})"
+
+
+def make_queries(
+    master: pd.DataFrame, n: int, seed: int = 11, unknown_rate: float = 0.2
+) -> pd.DataFrame:
+    """``n`` invoice queries (``id,name,truth``); ``truth`` is a vendor id or ``""`` (unknown)."""
+    rng = random.Random(seed)
+    known = set(master["name"].str.lower())
+    names = master["name"].tolist()
+    ids = master["id"].tolist()
+    rows = []
+    for i in range(n):
+        if rng.random() < unknown_rate:
+            while True:
+                base, _ = _base_name(rng)
+                if base.lower() not in known:
+                    break
+            rows.append((f"Q{i:06d}", make_variant(rng, base) if rng.random() < 0.5 else base, ""))
+        else:
+            j = rng.randrange(len(names))
+            rows.append((f"Q{i:06d}", make_variant(rng, names[j]), ids[j]))
+    return pd.DataFrame(rows, columns=["id", "name", "truth"])

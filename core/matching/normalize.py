@@ -1,0 +1,183 @@
+"""Company-name normalization: one string in, a :class:`NormalizedName` out.
+
+Steps, in order: Unicode NFKC and case folding; punctuation (dotted abbreviations such as
+``S.p.A.`` are joined, other punctuation becomes a space); tokens; trailing (and a few leading)
+legal forms are stripped and kept as ``legal_family``; place tails (``- Deutschland``,
+``(UK)``, a country or city after the legal form) are stripped and kept as ``tail``;
+abbreviations are expanded; accents are folded for matching only (``Müller``, ``Mueller`` and
+``Muller`` share the key ``muller``) while ``display`` keeps the accented letters.
+
+``normalize_frame`` applies it to a column and returns the column contract used by the matcher:
+
+=============== ========================================================================
+column          meaning
+=============== ========================================================================
+``display``     case-folded, punctuation-free name with accents kept (for people)
+``key``         folded matching key: legal form, tails, stop words removed
+``tokens``      tuple of key tokens
+``legal_family``canonical legal-form family (``gmbh``, ``ag``, ``ltd``...) or ``""``
+``tail``        stripped place tail (``deutschland``) or ``""``
+``acronym``     initials of the key tokens (``international business machines`` -> ``ibm``)
+=============== ========================================================================
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from core.matching.vocabulary import (
+    ABBREVIATIONS,
+    CITIES,
+    COUNTRIES,
+    LEGAL_FORMS,
+    LEGAL_JOINED,
+    MAX_LEGAL_TOKENS,
+    STOPWORDS,
+)
+
+# Letters NFKD does not decompose into base + mark.
+_SPECIAL_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_DIGRAPH = re.compile(r"(?<=[bcdfghjklmnpqrstvwxz])([aou])e")  # Mueller -> Muller (both sides)
+_SPLIT = re.compile(r"[^\w.]+")
+_APOSTROPHES = re.compile(r"['’`´]")
+_TAIL = re.compile(r"\s*(?:\(|\s[-–|/]\s|,)\s*([^(),\-–|/]+?)\)?\s*$")
+_DISPLAY_SPLIT = re.compile(r"[^\w]+")
+_LEADING_LEGAL = frozenset({"ab", "oy", "as"})
+_PLACE = COUNTRIES | CITIES
+
+
+@dataclass(frozen=True)
+class NormalizedName:
+    """A name prepared for matching; see the module docstring for the fields."""
+
+    original: str
+    display: str
+    key: str
+    tokens: tuple[str, ...]
+    legal_family: str
+    tail: str
+    acronym: str
+
+
+def fold_accents(text: str) -> str:
+    """Fold accents for matching (``Müller`` -> ``muller``); letters are never dropped."""
+    text = text.casefold()
+    if text.isascii():
+        return _DIGRAPH.sub(r"\1", text)
+    text = text.translate(_SPECIAL_FOLD)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _DIGRAPH.sub(r"\1", stripped)
+
+
+def _tokenize(text: str) -> list[str]:
+    """Split on punctuation; tokens with dots are joined when every part is short (``s.p.a``)."""
+    if "'" in text or "’" in text or "`" in text or "´" in text:
+        text = _APOSTROPHES.sub("", text)
+    if "." not in text and "_" not in text:
+        return [t for t in _SPLIT.split(text) if t]
+    out: list[str] = []
+    for raw in _SPLIT.split(text):
+        if not raw:
+            continue
+        parts = [p for p in raw.replace("_", ".").split(".") if p]
+        if len(parts) > 1 and all(len(p) <= 2 for p in parts):
+            out.append("".join(parts))
+        else:
+            out.extend(parts)
+    return out
+
+
+def _strip_legal(tokens: list[str]) -> tuple[list[str], str]:
+    """Remove trailing (then leading) legal forms, longest spelling first; return the family."""
+    family = ""
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for size in range(min(MAX_LEGAL_TOKENS, len(tokens) - 1), 0, -1):
+            tail = tokens[-size:]
+            found = LEGAL_FORMS.get(tuple(tail)) or (size > 1 and LEGAL_JOINED.get("".join(tail)))
+            if found:
+                family = family or found
+                tokens = tokens[:-size]
+                changed = True
+                break
+        # "and" left dangling by "Müller & Söhne & Co" style names
+        while len(tokens) > 1 and tokens[-1] in {"and", "und", "et", "u"}:
+            tokens = tokens[:-1]
+    if len(tokens) > 1 and tokens[0] in _LEADING_LEGAL:
+        family = family or LEGAL_FORMS[(tokens[0],)]
+        tokens = tokens[1:]
+    return tokens, family
+
+
+def _split_tail(original: str) -> tuple[str, str]:
+    """Cut a place tail given after a separator: ``Acme GmbH (Deutschland)``, ``Acme - UK``."""
+    if not (")" in original or "," in original or " " in original):
+        return original, ""
+    match = _TAIL.search(original)
+    if match:
+        tail_tokens = _tokenize(fold_accents(match.group(1)))
+        if tail_tokens and all(t in _PLACE for t in tail_tokens):
+            return original[: match.start()], " ".join(tail_tokens)
+    return original, ""
+
+
+@lru_cache(maxsize=400_000)
+def normalize_name(name: str) -> NormalizedName:
+    """Normalize one company name (pure, cached)."""
+    original = "" if name is None else str(name)
+    text = unicodedata.normalize("NFKC", original).replace("&", " and ").replace("+", " and ")
+    body, tail = _split_tail(text)
+    display = " ".join(_DISPLAY_SPLIT.split(body.casefold())).strip()
+    tokens = _tokenize(fold_accents(body))
+    tokens, family = _strip_legal(tokens)
+    # A place right after a legal form ("Siemens AG Österreich") is a tail too.
+    if not tail and len(tokens) > 1 and tokens[-1] in _PLACE:
+        rest, fam2 = _strip_legal(tokens[:-1])
+        if fam2:
+            tail, tokens, family = tokens[-1], rest, family or fam2
+    expanded = [ABBREVIATIONS.get(t, t) for t in tokens]
+    kept = [t for t in expanded if t not in STOPWORDS] or expanded
+    acronym = "".join(t[0] for t in kept) if len(kept) > 1 else ""
+    return NormalizedName(
+        original=original,
+        display=display,
+        key=" ".join(kept),
+        tokens=tuple(kept),
+        legal_family=family,
+        tail=tail,
+        acronym=acronym,
+    )
+
+
+def normalize_text(text: str) -> str:
+    """Fold and tokenize free text (addresses, cities) without company-specific rules."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    words = _tokenize(fold_accents(unicodedata.normalize("NFKC", str(text))))
+    return " ".join(ABBREVIATIONS.get(w, w) for w in words)
+
+
+def normalize_frame(names: pd.Series) -> pd.DataFrame:
+    """Normalize a column of names; the result has the columns documented above, same index."""
+    values = names.fillna("").astype(str).tolist()
+    rows = [normalize_name(v) for v in values]
+    return pd.DataFrame(
+        {
+            "display": [r.display for r in rows],
+            "key": [r.key for r in rows],
+            "tokens": [r.tokens for r in rows],
+            "legal_family": [r.legal_family for r in rows],
+            "tail": [r.tail for r in rows],
+            "acronym": [r.acronym for r in rows],
+        },
+        index=names.index,
+    )
