@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from core.auth.local_auth import LocalAuthProvider
+from core.auth.supabase_auth import SupabaseAuthProvider
+from core.auth.verifier import TokenVerifier
 from core.config import Settings
+from tests.fakes.supabase_fake import SupabaseFake, running_fake
 
 
 @pytest.fixture
@@ -33,3 +37,31 @@ def make_local_auth(engine: Engine, auth_settings: Settings) -> Callable[..., Lo
 def local_auth(make_local_auth: Callable[..., LocalAuthProvider]) -> LocalAuthProvider:
     """The local auth adapter on the test database."""
     return make_local_auth()
+
+
+@pytest.fixture
+def supabase_fake() -> Iterator[SupabaseFake]:
+    """A fresh loopback fake of Supabase Auth + Storage."""
+    with running_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_settings(supabase_fake: SupabaseFake, tmp_path: Path) -> Settings:
+    """Settings that point both Supabase backends at the fake."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        environment="test",
+        auth_backend="supabase",
+        storage_backend="supabase",
+        supabase_url=supabase_fake.url,
+        supabase_anon_key=supabase_fake.anon_key,
+        jwt_secret=supabase_fake.jwt_secret,
+        data_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def supabase_auth(fake_settings: Settings) -> SupabaseAuthProvider:
+    """The Supabase adapter talking to the fake over HTTP."""
+    return SupabaseAuthProvider(fake_settings, verifier=TokenVerifier.from_settings(fake_settings))

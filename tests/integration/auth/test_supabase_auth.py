@@ -1,0 +1,145 @@
+"""The Supabase auth adapter over real HTTP against the loopback Supabase fake."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from core.auth.port import AuthProvider
+from core.auth.supabase_auth import SupabaseAuthProvider
+from core.auth.verifier import TokenVerifier
+from core.config import Settings
+from core.errors import (
+    ConfigurationError,
+    ConfirmationRequired,
+    InvalidCredentials,
+    InvalidToken,
+    RefreshTokenReused,
+    SessionRevoked,
+    UpstreamError,
+    UserAlreadyExists,
+    WeakPassword,
+)
+from tests.fakes.supabase_fake import SupabaseFake
+
+PASSWORD = "long enough password"
+
+
+def email() -> str:
+    return f"sb-{uuid.uuid4().hex[:10]}@example.test"
+
+
+def test_supabase_provider_satisfies_the_port(supabase_auth: SupabaseAuthProvider) -> None:
+    assert isinstance(supabase_auth, AuthProvider)
+
+
+def test_sign_up_returns_a_verified_session(
+    supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
+) -> None:
+    address = email()
+    session = supabase_auth.sign_up(address, PASSWORD, user_metadata={"name": "Ada"})
+    assert session.user.email == address
+    assert session.user.claims["iss"] == supabase_fake.issuer
+    assert session.user.claims["user_metadata"] == {"name": "Ada"}
+    assert session.expires_at == session.user.claims["exp"]
+    assert session.refresh_token
+
+
+def test_sign_up_needing_confirmation_says_so(
+    supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
+) -> None:
+    supabase_fake.confirm_email = True
+    with pytest.raises(ConfirmationRequired):
+        supabase_auth.sign_up(email(), PASSWORD)
+
+
+def test_sign_up_errors_are_translated(supabase_auth: SupabaseAuthProvider) -> None:
+    address = email()
+    supabase_auth.sign_up(address, PASSWORD)
+    with pytest.raises(UserAlreadyExists):
+        supabase_auth.sign_up(address, PASSWORD)
+    with pytest.raises(WeakPassword):
+        supabase_auth.sign_up(email(), "123")
+
+
+def test_sign_in_and_wrong_password(supabase_auth: SupabaseAuthProvider) -> None:
+    address = email()
+    created = supabase_auth.sign_up(address, PASSWORD)
+    session = supabase_auth.sign_in(address, PASSWORD)
+    assert session.user.id == created.user.id
+    assert session.user.session_id != created.user.session_id
+    with pytest.raises(InvalidCredentials):
+        supabase_auth.sign_in(address, "wrong password")
+
+
+def test_refresh_rotates_and_reuse_revokes_the_session(
+    supabase_auth: SupabaseAuthProvider,
+) -> None:
+    first = supabase_auth.sign_up(email(), PASSWORD)
+    second = supabase_auth.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    assert second.user.id == first.user.id
+    with pytest.raises(RefreshTokenReused):
+        supabase_auth.refresh(first.refresh_token)
+    with pytest.raises(SessionRevoked):
+        supabase_auth.refresh(second.refresh_token)
+    with pytest.raises(InvalidToken, match="not found"):
+        supabase_auth.refresh("never-issued")
+
+
+def test_sign_out_revokes_the_session_and_is_idempotent(
+    supabase_auth: SupabaseAuthProvider,
+) -> None:
+    address = email()
+    phone = supabase_auth.sign_up(address, PASSWORD)
+    laptop = supabase_auth.sign_in(address, PASSWORD)
+    assert supabase_auth.get_user(phone.access_token).id == phone.user.id
+    supabase_auth.sign_out(phone.access_token)
+    with pytest.raises(SessionRevoked):
+        supabase_auth.get_user(phone.access_token)
+    assert supabase_auth.get_user(laptop.access_token).email == address
+    supabase_auth.sign_out(phone.access_token)
+
+
+def test_garbage_token_is_refused_before_any_request(
+    supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
+) -> None:
+    before = len(supabase_fake.requests)
+    with pytest.raises(InvalidToken):
+        supabase_auth.get_user("not.a.jwt")
+    assert len(supabase_fake.requests) == before
+
+
+def test_no_signed_in_client_is_shared_between_users(
+    supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
+) -> None:
+    alice = supabase_auth.sign_up(email(), PASSWORD)
+    bob = supabase_auth.sign_up(email(), PASSWORD)
+    supabase_fake.requests.clear()
+    assert supabase_auth.get_user(bob.access_token).id == bob.user.id
+    assert supabase_auth.get_user(alice.access_token).id == alice.user.id
+    sent = [auth for method, path, auth in supabase_fake.requests if path.endswith("/user")]
+    assert sent == [f"Bearer {bob.access_token}", f"Bearer {alice.access_token}"]
+    # Sign-in requests carry only the anon key, never a previous user's token.
+    supabase_fake.requests.clear()
+    supabase_auth.sign_in(alice.user.email or "", PASSWORD)
+    assert supabase_fake.requests[-1][2] == f"Bearer {supabase_fake.anon_key}"
+
+
+def test_wrong_anon_key_is_a_configuration_error(
+    fake_settings: Settings, supabase_fake: SupabaseFake
+) -> None:
+    wrong = fake_settings.model_copy(
+        update={"supabase_anon_key": fake_settings.jwt_secret.__class__("not-the-anon-key")}
+    )
+    provider = SupabaseAuthProvider(wrong, verifier=TokenVerifier.from_settings(wrong))
+    with pytest.raises(ConfigurationError):
+        provider.sign_in(email(), PASSWORD)
+
+
+def test_unreachable_supabase_is_an_upstream_error(fake_settings: Settings) -> None:
+    down = fake_settings.model_copy(update={"supabase_url": "http://127.0.0.1:9"})
+    provider = SupabaseAuthProvider(down, verifier=TokenVerifier.from_settings(fake_settings))
+    with pytest.raises(UpstreamError):
+        provider.sign_in(email(), PASSWORD)
