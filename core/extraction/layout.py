@@ -7,6 +7,7 @@ source: PDF text layer, OCR of a rendered page, or OCR of an image.
 from __future__ import annotations
 
 import ctypes
+import math
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -149,10 +150,28 @@ def pdf_page_words(page: pdfium.PdfPage) -> tuple[float, float, list[Word]]:
                     words.append(Word(text, box[0], box[1], box[2], box[3], size))
                 chars.clear()
 
+        pending_high = 0
+        main_angle = _dominant_angle(raw_tp, n)
         for i in range(n):
             code = pdfium_c.FPDFText_GetUnicode(raw_tp, i)
+            # PDFium reports characters outside the BMP as two UTF-16 surrogate halves.
+            if 0xD800 <= code <= 0xDBFF:
+                pending_high = code
+                continue
+            if 0xDC00 <= code <= 0xDFFF:
+                code = (
+                    0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00)
+                    if pending_high
+                    else 0x20
+                )
+                pending_high = 0
             ch = chr(code) if 0 < code < 0x110000 else " "
             if ch.isspace() or code in (0xFFFE, 0xFFFF, 0x2) or unicodedata.category(ch) == "Cc":
+                flush()
+                continue
+            # Vertical margin text (e.g. a rotated copyright line) would shred the lines it crosses.
+            angle = pdfium_c.FPDFText_GetCharAngle(raw_tp, i)
+            if angle >= 0 and _angle_gap(angle, main_angle) > 0.2:
                 flush()
                 continue
             # The loose box spans the font's ascent and descent, so 'x' and 'g' line up.
@@ -177,3 +196,19 @@ def pdf_page_words(page: pdfium.PdfPage) -> tuple[float, float, list[Word]]:
     finally:
         textpage.close()
     return float(width), float(height), words
+
+
+def _angle_gap(a: float, b: float) -> float:
+    d = abs(a - b) % (2 * math.pi)
+    return min(d, 2 * math.pi - d)
+
+
+def _dominant_angle(raw_tp: object, n: int) -> float:
+    """The most common character angle (radians) on the page, from a sample of characters."""
+    counts: dict[float, int] = {}
+    for i in range(0, n, max(1, n // 200)):
+        angle = pdfium_c.FPDFText_GetCharAngle(raw_tp, i)
+        if angle >= 0:
+            key = round(angle, 1)
+            counts[key] = counts.get(key, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else 0.0

@@ -1,0 +1,233 @@
+"""Template-free candidates for header fields: label/value pairs by geometry, then arithmetic.
+
+Each segment of each page is claimed by the most specific label it contains (so "Rechnungssumme
+ohne USt." is a subtotal label, not a tax label). The value is read from the rest of the
+segment, the segments to its right, or the segment below. Amount fields are then chosen
+together: the subtotal/tax/total triple that adds up beats individually likely values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.extraction.labels import LabelHit, Segment, below, find_labels, right_of, tokens
+from core.extraction.layout import Word, join_words
+from core.extraction.parsing import (
+    ISO_CURRENCIES,
+    find_amounts,
+    find_currencies,
+    find_dates,
+)
+
+VALUE_FIELDS = (
+    "invoice_number", "invoice_date", "due_date", "po_number", "line_total", "subtotal", "tax",
+    "total", "amount_due", "currency", "vendor", "customer", "vat_id",
+)  # fmt: skip
+AMOUNTS = ("line_total", "subtotal", "tax", "total", "amount_due")
+_STOP = {"no", "nr", "n", "number", "num", "numero", "vom", "du", "de", "of", "the", "is", "id"}
+
+
+@dataclass
+class Candidate:
+    """A possible value with a score and where it was read."""
+
+    value: Any
+    score: float
+    page: int
+    text: str
+    bbox: tuple[float, float, float, float] | None = None
+    label: str = ""
+
+
+@dataclass
+class Context:
+    """What the rules need: segments per page/line and document-wide parsing hints."""
+
+    pages: list[list[list[Segment]]]
+    decimal_sep: str | None
+    day_first: bool | None
+
+
+def claim_labels(ctx: Context) -> list[LabelHit]:
+    """The best label of every segment that has one (longest label wins across fields)."""
+    hits = []
+    for lines in ctx.pages:
+        for segs in lines:
+            for seg in segs:
+                best: LabelHit | None = None
+                for field in VALUE_FIELDS:
+                    for hit in find_labels(seg, field):
+                        if field in PARTY_FIELDS and not _heading(hit):
+                            continue
+                        if best is None or hit.specificity > best.specificity:
+                            best = hit
+                if best is not None:
+                    hits.append(best)
+    return hits
+
+
+PARTY_FIELDS = frozenset({"vendor", "customer"})
+
+
+def _heading(hit: LabelHit) -> bool:
+    """A party label opens a block: it starts its segment and ends it, or is followed by ':'."""
+    words = hit.segment.words
+    first = tokens(words[0].text)
+    if not first or first[0] != hit.label.split()[0]:
+        return False
+    if not hit.rest:
+        return True
+    label_end = words[len(words) - len(hit.rest) - 1].text
+    return label_end.endswith(":") or hit.rest[0].text.startswith(":")
+
+
+def _id_value(text: str) -> str | None:
+    for raw in text.split():
+        word = raw.strip(":;,#()[]")
+        if not word or raw.startswith("(") or word.lower().strip(".°º") in _STOP:
+            continue
+        if word in ("-", "/", "°", "º") or re.fullmatch(r"[.:#°º\-]+", word):
+            continue
+        if find_dates(word) or word.endswith("%"):
+            return None
+        has_digit = any(c.isdigit() for c in word)
+        if (has_digit and len(word) >= 2) or re.fullmatch(r"[A-Z0-9][A-Z0-9\-/_.]{3,}", word):
+            return word.rstrip(".")
+        return None
+    return None
+
+
+def _amount_value(text: str, ctx: Context) -> Decimal | None:
+    # Percentages and dates are not amounts; keep the last amount written after the label.
+    masked = re.sub(r"\d+(?:[.,]\d+)?\s?%", " ", text)
+    for d in reversed(find_dates(masked)):
+        masked = masked[: d.start] + " " * (d.end - d.start) + masked[d.end :]
+    found = find_amounts(masked, ctx.decimal_sep)
+    return found[-1][2] if found else None
+
+
+def _currency_value(text: str) -> str | None:
+    counts = find_currencies(text)
+    codes = [c for c in counts if c in ISO_CURRENCIES]
+    return codes[0] if codes else None
+
+
+def parser_for(field: str, ctx: Context) -> Callable[[str], Any]:
+    """The value parser of ``field``; returns None when the text holds no such value."""
+    if field in ("invoice_number", "po_number"):
+        return _id_value
+    if field in ("invoice_date", "due_date"):
+
+        def date_value(text: str) -> dt.date | None:
+            found = find_dates(text, ctx.day_first)
+            return found[0].value if found else None
+
+        return date_value
+    if field in AMOUNTS:
+        return lambda text: _amount_value(text, ctx)
+    if field == "currency":
+        return _currency_value
+    raise KeyError(field)
+
+
+def _bbox(words: list[Word]) -> tuple[float, float, float, float]:
+    return (
+        min(w.x0 for w in words),
+        min(w.y0 for w in words),
+        max(w.x1 for w in words),
+        max(w.y1 for w in words),
+    )
+
+
+def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate]:
+    """Values near every label claimed by ``field``, best first."""
+    parse = parser_for(field, ctx)
+    labelled = {id(h.segment) for h in hits}
+    out: list[Candidate] = []
+    for hit in hits:
+        if hit.field != field:
+            continue
+        lines = ctx.pages[hit.segment.page - 1]
+        base = 0.55 + min(len(hit.label), 20) * 0.02
+        options: list[tuple[list[Word], float]] = []
+        if hit.rest:
+            options.append((hit.rest, 1.0))
+        rights = []
+        for seg in right_of(lines, hit.segment):
+            if id(seg) in labelled:
+                break
+            rights.extend(seg.words)
+        if rights:
+            options.append((hit.rest + rights if field in AMOUNTS else rights, 0.95))
+        for seg in below(lines, hit.segment, max_lines=2):
+            if id(seg) not in labelled:
+                options.append((seg.words, 0.7))
+                break
+        for words, factor in options:
+            value = parse(join_words(words))
+            if value is not None:
+                label_words = hit.segment.words[: len(hit.segment.words) - len(hit.rest)]
+                text = join_words(label_words) + " " + join_words(words)
+                # Earlier on the page breaks ties: titles and header blocks come first.
+                score = base * factor - hit.segment.y0 / 100000 - (hit.segment.page - 1) * 0.01
+                out.append(
+                    Candidate(value, score, hit.segment.page, text.strip(), _bbox(words), hit.label)
+                )
+                break
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+def choose_totals(c: dict[str, list[Candidate]]) -> dict[str, Candidate]:
+    """Pick subtotal, tax and total together, preferring a triple with subtotal + tax = total."""
+    subs = c.get("subtotal", [])[:6]
+    taxes = list(c.get("tax", [])[:8])
+    totals = c.get("total", [])[:6] + [
+        Candidate(x.value, x.score * 0.8, x.page, x.text, x.bbox, x.label)
+        for x in c.get("amount_due", [])[:3]
+    ]
+    rate_lines = [t for t in taxes if t.label not in ("total vat", "vat total", "total tax")]
+    distinct = {t.value for t in rate_lines}
+    if len(distinct) > 1:  # one tax line per rate: the tax total is their sum
+        s = sum(distinct, Decimal(0))
+        taxes.append(Candidate(s, 0.7, rate_lines[0].page, "sum of tax lines", None, "sum"))
+    taxes.append(Candidate(Decimal("0.00"), 0.3, 1, "no tax shown", None, "zero"))
+    best: tuple[float, dict[str, Candidate]] | None = None
+    for s in subs:
+        for t in taxes:
+            for g in totals:
+                if (s.value + t.value == g.value and s.value != g.value) or (
+                    s.value == g.value and t.value == 0
+                ):
+                    score = s.score + t.score + g.score + 1.5
+                    if best is None or score > best[0]:
+                        best = (score, {"subtotal": s, "tax": t, "total": g})
+    if best is not None:
+        return best[1]
+    chosen: dict[str, Candidate] = {}
+    for name, pool in (
+        ("subtotal", subs),
+        ("tax", c.get("tax", [])),
+        ("total", c.get("total", [])),
+    ):
+        if pool:
+            chosen[name] = pool[0]
+    s_, t_, g_ = (chosen.get(k) for k in ("subtotal", "tax", "total"))
+    if s_ and t_ and not g_:
+        chosen["total"] = Candidate(
+            s_.value + t_.value, 0.45, s_.page, "subtotal + tax", None, "derived"
+        )
+    elif g_ and t_ and not s_:
+        chosen["subtotal"] = Candidate(
+            g_.value - t_.value, 0.45, g_.page, "total - tax", None, "derived"
+        )
+    elif g_ and s_ and not t_ and g_.value >= s_.value:
+        chosen["tax"] = Candidate(
+            g_.value - s_.value, 0.45, g_.page, "total - subtotal", None, "derived"
+        )
+    return chosen

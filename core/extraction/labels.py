@@ -1,0 +1,434 @@
+"""Label lexicons (English, German, French) and the geometry that pairs a label with its value.
+
+A page is cut into *segments*: runs of words on one line separated by column-wide gaps. A label
+is matched on normalised tokens (case and accents folded, punctuation dropped), and its value
+is looked for in the rest of the segment, then in the next segment to the right, then in the
+segment just below. Nothing here knows a particular invoice layout.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.extraction.document import Document
+from core.extraction.layout import Word, join_words
+
+# Each label is a space-separated token sequence after normalisation (see ``tokens``).
+LEXICON: dict[str, tuple[str, ...]] = {
+    "invoice_number": (
+        "invoice number",
+        "invoice no",
+        "invoice nr",
+        "invoice num",
+        "invoice id",
+        "invoice",
+        "inv no",
+        "bill no",
+        "bill number",
+        "receipt no",
+        "receipt number",
+        "document no",
+        "document number",
+        "credit note no",
+        "credit note number",
+        "credit note",
+        "rechnungsnummer",
+        "rechnungsnr",
+        "rechnungs nr",
+        "rechnung nr",
+        "rechnung",
+        "belegnummer",
+        "beleg nr",
+        "belegnr",
+        "gutschriftsnummer",
+        "gutschrift nr",
+        "gutschrift",
+        "handelsrechnung",
+        "rechnungskorrektur",
+        "beitragsrechnung",
+        "numero de facture",
+        "no de facture",
+        "n de facture",
+        "facture n",
+        "facture no",
+        "facture",
+        "avoir n",
+        "avoir no",
+        "avoir",
+        "numero facture",
+        "nr",
+        "no",
+        "number",
+    ),
+    "invoice_date": (
+        "invoice date",
+        "date of invoice",
+        "date of issue",
+        "issue date",
+        "issued on",
+        "issued at",
+        "issued",
+        "dated",
+        "date",
+        "rechnungsdatum",
+        "belegdatum",
+        "beleg datum",
+        "datum",
+        "ausstellungsdatum",
+        "date de facture",
+        "date de facturation",
+        "date d emission",
+        "date facture",
+        "vom",
+        "du",
+    ),
+    "due_date": (
+        "due date",
+        "payment due",
+        "payment due date",
+        "due on",
+        "due by",
+        "pay by",
+        "payable by",
+        "payable until",
+        "please remit until",
+        "remit until",
+        "due",
+        "faellig am",
+        "fallig am",
+        "faelligkeitsdatum",
+        "falligkeitsdatum",
+        "faelligkeit",
+        "falligkeit",
+        "zahlbar bis",
+        "zahlungsziel",
+        "netto bis",
+        "date d echeance",
+        "echeance",
+        "a payer avant le",
+        "payable avant le",
+        "date limite de paiement",
+    ),
+    "po_number": (
+        "purchase order number",
+        "purchase order no",
+        "purchase order",
+        "po number",
+        "po no",
+        "po",
+        "order number",
+        "order no",
+        "your order",
+        "order ref",
+        "bestellnummer",
+        "bestell nr",
+        "bestellung nr",
+        "bestellung",
+        "ihre bestellung",
+        "auftragsnummer",
+        "auftrag nr",
+        "bon de commande",
+        "n de commande",
+        "numero de commande",
+        "commande",
+    ),
+    "line_total": (
+        "positionssumme",
+        "summe positionen",
+        "warenwert",
+        "total lines",
+        "line total",
+        "lines total",
+        "items total",
+        "total des lignes",
+    ),
+    "subtotal": (
+        "subtotal",
+        "sub total",
+        "net total",
+        "total net",
+        "net amount",
+        "total excl vat",
+        "total excluding vat",
+        "total before tax",
+        "amount before tax",
+        "taxable amount",
+        "nettobetrag",
+        "netto",
+        "summe netto",
+        "rechnungssumme netto",
+        "rechnungssumme ohne ust",
+        "gesamtbetrag netto",
+        "zwischensumme",
+        "nettosumme",
+        "total ht",
+        "montant ht",
+        "sous total",
+        "total hors taxes",
+        "base ht",
+    ),
+    "tax": (
+        "total vat",
+        "vat total",
+        "vat amount",
+        "total tax",
+        "tax total",
+        "tax amount",
+        "sales tax",
+        "vat",
+        "tax",
+        "gst",
+        "mwst betrag",
+        "mwst",
+        "ust betrag",
+        "ust",
+        "umsatzsteuer",
+        "steuerbetrag",
+        "mehrwertsteuer",
+        "total taxes",
+        "total tva",
+        "montant tva",
+        "tva",
+    ),
+    "total": (
+        "grand total",
+        "invoice total",
+        "total amount",
+        "total incl vat",
+        "total including vat",
+        "amount incl vat",
+        "total",
+        "gross amount",
+        "gesamtbetrag",
+        "bruttosumme",
+        "rechnungssumme brutto",
+        "rechnungsbetrag",
+        "endbetrag",
+        "gesamtsumme",
+        "bruttobetrag",
+        "summe brutto",
+        "brutto",
+        "summe",
+        "total ttc",
+        "montant ttc",
+        "total a payer",
+    ),
+    "amount_due": (
+        "amount due",
+        "balance due",
+        "total due",
+        "due payable",
+        "amount payable",
+        "to pay",
+        "please pay",
+        "zahlbetrag",
+        "zu zahlen",
+        "zu zahlender betrag",
+        "offener betrag",
+        "restbetrag",
+        "solde a payer",
+        "net a payer",
+        "reste a payer",
+        "montant du",
+    ),
+    "currency": ("currency", "wahrung", "waehrung", "rechnungswahrung", "betrage in", "devise"),
+    "vendor": (
+        "seller",
+        "supplier",
+        "vendor",
+        "from",
+        "issuer",
+        "rechnungsersteller",
+        "verkaufer",
+        "lieferant",
+        "leistungserbringer",
+        "absender",
+        "vendeur",
+        "fournisseur",
+        "emetteur",
+    ),
+    "customer": (
+        "bill to",
+        "billed to",
+        "invoice to",
+        "sold to",
+        "customer",
+        "client",
+        "buyer",
+        "recipient",
+        "rechnungsempfanger",
+        "kaufer",
+        "kaufer leistungsempfanger",
+        "leistungsempfanger",
+        "kunde",
+        "empfanger",
+        "facture a",
+        "adresse de facturation",
+        "destinataire",
+        "acheteur",
+    ),
+    "vat_id": (
+        "vat id",
+        "vat no",
+        "vat number",
+        "vat reg no",
+        "vat registration number",
+        "tax id",
+        "ust idnr",
+        "ust id nr",
+        "ust id",
+        "ustidnr",
+        "ust identnr",
+        "umsatzsteuer id",
+        "umsatzsteuer identifikationsnummer",
+        "n tva",
+        "tva",
+        "numero tva",
+        "tva intracommunautaire",
+        "vat",
+    ),
+}
+# Phrases that look like a label but name something else (delivery date, customer number...).
+NEGATIVE = (
+    "liefer",
+    "leistungs",
+    "delivery",
+    "livraison",
+    "kundennummer",
+    "kunden nr",
+    "customer no",
+    "customer number",
+    "client no",
+    "steuernummer",
+    "steuernr",
+    "tax number",
+    "bestell datum",
+    "order date",
+    "auftrag datum",
+    "skonto",
+)
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents ('Fälligkeit' -> 'falligkeit')."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised alphanumeric tokens of ``text``."""
+    return re.findall(r"[a-z0-9]+", fold(text))
+
+
+@dataclass
+class Segment:
+    """A run of words on one line, separated from its neighbours by a column gap."""
+
+    page: int
+    line: int
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+    @property
+    def x0(self) -> float:
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.words[-1].x1
+
+    @property
+    def y0(self) -> float:
+        return min(w.y0 for w in self.words)
+
+    @property
+    def y1(self) -> float:
+        return max(w.y1 for w in self.words)
+
+
+def page_segments(document: Document) -> list[list[list[Segment]]]:
+    """Segments per line per page (pages -> lines -> segments)."""
+    out = []
+    for page in document.pages:
+        page_lines = []
+        for li, line in enumerate(page.lines):
+            segs: list[Segment] = []
+            for w in line.words:
+                prev = segs[-1].words[-1] if segs else None
+                if prev is not None and w.x0 - prev.x1 <= max(prev.height, w.height) * 1.5:
+                    segs[-1].words.append(w)
+                else:
+                    segs.append(Segment(page.number, li, [w]))
+            page_lines.append(segs)
+        out.append(page_lines)
+    return out
+
+
+@dataclass
+class LabelHit:
+    """A label found in a segment; ``rest`` are the words after it."""
+
+    field: str
+    label: str
+    segment: Segment
+    rest: list[Word]
+
+    @property
+    def specificity(self) -> int:
+        return len(self.label)
+
+
+def _word_tokens(words: list[Word]) -> list[tuple[str, int]]:
+    return [(tok, i) for i, w in enumerate(words) for tok in tokens(w.text)]
+
+
+def find_labels(segment: Segment, field: str) -> Iterator[LabelHit]:
+    """Label hits of ``field`` inside ``segment``, longest label first, skipping negatives."""
+    toks = _word_tokens(segment.words)
+    flat = [t for t, _ in toks]
+    joined = " " + " ".join(flat) + " "
+    for label in sorted(LEXICON[field], key=len, reverse=True):
+        needle = " " + label + " "
+        pos = joined.find(needle)
+        if pos < 0:
+            # Compound German labels are often glued ("Rechnungsnr", "USt-IdNr").
+            glued = label.replace(" ", "")
+            idx = next((k for k, t in enumerate(flat) if t == glued), None)
+            if idx is None or " " not in label:
+                continue
+            start_tok, end_tok = idx, idx
+        else:
+            start_tok = joined[:pos].count(" ")
+            end_tok = start_tok + label.count(" ")
+        before = " ".join(flat[max(0, start_tok - 2) : end_tok + 2])
+        if any(neg in before for neg in NEGATIVE) and not any(neg in label for neg in NEGATIVE):
+            continue
+        last_word = toks[end_tok][1]
+        yield LabelHit(field, label, segment, segment.words[last_word + 1 :])
+        return
+
+
+def right_of(lines: list[list[Segment]], seg: Segment) -> list[Segment]:
+    """Segments to the right of ``seg`` on its line, nearest first."""
+    return [s for s in lines[seg.line] if s.x0 > seg.x1]
+
+
+def below(
+    lines: list[list[Segment]], seg: Segment, max_lines: int = 3, max_gap: float = 3.0
+) -> list[Segment]:
+    """Segments on the next lines that overlap ``seg`` horizontally, nearest first."""
+    out: list[list[list[Segment]]] = []
+    height = seg.y1 - seg.y0
+    for li in range(seg.line + 1, min(len(lines), seg.line + 1 + max_lines)):
+        for s in lines[li]:
+            if s.y0 - seg.y1 > max_gap * height:
+                return out
+            if s.x0 < seg.x1 and s.x1 > seg.x0:
+                out.append(s)
+    return out

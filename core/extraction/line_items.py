@@ -1,0 +1,169 @@
+"""Line items without templates: rows are found by arithmetic, columns by header words.
+
+A row is a line (or a line plus the next one, for wrapped rows) holding three numbers with
+quantity x unit price = amount, allowing a percentage discount printed on the row. When a table
+header is found above the rows, the description is read from the description column; otherwise
+it is the text left of the numbers without the leading position number and article code.
+Tables continue across pages; totals lines end nothing but are never rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.extraction.document import Document
+from core.extraction.header_fields import AMOUNTS, Context, claim_labels
+from core.extraction.labels import Segment, fold
+from core.extraction.layout import Word, join_words
+from core.extraction.parsing import find_dates, parse_amount
+from core.extraction.schema import Evidence, LineItem
+
+DESCRIPTION_HEADERS = frozenset(
+    [
+        "description",
+        "beschreibung",
+        "artikelbeschreibung",
+        "artikelbezeichnung",
+        "bezeichnung",
+        "leistung",
+        "designation",
+        "libelle",
+        "produit",
+        "product",
+        "item",
+        "items",
+        "artikel",
+        "article",
+        "text",
+    ]
+)
+_NUM_WORD = re.compile(r"^[-−(]?\d[\d.,'’]*\)?-?$")
+
+
+@dataclass
+class _Num:
+    value: Decimal
+    word: Word
+    decimals: int
+
+
+def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], Decimal | None]:
+    nums: list[_Num] = []
+    rate = None
+    for i, w in enumerate(words):
+        text = w.text.strip("€$£")
+        nxt = words[i + 1].text if i + 1 < len(words) else ""
+        if text.endswith("%") or nxt.startswith("%"):
+            rate = parse_amount(text.rstrip("%"), decimal_sep)
+            continue
+        if not _NUM_WORD.match(text) or find_dates(text):
+            continue
+        value = parse_amount(text, decimal_sep)
+        if value is None or len(text.replace(".", "").replace(",", "")) > 10:
+            continue  # GTINs and account numbers are not quantities
+        m = re.search(r"[.,](\d+)\)?-?$", text)
+        nums.append(_Num(value, w, len(m.group(1)) if m else 0))
+    return nums, rate
+
+
+def _triple(nums: list[_Num], rate: Decimal | None) -> tuple[_Num, _Num, _Num] | None:
+    best = None
+    best_key: tuple[int, float, int] | None = None
+    for q, p, a in itertools.permutations(nums[-6:], 3):
+        if a.value == 0 and p.value != 0:
+            continue
+        if a.decimals != 2 and not (p.decimals and q.decimals):
+            continue  # phone numbers and codes multiply by chance; amounts have cents
+        if q.value % 1 != 0 and p.value % 1 == 0:
+            continue  # the integer of the pair is the quantity
+        product = q.value * p.value
+        tolerance = max(Decimal("0.011"), abs(a.value) * Decimal("0.0005"))
+        ok = abs(product - a.value) <= tolerance
+        if not ok and rate:
+            ok = abs(product * (1 - rate / 100) - a.value) <= tolerance
+        if not ok:
+            continue
+        q_first = q.decimals < p.decimals or (q.decimals == p.decimals and q.word.x0 < p.word.x0)
+        key = (int(a.decimals == 2), a.word.x0, int(q_first))
+        if best_key is None or key > best_key:
+            best, best_key = (q, p, a), key
+    return best
+
+
+def _header(lines: list[list[Segment]], upto: int) -> Word | None:
+    """The description column header nearest above line ``upto``."""
+    for li in range(upto - 1, max(-1, upto - 25), -1):
+        for seg in lines[li]:
+            for w in seg.words:
+                if fold(w.text).strip(".:") in DESCRIPTION_HEADERS:
+                    return w
+    return None
+
+
+def _description(words: list[Word], nums: list[_Num], amount: _Num, header: Word | None) -> str:
+    """The longest run of text words left of the amount (numbers, rates and units split runs)."""
+    numeric = {id(n.word) for n in nums}
+    runs: list[list[Word]] = [[]]
+    for w in words:
+        if w.x0 >= amount.word.x0:
+            break
+        if id(w) in numeric or w.text.endswith("%") or w.text in ("%", "€", "$", "£"):
+            runs.append([])
+            continue
+        runs[-1].append(w)
+    if header is not None:
+        in_col = [w for run in runs for w in run if w.x1 > header.x0 - 4]
+        runs = [in_col, *runs] if in_col else runs
+    best = max(runs, key=lambda r: sum(len(w.text) for w in r))
+    if len(best) > 1 and _CODE.fullmatch(best[0].text):
+        best = best[1:]  # article code before the description
+    return join_words(best)
+
+
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*")
+
+
+def extract_line_items(document: Document, ctx: Context) -> list[LineItem]:
+    """All line items of the document, in reading order across pages."""
+    hits = claim_labels(ctx)
+    totals_lines = {(h.segment.page, h.segment.line) for h in hits if h.field in AMOUNTS}
+    items: list[LineItem] = []
+    for page_index, lines in enumerate(ctx.pages):
+        page_no = page_index + 1
+        skip_next = False
+        for li, segs in enumerate(lines):
+            if skip_next:
+                skip_next = False
+                continue
+            if (page_no, li) in totals_lines or not segs:
+                continue
+            words = [w for s in segs for w in s.words]
+            nums, rate = _numbers(words, ctx.decimal_sep)
+            found = _triple(nums, rate) if len(nums) >= 3 else None
+            if found is None and len(nums) >= 2 and li + 1 < len(lines):
+                nxt = [w for s in lines[li + 1] for w in s.words]
+                more, rate2 = _numbers(nxt, ctx.decimal_sep)
+                if (page_no, li + 1) not in totals_lines and more:
+                    found = _triple(nums + more, rate or rate2)
+                    skip_next = found is not None and any(n in more for n in found)
+            if found is None:
+                continue
+            q, p, a = found
+            desc = _description(words, nums, a, _header(lines, li))
+            if not desc:
+                continue
+            items.append(
+                LineItem(
+                    description=desc,
+                    quantity=q.value,
+                    unit_price=p.value,
+                    amount=a.value,
+                    tax_rate=rate,
+                    confidence=0.8 if a.decimals == 2 else 0.6,
+                    evidence=Evidence(page=page_no, text=join_words(words)[:200]),
+                )
+            )
+    return items

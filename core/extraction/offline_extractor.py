@@ -1,0 +1,257 @@
+"""The offline extractor: text layer or OCR words, then template-free layout rules.
+
+No network and no model download: it is the embedded default and the fallback when the LLM
+fails. Every value carries the page and the text it was read from; confidence comes from how
+the value was found (explicit label, geometry, arithmetic agreement) and is adjusted later by
+:mod:`core.extraction.validation`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from core.errors import UnsupportedType
+from core.extraction.document import XML, Document
+from core.extraction.header_fields import (
+    AMOUNTS,
+    Candidate,
+    Context,
+    candidates,
+    choose_totals,
+    claim_labels,
+)
+from core.extraction.labels import fold, page_segments
+from core.extraction.line_items import extract_line_items
+from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
+from core.extraction.parties import ibans, party_names, vat_ids
+from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
+
+# UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
+DOC_CODES = frozenset(
+    [
+        "71",
+        "80",
+        "82",
+        "84",
+        "102",
+        "130",
+        "202",
+        "203",
+        "204",
+        "211",
+        "218",
+        "219",
+        "261",
+        "262",
+        "295",
+        "296",
+        "308",
+        "325",
+        "326",
+        "380",
+        "381",
+        "383",
+        "384",
+        "385",
+        "386",
+        "387",
+        "388",
+        "389",
+        "390",
+        "393",
+        "394",
+        "395",
+        "396",
+        "420",
+        "456",
+        "457",
+        "527",
+        "532",
+        "553",
+        "575",
+        "623",
+        "633",
+        "751",
+        "780",
+        "875",
+        "876",
+        "877",
+        "935",
+    ]
+)
+CREDIT_CODES = frozenset({"381", "396", "261", "262", "296", "308", "532"})
+_CREDIT = re.compile(r"(?i)\b(credit\s*note|gutschrift|avoir|note de cr[ée]dit|credit memo)\b")
+_CORRECTION = re.compile(
+    r"(?i)\b(rechnungskorrektur|korrekturrechnung|stornorechnung|corrected invoice|"
+    r"facture rectificative)\b"
+)
+_INVOICE = re.compile(r"(?i)(rechnung|invoice|facture|bill\b|receipt|quittung|re[cç]u\b)")
+
+
+def _day_first(text: str) -> bool | None:
+    """Whether numeric slash dates are day-first: from unambiguous dates, else the language."""
+    votes = 0
+    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{2,4})\b", text):
+        a, b = int(m.group(1)), int(m.group(2))
+        votes += 1 if a > 12 >= b else -1 if b > 12 >= a else 0
+    if votes:
+        return votes > 0
+    words = set(re.findall(r"[a-zäöüéèàç]+", text.lower()))
+    european = {"rechnung", "datum", "betrag", "facture", "montant", "date", "tva", "mwst"}
+    if words & european and (not words & {"invoice", "amount"} or words & {"rechnung", "facture"}):
+        return True
+    if "$" in text and not words & {"ust", "tva", "mwst"}:
+        return False
+    return None
+
+
+def _field(cand: Candidate | None, confidence: float | None = None) -> ExtractedField[Any]:
+    if cand is None:
+        return ExtractedField()
+    conf = confidence if confidence is not None else cand.score
+    return ExtractedField(
+        value=cand.value,
+        confidence=round(max(0.05, min(0.99, conf)), 3),
+        evidence=Evidence(page=cand.page, text=cand.text[:200], bbox=cand.bbox),
+    )
+
+
+def _doc_type(first_page: str) -> tuple[str | None, DocumentType | None]:
+    for line in first_page.splitlines()[:40]:
+        if _INVOICE.search(line) or _CREDIT.search(line) or _CORRECTION.search(line):
+            for code in re.findall(r"\((\d{2,3})\)", line):
+                if code in DOC_CODES:
+                    kind = (
+                        DocumentType.credit_note if code in CREDIT_CODES else DocumentType.invoice
+                    )
+                    return code, kind
+    head = "\n".join(first_page.splitlines()[:40])
+    if _CORRECTION.search(head):
+        return "384", DocumentType.invoice
+    if _CREDIT.search(head):
+        return "381", DocumentType.credit_note
+    if _INVOICE.search(head):
+        return "380", DocumentType.invoice
+    return None, None
+
+
+class OfflineExtractor:
+    """Layout rules over the text layer (or OCR words) of a PDF or image."""
+
+    name = "offline"
+    version = "1.0.0"
+
+    def extract(self, document: Document) -> Extraction:
+        """Read header fields and line items from the document's words."""
+        if document.media_type == XML:
+            raise UnsupportedType("an XML file is read by the e-invoice extractor, not by layout")
+        ex = Extraction(extractor=self.name, extractor_version=self.version)
+        ex.page_count = document.page_count
+        sources = {p.source for p in document.pages if p.words}
+        ex.source = "ocr" if sources == {"ocr"} else "text_layer"
+        text = document.full_text
+        if not text.strip():
+            ex.warnings.append("no_text: the document has no readable text")
+            return ex
+        ctx = Context(page_segments(document), detect_decimal_separator(text), _day_first(text))
+        hits = claim_labels(ctx)
+        found = {f: candidates(ctx, hits, f) for f in (
+            "invoice_number", "invoice_date", "due_date", "po_number", "currency", *AMOUNTS
+        )}  # fmt: skip
+        for name in ("invoice_number", "po_number", "invoice_date", "due_date"):
+            setattr(ex, name, _field(found[name][0] if found[name] else None))
+        if ex.invoice_date.value is None:
+            first = find_dates(document.pages[0].text, ctx.day_first)
+            if first:
+                cand = Candidate(
+                    first[0].value, 0.35, 1, document.pages[0].text[first[0].start : first[0].end]
+                )
+                ex.invoice_date = _field(cand)
+        self._amounts(ex, found)
+        self._currency(ex, found["currency"], text)
+        self._parties(ex, ctx, hits, text)
+        code, kind = _doc_type(document.pages[0].text)
+        if code:
+            ex.document_type_code = ExtractedField(value=code, confidence=0.6)
+            ex.document_type = ExtractedField(value=kind, confidence=0.7)
+        ex.line_items = extract_line_items(document, ctx)
+        self._line_total(ex, found["line_total"])
+        return ex
+
+    @staticmethod
+    def _amounts(ex: Extraction, found: dict[str, list[Candidate]]) -> None:
+        chosen = choose_totals(found)
+        agreed = (
+            {"subtotal", "tax", "total"} <= chosen.keys()
+            and all(chosen[k].label not in ("derived",) for k in ("subtotal", "tax", "total"))
+            and chosen["subtotal"].value + chosen["tax"].value == chosen["total"].value
+        )
+        for name in ("subtotal", "tax", "total"):
+            cand = chosen.get(name)
+            if cand is not None:
+                setattr(ex, name, _field(cand, min(0.97, cand.score + (0.25 if agreed else 0))))
+        due = found["amount_due"][0] if found["amount_due"] else None
+        if due is not None:
+            ex.amount_due = _field(due)
+        elif ex.total.value is not None:
+            ex.amount_due = ExtractedField(
+                value=ex.total.value, confidence=0.45, evidence=ex.total.evidence
+            )
+
+    @staticmethod
+    def _currency(ex: Extraction, labelled: list[Candidate], text: str) -> None:
+        if labelled:
+            ex.currency = _field(labelled[0], 0.95)
+            return
+        counts = find_currencies(text)
+        if counts:
+            code = max(counts, key=lambda c: counts[c])
+            share = counts[code] / sum(counts.values())
+            conf = 0.5 + 0.4 * share if code != "USD" or "USD" in text or "US$" in text else 0.45
+            ex.currency = ExtractedField(
+                value=code,
+                confidence=round(conf, 3),
+                evidence=Evidence(text=f"{code} x{counts[code]}"),
+            )
+
+    @staticmethod
+    def _parties(ex: Extraction, ctx: Context, hits: list[Any], text: str) -> None:
+        names = party_names(ctx, hits)
+        vats = vat_ids(ctx, hits)
+        vendor = names["vendor"][0] if names["vendor"] else None
+        customer = next(
+            (c for c in names["customer"] if vendor is None or fold(c.value) != fold(vendor.value)),
+            None,
+        )
+        ex.vendor_name = _field(vendor)
+        ex.customer_name = _field(customer)
+        vendor_vat = vats["vendor"][0] if vats["vendor"] else None
+        customer_vat = next(
+            (c for c in vats["customer"] if vendor_vat is None or c.value != vendor_vat.value), None
+        )
+        ex.vendor_vat_id = _field(vendor_vat)
+        ex.customer_vat_id = _field(customer_vat)
+        found = ibans(text)
+        if found:
+            ex.vendor_iban = ExtractedField(
+                value=found[0], confidence=0.85, evidence=Evidence(text=found[0])
+            )
+
+    @staticmethod
+    def _line_total(ex: Extraction, labelled: list[Candidate]) -> None:
+        if labelled:
+            ex.line_total = _field(labelled[0])
+            return
+        amounts = [li.amount for li in ex.line_items if li.amount is not None]
+        if amounts and len(amounts) == len(ex.line_items):
+            s = sum(amounts, Decimal(0))
+            conf = 0.8 if s == ex.subtotal.value else 0.5
+            ex.line_total = ExtractedField(
+                value=s, confidence=conf, evidence=Evidence(text="sum of lines")
+            )
+        elif ex.subtotal.value is not None:
+            ex.line_total = ExtractedField(
+                value=ex.subtotal.value, confidence=0.35, evidence=ex.subtotal.evidence
+            )

@@ -1,0 +1,323 @@
+"""Locale-aware parsing of amounts, dates and currencies as they are printed on invoices.
+
+Amounts: ``1.234,56``, ``1 234,56``, ``1'234.56``, ``1,234.56``, ``(12.00)``, ``-12,00``,
+``12,00-``. Dates: ISO, numeric day-first or month-first (ambiguity reported), month names in
+English, German and French. Currencies: symbols and ISO 4217 codes, never defaulted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Thin spaces, no-break spaces and apostrophes used as thousands separators.
+_GROUP_CHARS = " \u00a0\u202f\u2009'’`´"
+AMOUNT_RE = re.compile(
+    r"(?<![\w.,])"
+    r"(?P<neg>[-−–]\s?|\()?"
+    r"(?P<num>\d{1,3}(?:[.,\u00a0\u202f\u2009'’ ]\d{3})+(?:[.,]\d{1,4})?|\d+(?:[.,]\d{1,4})?)"
+    r"(?P<close>\))?"
+    r"(?P<trail>-(?!\d))?"
+    r"(?![\w]|[.,]\d)"
+)
+
+
+def parse_amount(text: str, decimal_sep: str | None = None) -> Decimal | None:
+    """Parse one printed amount; ``decimal_sep`` (',' or '.') settles '1.234'-like cases."""
+    if text is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(text)).strip()
+    s = re.sub(r"(?i)\b(?:[A-Z]{3})\b|[€$£¥₹₩₽₺₪₫฿]|\bFr\.|\bCHF\b", "", s).strip()
+    if not s:
+        return None
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    if s.endswith(("-", "−")) and not s.startswith(("-", "−")):
+        negative, s = True, s[:-1].strip()
+    if s.startswith(("-", "−", "–")):
+        negative, s = not negative, s[1:].strip()
+    if s.startswith("+"):
+        s = s[1:].strip()
+    if s.upper().endswith(("CR",)):
+        negative, s = True, s[:-2].strip()
+    if not re.fullmatch(r"[\d.,\u00a0\u202f\u2009'’`´ ]+", s) or not re.search(r"\d", s):
+        return None
+    number = _normalise_number(s, decimal_sep)
+    if number is None:
+        return None
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def _normalise_number(s: str, decimal_sep: str | None) -> str | None:
+    s = s.strip(_GROUP_CHARS)
+    for ch in _GROUP_CHARS:
+        if ch in s:
+            # A group separator must separate groups of exactly three digits.
+            head, *groups = re.split(r"[ \u00a0\u202f\u2009'’`´]", s)
+            last = groups[-1] if groups else ""
+            if not all(re.fullmatch(r"\d{3}", g) for g in groups[:-1]) or not re.match(
+                r"\d{3}", last
+            ):
+                return None
+            s = "".join([head, *groups])
+            break
+    dots, commas = s.count("."), s.count(",")
+    if dots and commas:
+        dec = "." if s.rfind(".") > s.rfind(",") else ","
+        group = "," if dec == "." else "."
+        int_part, _, frac = s.rpartition(dec)
+        if not re.fullmatch(rf"\d{{1,3}}(?:\{group}\d{{3}})*", int_part):
+            return None
+        return int_part.replace(group, "") + "." + frac
+    sep = "." if dots else "," if commas else ""
+    if not sep:
+        return s
+    count = dots or commas
+    int_part, _, frac = s.rpartition(sep)
+    if count > 1:
+        # Only a thousands separator repeats: 1.234.567 or 1,234,567.
+        if re.fullmatch(rf"\d{{1,3}}(?:\{sep}\d{{3}})+", s):
+            return s.replace(sep, "")
+        return None
+    if len(frac) == 3 and decimal_sep is not None and decimal_sep != sep:
+        return int_part + frac  # '1.234' on a comma-decimal document is one thousand...
+    if len(frac) == 3 and decimal_sep is None and int_part != "0" and sep == ",":
+        return int_part + frac  # '1,234' without other evidence: English thousands
+    return int_part + "." + frac
+
+
+def detect_decimal_separator(text: str) -> str | None:
+    """The document's decimal separator from how two-decimal amounts are written."""
+    comma = len(re.findall(r"\d,\d{2}(?!\d)", text))
+    dot = len(re.findall(r"\d\.\d{2}(?!\d)", text))
+    if comma == dot == 0:
+        return None
+    return "," if comma > dot else "."
+
+
+def find_amounts(text: str, decimal_sep: str | None = None) -> list[tuple[int, int, Decimal]]:
+    """All amount-like numbers in ``text`` as (start, end, value)."""
+    out = []
+    for m in AMOUNT_RE.finditer(text):
+        raw = m.group(0)
+        if m.group("neg") == "(" and not m.group("close"):
+            raw = raw[1:]
+        value = parse_amount(raw, decimal_sep)
+        if value is not None:
+            out.append((m.start(), m.end(), value))
+    return out
+
+
+MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    [
+        "january jan januar jän jänner janvier janv",
+        "february feb februar février fevrier févr fevr",
+        "march mar märz maerz mrz mars",
+        "april apr avril avr",
+        "may mai",
+        "june jun juni juin",
+        "july jul juli juillet juil",
+        "august aug août aout",
+        "september sep sept septembre",
+        "october oct oktober okt octobre",
+        "november nov novembre",
+        "december dec dezember dez décembre decembre déc",
+    ],
+    start=1,
+):
+    for _n in _names.split():
+        MONTHS[_n] = _num
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A date read from text; ``ambiguous`` when day and month could be swapped."""
+
+    value: dt.date
+    ambiguous: bool = False
+    start: int = 0
+    end: int = 0
+
+
+_ISO = r"(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
+_NUM = r"(?P<a>\d{1,2})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})"
+_DMY = (
+    rf"(?P<d1>\d{{1,2}})(?:er|st|nd|rd|th)?\.?[\s-]*(?P<m1>{_MONTH_ALT})\.?[\s,-]*"
+    r"(?P<y1>\d{4}|\d{2}(?!\d))"
+)
+_MDY = rf"(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
+DATE_RE = re.compile(rf"(?<![\w.])(?:{_ISO}|{_NUM}|{_DMY}|{_MDY})(?![\w]|\.\d)", re.IGNORECASE)
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    return y + (2000 if y < 70 else 1900) if y < 100 else y
+
+
+def _make(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _from_match(m: re.Match[str], day_first: bool | None) -> ParsedDate | None:
+    g = m.groupdict()
+    if g["iy"]:
+        date = _make(int(g["iy"]), int(g["im"]), int(g["id"]))
+        return ParsedDate(date, False, m.start(), m.end()) if date else None
+    if g["a"]:
+        a, b, y = int(g["a"]), int(g["b"]), _year(g["y"])
+        if g["s"] == "." or (a > 12 >= b):
+            dfirst = True
+        elif b > 12 >= a:
+            dfirst = False
+        else:
+            dfirst = True if day_first is None else day_first
+        ambiguous = a <= 12 and b <= 12 and a != b and g["s"] != "."
+        date = _make(y, b, a) if dfirst else _make(y, a, b)
+        return ParsedDate(date, ambiguous, m.start(), m.end()) if date else None
+    if g["d1"]:
+        date = _make(_year(g["y1"]), MONTHS[g["m1"].lower()], int(g["d1"]))
+    else:
+        date = _make(int(g["y2"]), MONTHS[g["m2"].lower()], int(g["d2"]))
+    return ParsedDate(date, False, m.start(), m.end()) if date else None
+
+
+def find_dates(text: str, day_first: bool | None = None) -> list[ParsedDate]:
+    """All dates in ``text``, in order; numeric dates with '.' are day-first (European)."""
+    out = []
+    for m in DATE_RE.finditer(text):
+        parsed = _from_match(m, day_first)
+        if parsed is not None and 1900 <= parsed.value.year <= 2100:
+            out.append(parsed)
+    return out
+
+
+def parse_date(text: str, day_first: bool | None = None) -> ParsedDate | None:
+    """The first date in ``text``, or None."""
+    found = find_dates(text, day_first)
+    return found[0] if found else None
+
+
+ISO_CURRENCIES = frozenset(
+    [
+        "EUR",
+        "USD",
+        "GBP",
+        "CHF",
+        "JPY",
+        "CNY",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "ISK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RON",
+        "BGN",
+        "HRK",
+        "RSD",
+        "TRY",
+        "RUB",
+        "UAH",
+        "INR",
+        "BRL",
+        "MXN",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "ZAR",
+        "SGD",
+        "HKD",
+        "TWD",
+        "KRW",
+        "THB",
+        "MYR",
+        "IDR",
+        "PHP",
+        "VND",
+        "AED",
+        "SAR",
+        "QAR",
+        "KWD",
+        "ILS",
+        "EGP",
+        "MAD",
+        "TND",
+        "XOF",
+        "XAF",
+        "NGN",
+        "KES",
+    ]
+)
+# Symbols, most specific first; '$' alone reads as US dollars with lower confidence upstream.
+CURRENCY_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("US$", "USD"),
+    ("CA$", "CAD"),
+    ("C$", "CAD"),
+    ("AU$", "AUD"),
+    ("A$", "AUD"),
+    ("NZ$", "NZD"),
+    ("HK$", "HKD"),
+    ("S$", "SGD"),
+    ("R$", "BRL"),
+    ("€", "EUR"),
+    ("£", "GBP"),
+    ("¥", "JPY"),
+    ("₹", "INR"),
+    ("₩", "KRW"),
+    ("₽", "RUB"),
+    ("₺", "TRY"),
+    ("₪", "ILS"),
+    ("zł", "PLN"),
+    ("Kč", "CZK"),
+    ("Fr.", "CHF"),
+    ("$", "USD"),
+)
+_WORDS = {"euro": "EUR", "euros": "EUR", "dollars": "USD", "pounds": "GBP", "franken": "CHF"}
+_CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+
+
+def find_currencies(text: str) -> dict[str, int]:
+    """ISO codes evidenced in ``text`` with how often each appears (codes, symbols, words)."""
+    counts: dict[str, int] = {}
+    for m in _CODE_RE.finditer(text):
+        if m.group(1) in ISO_CURRENCIES:
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    rest = text
+    for symbol, code in CURRENCY_SYMBOLS:
+        n = rest.count(symbol)
+        if n:
+            counts[code] = counts.get(code, 0) + n
+            rest = rest.replace(symbol, " ")
+    for word in re.findall(r"[A-Za-z]+", text.lower()):
+        if word in _WORDS:
+            counts[_WORDS[word]] = counts.get(_WORDS[word], 0) + 1
+    return counts
+
+
+def parse_currency(text: str) -> str | None:
+    """The ISO 4217 code named by ``text`` (a code, symbol or word), or None."""
+    counts = find_currencies(text)
+    return max(counts, key=lambda c: counts[c]) if counts else None
+
+
+def normalise_id(text: str) -> str:
+    """Upper-case an identifier and drop spaces and dots (IBANs and VAT ids are printed spaced)."""
+    return re.sub(r"[\s.\-]", "", text).upper()

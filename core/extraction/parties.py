@@ -1,0 +1,224 @@
+"""Vendor and customer: names, VAT ids and IBAN, from blocks, labels, fonts and legal forms.
+
+Rules, strongest first: a name under an explicit party label ("Seller", "Rechnungsempfänger",
+"Facturé à"...) or on its "Name:" line; the sender line above the address window ("ACME GmbH ·
+Street 1 · 12345 City"); for the vendor, the largest text at the top of page one and lines that
+carry a legal form. VAT ids and IBANs are found by pattern and checksum and assigned to the
+party whose block they sit in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import iban as std_iban
+
+from core.extraction.header_fields import Candidate, Context
+from core.extraction.labels import LabelHit, Segment, below, fold, right_of, tokens
+from core.extraction.layout import join_words
+
+LEGAL_FORMS = re.compile(
+    r"(?i)(?<![\w])(gmbh|ag|kg|ohg|gbr|e\.?\s?k\.?|mbh|ug|se|sarl|s\.?a\.?r\.?l\.?|sas|sasu|sa|"
+    r"eurl|sci|ltd|limited|llc|llp|plc|inc|corp|corporation|co\.|company|bv|b\.v\.|nv|n\.v\.|"
+    r"s\.?p\.?a\.?|s\.?r\.?l\.?|s\.?l\.?|oy|ab|as|aps|a/s|gmbh & co\. kg|a\.g\.|verein)(?![\w])"
+)
+SENDER_SEPARATORS = re.compile(r"\s*(?:[●•·|∙◦▪]|\s-\s|,\s)\s*")
+VAT_RE = re.compile(
+    r"(?<![A-Z0-9])(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CHE[-\s]?\d{3}\.?\d{3}\.?\d{3}|CY\d{8}[A-Z]|"
+    r"CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[0-9A-Z]\d{7}[0-9A-Z]|FI\d{8}|"
+    r"FR\s?[0-9A-Z]{2}\s?\d{9}|GB\s?\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d[0-9A-Z+*]\d{5}[A-Z]{1,2}|"
+    r"IT\d{11}|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|"
+    r"SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9})(?![A-Z0-9])"
+)
+IBAN_RE = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}")
+_NOT_NAMES = re.compile(
+    r"(?i)^(?:name|nummer|number|no|nr|globale nummer|gln|tel|phone|fax|e-?mail|www|http|iban|"
+    r"bic|ust|vat|tva|siret|adresse|address|anschrift|page|seite|datum|date)\b"
+)
+_TITLES = (
+    "rechnung",
+    "invoice",
+    "facture",
+    "gutschrift",
+    "avoir",
+    "credit note",
+    "receipt",
+    "quittung",
+)
+
+
+def _clean_name(text: str) -> str | None:
+    text = text.strip(" :,-–")
+    if len(text) < 2 or not re.search(r"[A-Za-zÀ-ÿ]", text) or _NOT_NAMES.match(text):
+        return None
+    if (
+        re.match(r"^(?:\d{4,5}\s|\+\d|\(\d)", text)
+        or "@" in text
+        or text.lower().startswith(("www", "http"))
+    ):
+        return None  # a postcode line, an e-mail or a web address
+    if fold(text).strip(". ") in _TITLES:
+        return None
+    return text
+
+
+def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
+    """The party name in the block that a party label opens."""
+    lines = ctx.pages[hit.segment.page - 1]
+    rest = join_words(hit.rest).strip(" :")
+    if rest:
+        # "Customer: 4711" is a customer number, not the heading of an address block.
+        name = _clean_name(rest)
+        return Candidate(name, 0.9, hit.segment.page, rest) if name else None
+    block = below(lines, hit.segment, max_lines=7, max_gap=9)
+    for seg in block:  # an explicit "Name:" line in the block wins
+        toks = tokens(seg.text)
+        if toks[:1] == ["name"] or toks[:1] == ["nom"] or toks[:2] == ["raison", "sociale"]:
+            value = join_words(seg.words[1:]) or " ".join(s.text for s in right_of(lines, seg)[:1])
+            if value and (name := _clean_name(value.strip(" :"))):
+                return Candidate(name, 0.95, seg.page, seg.text)
+            after = right_of(lines, seg)
+            if after and (name := _clean_name(after[0].text)):
+                return Candidate(name, 0.95, seg.page, after[0].text)
+    for i, seg in enumerate(block):
+        if re.search(r":\s*\S", seg.text) or re.fullmatch(r"[\d\s./-]+", seg.text):
+            continue
+        if name := _clean_name(seg.text):
+            nxt = block[i + 1] if i + 1 < len(block) else None
+            if nxt is not None and _continues(seg, nxt, name):
+                name = f"{name} {nxt.text.strip()}"
+            return Candidate(name, 0.85, seg.page, seg.text)
+    right = right_of(lines, hit.segment)
+    if right and (name := _clean_name(right[0].text)):
+        return Candidate(name, 0.6, hit.segment.page, right[0].text)
+    return None
+
+
+SALUTATIONS = frozenset(
+    {"herrn", "herr", "frau", "firma", "mr", "mrs", "ms", "miss", "dr", "m", "mme", "mlle"}
+)
+
+
+def _continues(seg: Segment, nxt: Segment, name: str) -> bool:
+    """Whether the next line completes a name: after a salutation, or up to a legal form."""
+    aligned = abs(nxt.x0 - seg.x0) < 3 and nxt.line == seg.line + 1
+    if not aligned or re.search(r"\d", nxt.text) or _clean_name(nxt.text) is None:
+        return False
+    if fold(name).strip(".") in SALUTATIONS:
+        return True
+    return not LEGAL_FORMS.search(name) and bool(LEGAL_FORMS.search(nxt.text))
+
+
+def party_names(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]]:
+    """Candidates for ``vendor`` and ``customer`` names."""
+    out: dict[str, list[Candidate]] = {"vendor": [], "customer": []}
+    for hit in hits:
+        if hit.field in out and hit.segment.page <= 2:
+            cand = _block_name(ctx, hit)
+            if cand is not None:
+                cand.score -= hit.segment.y0 / 100000 + (hit.segment.page - 1) * 0.1
+                out[hit.field].append(cand)
+    first = ctx.pages[0] if ctx.pages else []
+    sender = _sender_line(first)
+    if sender is not None:
+        out["vendor"].append(sender)
+        customer = _window_recipient(first, sender)
+        if customer is not None:
+            out["customer"].append(customer)
+    out["vendor"].extend(_prominent_names(first))
+    for key in out:
+        out[key].sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+def _sender_line(lines: list[list[Segment]]) -> Candidate | None:
+    """'ACME GmbH · Street 1 · 12345 City' above the address window: its first part."""
+    for segs in lines[:25]:
+        for seg in segs:
+            parts = [p for p in SENDER_SEPARATORS.split(seg.text) if p]
+            if len(parts) >= 3 and any(re.search(r"\b\d{4,5}\b", p) for p in parts[1:]):
+                name = _clean_name(parts[0])
+                if name and not re.search(r"\d", name):
+                    cand = Candidate(name, 0.8, seg.page, seg.text, None, "sender")
+                    cand.bbox = (seg.x0, seg.y0, seg.x1, seg.y1)
+                    return cand
+    return None
+
+
+def _window_recipient(lines: list[list[Segment]], sender: Candidate) -> Candidate | None:
+    """The first line below the sender line in its column: the addressee."""
+    assert sender.bbox is not None
+    x0, _, x1, y1 = sender.bbox
+    for segs in lines:
+        for seg in segs:
+            if seg.y0 > y1 and seg.x0 < x1 and seg.x1 > x0 and abs(seg.x0 - x0) < 30:
+                if seg.y0 - y1 > 80:
+                    return None
+                name = _clean_name(seg.text)
+                if name:
+                    return Candidate(name, 0.75, seg.page, seg.text, None, "window")
+    return None
+
+
+def _prominent_names(lines: list[list[Segment]]) -> list[Candidate]:
+    """Large text near the top of page one and lines with a legal form."""
+    segs = [s for line in lines for s in line]
+    if not segs:
+        return []
+    sizes = sorted(max(w.size for w in s.words) for s in segs)
+    median = sizes[len(sizes) // 2]
+    out = []
+    for seg in segs:
+        name = _clean_name(seg.text)
+        if not name or len(name) > 60:
+            continue
+        size = max(w.size for w in seg.words)
+        has_form = bool(LEGAL_FORMS.search(name))
+        top = seg.y0 < 200
+        if size >= median * 1.3 and top and not re.search(r"\d", name):
+            out.append(Candidate(name, 0.55 + (0.1 if has_form else 0), seg.page, seg.text))
+        elif has_form:
+            out.append(Candidate(name, 0.4 - seg.y0 / 10000, seg.page, seg.text))
+    return out
+
+
+def vat_ids(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]]:
+    """VAT ids by pattern, each assigned to the vendor or the customer by its context."""
+    party_labels = [h for h in hits if h.field in ("vendor", "customer")]
+    out: dict[str, list[Candidate]] = {"vendor": [], "customer": []}
+    for lines in ctx.pages:
+        for segs in lines:
+            line_text = " ".join(s.text for s in segs)
+            for seg in segs:
+                for m in VAT_RE.finditer(seg.text.upper()):
+                    value = re.sub(r"[\s.\-]", "", m.group(0))
+                    owner = _owner(seg, line_text, party_labels)
+                    score = 0.8 - seg.line * 0.001 - (seg.page - 1) * 0.05
+                    out[owner].append(Candidate(value, score, seg.page, line_text))
+    return out
+
+
+def _owner(seg: Segment, line_text: str, labels: list[LabelHit]) -> str:
+    words = set(tokens(line_text))
+    if words & {"client", "customer", "kunde", "kunden", "buyer", "kaufer", "acheteur"}:
+        return "customer"
+    nearest: LabelHit | None = None
+    for hit in labels:
+        s = hit.segment
+        same_block = s.page == seg.page and 0 <= seg.line - s.line <= 14
+        closer = nearest is None or s.line > nearest.segment.line
+        if same_block and closer and s.x0 - 40 <= seg.x0 <= s.x1 + 250:
+            nearest = hit
+    return "customer" if nearest is not None and nearest.field == "customer" else "vendor"
+
+
+def ibans(text: str) -> list[str]:
+    """IBANs in ``text`` that pass the mod-97 checksum, in order."""
+    found = []
+    for m in IBAN_RE.finditer(text.upper()):
+        raw = re.sub(r"\s", "", m.group(0))
+        for end in range(len(raw), 14, -1):  # the regex may swallow a following word
+            if std_iban.is_valid(raw[:end]):
+                found.append(raw[:end])
+                break
+    return found
