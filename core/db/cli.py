@@ -47,6 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"embedded PostgreSQL running on 127.0.0.1:{settings.embedded_pg_port}")
     _migrate(settings)
     if args.seed_demo:
+        args.migrated = True
         return cmd_seed_demo(args)
     return 0
 
@@ -73,6 +74,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     from core.db.seed import seed_demo
 
     settings = _settings()
+    if not getattr(args, "migrated", False):
+        _migrate(settings)
     result = seed_demo(settings)
     print(result.summary())
     return 0
