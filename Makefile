@@ -10,7 +10,8 @@ export PYTHONPATH := $(CURDIR)
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
         test-e2e lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow \
-        bench-api audit docker-lint compose-check notebooks clean
+        bench-api audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
+        notebooks clean
 
 help: ## list the chores
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -90,8 +91,24 @@ bench-workflow: install ## upload latency, list latency, end-to-end throughput
 audit: install ## pip-audit the pinned requirements (needs the vulnerability service)
 	bash .ci/audit.sh
 
-docker-lint: install ## hadolint the Dockerfile, validate docker-compose.yml against the Compose schema
+docker-lint: install ## hadolint, Compose-schema validation, caddy validate, shellcheck, workflow + systemd checks
 	bash .ci/docker_checks.sh
+
+compose-check: install ## only the compose files: interpolate with .env.example, merge, validate against the Compose schema
+	$(PY) .ci/compose_check.py
+
+ocr-smoke: install ## prove the OCR models load and read text with the network blocked (also run in the image build)
+	$(PY) docker/ocr_smoke.py
+
+docker-build: ## build the image (needs a Docker engine): invoiceflow:local
+	docker build -t invoiceflow:local --build-arg VERSION=$$(git describe --tags --always) --build-arg REVISION=$$(git rev-parse HEAD) .
+
+docker-local: ## local trial stack without Supabase (Postgres 15 + Caddy on https://localhost; needs Docker and .env)
+	docker compose -f docker-compose.yml -f docker-compose.local.yml up -d --build
+	docker compose -f docker-compose.yml -f docker-compose.local.yml run --rm migrate seed-demo
+
+rollout: ## on the server: zero-downtime rollout of SERVICE=api|console|worker to the image in the env file
+	bash docker/rollout.sh $(SERVICE)
 
 notebooks: install ## execute the notebooks top to bottom
 	$(PY) -m pytest --nbmake notebooks

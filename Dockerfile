@@ -1,0 +1,104 @@
+# syntax=docker/dockerfile:1.7
+# InvoiceFlow: one image for the API, the console, job workers and the one-shot migration.
+#   docker build -t invoiceflow:$(git rev-parse --short HEAD) .
+#   docker run --rm invoiceflow api|console|worker|migrate|seed-demo
+#
+# Base: Python 3.11 slim on Debian 12, pinned by tag AND by the digest of its multi-architecture
+# index. Refresh both together (docs/deploy-ec2.md, "Updating the base image"):
+#   docker buildx imagetools inspect python:3.11.14-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
+
+# ---------------------------------------------------------------------------------------------
+# builder: compilers for any dependency without a wheel; builds every wheel, then the venv.
+FROM ${PYTHON_IMAGE} AS builder
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+# Build tools stay in this stage only; apt versions float with Debian 12 security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /build
+COPY requirements.txt ./
+
+# Every runtime requirement becomes a wheel first (sdists are compiled here, with the tools above),
+# then the venv installs from those wheels only: no index, no compiler at install time.
+RUN pip wheel --wheel-dir /wheels -r requirements.txt \
+ && python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements.txt
+
+# rapidocr-onnxruntime depends on opencv-python, whose cv2 needs libGL/GLib/X11 from the host.
+# The headless build of the SAME version has the same cv2 API and needs none of them.
+RUN cv_version="$(/opt/venv/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python"))')" \
+ && /opt/venv/bin/pip uninstall -y opencv-python \
+ && /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels "opencv-python-headless==${cv_version}" \
+ && /opt/venv/bin/pip install --no-index --no-deps --find-links /wheels "opencv-python-headless==${cv_version}" \
+ && /opt/venv/bin/python -m compileall -q /opt/venv/lib
+
+# ---------------------------------------------------------------------------------------------
+# runtime: no compilers, no pip caches, no secrets; runs as an unprivileged user under tini.
+FROM ${PYTHON_IMAGE} AS runtime
+
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="InvoiceFlow" \
+      org.opencontainers.image.description="AI-assisted invoice processing: API, console and workers" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Proprietary"
+
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# tini reaps zombies and forwards SIGTERM, so workers and uvicorn shut down gracefully.
+# 0.19.0-1 is the only tini Debian 12 ships (no security updates replace it).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini=0.19.0-1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 invoiceflow \
+ && useradd --system --uid 10001 --gid invoiceflow --home-dir /home/invoiceflow --create-home \
+      --shell /usr/sbin/nologin invoiceflow \
+ && install -d -o invoiceflow -g invoiceflow -m 0750 /data
+
+COPY --from=builder /opt/venv /opt/venv
+
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH=/app \
+    HOME=/home/invoiceflow \
+    INVOICEFLOW_ENVIRONMENT=production \
+    INVOICEFLOW_DATA_DIR=/data \
+    INVOICEFLOW_API_PORT=8000 \
+    INVOICEFLOW_CONSOLE_PORT=8501
+
+WORKDIR /app
+# Source is root-owned and read-only for the service user; only /data and $HOME are writable.
+COPY --chmod=0755 docker/entrypoint.sh docker/healthcheck.py docker/ocr_smoke.py /app/docker/
+COPY supabase/ /app/supabase/
+COPY core/ /app/core/
+COPY api/ /app/api/
+COPY console/ /app/console/
+COPY pyproject.toml /app/
+RUN python -m compileall -q /app/core /app/api /app/console
+
+USER 10001:10001
+
+# The OCR models ship inside the rapidocr-onnxruntime wheel; prove they load and read text without
+# any download, so an image that builds can OCR offline. Then prove every role's code imports.
+RUN python /app/docker/ocr_smoke.py \
+ && python -c "import api.main, core.__main__" \
+ && test -f /app/console/streamlit_app.py
+
+EXPOSE 8000 8501
+
+# One script per role; it knows which port (or process) to probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "/app/docker/healthcheck.py"]
+
+ENTRYPOINT ["/usr/bin/tini", "--", "/app/docker/entrypoint.sh"]
+CMD ["api"]
