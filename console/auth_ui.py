@@ -86,14 +86,13 @@ def _establish(tokens: dict[str, Any]) -> None:
 
 def load_memberships() -> None:
     """Refresh the list of clients the signed-in user belongs to and keep the pick valid."""
-    from core import workflow
+    from core.workflow import clients
 
-    user = state.current_user()
-    members = tuple(workflow.list_memberships(services=state.get_services(), user=user))
+    members = tuple(state.call(clients.list_clients))
     st.session_state[state.MEMBERSHIPS] = members
-    ids = [str(m.client_id) for m in members]
+    ids = [str(m["id"]) for m in members]
     if str(st.session_state.get(state.CLIENT_ID)) not in ids:
-        st.session_state[state.CLIENT_ID] = members[0].client_id if members else None
+        st.session_state[state.CLIENT_ID] = members[0]["id"] if members else None
 
 
 def sign_in(email: str, password: str) -> None:
@@ -182,7 +181,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{getattr(user, 'email', '')}**")
         if members:
-            labels = {m.client_id: f"{m.client_name} · {_role(m)}" for m in members}
+            labels = {m["id"]: f"{m['name']} · {m['role']}" for m in members}
             st.selectbox(
                 "Client",
                 options=list(labels),
@@ -195,7 +194,3 @@ def sidebar() -> None:
             with guarded("signing out"):
                 sign_out()
             st.rerun()
-
-
-def _role(member: Any) -> str:
-    return str(getattr(member.role, "value", member.role))

@@ -62,7 +62,7 @@ def require_user() -> Any:
 
 
 def memberships() -> tuple[Any, ...]:
-    """The user's client memberships (client id, name, role) as loaded at sign-in."""
+    """The user's clients as dicts with ``id``, ``name`` and ``role`` (loaded at sign-in)."""
     return tuple(st.session_state.get(MEMBERSHIPS) or ())
 
 
@@ -70,7 +70,7 @@ def active_membership() -> Any | None:
     """The membership of the client picked in the sidebar, if any."""
     wanted = st.session_state.get(CLIENT_ID)
     for member in memberships():
-        if str(member.client_id) == str(wanted):
+        if str(member["id"]) == str(wanted):
             return member
     return None
 
@@ -78,13 +78,13 @@ def active_membership() -> Any | None:
 def active_client_id() -> Any | None:
     """The id of the client picked in the sidebar, if any."""
     member = active_membership()
-    return None if member is None else member.client_id
+    return None if member is None else member["id"]
 
 
 def active_role() -> str | None:
     """The user's role in the active client (owner, operator, analyst, viewer)."""
     member = active_membership()
-    return None if member is None else str(getattr(member.role, "value", member.role))
+    return None if member is None else str(member["role"])
 
 
 def clear_user() -> None:
@@ -122,27 +122,22 @@ def fetch(fn: Any, /, *, action: str, **kwargs: Any) -> Any | None:
         return None
 
 
-# Which buttons a role sees. Only a hint for the UI: the core and RLS refuse the action anyway.
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "owner": frozenset(
-        {
-            "upload",
-            "correct",
-            "approve",
-            "confirm_match",
-            "save_profile",
-            "import_reference",
-            "export",
-        }
-    ),
-    "operator": frozenset(
-        {"upload", "correct", "approve", "confirm_match", "import_reference", "export"}
-    ),
-    "analyst": frozenset({"save_profile", "export"}),
-    "viewer": frozenset(),
-}
+def _action_roles() -> dict[str, tuple[str, ...]]:
+    from core.workflow.access import PROFILE_WRITERS, WRITERS
+
+    return {
+        "upload": WRITERS,
+        "correct": WRITERS,
+        "approve": WRITERS,
+        "confirm_match": WRITERS,
+        "import_reference": WRITERS,
+        "save_profile": PROFILE_WRITERS,
+    }
 
 
 def can(action: str) -> bool:
-    """True when the user's role in the active client allows ``action``."""
-    return action in ROLE_ACTIONS.get(active_role() or "", frozenset())
+    """True when the user's role in the active client may ``action`` (the core's role table).
+
+    Only decides which buttons a page shows: the core and RLS refuse the action anyway.
+    """
+    return (active_role() or "") in _action_roles()[action]

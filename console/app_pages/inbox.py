@@ -7,10 +7,22 @@ import streamlit as st
 
 from console import state
 from console.feedback import guarded, show_error
-from core import workflow as wf
+from core.workflow import clients, invoices, uploads
 
-ACCEPTED_TYPES = ["pdf", "png", "jpg", "jpeg", "tif", "tiff", "xml", "csv", "xlsx"]
+ACCEPTED_TYPES = ["pdf", "png", "jpg", "jpeg", "tif", "tiff", "xml"]
 BATCHES = "inbox_batches"
+LATEST_COLUMNS = [
+    "file_name",
+    "status",
+    "vendor_name",
+    "invoice_number",
+    "invoice_date",
+    "currency",
+    "total",
+    "confidence",
+    "match_band",
+    "created_at",
+]
 
 st.title("📥 Inbox & upload")
 client_id = state.require_client()
@@ -19,7 +31,8 @@ st.session_state.setdefault(BATCHES, [])
 if state.can("upload"):
     with st.form("inbox_upload_form", clear_on_submit=True):
         files = st.file_uploader(
-            "Drop invoices here (PDF, images, e-invoice XML; CSV/XLSX reference data)",
+            "Drop invoices here: PDF, images (PNG/JPEG/TIFF) or e-invoice XML. "
+            "Vendor and PO lists go to Reference data.",
             type=ACCEPTED_TYPES,
             accept_multiple_files=True,
             key="inbox_files",
@@ -28,11 +41,12 @@ if state.can("upload"):
     if submitted and files:
         with guarded("uploading"):
             result = state.call(
-                wf.upload_files,
+                uploads.upload_files,
                 client_id=client_id,
-                files=[(f.name, f.getvalue()) for f in files],
+                files=[uploads.UploadFile(f.name, f.getvalue()) for f in files],
             )
-            st.session_state[BATCHES].insert(0, result.batch_id)
+            if result.batch_id is not None:
+                st.session_state[BATCHES].insert(0, result.batch_id)
             st.session_state["inbox_last_result"] = result
     elif submitted:
         st.warning("Choose at least one file first.")
@@ -41,13 +55,12 @@ else:
 
 last = st.session_state.get("inbox_last_result")
 if last is not None:
-    rows = [
-        {"file": item.file_name, "result": item.status, "detail": item.message or ""}
-        for item in last.items
+    st.success(f"{last.accepted} of {len(last.files)} files accepted.")
+    problems = [
+        {"file": f.filename, "result": f.status, "code": f.error_code, "detail": f.error}
+        for f in last.files
+        if f.status != "accepted"
     ]
-    accepted = sum(1 for item in last.items if item.status == "accepted")
-    st.success(f"{accepted} of {len(rows)} files accepted into batch `{last.batch_id}`.")
-    problems = [r for r in rows if r["result"] != "accepted"]
     if problems:
         st.warning("Some files were not accepted; the rest of the batch goes on:")
         st.dataframe(pd.DataFrame(problems), hide_index=True, key="inbox_problems")
@@ -55,36 +68,45 @@ if last is not None:
 
 @st.fragment(run_every="2s")
 def batch_progress() -> None:
-    """Progress of this session's batches, refreshed while the workers run."""
+    """Progress of this session's recent batches, refreshed while the workers run."""
     batches = st.session_state.get(BATCHES, [])[:5]
     if not batches:
         return
     st.subheader("Processing")
     for batch_id in batches:
         try:
-            progress = state.call(wf.get_batch_progress, batch_id=batch_id)
+            progress = state.call(clients.batch_progress, batch_id=batch_id)
         except Exception as exc:
             show_error(exc, action="reading batch progress")
             continue
-        done = progress.done + progress.failed
-        fraction = done / progress.total if progress.total else 1.0
-        st.progress(
-            fraction,
-            text=f"Batch {str(batch_id)[:8]}: {done}/{progress.total} processed"
-            + (f", {progress.failed} failed" if progress.failed else ""),
-        )
+        total = int(progress["total"]) or 1
+        failed = int(progress["counts"].get("failed", 0))
+        text = f"Batch {str(batch_id)[:8]}: {progress['processed']}/{progress['total']} processed"
+        if failed:
+            text += f", {failed} failed"
+        if progress["done"]:
+            text += " ✓"
+        st.progress(min(1.0, progress["processed"] / total), text=text)
 
 
 batch_progress()
 
 st.subheader("Latest invoices")
 with guarded("listing invoices"):
-    page = state.call(wf.list_invoices, client_id=client_id, limit=50)
-    if not page.items:
+    rows, count = state.call(
+        invoices.list_invoices, filters=invoices.InvoiceFilter(client_id=client_id), limit=50
+    )
+    if not rows:
         st.info("No invoices yet. Upload some above.")
     else:
+        st.caption(f"{len(rows)} of {count} invoices, newest first")
         st.dataframe(
-            pd.DataFrame([wf.invoice_row(i) for i in page.items]),
+            pd.DataFrame(rows).reindex(columns=LATEST_COLUMNS),
             hide_index=True,
             key="inbox_latest",
+            column_config={
+                "confidence": st.column_config.ProgressColumn(
+                    "confidence", min_value=0.0, max_value=1.0, format="percent"
+                )
+            },
         )

@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from console import state
 from console.feedback import flash, guarded
 from console.preview import render_pages
-from core import workflow as wf
+from core.extraction.schema import HEADER_FIELDS
+from core.workflow import invoices, review
+from core.workflow.states import EDITABLE, InvoiceStatus
 
 LOW_CONFIDENCE = 0.8
+LINE_COLUMNS = [
+    "description",
+    "product_code",
+    "quantity",
+    "unit",
+    "unit_price",
+    "tax_rate",
+    "amount",
+]
+FIELDS = [f for f in HEADER_FIELDS if f in review.CORRECTABLE]
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize().replace("Vat", "VAT").replace("Iban", "IBAN")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _field_info(invoice: dict[str, Any], name: str) -> tuple[float | None, str]:
+    """Confidence and evidence of one field from the stored extraction (None when unknown)."""
+    item = (invoice.get("extraction") or {}).get(name) or {}
+    evidence = item.get("evidence") or {}
+    where = f"page {evidence['page']}: " if evidence.get("page") else ""
+    text = f"{where}“{evidence['text']}”" if evidence.get("text") else ""
+    confidence = item.get("confidence")
+    return (None if confidence is None else float(confidence)), text
+
 
 st.title("📝 Review queue")
 client_id = state.require_client()
 
 queue = state.fetch(
-    wf.list_review_queue, action="loading the review queue", client_id=client_id, limit=200
+    review.review_queue, action="loading the review queue", client_id=client_id, limit=200
 )
 if queue is None:
     st.stop()
@@ -25,8 +58,9 @@ if not queue:
     st.stop()
 
 labels = {
-    item.id: f"{item.vendor_name or '—'} · {item.invoice_number or '—'} · {item.reason}"
-    for item in queue
+    row["id"]: f"{row.get('vendor_name') or '—'} · {row.get('invoice_number') or '—'} · "
+    f"{row.get('review_reason') or row['status']}"
+    for row in queue
 }
 invoice_id = st.selectbox(
     f"{len(queue)} invoices need a look (most urgent first)",
@@ -34,8 +68,7 @@ invoice_id = st.selectbox(
     format_func=lambda i: labels[i],
     key="review_pick",
 )
-
-invoice = state.fetch(wf.get_invoice, action="opening the invoice", invoice_id=invoice_id)
+invoice = state.fetch(invoices.get_invoice, action="opening the invoice", invoice_id=invoice_id)
 if invoice is None:
     st.stop()
 
@@ -43,79 +76,101 @@ left, right = st.columns([5, 6], gap="large")
 with left:
     st.subheader("Document")
     with guarded("loading the document"):
-        original = state.call(wf.get_original_file, invoice_id=invoice_id)
-        pages = render_pages(original.content)
+        data, _content_type, name = state.call(invoices.original_file, invoice_id=invoice_id)
+        pages = render_pages(data)
         if pages:
             for number, png in enumerate(pages, start=1):
-                st.image(png, caption=f"Page {number}", width="stretch")
+                st.image(png, caption=f"{name} · page {number}", width="stretch")
         else:
-            st.info(f"No preview for {original.file_name}; download it from Downloads.")
+            st.info(f"No preview for {name}; download it from Downloads.")
 
-editable = state.can("correct") and invoice.status in wf.EDITABLE_STATUSES
+editable = state.can("correct") and InvoiceStatus(invoice["status"]) in EDITABLE
 with right:
     st.subheader("Extracted fields")
-    low = [f for f in invoice.fields if f.confidence < LOW_CONFIDENCE]
+    st.caption(
+        f"Status **{invoice['status']}** · extractor {invoice.get('extractor') or '—'} · "
+        f"overall confidence {float(invoice.get('confidence') or 0):.0%}"
+    )
+    infos = {name: _field_info(invoice, name) for name in FIELDS}
+    low = [n for n, (c, _) in infos.items() if c is not None and c < LOW_CONFIDENCE]
     if low:
         st.warning(
-            "Low confidence: " + ", ".join(f"**{f.label}** ({f.confidence:.0%})" for f in low)
+            "Check these low-confidence fields: "
+            + ", ".join(f"**{_label(n)}** ({infos[n][0]:.0%})" for n in low)
         )
-    with st.form("review_fields_form"):
+    with st.form(f"review_fields_form_{invoice_id}"):
         values: dict[str, str] = {}
-        for field in invoice.fields:
-            flag = " ⚠️" if field.confidence < LOW_CONFIDENCE else ""
-            values[field.name] = st.text_input(
-                f"{field.label}{flag}",
-                value=field.display_value,
-                key=f"review_field_{invoice_id}_{field.name}",
-                disabled=not editable,
-                help=(
-                    f"Confidence {field.confidence:.0%}. Evidence (page {field.evidence_page}): "
-                    f"“{field.evidence_text}”"
-                    if field.evidence_text
-                    else f"Confidence {field.confidence:.0%}; no evidence on the page."
-                ),
+        for name in FIELDS:
+            confidence, evidence = infos[name]
+            flag = " ⚠️" if name in low else ""
+            help_text = (f"Confidence {confidence:.0%}. " if confidence is not None else "") + (
+                f"Evidence {evidence}" if evidence else "No evidence on the page."
             )
+            values[name] = st.text_input(
+                f"{_label(name)}{flag}",
+                value=_text(invoice.get(name)),
+                key=f"review_field_{invoice_id}_{name}",
+                disabled=not editable,
+                help=help_text,
+            )
+            if name in low and evidence:
+                st.caption(f"↳ evidence {evidence}")
         st.caption("Line items")
-        lines = st.data_editor(
-            pd.DataFrame(invoice.line_items),
-            num_rows="dynamic" if editable else "fixed",
-            disabled=not editable,
+        st.data_editor(
+            pd.DataFrame(invoice.get("lines") or []).reindex(columns=LINE_COLUMNS),
+            disabled=True,
             width="stretch",
             key=f"review_lines_{invoice_id}",
         )
         saved = st.form_submit_button("Save corrections", disabled=not editable, type="primary")
     if saved:
-        changes = {
-            f.name: values[f.name] for f in invoice.fields if values[f.name] != f.display_value
-        }
-        with guarded("saving corrections"):
-            state.call(
-                wf.correct_invoice,
-                invoice_id=invoice_id,
-                changes=changes,
-                line_items=lines.to_dict("records"),
-                expected_version=invoice.version,
-            )
-            flash(f"Saved {len(changes)} field corrections.")
-            st.rerun()
+        changes = {n: values[n] for n in FIELDS if values[n] != _text(invoice.get(n))}
+        if not changes:
+            st.info("Nothing changed.")
+        else:
+            with guarded("saving corrections"):
+                state.call(
+                    review.correct_fields,
+                    invoice_id=invoice_id,
+                    changes=changes,
+                    expected_version=invoice["version"],
+                )
+                flash(f"Saved {len(changes)} field correction{'s' * (len(changes) > 1)}.")
+                st.rerun()
 
     if state.can("approve"):
-        a, r = st.columns(2)
-        reason = st.text_input("Reason (for a rejection)", key=f"review_reason_{invoice_id}")
-        if a.button("Approve", key=f"review_approve_{invoice_id}", type="primary"):
+        with st.form(f"review_decide_form_{invoice_id}"):
+            reason = st.text_input("Reason (needed to reject)", key=f"review_reason_{invoice_id}")
+            a, r = st.columns(2)
+            approve = a.form_submit_button("Approve", type="primary")
+            reject = r.form_submit_button("Reject")
+        if approve:
             with guarded("approving"):
                 state.call(
-                    wf.approve_invoice, invoice_id=invoice_id, expected_version=invoice.version
+                    review.approve_invoice,
+                    invoice_id=invoice_id,
+                    expected_version=invoice["version"],
                 )
                 flash("Invoice approved.")
                 st.rerun()
-        if r.button("Reject", key=f"review_reject_{invoice_id}"):
+        if reject:
             with guarded("rejecting"):
                 state.call(
-                    wf.reject_invoice,
+                    review.reject_invoice,
                     invoice_id=invoice_id,
                     reason=reason,
-                    expected_version=invoice.version,
+                    expected_version=invoice["version"],
                 )
                 flash("Invoice rejected.")
                 st.rerun()
+
+with st.expander("Audit trail"):
+    trail = state.fetch(invoices.audit_log, action="loading the audit trail", invoice_id=invoice_id)
+    if trail:
+        st.dataframe(
+            pd.DataFrame(trail).reindex(
+                columns=["created_at", "action", "actor_email", "before", "after"]
+            ),
+            hide_index=True,
+            key="review_audit",
+        )

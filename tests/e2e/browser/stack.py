@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -64,17 +63,12 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise TimeoutError(f"{url} did not answer within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
-def _credentials(seed_output: str) -> tuple[str, str]:
-    from core.demo import seed
+def _credentials(data_dir: Path) -> tuple[str, str]:
+    """The demo sign-in the seed stored (mode 0600) next to the embedded database."""
+    import json
 
-    email = getattr(seed, "DEMO_EMAIL", "demo@invoiceflow.local")
-    password = getattr(seed, "DEMO_PASSWORD", None)
-    if password is None:
-        found = re.search(r"password\W+(\S+)", seed_output, re.IGNORECASE)
-        if not found:
-            raise RuntimeError(f"no demo password in the seed output:\n{seed_output}")
-        password = found.group(1)
-    return email, password
+    saved = json.loads((data_dir / "demo_credentials.json").read_text())
+    return saved["email"], saved["password"]
 
 
 @contextlib.contextmanager
@@ -102,7 +96,7 @@ def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
     )
     if seed.returncode != 0:
         raise RuntimeError(f"db up --seed-demo failed:\n{seed.stdout}\n{seed.stderr}")
-    email, password = _credentials(seed.stdout + seed.stderr)
+    email, password = _credentials(data_dir)
     port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
     try:
