@@ -106,8 +106,13 @@ def apply_migrations(
         try:
             if _needs_bootstrap(conn):
                 log.info("schema auth absent: applying %s", bootstrap_file.name)
-                with conn.transaction():
-                    conn.execute(bootstrap_file.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                try:
+                    with conn.transaction():
+                        conn.execute(bootstrap_file.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                except psycopg.Error as exc:
+                    raise ConfigurationError(
+                        f"local Supabase bootstrap {bootstrap_file.name} failed: {exc}"
+                    ) from exc
                 report.bootstrapped = True
             with conn.transaction():
                 conn.execute(_HISTORY_DDL)  # type: ignore[arg-type]
