@@ -50,9 +50,16 @@ def parse_xml(data: bytes) -> El:
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
+        if re.search(rb"<!(ENTITY|DOCTYPE)", data, re.IGNORECASE):  # e.g. libxml2's loop guard
+            raise HostileDocument("the XML declares a DTD, which is refused for safety") from exc
         raise CorruptDocument("the XML is not well-formed") from exc
     if root is None:
         raise CorruptDocument("the XML is empty")
+    # The regex above only sees the first 64 KiB; a DOCTYPE after a long comment still parses
+    # (unexpanded). E-invoices never carry one, so any DTD is refused wherever it sits.
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise HostileDocument("the XML declares a DTD, which is refused for safety")
     for el in root.iter():
         if isinstance(el.tag, str):
             el.tag = etree.QName(el).localname
