@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
-        test-e2e lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow \
+        test-e2e lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db \
         bench-api audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
@@ -77,7 +77,10 @@ test-e2e: install ## only the API/console end-to-end tests
 pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (Debian postgresql-15 + pgtap)
 	bash .ci/pgtap.sh
 
-bench: bench-extraction bench-matching bench-workflow ## every benchmark; figures printed
+bench: bench-extraction bench-matching bench-workflow bench-db ## every benchmark; figures printed
+
+bench-db: install ## migration apply time (embedded PG 18, Debian PG 15) and embedded cold start
+	$(PY) bench/db_bench.py
 
 bench-extraction: install ## extraction accuracy and throughput figures
 	$(PY) bench/extraction_bench.py
