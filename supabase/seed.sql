@@ -1,0 +1,11 @@
+-- Intentionally no SQL seed.
+--
+-- The demo workspace is seeded by `python -m core db seed-demo` (also run by `make run`), not
+-- here, because it has to go through the product's own layers:
+--   * the demo user is created by the auth adapter (bcrypt hash + GoTrue-shaped metadata
+--     locally; on a real Supabase project users come from Supabase Auth, never from SQL);
+--   * vendors and purchase orders are written as that user, under the RLS policies;
+--   * the demo invoices are generated PDFs uploaded through the upload workflow, which stores
+--     the bytes (local disk or Supabase Storage) and enqueues their processing.
+-- None of that can be expressed as plain SQL without bypassing the rules it is meant to show.
+select 1;
