@@ -1,0 +1,53 @@
+"""SQL over procrastinate's job table for queue bookkeeping (service sessions only)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+PROCESS_TASK = "invoiceflow.process_invoice"
+
+
+def pending_jobs_for_client(s: Session, client_id: UUID) -> int:
+    """Jobs of this client waiting or running (used to give its next jobs a lower priority)."""
+    return int(
+        s.execute(
+            text(
+                "select count(*) from public.procrastinate_jobs where task_name = :t"
+                " and status in ('todo', 'doing') and args->>'client_id' = :c"
+            ),
+            {"t": PROCESS_TASK, "c": str(client_id)},
+        ).scalar_one()
+    )
+
+
+def orphaned_invoices(s: Session, *, older_than_seconds: int, limit: int) -> list[dict[str, Any]]:
+    """Invoices waiting for processing with no live job (a defer lost after commit, a crash)."""
+    rows = s.execute(
+        text(
+            "select i.id, i.client_id, i.created_by from public.invoices i"
+            " where i.status in ('received', 'extracting')"
+            " and i.updated_at < now() - make_interval(secs => :age)"
+            " and not exists (select 1 from public.procrastinate_jobs j"
+            "   where j.task_name = :t and j.status in ('todo', 'doing')"
+            "   and j.args->>'invoice_id' = i.id::text)"
+            " order by i.updated_at limit :lim"
+        ),
+        {"age": older_than_seconds, "t": PROCESS_TASK, "lim": limit},
+    )
+    return [dict(r) for r in rows.mappings().all()]
+
+
+def job_counts_for_batch(s: Session, batch_id: UUID) -> dict[str, int]:
+    """Job statuses of one batch (todo, doing, succeeded, failed...)."""
+    rows = s.execute(
+        text(
+            "select status::text, count(*) from public.procrastinate_jobs"
+            " where task_name = :t and args->>'batch_id' = :b group by status"
+        ),
+        {"t": PROCESS_TASK, "b": str(batch_id)},
+    ).all()
+    return {str(k): int(v) for k, v in rows}

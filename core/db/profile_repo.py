@@ -1,0 +1,84 @@
+"""SQL for versioned match profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
+
+_COLUMNS = "id, client_id, version, name, profile, is_active, notes, created_by, created_at"
+
+
+def list_profiles(s: Session, client_id: UUID) -> list[dict[str, Any]]:
+    """Profile versions of a client, newest first."""
+    rows = s.execute(
+        text(
+            f"select {_COLUMNS} from public.match_profiles where client_id = :c"  # noqa: S608
+            " order by version desc"
+        ),
+        {"c": client_id},
+    )
+    return [dict(r) for r in rows.mappings().all()]
+
+
+def next_version(s: Session, client_id: UUID) -> int:
+    """The next free version number (the unique constraint catches a race)."""
+    return int(
+        s.execute(
+            text(
+                "select coalesce(max(version), 0) + 1 from public.match_profiles"
+                " where client_id = :c"
+            ),
+            {"c": client_id},
+        ).scalar_one()
+    )
+
+
+def insert_profile(
+    s: Session,
+    *,
+    client_id: UUID,
+    version: int,
+    name: str,
+    profile: dict[str, Any],
+    notes: str | None,
+) -> dict[str, Any]:
+    """Insert one profile version (inactive)."""
+    return dict(
+        s.execute(
+            text(
+                "insert into public.match_profiles (client_id, version, name, profile, notes)"  # noqa: S608 - fixed column list
+                f" values (:c, :v, :n, :p, :notes) returning {_COLUMNS}"
+            ).bindparams(bindparam("p", type_=JSONB)),
+            {"c": client_id, "v": version, "n": name, "p": profile, "notes": notes},
+        )
+        .mappings()
+        .one()
+    )
+
+
+def activate(s: Session, client_id: UUID, version: int) -> dict[str, Any] | None:
+    """Deactivate the current profile and activate ``version``; None if it does not exist."""
+    exists = s.execute(
+        text("select 1 from public.match_profiles where client_id = :c and version = :v"),
+        {"c": client_id, "v": version},
+    ).first()
+    if exists is None:
+        return None
+    s.execute(
+        text(
+            "update public.match_profiles set is_active = false where client_id = :c and is_active"
+        ),
+        {"c": client_id},
+    )
+    row = s.execute(
+        text(
+            "update public.match_profiles set is_active = true"  # noqa: S608 - fixed column list
+            f" where client_id = :c and version = :v returning {_COLUMNS}"
+        ),
+        {"c": client_id, "v": version},
+    )
+    return dict(row.mappings().one())

@@ -1,0 +1,231 @@
+"""SQL for the reference data the matcher uses: vendors, purchase orders (+lines), receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in result.mappings().all()]
+
+
+def upsert_vendor(s: Session, *, client_id: UUID, row: Mapping[str, Any]) -> tuple[UUID, bool]:
+    """Insert or update a vendor by code (else by name); returns (id, created)."""
+    params = {
+        "c": client_id,
+        "code": row.get("vendor_code"),
+        "name": row["name"],
+        "vat": row.get("vat_id"),
+        "iban": row.get("iban"),
+        "addr": row.get("address"),
+        "country": row.get("country"),
+        "email": row.get("email"),
+    }
+    if params["code"]:
+        found = s.execute(
+            text("select id from public.vendors where client_id = :c and external_id = :code"),
+            params,
+        ).first()
+    else:
+        found = s.execute(
+            text(
+                "select id from public.vendors where client_id = :c and external_id is null"
+                " and lower(name) = lower(:name) order by created_at limit 1"
+            ),
+            params,
+        ).first()
+    if found is not None:
+        s.execute(
+            text(
+                "update public.vendors set name = :name, vat_id = :vat, iban = :iban,"
+                " address = :addr, country = :country, email = :email where id = :id"
+            ),
+            {**params, "id": found[0]},
+        )
+        return found[0], False
+    new_id = s.execute(
+        text(
+            "insert into public.vendors (client_id, external_id, name, vat_id, iban, address,"
+            " country, email) values (:c, :code, :name, :vat, :iban, :addr, :country, :email)"
+            " returning id"
+        ),
+        params,
+    ).scalar_one()
+    return new_id, True
+
+
+def vendor_ids_by_reference(s: Session, client_id: UUID) -> dict[str, UUID]:
+    """Lower-cased vendor code and name -> vendor id (codes win over names)."""
+    out: dict[str, UUID] = {}
+    rows = s.execute(
+        text("select id, external_id, name from public.vendors where client_id = :c"),
+        {"c": client_id},
+    ).all()
+    for vid, _, name in rows:
+        out.setdefault(str(name).lower(), vid)
+    for vid, code, _ in rows:
+        if code:
+            out[str(code).lower()] = vid
+    return out
+
+
+def upsert_purchase_order(
+    s: Session, *, client_id: UUID, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+) -> tuple[UUID, bool]:
+    """Insert or update a PO by number and replace its lines; returns (id, created)."""
+    row = s.execute(
+        text(
+            "insert into public.purchase_orders (client_id, vendor_id, po_number, order_date,"
+            " currency, total) values (:c, :vendor_id, :po_number, :order_date,"
+            " coalesce(:currency, 'EUR'), :total)"
+            " on conflict (client_id, po_number) do update set vendor_id = excluded.vendor_id,"
+            " order_date = excluded.order_date, currency = excluded.currency,"
+            " total = excluded.total returning id, (xmax = 0) as created"
+        ),
+        {"c": client_id, **dict(header)},
+    ).one()
+    po_id, created = row[0], bool(row[1])
+    s.execute(
+        text("delete from public.purchase_order_lines where purchase_order_id = :p"), {"p": po_id}
+    )
+    if lines:
+        s.execute(
+            text(
+                "insert into public.purchase_order_lines (client_id, purchase_order_id, line_no,"
+                " description, product_code, quantity, unit_price, amount) values (:c, :p,"
+                " :line_no, :description, :product_code, :quantity, :unit_price, :amount)"
+            ),
+            [{"c": client_id, "p": po_id, **dict(line)} for line in lines],
+        )
+    return po_id, created
+
+
+def po_ids_by_number(s: Session, client_id: UUID) -> dict[str, UUID]:
+    """PO number -> id for a client."""
+    rows = s.execute(
+        text("select po_number, id from public.purchase_orders where client_id = :c"),
+        {"c": client_id},
+    ).all()
+    return {str(n): i for n, i in rows}
+
+
+def po_line_ids(s: Session, po_id: UUID) -> dict[tuple[str, str], UUID]:
+    """('line', '3') and ('code', 'SKU-1') -> PO line id."""
+    out: dict[tuple[str, str], UUID] = {}
+    for lid, no, code in s.execute(
+        text(
+            "select id, line_no, product_code from public.purchase_order_lines"
+            " where purchase_order_id = :p"
+        ),
+        {"p": po_id},
+    ).all():
+        out[("line", str(no))] = lid
+        if code:
+            out.setdefault(("code", str(code).lower()), lid)
+    return out
+
+
+def upsert_goods_receipt(
+    s: Session,
+    *,
+    client_id: UUID,
+    receipt_number: str,
+    po_id: UUID,
+    received_on: Any,
+    lines: Sequence[Mapping[str, Any]],
+) -> tuple[UUID, bool]:
+    """Insert or update a goods receipt by number and replace its lines."""
+    row = s.execute(
+        text(
+            "insert into public.goods_receipts (client_id, purchase_order_id, receipt_number,"
+            " received_on) values (:c, :p, :n, :d) on conflict (client_id, receipt_number)"
+            " do update set purchase_order_id = excluded.purchase_order_id,"
+            " received_on = excluded.received_on returning id, (xmax = 0) as created"
+        ),
+        {"c": client_id, "p": po_id, "n": receipt_number, "d": received_on},
+    ).one()
+    gr_id, created = row[0], bool(row[1])
+    s.execute(
+        text("delete from public.goods_receipt_lines where goods_receipt_id = :g"), {"g": gr_id}
+    )
+    if lines:
+        s.execute(
+            text(
+                "insert into public.goods_receipt_lines (client_id, goods_receipt_id,"
+                " purchase_order_line_id, line_no, quantity) values (:c, :g, :po_line_id,"
+                " :line_no, :quantity)"
+            ),
+            [{"c": client_id, "g": gr_id, **dict(line)} for line in lines],
+        )
+    return gr_id, created
+
+
+def list_vendors(
+    s: Session, client_id: UUID, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a client's vendors and their count."""
+    rows = _rows(
+        s.execute(
+            text(
+                "select id, client_id, external_id as vendor_code, name, vat_id, iban, address,"
+                " country, email, is_active, created_at, updated_at from public.vendors"
+                " where client_id = :c order by name, id limit :l offset :o"
+            ),
+            {"c": client_id, "l": limit, "o": offset},
+        )
+    )
+    count = s.execute(
+        text("select count(*) from public.vendors where client_id = :c"), {"c": client_id}
+    )
+    return rows, int(count.scalar_one())
+
+
+def list_purchase_orders(
+    s: Session, client_id: UUID, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a client's purchase orders (with line counts) and their count."""
+    rows = _rows(
+        s.execute(
+            text(
+                "select po.id, po.client_id, po.po_number, po.vendor_id, v.name as vendor_name,"
+                " po.status, po.order_date, po.currency, po.total, po.created_at,"
+                " (select count(*) from public.purchase_order_lines l"
+                "   where l.purchase_order_id = po.id) as line_count"
+                " from public.purchase_orders po left join public.vendors v on v.id = po.vendor_id"
+                " where po.client_id = :c order by po.po_number limit :l offset :o"
+            ),
+            {"c": client_id, "l": limit, "o": offset},
+        )
+    )
+    count = s.execute(
+        text("select count(*) from public.purchase_orders where client_id = :c"), {"c": client_id}
+    )
+    return rows, int(count.scalar_one())
+
+
+def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    """Everything the matcher needs for one client, as plain rows."""
+    vendors = _rows(
+        s.execute(
+            text(
+                "select id, external_id, name, aliases, vat_id, tax_id, iban, country, updated_at"
+                " from public.vendors where client_id = :c and is_active"
+            ),
+            {"c": client_id},
+        )
+    )
+    pos = _rows(
+        s.execute(
+            text(
+                "select id, vendor_id, po_number, status, order_date, currency, total"
+                " from public.purchase_orders where client_id = :c"
+            ),
+            {"c": client_id},
+        )
+    )
+    return {"vendors": vendors, "purchase_orders": pos}

@@ -1,0 +1,114 @@
+"""Worker tasks. Each invoice is processed as the user who uploaded it (RLS applies to workers
+too); only queue bookkeeping (stalled-job recovery, orphan requeue) runs as a named system task.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import procrastinate
+from procrastinate import JobContext
+
+from core.errors import InvoiceFlowError, UpstreamError
+from core.jobs.queue import PROCESS_TASK, QUEUE
+
+log = logging.getLogger(__name__)
+blueprint = procrastinate.Blueprint()
+MAX_ATTEMPTS = 3
+# Transient failures worth another attempt; anything else fails the invoice with a reason at once.
+RETRYABLE: tuple[type[BaseException], ...] = (UpstreamError, ConnectionError, TimeoutError, OSError)
+
+
+def _services(context: JobContext) -> Any:
+    services = context.additional_context.get("services")
+    if services is None:
+        raise RuntimeError("the worker was started without services (use python -m core worker)")
+    return services
+
+
+@blueprint.task(
+    name=PROCESS_TASK,
+    queue=QUEUE,
+    pass_context=True,
+    retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=2, exponential_wait=2),
+)
+def process_invoice_task(
+    context: JobContext,
+    *,
+    invoice_id: str,
+    client_id: str,
+    user_id: str,
+    batch_id: str | None = None,
+) -> str:
+    """Extract and match one invoice; idempotent (a finished invoice is left as it is)."""
+    from core.workflow import processing
+
+    services = _services(context)
+    attempt = context.job.attempts + 1
+    try:
+        outcome = processing.process_invoice(
+            services=services,
+            invoice_id=UUID(invoice_id),
+            user_id=UUID(user_id),
+            attempt=attempt,
+        )
+    except Exception as exc:
+        retryable = isinstance(exc, RETRYABLE) or _is_db_disconnect(exc)
+        if retryable and attempt < MAX_ATTEMPTS:
+            log.warning(
+                "invoice processing failed, will retry",
+                extra={"invoice_id": invoice_id, "attempt": attempt, "error": type(exc).__name__},
+            )
+            raise
+        reason = exc.code if isinstance(exc, InvoiceFlowError) else "processing_error"
+        processing.fail_invoice(
+            services=services,
+            invoice_id=UUID(invoice_id),
+            user_id=UUID(user_id),
+            reason=reason,
+            detail=str(exc) if isinstance(exc, InvoiceFlowError) else type(exc).__name__,
+        )
+        outcome = f"failed:{reason}"
+    if batch_id:
+        processing.refresh_batch(services=services, batch_id=UUID(batch_id), user_id=UUID(user_id))
+    return outcome
+
+
+def _is_db_disconnect(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if type(seen).__name__ in {"OperationalError", "InterfaceError"}:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+@blueprint.periodic(cron="* * * * * */20")
+@blueprint.task(
+    name="invoiceflow.queue_maintenance", queueing_lock="queue_maintenance", pass_context=True
+)
+async def queue_maintenance(context: JobContext, timestamp: int) -> dict[str, int]:
+    """Retry jobs of workers that died (no heartbeat) and requeue invoices that lost their job."""
+    stalled = await retry_stalled_jobs(context.app)
+    services = context.additional_context.get("services")
+    requeued = 0
+    if services is not None:
+        requeued = await procrastinate.utils.sync_to_async(services.jobs.requeue_orphans)
+    return {"stalled_retried": stalled, "orphans_requeued": requeued}
+
+
+async def retry_stalled_jobs(app: procrastinate.App, *, seconds_since_heartbeat: float = 30) -> int:
+    """Put jobs left in ``doing`` by a dead worker back to ``todo``; returns how many."""
+    stalled = list(
+        await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat)
+    )
+    for job in stalled:
+        log.warning("retrying stalled job", extra={"job_id": job.id, "task": job.task_name})
+        await app.job_manager.retry_job(job)
+    return len(stalled)

@@ -1,0 +1,215 @@
+"""The matching step of processing: vendor decision, purchase order, duplicates -> match rows.
+
+Scoring and decisions are ``core.matching``'s (pure, explainable, profile-driven); this module
+only loads the client's reference data and active profile under the caller's session, turns the
+decisions into ``matches`` rows and says whether the invoice may be auto-approved.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from core.db import invoice_repo, reference_repo
+from core.extraction.schema import Extraction
+from core.matching.index import VendorIndex
+from core.matching.matcher import decide_vendor
+from core.matching.profile import MatchProfile
+
+_BAND = {"auto": "auto", "review": "review", "reject": "reject"}
+_index_cache: dict[tuple[str, int, str], VendorIndex] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass
+class MatchOutcome:
+    """What matching decided for one invoice."""
+
+    invoice_changes: dict[str, Any] = field(default_factory=dict)
+    auto: bool = False
+    reason: str = ""
+    profile_version: int | None = None
+
+
+def load_profile(s: Session, client_id: Any) -> tuple[MatchProfile, int | None]:
+    """The client's active profile (and its stored version), else the default profile."""
+    row = invoice_repo.active_profile(s, client_id)
+    if row is None:
+        return MatchProfile(), None
+    profile = MatchProfile.model_validate({**row["profile"], "version": row["version"]})
+    return profile, int(row["version"])
+
+
+def _vendor_index(client_id: Any, vendors: list[dict[str, Any]]) -> VendorIndex | None:
+    if not vendors:
+        return None
+    stamp = str(max(str(v.get("updated_at")) for v in vendors))
+    key = (str(client_id), len(vendors), stamp)
+    with _cache_lock:
+        index = _index_cache.get(key)
+    if index is None:
+        frame = pd.DataFrame(
+            [
+                {
+                    "id": str(v["id"]),
+                    "name": v["name"],
+                    "vat_id": v.get("vat_id") or "",
+                    "iban": v.get("iban") or "",
+                }
+                for v in vendors
+            ]
+        )
+        index = VendorIndex(frame)
+        with _cache_lock:
+            if len(_index_cache) > 64:
+                _index_cache.clear()
+            _index_cache[key] = index
+    return index
+
+
+def _score(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(round(float(value) / 100.0, 4)))
+
+
+def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction) -> MatchOutcome:
+    """Decide vendor, PO and duplicates for ``invoice`` and store the proposed match rows."""
+    client_id = invoice["client_id"]
+    profile, profile_version = load_profile(s, client_id)
+    refs = reference_repo.reference_frames(s, client_id)
+    rows: list[dict[str, Any]] = []
+    out = MatchOutcome(profile_version=profile_version)
+
+    index = _vendor_index(client_id, refs["vendors"])
+    vendor_band = "reject"
+    if index is not None and extraction.vendor_name.present:
+        decision = decide_vendor(extraction, index, profile)
+        vendor_band = _BAND.get(str(decision["decision"]), "review")
+        match_id = decision.get("match_id")
+        candidates = [
+            {"vendor_id": str(c["id"]), "score": round(float(c["score"]) / 100.0, 4)}
+            for c in decision.get("candidates") or []
+        ]
+        rows.append(
+            {
+                "kind": "vendor",
+                "vendor_id": match_id if match_id and vendor_band != "reject" else None,
+                "score": _score(decision.get("score")),
+                "band": vendor_band,
+                "reason": str(decision.get("reason") or ""),
+                "profile_version": profile_version,
+                "candidates": candidates,
+            }
+        )
+        if vendor_band != "reject" and match_id:
+            out.invoice_changes["vendor_id"] = match_id
+        out.invoice_changes["match_score"] = _score(decision.get("score"))
+        out.reason = str(decision.get("reason") or "")
+    else:
+        out.reason = "no vendor master" if index is None else "no vendor name was read"
+        rows.append(
+            {
+                "kind": "vendor",
+                "band": "review",
+                "reason": out.reason,
+                "profile_version": profile_version,
+            }
+        )
+        vendor_band = "review"
+
+    po_band = _match_po(extraction, refs["purchase_orders"], profile, rows, out, profile_version)
+    dup_rows = _duplicates(s, invoice, extraction, profile_version)
+    rows.extend(dup_rows)
+
+    bands = [vendor_band] + ([po_band] if po_band else [])
+    overall = "auto" if all(b == "auto" for b in bands) and not dup_rows else "review"
+    if vendor_band == "reject":
+        overall = "reject"
+    out.invoice_changes["match_band"] = overall
+    out.auto = overall == "auto"
+    invoice_repo.replace_matches(s, client_id=client_id, invoice_id=invoice["id"], matches=rows)
+    return out
+
+
+def _match_po(
+    extraction: Extraction,
+    pos: list[dict[str, Any]],
+    profile: MatchProfile,
+    rows: list[dict[str, Any]],
+    out: MatchOutcome,
+    profile_version: int | None,
+) -> str | None:
+    number = (extraction.po_number.value or "").strip()
+    if not number:
+        return None
+    by_number = {str(p["po_number"]).strip().lower(): p for p in pos}
+    po = by_number.get(number.lower())
+    if po is None:
+        rows.append(
+            {
+                "kind": "purchase_order",
+                "band": "review",
+                "score": Decimal("0"),
+                "reason": f"PO {number} is not in the purchase order list",
+                "profile_version": profile_version,
+            }
+        )
+        return "review"
+    total, po_total = extraction.total.value, po["total"]
+    band, why = "auto", f"PO {po['po_number']} found"
+    if total is not None and po_total is not None:
+        diff = abs(Decimal(total) - Decimal(po_total))
+        limit = max(
+            Decimal(str(profile.amount_tolerance_abs)),
+            abs(Decimal(po_total)) * Decimal(str(profile.amount_tolerance_pct)) / 100,
+        )
+        if diff > limit:
+            band, why = "review", f"{why}, but total differs by {diff:.2f} (> {limit:.2f})"
+        else:
+            why += f", total within {limit:.2f}"
+    rows.append(
+        {
+            "kind": "purchase_order",
+            "purchase_order_id": po["id"],
+            "vendor_id": po.get("vendor_id"),
+            "score": Decimal("1") if band == "auto" else Decimal("0.5"),
+            "band": band,
+            "reason": why,
+            "profile_version": profile_version,
+        }
+    )
+    out.invoice_changes["purchase_order_id"] = po["id"]
+    return band
+
+
+def _duplicates(
+    s: Session, invoice: dict[str, Any], extraction: Extraction, profile_version: int | None
+) -> list[dict[str, Any]]:
+    found = invoice_repo.find_duplicates(
+        s,
+        client_id=invoice["client_id"],
+        invoice_id=invoice["id"],
+        invoice_number=extraction.invoice_number.value,
+        vendor_name=extraction.vendor_name.value,
+        total=extraction.total.value,
+    )
+    return [
+        {
+            "kind": "duplicate",
+            "duplicate_of_invoice_id": d["id"],
+            "score": Decimal("1"),
+            "band": "review",
+            "reason": (
+                f"same vendor, number {d['invoice_number']} and total as an invoice already"
+                f" in status {d['status']}"
+            ),
+            "profile_version": profile_version,
+        }
+        for d in found
+    ]

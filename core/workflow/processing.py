@@ -1,0 +1,190 @@
+"""Processing one invoice in a worker: extract, validate, match, route to review or auto-approval.
+
+Runs as the uploader (``user_session`` with their claims), so RLS applies to workers too.
+Idempotent and crash-safe: the status moves to ``extracting`` in its own transaction, the slow
+extraction runs outside any transaction, and everything it produces (fields, lines, matches and
+the next three status changes) is written in ONE transaction that first re-checks the status. A
+worker killed at any point leaves either ``received``/``extracting`` (the job is retried) or the
+finished result (a retry sees it and does nothing): never half an invoice, never two.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from core.db import invoice_repo, tenant_repo
+from core.db.session import user_session
+from core.extraction.schema import Extraction
+from core.workflow.matching_step import match_invoice
+from core.workflow.states import InvoiceStatus as S
+from core.workflow.transitions import apply_change, worker_user
+
+log = logging.getLogger(__name__)
+AUTO_APPROVE_CONFIDENCE = 0.85  # below this a person looks at the fields whatever the match says
+
+
+def _extraction_changes(ex: Extraction) -> dict[str, Any]:
+    doc_type = ex.document_type.value
+    changes: dict[str, Any] = {
+        name: getattr(ex, name).value
+        for name in invoice_repo.INVOICE_FIELDS
+        if name != "document_type"
+    }
+    changes["document_type"] = getattr(doc_type, "value", doc_type)
+    changes.update(
+        extraction=ex.model_dump(mode="json"),
+        extractor=ex.extractor,
+        extractor_version=ex.extractor_version,
+        model=ex.model,
+        prompt_version=ex.prompt_version,
+        confidence=Decimal(str(round(ex.overall_confidence, 4))),
+        failure_reason=None,
+    )
+    if changes.get("currency") and len(str(changes["currency"])) != 3:
+        changes["currency"] = None  # the column only takes ISO codes; the raw text stays in JSON
+    return changes
+
+
+def _lines(ex: Extraction) -> list[dict[str, Any]]:
+    return [
+        {
+            "line_no": n,
+            "description": item.description,
+            "product_code": item.product_code,
+            "quantity": item.quantity,
+            "unit": item.unit,
+            "unit_price": item.unit_price,
+            "amount": item.amount,
+            "tax_rate": item.tax_rate,
+        }
+        for n, item in enumerate(ex.line_items, start=1)
+    ]
+
+
+def provenance(ex: Extraction) -> dict[str, Any]:
+    """What the audit log records about who produced a value."""
+    return {
+        "extractor": ex.extractor,
+        "extractor_version": ex.extractor_version,
+        "model": ex.model,
+        "prompt_version": ex.prompt_version,
+        "source": ex.source,
+        "fallback_reason": ex.fallback_reason,
+    }
+
+
+def process_invoice(
+    *, services: Any, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
+) -> str:
+    """Process one invoice end to end; returns a short outcome for the job log."""
+    user = worker_user(user_id)
+    engine = services.engine
+    with user_session(engine, user.claims) as s:
+        invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
+        if invoice is None:
+            return "gone"  # deleted (or not visible to the uploader any more)
+        if invoice["status"] not in (S.received.value, S.extracting.value):
+            return f"already:{invoice['status']}"
+        if invoice["status"] == S.received.value:
+            invoice = apply_change(
+                s,
+                invoice,
+                action="status.extracting",
+                changes={"status": S.extracting},
+                meta={"by": "worker", "attempt": attempt},
+            )
+        file_row = tenant_repo.get_file(s, invoice["file_id"]) if invoice["file_id"] else None
+    if file_row is None:
+        fail_invoice(
+            services=services,
+            invoice_id=invoice_id,
+            user_id=user_id,
+            reason="file_missing",
+            detail="the stored file is gone",
+        )
+        return "failed:file_missing"
+    data = services.storage.get(file_row["object_key"], user)
+    extraction = services.extraction.extract(data, filename=file_row["original_name"])
+
+    with user_session(engine, user.claims) as s:
+        invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
+        if invoice is None or invoice["status"] != S.extracting.value:
+            return "superseded"  # another attempt finished first; keep its result
+        meta = {"by": "worker", "attempt": attempt, **provenance(extraction)}
+        invoice = apply_change(
+            s,
+            invoice,
+            action="status.extracted",
+            changes={"status": S.extracted, **_extraction_changes(extraction)},
+            meta=meta,
+        )
+        invoice_repo.replace_lines(
+            s, client_id=invoice["client_id"], invoice_id=invoice_id, lines=_lines(extraction)
+        )
+        outcome = match_invoice(s, invoice=invoice, extraction=extraction)
+        invoice = apply_change(
+            s,
+            invoice,
+            action="status.matched",
+            changes={"status": S.matched, **outcome.invoice_changes},
+            meta={"by": "worker", "profile_version": outcome.profile_version},
+        )
+        auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
+        target = S.auto_approved if auto else S.needs_review
+        apply_change(
+            s,
+            invoice,
+            action=f"status.{target.value}",
+            changes={"status": target},
+            meta={
+                "by": "worker",
+                "profile_version": outcome.profile_version,
+                "confidence": extraction.overall_confidence,
+                "reason": outcome.reason,
+            },
+        )
+    return target.value
+
+
+def fail_invoice(
+    *, services: Any, invoice_id: uuid.UUID, user_id: uuid.UUID, reason: str, detail: str = ""
+) -> bool:
+    """Mark an in-flight invoice failed with a machine-readable reason; False if not in flight."""
+    user = worker_user(user_id)
+    with user_session(services.engine, user.claims) as s:
+        invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
+        if invoice is None:
+            return False
+        if invoice["status"] == S.received.value:
+            invoice = apply_change(
+                s, invoice, action="status.extracting", changes={"status": S.extracting}
+            )
+        if invoice["status"] not in (S.extracting.value, S.extracted.value, S.matched.value):
+            return False
+        apply_change(
+            s,
+            invoice,
+            action="status.failed",
+            changes={"status": S.failed, "failure_reason": reason},
+            meta={"by": "worker", "detail": detail[:500]},
+        )
+    log.warning("invoice failed", extra={"invoice_id": str(invoice_id), "reason": reason})
+    return True
+
+
+def refresh_batch(*, services: Any, batch_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Mark the batch done once none of its invoices is still in flight."""
+    user = worker_user(user_id)
+    with user_session(services.engine, user.claims) as s:
+        batch = tenant_repo.get_batch(s, batch_id)
+        if batch is None:
+            return
+        in_flight = sum(
+            n
+            for status, n in batch["counts"].items()
+            if status in (S.received.value, S.extracting.value, S.extracted.value, S.matched.value)
+        )
+        tenant_repo.set_batch_status(s, batch_id, "processing" if in_flight else "done")

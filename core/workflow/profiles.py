@@ -1,0 +1,79 @@
+"""Match profiles per client: list, save a new version, activate one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from core.auth.models import CurrentUser
+from core.db import invoice_repo, profile_repo
+from core.db.session import user_session
+from core.errors import NotFound
+from core.matching.profile import MatchProfile
+from core.workflow.access import PROFILE_WRITERS, require_role
+
+
+def list_profiles(
+    *, services: Any, user: CurrentUser, client_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """All profile versions of a client, newest first."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return profile_repo.list_profiles(s, client_id)
+
+
+def save_profile(
+    *,
+    services: Any,
+    user: CurrentUser,
+    client_id: uuid.UUID,
+    profile: MatchProfile,
+    activate: bool = False,
+    notes: str | None = None,
+) -> dict[str, Any]:
+    """Store ``profile`` as the client's next version (profiles are never edited in place)."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id, PROFILE_WRITERS)
+        version = profile_repo.next_version(s, client_id)
+        stored = profile.model_copy(update={"version": version})
+        row = profile_repo.insert_profile(
+            s,
+            client_id=client_id,
+            version=version,
+            name=stored.name,
+            profile=stored.model_dump(mode="json"),
+            notes=notes or stored.notes or None,
+        )
+        invoice_repo.insert_audit(
+            s,
+            client_id=client_id,
+            action="profile.saved",
+            after={"version": version, "name": stored.name},
+        )
+        if activate:
+            row = _activate(s, client_id, version)
+        return row
+
+
+def activate_profile(
+    *, services: Any, user: CurrentUser, client_id: uuid.UUID, version: int
+) -> dict[str, Any]:
+    """Make ``version`` the client's active profile (the one new matches use)."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id, PROFILE_WRITERS)
+        return _activate(s, client_id, version)
+
+
+def _activate(s: Any, client_id: uuid.UUID, version: int) -> dict[str, Any]:
+    before = invoice_repo.active_profile(s, client_id)
+    row = profile_repo.activate(s, client_id, version)
+    if row is None:
+        raise NotFound(f"profile version {version} not found")
+    invoice_repo.insert_audit(
+        s,
+        client_id=client_id,
+        action="profile.activated",
+        before={"version": before["version"] if before else None},
+        after={"version": version},
+    )
+    return row

@@ -1,0 +1,168 @@
+"""Importing and listing reference data (vendors, purchase orders, goods receipts) per client."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.auth.models import CurrentUser
+from core.db import invoice_repo, reference_repo
+from core.db.session import user_session
+from core.workflow.access import WRITERS, require_role
+from core.workflow.reference_import import Kind, RowError, parse_reference_table
+
+
+@dataclass
+class ImportReport:
+    """Counts of what was stored and every rejected row with its number and reason."""
+
+    kind: str
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "errors": [asdict(e) for e in self.errors]}
+
+
+def import_reference(
+    *,
+    services: Any,
+    user: CurrentUser,
+    client_id: uuid.UUID,
+    kind: Kind,
+    data: bytes,
+    filename: str | None = None,
+) -> ImportReport:
+    """Parse a CSV/XLSX file and upsert its valid rows; invalid rows are reported, not stored."""
+    parsed = parse_reference_table(
+        data, kind=kind, filename=filename, max_bytes=services.settings.max_upload_bytes
+    )
+    report = ImportReport(kind=kind, total_rows=parsed.total_rows, errors=list(parsed.errors))
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id, WRITERS)
+        if kind == "vendors":
+            for row in parsed.rows:
+                _, created = reference_repo.upsert_vendor(
+                    s, client_id=client_id, row=row.model_dump()
+                )
+                report.created += created
+                report.updated += not created
+        elif kind == "purchase_orders":
+            _import_pos(s, client_id, parsed.rows, parsed.row_numbers, report)
+        else:
+            _import_receipts(s, client_id, parsed.rows, parsed.row_numbers, report)
+        report.errors.sort(key=lambda e: e.row)
+        invoice_repo.insert_audit(
+            s,
+            client_id=client_id,
+            action=f"reference.imported.{kind}",
+            after={"created": report.created, "updated": report.updated},
+            meta={"filename": (filename or "")[:255], "rejected_rows": len(report.errors)},
+        )
+    return report
+
+
+def _import_pos(
+    s: Any, client_id: uuid.UUID, rows: list[Any], numbers: list[int], report: ImportReport
+) -> None:
+    vendors = reference_repo.vendor_ids_by_reference(s, client_id)
+    grouped: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for n, row in zip(numbers, rows, strict=True):
+        grouped[row.po_number].append((n, row))
+    for po_number, items in grouped.items():
+        head = items[0][1]
+        vendor_id = None
+        if head.vendor:
+            vendor_id = vendors.get(head.vendor.lower())
+            if vendor_id is None:
+                for n, _ in items:
+                    report.errors.append(RowError(n, "vendor", f"unknown vendor {head.vendor!r}"))
+                continue
+        lines = [
+            {
+                "line_no": row.line_no or i,
+                "description": row.description,
+                "product_code": row.product_code,
+                "quantity": row.quantity,
+                "unit_price": row.unit_price,
+                "amount": row.amount
+                if row.amount is not None or row.quantity is None or row.unit_price is None
+                else row.quantity * row.unit_price,
+            }
+            for i, (_, row) in enumerate(items, start=1)
+            if row.description or row.product_code or row.amount is not None
+        ]
+        total = head.total
+        if total is None and lines and all(line["amount"] is not None for line in lines):
+            total = sum(line["amount"] for line in lines)
+        _, created = reference_repo.upsert_purchase_order(
+            s,
+            client_id=client_id,
+            header={
+                "vendor_id": vendor_id,
+                "po_number": po_number,
+                "order_date": head.order_date,
+                "currency": head.currency,
+                "total": total,
+            },
+            lines=lines,
+        )
+        report.created += created
+        report.updated += not created
+
+
+def _import_receipts(
+    s: Any, client_id: uuid.UUID, rows: list[Any], numbers: list[int], report: ImportReport
+) -> None:
+    pos = reference_repo.po_ids_by_number(s, client_id)
+    grouped: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for n, row in zip(numbers, rows, strict=True):
+        grouped[row.receipt_number].append((n, row))
+    for receipt_number, items in grouped.items():
+        head = items[0][1]
+        po_id = pos.get(head.po_number)
+        if po_id is None:
+            for n, _ in items:
+                report.errors.append(RowError(n, "po_number", f"unknown PO {head.po_number!r}"))
+            continue
+        po_lines = reference_repo.po_line_ids(s, po_id)
+        lines = []
+        for i, (_, row) in enumerate(items, start=1):
+            line_id = None
+            if row.line_no is not None:
+                line_id = po_lines.get(("line", str(row.line_no)))
+            if line_id is None and row.product_code:
+                line_id = po_lines.get(("code", row.product_code.lower()))
+            lines.append({"line_no": i, "po_line_id": line_id, "quantity": row.quantity})
+        _, created = reference_repo.upsert_goods_receipt(
+            s,
+            client_id=client_id,
+            receipt_number=receipt_number,
+            po_id=po_id,
+            received_on=head.received_date,
+            lines=lines,
+        )
+        report.created += created
+        report.updated += not created
+
+
+def list_vendors(
+    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a client's vendor master."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return reference_repo.list_vendors(s, client_id, limit=limit, offset=offset)
+
+
+def list_purchase_orders(
+    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a client's purchase orders."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return reference_repo.list_purchase_orders(s, client_id, limit=limit, offset=offset)

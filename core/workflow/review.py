@@ -1,0 +1,249 @@
+"""Review: correct fields, decide matches, approve, reject, reopen, retry a failed invoice.
+
+Every write names the version the reviewer saw; if someone else changed the invoice since, the
+write is refused with ``Conflict`` (HTTP 409) instead of silently overwriting their work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.auth.models import CurrentUser
+from core.db import invoice_repo
+from core.db.session import user_session
+from core.errors import NotFound, ValidationFailed
+from core.jobs.queue import InvoiceJob
+from core.workflow.access import WRITERS, require_role
+from core.workflow.states import EDITABLE
+from core.workflow.states import InvoiceStatus as S
+from core.workflow.transitions import apply_change, load_invoice
+
+CORRECTABLE = frozenset(invoice_repo.INVOICE_FIELDS) | {"vendor_id", "purchase_order_id"}
+_AMOUNTS = {"subtotal", "tax", "total", "amount_due"}
+_DATES = {"invoice_date", "due_date"}
+
+
+def _clean(name: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if name in _AMOUNTS:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValidationFailed(f"{name} must be a number", field=name) from exc
+        if not number.is_finite() or abs(number) >= Decimal("1e14"):
+            raise ValidationFailed(f"{name} is out of range", field=name)
+        return number
+    if name in _DATES:
+        try:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD)", field=name) from exc
+    if name == "currency":
+        text = str(value).strip().upper()
+        if len(text) != 3 or not text.isalpha():
+            raise ValidationFailed("currency must be a 3-letter ISO code", field=name)
+        return text
+    if name in ("vendor_id", "purchase_order_id"):
+        try:
+            return uuid.UUID(str(value))
+        except ValueError as exc:
+            raise ValidationFailed(f"{name} must be a UUID", field=name) from exc
+    text = str(value).strip()
+    if len(text) > 500:
+        raise ValidationFailed(f"{name} is longer than 500 characters", field=name)
+    return text
+
+
+def correct_fields(
+    *,
+    services: Any,
+    user: CurrentUser,
+    invoice_id: uuid.UUID,
+    changes: Mapping[str, Any],
+    expected_version: int,
+) -> dict[str, Any]:
+    """Change header fields of an invoice under review; moves auto-approved back to review."""
+    unknown = sorted(set(changes) - CORRECTABLE)
+    if unknown:
+        raise ValidationFailed(f"these fields cannot be corrected: {', '.join(unknown)}")
+    if not changes:
+        raise ValidationFailed("no changes were sent")
+    clean = {k: _clean(k, v) for k, v in changes.items()}
+    with user_session(services.engine, user.claims) as s:
+        invoice = load_invoice(s, invoice_id)
+        require_role(s, invoice["client_id"], WRITERS)
+        if S(invoice["status"]) not in EDITABLE:
+            from core.errors import InvalidTransition
+
+            raise InvalidTransition(
+                f"an invoice in status {invoice['status']} cannot be corrected",
+                current=invoice["status"],
+            )
+        updates: dict[str, Any] = {k: v for k, v in clean.items() if invoice.get(k) != v}
+        if invoice["status"] == S.auto_approved.value:
+            updates["status"] = S.needs_review  # a person changed it: it is reviewed now
+        elif updates:
+            updates["status"] = S.needs_review
+        if not updates:
+            return invoice
+        apply_change(
+            s,
+            invoice,
+            action="invoice.corrected",
+            changes=updates,
+            expected_version=expected_version,
+            meta={"fields": sorted(clean)},
+        )
+        return load_invoice(s, invoice_id, for_update=False)
+
+
+def _decide(
+    services: Any,
+    user: CurrentUser,
+    invoice_id: uuid.UUID,
+    target: S,
+    expected_version: int | None,
+    action: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    with user_session(services.engine, user.claims) as s:
+        invoice = load_invoice(s, invoice_id)
+        require_role(s, invoice["client_id"], WRITERS)
+        changes: dict[str, Any] = {"status": target, **dict(extra or {})}
+        if target in (S.approved, S.rejected):
+            changes.update(reviewed_by=user.id, reviewed_at=dt.datetime.now(dt.timezone.utc))
+        apply_change(
+            s,
+            invoice,
+            action=action,
+            changes=changes,
+            expected_version=expected_version,
+        )
+        return load_invoice(s, invoice_id, for_update=False)
+
+
+def approve_invoice(
+    *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
+) -> dict[str, Any]:
+    """Approve an invoice in review (or confirm an auto-approval)."""
+    return _decide(services, user, invoice_id, S.approved, expected_version, "status.approved")
+
+
+def reject_invoice(
+    *,
+    services: Any,
+    user: CurrentUser,
+    invoice_id: uuid.UUID,
+    reason: str,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Reject an invoice with a reason the audit log keeps."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("a rejection needs a reason")
+    return _decide(
+        services,
+        user,
+        invoice_id,
+        S.rejected,
+        expected_version,
+        "status.rejected",
+        {"failure_reason": reason[:500]},
+    )
+
+
+def reopen_invoice(
+    *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
+) -> dict[str, Any]:
+    """Send an approved, auto-approved or rejected invoice back to review."""
+    return _decide(services, user, invoice_id, S.needs_review, expected_version, "status.reopened")
+
+
+def retry_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> dict[str, Any]:
+    """Re-queue a failed invoice for processing."""
+    with user_session(services.engine, user.claims) as s:
+        invoice = load_invoice(s, invoice_id)
+        require_role(s, invoice["client_id"], WRITERS)
+        apply_change(
+            s,
+            invoice,
+            action="status.retry",
+            changes={"status": S.received, "failure_reason": None},
+        )
+    services.jobs.enqueue(
+        [InvoiceJob(invoice_id, invoice["client_id"], user.id, invoice.get("batch_id"))]
+    )
+    with user_session(services.engine, user.claims) as s:
+        return load_invoice(s, invoice_id, for_update=False)
+
+
+def decide_match(
+    *,
+    services: Any,
+    user: CurrentUser,
+    match_id: uuid.UUID,
+    decision: str,
+    vendor_id: uuid.UUID | None = None,
+    purchase_order_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Confirm, override (with another vendor/PO) or reject a proposed match."""
+    if decision not in ("confirm", "override", "reject"):
+        raise ValidationFailed("decision must be confirm, override or reject")
+    with user_session(services.engine, user.claims) as s:
+        match = invoice_repo.get_match(s, match_id)
+        if match is None:
+            raise NotFound("match not found")
+        invoice = load_invoice(s, match["invoice_id"])
+        require_role(s, invoice["client_id"], WRITERS)
+        if S(invoice["status"]) not in EDITABLE:
+            from core.errors import InvalidTransition
+
+            raise InvalidTransition(
+                f"matches of an invoice in status {invoice['status']} are final",
+                current=invoice["status"],
+            )
+        status = {"confirm": "confirmed", "override": "overridden", "reject": "rejected"}[decision]
+        changes: dict[str, Any] = {"status": status}
+        invoice_changes: dict[str, Any] = {"status": S.needs_review}
+        if decision == "override":
+            if match["kind"] == "vendor" and vendor_id is None:
+                raise ValidationFailed("overriding a vendor match needs vendor_id")
+            if match["kind"] == "purchase_order" and purchase_order_id is None:
+                raise ValidationFailed("overriding a PO match needs purchase_order_id")
+            if vendor_id is not None:
+                changes["vendor_id"] = invoice_changes["vendor_id"] = vendor_id
+            if purchase_order_id is not None:
+                changes["purchase_order_id"] = purchase_order_id
+                invoice_changes["purchase_order_id"] = purchase_order_id
+        elif decision == "confirm":
+            if match["kind"] == "vendor" and match.get("vendor_id"):
+                invoice_changes["vendor_id"] = match["vendor_id"]
+            if match["kind"] == "purchase_order" and match.get("purchase_order_id"):
+                invoice_changes["purchase_order_id"] = match["purchase_order_id"]
+        elif match["kind"] == "vendor":
+            invoice_changes["vendor_id"] = None
+        invoice_repo.decide_match(s, match_id, changes)
+        apply_change(
+            s,
+            invoice,
+            action=f"match.{status}",
+            changes=invoice_changes,
+            meta={
+                "match_id": str(match_id),
+                "kind": match["kind"],
+                "profile_version": match.get("profile_version"),
+                "before_match": {
+                    "status": match["status"],
+                    "vendor_id": str(match.get("vendor_id") or ""),
+                    "purchase_order_id": str(match.get("purchase_order_id") or ""),
+                },
+            },
+        )
+        updated = invoice_repo.get_match(s, match_id)
+        assert updated is not None
+        return updated
