@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.extraction.labels import LabelHit, Segment, below, find_labels, right_of, tokens
+from core.extraction.labels import LabelHit, Segment, below, fold, right_of, segment_labels, tokens
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import (
     ISO_CURRENCIES,
@@ -54,21 +54,35 @@ class Context:
 
 
 def claim_labels(ctx: Context) -> list[LabelHit]:
-    """The best label of every segment that has one (longest label wins across fields)."""
+    """Labels of every segment: longest first, no two sharing a word; each hit's ``rest``
+    stops where the next label of the segment begins."""
     hits = []
     for lines in ctx.pages:
         for segs in lines:
             for seg in segs:
-                best: LabelHit | None = None
-                for field in VALUE_FIELDS:
-                    for hit in find_labels(seg, field):
-                        if field in PARTY_FIELDS and not _heading(hit):
-                            continue
-                        if best is None or hit.specificity > best.specificity:
-                            best = hit
-                if best is not None:
-                    hits.append(best)
+                found = sorted(segment_labels(seg).values(), key=lambda h: -h.specificity)
+                taken: list[LabelHit] = []
+                for hit in found:
+                    if hit.field in PARTY_FIELDS and not _heading(hit):
+                        continue
+                    if hit.label in WEAK_NUMBER_LABELS and hit.start != 0:
+                        continue  # "HRB Nr. 1234", "§4 Nr. 10a UStG"
+                    if any(hit.start <= t.end and t.start <= hit.end for t in taken):
+                        continue
+                    taken.append(hit)
+                taken.sort(key=lambda h: h.start)
+                for i, hit in enumerate(taken):
+                    stop = taken[i + 1].start if i + 1 < len(taken) else len(seg.words)
+                    hit.rest = seg.words[hit.end + 1 : stop]
+                hits.extend(taken)
     return hits
+
+
+WEAK_NUMBER_LABELS = frozenset({"nr", "no", "number"})
+DOCUMENT_WORDS = frozenset(
+    {"invoice", "rechnung", "facture", "avoir", "gutschrift", "credit note", "handelsrechnung",
+     "rechnungskorrektur", "beitragsrechnung"}
+)  # fmt: skip
 
 
 PARTY_FIELDS = frozenset({"vendor", "customer"})
@@ -86,10 +100,24 @@ def _heading(hit: LabelHit) -> bool:
     return label_end.endswith(":") or hit.rest[0].text.startswith(":")
 
 
+_MARKERS = {"nr", "no", "n", "number", "nummer", "num", "numero", "#"}
+
+
 def _id_value(text: str) -> str | None:
-    for raw in text.split():
+    words = text.split()
+    # "Rechnung des Versicherers (575) Nr. 01.234" : the id follows the number marker.
+    for i, raw in enumerate(words[:8]):
+        if fold(raw).strip(".:°º#") in _MARKERS or raw.strip(".:") in ("#", "N°", "Nº", "n°"):
+            value = _first_id(words[i + 1 :])
+            if value:
+                return value
+    return _first_id(words)
+
+
+def _first_id(words: list[str]) -> str | None:
+    for raw in words:
         word = raw.strip(":;,#()[]")
-        if not word or raw.startswith("(") or word.lower().strip(".°º") in _STOP:
+        if not word or raw.startswith("(") or fold(word).strip(".°º") in _STOP:
             continue
         if word in ("-", "/", "°", "º") or re.fullmatch(r"[.:#°º\-]+", word):
             continue
@@ -103,6 +131,8 @@ def _id_value(text: str) -> str | None:
 
 
 def _amount_value(text: str, ctx: Context) -> Decimal | None:
+    # A later "Other label:" starts another label's value ("MwSt 19,0, Rabattbetrag: -5,60").
+    text = re.split(r"\s[^\W\d_][\w.\-/]{2,}:\s", " " + text, maxsplit=1)[0]
     # Percentages and dates are not amounts; keep the last amount written after the label.
     masked = re.sub(r"\d+(?:[.,]\d+)?\s?%", " ", text)
     for d in reversed(find_dates(masked)):
@@ -154,6 +184,16 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
             continue
         lines = ctx.pages[hit.segment.page - 1]
         base = 0.55 + min(len(hit.label), 20) * 0.02
+        if field == "invoice_number":
+            # An explicit "invoice number" label beats a bare title word, which beats "No.".
+            tier = (
+                0.6
+                if hit.label in WEAK_NUMBER_LABELS
+                else 0.75
+                if hit.label in DOCUMENT_WORDS
+                else 0.9
+            )
+            base = tier
         options: list[tuple[list[Word], float]] = []
         if hit.rest:
             options.append((hit.rest, 1.0))
@@ -164,30 +204,69 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
             rights.extend(seg.words)
         if rights:
             options.append((hit.rest + rights if field in AMOUNTS else rights, 0.95))
-        for seg in below(lines, hit.segment, max_lines=2):
+        span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
+        for seg in below(lines, hit.segment, max_lines=2, span=span):
             if id(seg) not in labelled:
                 options.append((seg.words, 0.7))
                 break
+        label_text = join_words(hit.segment.words[hit.start : hit.end + 1])
+        # Earlier on the page breaks ties: titles and header blocks come first.
+        offset = -hit.segment.y0 / 100000 - (hit.segment.page - 1) * 0.01
         for words, factor in options:
             value = parse(join_words(words))
             if value is not None:
-                label_words = hit.segment.words[: len(hit.segment.words) - len(hit.rest)]
-                text = join_words(label_words) + " " + join_words(words)
-                # Earlier on the page breaks ties: titles and header blocks come first.
-                score = base * factor - hit.segment.y0 / 100000 - (hit.segment.page - 1) * 0.01
+                text = f"{label_text} {join_words(words)}".strip()
                 out.append(
-                    Candidate(value, score, hit.segment.page, text.strip(), _bbox(words), hit.label)
+                    Candidate(
+                        value,
+                        base * factor + offset,
+                        hit.segment.page,
+                        text,
+                        _bbox(words),
+                        hit.label,
+                    )
                 )
+                if factor == 0.7 and field in AMOUNTS:
+                    out.extend(_column_sums(lines, hit, labelled, parse, base + offset, label_text))
                 break
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
 
+def _column_sums(
+    lines: list[list[Segment]],
+    hit: LabelHit,
+    labelled: set[int],
+    parse: Callable[[str], Any],
+    base: float,
+    label_text: str,
+) -> list[Candidate]:
+    """A column header over one row per tax rate: the total is the sum, or the closing row."""
+    values: list[Decimal] = []
+    span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
+    for seg in below(lines, hit.segment, max_lines=6, max_gap=8, span=span):
+        if id(seg) in labelled:
+            break
+        value = parse(seg.text)
+        if value is None:
+            break
+        values.append(value)
+    if len(values) < 2:
+        return []
+    page = hit.segment.page
+    if values[-1] == sum(values[:-1], Decimal(0)):
+        return [
+            Candidate(values[-1], base * 0.75, page, f"{label_text} (total row)", None, hit.label)
+        ]
+    total = sum(values, Decimal(0))
+    return [Candidate(total, base * 0.72, page, f"{label_text} (column sum)", None, hit.label)]
+
+
 def choose_totals(c: dict[str, list[Candidate]]) -> dict[str, Candidate]:
     """Pick subtotal, tax and total together, preferring a triple with subtotal + tax = total."""
-    subs = c.get("subtotal", [])[:6]
-    taxes = list(c.get("tax", [])[:8])
-    totals = c.get("total", [])[:6] + [
+    subs = c.get("subtotal", [])[:12]
+    taxes = list(c.get("tax", [])[:15])
+    totals = c.get("total", [])[:12] + [
         Candidate(x.value, x.score * 0.8, x.page, x.text, x.bbox, x.label)
         for x in c.get("amount_due", [])[:3]
     ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from core.extraction.document import Document
 from core.extraction.layout import Word, join_words
@@ -104,6 +104,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "faelligkeit",
         "falligkeit",
         "zahlbar bis",
+        "falligkeitstag",
+        "faelligkeitstag",
         "zahlungsziel",
         "netto bis",
         "date d echeance",
@@ -167,6 +169,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "total ht",
         "montant ht",
         "sous total",
+        "gesamtbeitrag",
         "total hors taxes",
         "base ht",
     ),
@@ -188,6 +191,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "umsatzsteuer",
         "steuerbetrag",
         "mehrwertsteuer",
+        "versicherungsteuer",
+        "versicherungssteuer",
         "total taxes",
         "total tva",
         "montant tva",
@@ -212,6 +217,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "summe brutto",
         "brutto",
         "summe",
+        "rechnungsbeitrag",
         "total ttc",
         "montant ttc",
         "total a payer",
@@ -309,6 +315,11 @@ NEGATIVE = (
     "order date",
     "auftrag datum",
     "skonto",
+    "facture liee",
+    "related invoice",
+    "original invoice",
+    "ursprungsrechnung",
+    "bezugsrechnung",
 )
 
 
@@ -354,7 +365,7 @@ class Segment:
 
 def page_segments(document: Document) -> list[list[list[Segment]]]:
     """Segments per line per page (pages -> lines -> segments)."""
-    out = []
+    out: list[list[list[Segment]]] = []
     for page in document.pages:
         page_lines = []
         for li, line in enumerate(page.lines):
@@ -378,6 +389,8 @@ class LabelHit:
     label: str
     segment: Segment
     rest: list[Word]
+    start: int = 0  # index of the label's first word in the segment
+    end: int = 0  # index of the label's last word
 
     @property
     def specificity(self) -> int:
@@ -385,33 +398,60 @@ class LabelHit:
 
 
 def _word_tokens(words: list[Word]) -> list[tuple[str, int]]:
-    return [(tok, i) for i, w in enumerate(words) for tok in tokens(w.text)]
+    return [(tok, i) for i, w in enumerate(words) for tok in _cached_tokens(w.text)]
 
 
-def find_labels(segment: Segment, field: str) -> Iterator[LabelHit]:
-    """Label hits of ``field`` inside ``segment``, longest label first, skipping negatives."""
+@lru_cache(maxsize=65536)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(tokens(text))
+
+
+def _build_index() -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]]:
+    exact: dict[str, list[tuple[str, str]]] = {}
+    glued: dict[str, list[tuple[str, str]]] = {}
+    for field, labels in LEXICON.items():
+        for label in labels:
+            exact.setdefault(label, []).append((field, label))
+            if " " in label:
+                # Compound German labels are often glued ("Rechnungsnr", "USt-IdNr").
+                glued.setdefault(label.replace(" ", ""), []).append((field, label))
+    return exact, glued
+
+
+_EXACT, _GLUED = _build_index()
+_MAX_TOKENS = max(label.count(" ") + 1 for labels in LEXICON.values() for label in labels)
+
+
+def segment_labels(segment: Segment) -> dict[str, LabelHit]:
+    """For each field, its longest label in ``segment`` (first occurrence), skipping negatives."""
     toks = _word_tokens(segment.words)
     flat = [t for t, _ in toks]
-    joined = " " + " ".join(flat) + " "
-    for label in sorted(LEXICON[field], key=len, reverse=True):
-        needle = " " + label + " "
-        pos = joined.find(needle)
-        if pos < 0:
-            # Compound German labels are often glued ("Rechnungsnr", "USt-IdNr").
-            glued = label.replace(" ", "")
-            idx = next((k for k, t in enumerate(flat) if t == glued), None)
-            if idx is None or " " not in label:
+    best: dict[str, tuple[int, int, int, str]] = {}  # field -> (-len, start, end, label)
+    for i in range(len(flat)):
+        found = [(fl, i, i) for fl in _GLUED.get(flat[i], ())]
+        for n in range(1, min(_MAX_TOKENS, len(flat) - i) + 1):
+            found.extend((fl, i, i + n - 1) for fl in _EXACT.get(" ".join(flat[i : i + n]), ()))
+        for (field, label), start, end in found:
+            key = (-len(label), start, end, label)
+            if field in best and best[field] <= key:
                 continue
-            start_tok, end_tok = idx, idx
-        else:
-            start_tok = joined[:pos].count(" ")
-            end_tok = start_tok + label.count(" ")
-        before = " ".join(flat[max(0, start_tok - 2) : end_tok + 2])
-        if any(neg in before for neg in NEGATIVE) and not any(neg in label for neg in NEGATIVE):
-            continue
-        last_word = toks[end_tok][1]
-        yield LabelHit(field, label, segment, segment.words[last_word + 1 :])
-        return
+            context = " ".join(flat[max(0, start - 2) : end + 2])
+            if any(neg in context for neg in NEGATIVE) and not any(
+                neg in label for neg in NEGATIVE
+            ):
+                continue
+            best[field] = key
+    return {
+        field: LabelHit(
+            field,
+            label,
+            segment,
+            segment.words[toks[end][1] + 1 :],
+            toks[start][1],
+            toks[end][1],
+        )
+        for field, (_, start, end, label) in best.items()
+    }
 
 
 def right_of(lines: list[list[Segment]], seg: Segment) -> list[Segment]:
@@ -420,15 +460,20 @@ def right_of(lines: list[list[Segment]], seg: Segment) -> list[Segment]:
 
 
 def below(
-    lines: list[list[Segment]], seg: Segment, max_lines: int = 3, max_gap: float = 3.0
+    lines: list[list[Segment]],
+    seg: Segment,
+    max_lines: int = 3,
+    max_gap: float = 3.0,
+    span: tuple[float, float] | None = None,
 ) -> list[Segment]:
-    """Segments on the next lines that overlap ``seg`` horizontally, nearest first."""
-    out: list[list[list[Segment]]] = []
+    """Segments on the next lines that overlap ``seg`` (or the x ``span``), nearest first."""
+    out: list[Segment] = []
     height = seg.y1 - seg.y0
+    x0, x1 = span if span is not None else (seg.x0, seg.x1)
     for li in range(seg.line + 1, min(len(lines), seg.line + 1 + max_lines)):
         for s in lines[li]:
             if s.y0 - seg.y1 > max_gap * height:
                 return out
-            if s.x0 < seg.x1 and s.x1 > seg.x0:
+            if s.x0 < x1 and s.x1 > x0:
                 out.append(s)
     return out

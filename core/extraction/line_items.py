@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.extraction.document import Document
-from core.extraction.header_fields import AMOUNTS, Context, claim_labels
-from core.extraction.labels import Segment, fold
+from core.extraction.header_fields import AMOUNTS, Context
+from core.extraction.labels import LabelHit
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import find_dates, parse_amount
 from core.extraction.schema import Evidence, LineItem
@@ -75,7 +74,7 @@ def _triple(nums: list[_Num], rate: Decimal | None) -> tuple[_Num, _Num, _Num] |
     for q, p, a in itertools.permutations(nums[-6:], 3):
         if a.value == 0 and p.value != 0:
             continue
-        if a.decimals != 2 and not (p.decimals and q.decimals):
+        if a.decimals != 2 or (a.value == 0 and p.decimals < 2):
             continue  # phone numbers and codes multiply by chance; amounts have cents
         if q.value % 1 != 0 and p.value % 1 == 0:
             continue  # the integer of the pair is the quantity
@@ -93,42 +92,56 @@ def _triple(nums: list[_Num], rate: Decimal | None) -> tuple[_Num, _Num, _Num] |
     return best
 
 
-def _header(lines: list[list[Segment]], upto: int) -> Word | None:
-    """The description column header nearest above line ``upto``."""
-    for li in range(upto - 1, max(-1, upto - 25), -1):
-        for seg in lines[li]:
-            for w in seg.words:
-                if fold(w.text).strip(".:") in DESCRIPTION_HEADERS:
-                    return w
-    return None
-
-
-def _description(words: list[Word], nums: list[_Num], amount: _Num, header: Word | None) -> str:
-    """The longest run of text words left of the amount (numbers, rates and units split runs)."""
-    numeric = {id(n.word) for n in nums}
+def _runs(words: list[Word], used: set[int], stop_x: float) -> list[list[Word]]:
+    """Runs of text words left of ``stop_x``, split at used numbers, rates and column gaps."""
     runs: list[list[Word]] = [[]]
+    prev: Word | None = None
     for w in words:
-        if w.x0 >= amount.word.x0:
+        if w.x0 >= stop_x:
             break
-        if id(w) in numeric or w.text.endswith("%") or w.text in ("%", "€", "$", "£"):
+        gap = prev is not None and w.x0 - prev.x1 > max(prev.height, w.height) * 1.5
+        if id(w) in used or w.text.endswith("%") or w.text in ("%", "€", "$", "£") or gap:
             runs.append([])
-            continue
-        runs[-1].append(w)
-    if header is not None:
-        in_col = [w for run in runs for w in run if w.x1 > header.x0 - 4]
-        runs = [in_col, *runs] if in_col else runs
+        if id(w) not in used and not w.text.endswith("%") and w.text not in ("%", "€", "$", "£"):
+            runs[-1].append(w)
+        prev = w
+    return [r for r in runs if r]
+
+
+def _is_text(run: list[Word]) -> bool:
+    """A run that reads as a description: not a code, a number or a unit of measure."""
+    if not run:
+        return False
+    if len(run) == 1 and (_CODE.fullmatch(run[0].text) or len(run[0].text) <= 3):
+        return False
+    return any(sum(c.isalpha() for c in w.text) >= 3 for w in run)
+
+
+def _description(words: list[Word], used: set[int], amount: _Num) -> list[Word]:
+    """The longest text run of a row, without a leading article code."""
+    runs = [r for r in _runs(words, used, amount.word.x0) if _is_text(r)]
+    if not runs:
+        return []
     best = max(runs, key=lambda r: sum(len(w.text) for w in r))
-    if len(best) > 1 and _CODE.fullmatch(best[0].text):
-        best = best[1:]  # article code before the description
-    return join_words(best)
+    while len(best) > 1 and (_CODE.fullmatch(best[0].text) or best[0].text.isdigit()):
+        best = best[1:]  # position number or article code before the description
+    return best
 
 
-_CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*")
+def _continuation(line: list[Word], x0: float) -> list[Word] | None:
+    """A following text-only line that starts under the description: its second line."""
+    if not line or abs(line[0].x0 - x0) > 3 or any(_NUM_WORD.match(w.text) for w in line):
+        return None
+    if any(w.text.endswith(":") for w in line):
+        return None  # "GTIN: ...", "Verpackung: ..." are attributes, not description
+    return line if _is_text(line) else None
 
 
-def extract_line_items(document: Document, ctx: Context) -> list[LineItem]:
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*\.?")
+
+
+def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
     """All line items of the document, in reading order across pages."""
-    hits = claim_labels(ctx)
     totals_lines = {(h.segment.page, h.segment.line) for h in hits if h.field in AMOUNTS}
     items: list[LineItem] = []
     for page_index, lines in enumerate(ctx.pages):
@@ -152,12 +165,19 @@ def extract_line_items(document: Document, ctx: Context) -> list[LineItem]:
             if found is None:
                 continue
             q, p, a = found
-            desc = _description(words, nums, a, _header(lines, li))
+            used = {id(n.word) for n in (q, p, a)}
+            desc = _description(words, used, a)
+            after = li + (2 if skip_next else 1)
+            nxt_words = [w for s in lines[after] for w in s.words] if after < len(lines) else []
+            if not desc:
+                desc = _continuation(nxt_words, nxt_words[0].x0 if nxt_words else 0) or []
+            elif (page_no, after) not in totals_lines:
+                desc = desc + (_continuation(nxt_words, desc[0].x0) or [])
             if not desc:
                 continue
             items.append(
                 LineItem(
-                    description=desc,
+                    description=join_words(desc),
                     quantity=q.value,
                     unit_price=p.value,
                     amount=a.value,

@@ -176,7 +176,7 @@ class OfflineExtractor:
         if code:
             ex.document_type_code = ExtractedField(value=code, confidence=0.6)
             ex.document_type = ExtractedField(value=kind, confidence=0.7)
-        ex.line_items = extract_line_items(document, ctx)
+        ex.line_items = extract_line_items(ctx, hits)
         self._line_total(ex, found["line_total"])
         return ex
 
