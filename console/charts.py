@@ -58,3 +58,33 @@ def histogram(values: Sequence[float] | pd.Series, *, title: str, x_title: str) 
         yaxis_title="invoices",
     )
     return fig
+
+
+def dashboard_frames(rows: list[dict], now: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """Aggregates behind the dashboard charts, from invoice rows as the workflow lists them."""
+    df = pd.DataFrame(rows)
+    created = pd.to_datetime(df["created_at"], utc=True)
+    df["day"] = created.dt.strftime("%Y-%m-%d")
+    per_day = df.groupby(["day", "status"]).size().reset_index(name="invoices")
+    amounts = (
+        df.assign(
+            vendor=df["matched_vendor_name"].fillna(df["vendor_name"]).fillna("(unknown)"),
+            currency=df["currency"].fillna("?"),
+            amount=pd.to_numeric(df["total"], errors="coerce"),
+        )
+        .groupby(["vendor", "currency"])["amount"]
+        .sum()
+        .reset_index()
+        .sort_values("amount", ascending=False)
+        .head(20)
+    )
+    bands = df["match_band"].fillna("not matched").value_counts().rename_axis("band")
+    backlog = df[df["status"] == "needs_review"]
+    backlog_age = (now - pd.to_datetime(backlog["updated_at"], utc=True)).dt.total_seconds() / 3600
+    return {
+        "per_day": per_day,
+        "amounts": amounts,
+        "bands": bands.reset_index(name="invoices"),
+        "confidence": pd.to_numeric(df["confidence"], errors="coerce").dropna().to_frame(),
+        "backlog": backlog_age.rename("age_hours").to_frame(),
+    }

@@ -2,59 +2,80 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from console import charts, state
-from core import workflow as wf
+from core.workflow import invoices
+
+MAX_ROWS = 2000
+PAGE = 200
+
+
+def _all_invoices(client_id: Any) -> tuple[list[dict[str, Any]], int]:
+    rows: list[dict[str, Any]] = []
+    total = 0
+    while len(rows) < MAX_ROWS:
+        page, total = state.call(
+            invoices.list_invoices,
+            filters=invoices.InvoiceFilter(client_id=client_id),
+            limit=PAGE,
+            offset=len(rows),
+        )
+        rows.extend(page)
+        if len(page) < PAGE:
+            break
+    return rows, total
+
 
 st.title("📊 Dashboard")
 client_id = state.require_client()
-
-stats = state.fetch(wf.dashboard_stats, action="loading the dashboard", client_id=client_id)
-if stats is None:
+loaded = state.fetch(_all_invoices, action="loading the dashboard", client_id=client_id)
+if loaded is None:
     st.stop()
-if stats.invoices.empty:
+rows, total = loaded
+if not rows:
     st.info("No invoices yet: the charts appear after the first upload.")
     st.stop()
+if total > len(rows):
+    st.caption(f"Showing the newest {len(rows):,} of {total:,} invoices.")
 
+data = charts.dashboard_frames(rows, pd.Timestamp.now(tz="UTC"))
 k1, k2, k3, k4 = st.columns(4)
-k1.metric("Invoices", len(stats.invoices))
-k2.metric("Waiting for review", int(stats.backlog.shape[0]))
-k3.metric("Median confidence", f"{stats.invoices['confidence'].median():.0%}")
-k4.metric(
-    "Oldest in review", f"{stats.backlog['age_hours'].max():.0f} h" if len(stats.backlog) else "—"
-)
+k1.metric("Invoices", f"{total:,}")
+k2.metric("Waiting for review", len(data["backlog"]))
+conf = data["confidence"]["confidence"]
+k3.metric("Median confidence", f"{conf.median():.0%}" if len(conf) else "—")
+age = data["backlog"]["age_hours"]
+k4.metric("Oldest in review", f"{age.max():.1f} h" if len(age) else "—")
 
 left, right = st.columns(2)
 left.plotly_chart(
     charts.bar(
-        stats.per_day, x="day", y="invoices", color="status", title="Invoices per day and status"
+        data["per_day"], x="day", y="invoices", color="status", title="Invoices per day and status"
     ),
     key="dashboard_per_day",
 )
 right.plotly_chart(
     charts.bar(
-        stats.amounts,
+        data["amounts"],
         x="vendor",
         y="amount",
         color="currency",
-        title="Amount by vendor and currency",
+        title="Amount by vendor and currency (top 20)",
     ),
     key="dashboard_amounts",
 )
 left.plotly_chart(
-    charts.bar(stats.bands, x="band", y="matches", color="kind", title="Match bands"),
-    key="dashboard_bands",
+    charts.bar(data["bands"], x="band", y="invoices", title="Match bands"), key="dashboard_bands"
 )
 right.plotly_chart(
-    charts.histogram(
-        stats.invoices["confidence"].dropna(), title="Extraction confidence", x_title="confidence"
-    ),
+    charts.histogram(conf, title="Extraction confidence", x_title="confidence"),
     key="dashboard_confidence",
 )
 st.plotly_chart(
-    charts.histogram(
-        stats.backlog["age_hours"], title="Review backlog age", x_title="hours waiting"
-    ),
+    charts.histogram(age, title="Review backlog age", x_title="hours waiting"),
     key="dashboard_backlog",
 )

@@ -8,9 +8,11 @@ import streamlit as st
 
 from console import state
 from console.feedback import guarded
-from core import workflow as wf
+from core.workflow import exports, invoices
+from core.workflow.states import EXPORTABLE, InvoiceStatus
 
 FORMATS = {"XLSX": "xlsx", "CSV": "csv", "JSON": "json"}
+SHEETS = {"Invoices": "invoices", "Line items": "lines", "Matches": "matches"}
 
 st.title("⬇️ Downloads")
 client_id = state.require_client()
@@ -19,59 +21,81 @@ with st.form("downloads_filters"):
     c1, c2, c3 = st.columns(3)
     statuses = c1.multiselect(
         "Status",
-        options=[s.value for s in wf.InvoiceStatus],
-        default=["approved", "exported"],
+        options=[s.value for s in InvoiceStatus],
+        default=sorted(s.value for s in EXPORTABLE),
         key="downloads_status",
     )
+    vendor = c1.text_input("Vendor name contains", key="downloads_vendor")
+    use_dates = c2.checkbox("Filter by invoice date", key="downloads_use_dates")
     since = c2.date_input(
-        "From", value=dt.date.today() - dt.timedelta(days=90), key="downloads_from"
+        "From", value=dt.date.today() - dt.timedelta(days=365), key="downloads_from"
     )
-    until = c3.date_input("To", value=dt.date.today(), key="downloads_to")
-    vendor = c1.text_input("Vendor contains", key="downloads_vendor")
-    fmt = c2.radio("Format", list(FORMATS), horizontal=True, key="downloads_format")
+    until = c2.date_input("To", value=dt.date.today(), key="downloads_to")
+    fmt = c3.radio("Format", list(FORMATS), horizontal=True, key="downloads_format")
+    sheet = c3.radio("For CSV/JSON: which table", list(SHEETS), key="downloads_sheet")
     prepared = st.form_submit_button("Prepare export", type="primary")
 
 if prepared:
     with guarded("exporting"):
-        export = state.call(
-            wf.export_invoices,
+        filters = invoices.InvoiceFilter(
             client_id=client_id,
-            fmt=FORMATS[fmt],
-            statuses=statuses,
-            date_from=since,
-            date_to=until,
-            vendor=vendor or None,
+            status=tuple(InvoiceStatus(s) for s in statuses),
+            vendor=vendor.strip() or None,
+            date_from=since if use_dates else None,
+            date_to=until if use_dates else None,
         )
-        st.session_state["downloads_export"] = export
+        data = state.call(
+            invoices.export_invoices, filters=filters, fmt=FORMATS[fmt], sheet=SHEETS[sheet]
+        )
+        suffix = "" if FORMATS[fmt] == "xlsx" else f"-{SHEETS[sheet]}"
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        st.session_state["downloads_export"] = (
+            f"invoiceflow-{stamp}{suffix}.{FORMATS[fmt]}",
+            data,
+            exports.MEDIA_TYPES[FORMATS[fmt]],
+        )
 export = st.session_state.get("downloads_export")
 if export is not None:
-    st.success(f"{export.count} invoices in {export.file_name}.")
+    name, data, media_type = export
+    st.success(f"{name} is ready ({len(data):,} bytes).")
     st.download_button(
-        f"Download {export.file_name}",
-        data=export.content,
-        file_name=export.file_name,
-        mime=export.content_type,
+        f"Download {name}",
+        data=data,
+        file_name=name,
+        mime=media_type,
         key="downloads_export_button",
+        type="primary",
     )
 
 st.subheader("Original files")
-page = state.fetch(wf.list_invoices, action="listing invoices", client_id=client_id, limit=200)
-if page is not None and page.items:
-    names = {i.id: f"{i.file_name} · {i.vendor_name or '—'} · {i.status}" for i in page.items}
+listed = state.fetch(
+    invoices.list_invoices,
+    action="listing invoices",
+    filters=invoices.InvoiceFilter(client_id=client_id),
+    limit=200,
+)
+if listed is not None and listed[0]:
+    rows = {r["id"]: r for r in listed[0]}
     picked = st.selectbox(
         "Invoice",
-        options=list(names),
-        format_func=lambda i: names[i],
+        options=list(rows),
+        format_func=lambda i: (
+            f"{rows[i]['file_name']} · {rows[i]['vendor_name'] or '—'} · {rows[i]['status']}"
+        ),
         key="downloads_original_pick",
     )
-    original = state.fetch(wf.get_original_file, action="fetching the file", invoice_id=picked)
+    if st.button("Fetch original file", key="downloads_original_fetch"):
+        with guarded("fetching the file"):
+            data, media_type, name = state.call(invoices.original_file, invoice_id=picked)
+            st.session_state["downloads_original"] = (name, data, media_type)
+    original = st.session_state.get("downloads_original")
     if original is not None:
         st.download_button(
-            f"Download {original.file_name}",
-            data=original.content,
-            file_name=original.file_name,
-            mime=original.content_type,
+            f"Download {original[0]}",
+            data=original[1],
+            file_name=original[0],
+            mime=original[2],
             key="downloads_original_button",
         )
-elif page is not None:
+elif listed is not None:
     st.info("No invoices yet.")

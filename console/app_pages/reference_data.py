@@ -1,4 +1,4 @@
-"""Reference data: import vendors and purchase orders from CSV/XLSX, with row errors shown."""
+"""Reference data: import vendors, purchase orders and goods receipts with row errors shown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import streamlit as st
 
 from console import state
 from console.feedback import guarded
-from core import workflow as wf
+from core.workflow import reference
 
 KINDS = {
     "Vendors": "vendors",
@@ -25,33 +25,52 @@ if state.can("import_reference"):
         submitted = st.form_submit_button("Import", type="primary")
     if submitted and upload is not None:
         with guarded("importing reference data"):
-            result = state.call(
-                wf.import_reference_data,
+            st.session_state["reference_last"] = state.call(
+                reference.import_reference,
                 client_id=client_id,
                 kind=KINDS[kind],
-                file_name=upload.name,
-                content=upload.getvalue(),
+                data=upload.getvalue(),
+                filename=upload.name,
             )
-            st.session_state["reference_last"] = result
     elif submitted:
         st.warning("Choose a file first.")
 else:
     st.info("Your role can look at reference data but not import it.")
 
-last = st.session_state.get("reference_last")
-if last is not None:
-    st.success(f"Imported {last.imported} rows.")
-    if last.errors:
-        st.warning(f"{len(last.errors)} rows were skipped:")
+report = st.session_state.get("reference_last")
+if report is not None:
+    stored = report.created + report.updated
+    st.success(
+        f"{report.kind}: {stored} of {report.total_rows} rows stored "
+        f"({report.created} new, {report.updated} updated)."
+    )
+    if report.errors:
+        st.warning(f"{len(report.errors)} rows were refused; fix them and import the file again:")
         st.dataframe(
             pd.DataFrame(
-                [{"row": e.row, "field": e.field, "error": e.message} for e in last.errors]
+                [{"row": e.row, "field": e.field, "error": e.message} for e in report.errors]
             ),
             hide_index=True,
             key="reference_errors",
         )
 
-st.subheader("Vendors")
-vendors = state.fetch(wf.list_vendors, action="listing vendors", client_id=client_id)
-if vendors is not None:
-    st.dataframe(pd.DataFrame(vendors), hide_index=True, key="reference_vendors")
+vendors_tab, pos_tab = st.tabs(["Vendors", "Purchase orders"])
+with vendors_tab:
+    page = state.fetch(
+        reference.list_vendors, action="listing vendors", client_id=client_id, limit=200
+    )
+    if page is not None:
+        rows, count = page
+        st.caption(f"{len(rows)} of {count} vendors")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="reference_vendors")
+with pos_tab:
+    page = state.fetch(
+        reference.list_purchase_orders,
+        action="listing purchase orders",
+        client_id=client_id,
+        limit=200,
+    )
+    if page is not None:
+        rows, count = page
+        st.caption(f"{len(rows)} of {count} purchase orders")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="reference_pos")
