@@ -244,13 +244,16 @@ def _column_sums(
     """A column header over one row per tax rate: the total is the sum, or the closing row."""
     values: list[Decimal] = []
     span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
+    last_y = hit.segment.y1
     for seg in below(lines, hit.segment, max_lines=6, max_gap=8, span=span):
-        if id(seg) in labelled:
+        # Rows of one table: contiguous, and nothing but an amount in the cell.
+        if id(seg) in labelled or seg.y0 - last_y > 2.5 * (seg.y1 - seg.y0):
             break
         value = parse(seg.text)
-        if value is None:
+        if value is None or re.search(r"[^\W\d_]{2,}", seg.text):
             break
         values.append(value)
+        last_y = seg.y1
     if len(values) < 2:
         return []
     page = hit.segment.page

@@ -122,11 +122,17 @@ class ExtractionPipeline:
         filename: str | None = None,
         extractor: Mode = "auto",
         einvoice: bool = True,
+        cache: ExtractionCache | None = None,
     ) -> Extraction:
-        """Extract one file; bad input raises DocumentError, UnsupportedType or TooLarge."""
+        """Extract one file; bad input raises DocumentError, UnsupportedType or TooLarge.
+
+        ``cache`` overrides the pipeline's cache for this call (e.g. a per-client
+        ``DbExtractionCache`` in a worker).
+        """
         mode = self.resolve_mode(extractor)
         key = self.cache_key(hashlib.sha256(data).hexdigest(), mode, einvoice)
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+        cache = cache if cache is not None else self.cache
+        if (hit := _cache_get(cache, key)) is not None:
             return hit
         with self._cpu:
             document = load_document(
@@ -140,8 +146,8 @@ class ExtractionPipeline:
         from core.extraction.validation import validate
 
         result = validate(result, document.full_text)
-        if self.cache is not None and cacheable:
-            self.cache.put(key, result)
+        if cacheable:
+            _cache_put(cache, key, result)
         return result
 
     def _read(self, document: Document, mode: str, einvoice: bool) -> tuple[Extraction, bool]:
@@ -209,3 +215,23 @@ class ExtractionPipeline:
         workers = max(1, min(workers, len(files) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
             return list(pool.map(one, files))
+
+
+# The cache may only save work: a cache that cannot be read or written is logged and skipped.
+def _cache_get(cache: ExtractionCache | None, key: CacheKey) -> Extraction | None:
+    if cache is None:
+        return None
+    try:
+        return cache.get(key)
+    except InvoiceFlowError as exc:
+        log.warning("extraction cache read failed (%s); extracting anyway", exc.code)
+        return None
+
+
+def _cache_put(cache: ExtractionCache | None, key: CacheKey, result: Extraction) -> None:
+    if cache is None:
+        return
+    try:
+        cache.put(key, result)
+    except InvoiceFlowError as exc:
+        log.warning("extraction cache write failed (%s); result kept, not cached", exc.code)
