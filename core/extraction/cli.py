@@ -140,11 +140,16 @@ def run(args: argparse.Namespace) -> int:
             args.cache = mode == "openai"  # the same file must never cost a second LLM call
         if args.cache:
             _PIPELINE = _build_pipeline({"cache": True})
+        # Build the extractors now: a missing key or SDK fails the run once, not every file.
+        _PIPELINE.cache_key("0" * 64, mode, not args.no_einvoice)
     except InvoiceFlowError as exc:
         print(f"extract: {exc.message}", file=sys.stderr)
         return 2
     except ValueError as exc:  # settings validation (pydantic) failed
         print(f"extract: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the extractor cannot even be built (e.g. an OpenAI SDK error)
+        print(f"extract: cannot start the {args.extractor} extractor: {exc}", file=sys.stderr)
         return 2
     progress = None
     if len(args.files) >= PROGRESS_MIN_FILES and not args.no_progress:
