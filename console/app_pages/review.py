@@ -11,10 +11,10 @@ from console import state
 from console.feedback import flash, guarded
 from console.preview import render_pages
 from core.extraction.schema import HEADER_FIELDS
-from core.workflow import invoices, review
+from core.workflow import invoices, review, review_queue
 from core.workflow.states import EDITABLE, InvoiceStatus
 
-LOW_CONFIDENCE = 0.8
+LOW_CONFIDENCE = review_queue.LOW_CONFIDENCE
 LINE_COLUMNS = [
     "description",
     "product_code",
@@ -35,9 +35,9 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _field_info(invoice: dict[str, Any], name: str) -> tuple[float | None, str]:
-    """Confidence and evidence of one field from the stored extraction (None when unknown)."""
-    item = (invoice.get("extraction") or {}).get(name) or {}
+def _field_info(evidence_by_field: dict[str, Any], name: str) -> tuple[float | None, str]:
+    """Confidence and evidence text of one field (None when the extraction did not say)."""
+    item = evidence_by_field.get(name) or {}
     evidence = item.get("evidence") or {}
     where = f"page {evidence['page']}: " if evidence.get("page") else ""
     text = f"{where}“{evidence['text']}”" if evidence.get("text") else ""
@@ -49,7 +49,7 @@ st.title("📝 Review queue")
 client_id = state.require_client()
 
 queue = state.fetch(
-    review.review_queue, action="loading the review queue", client_id=client_id, limit=200
+    review_queue.review_queue, action="loading the review queue", client_id=client_id, limit=200
 )
 if queue is None:
     st.stop()
@@ -71,6 +71,9 @@ invoice_id = st.selectbox(
 invoice = state.fetch(invoices.get_invoice, action="opening the invoice", invoice_id=invoice_id)
 if invoice is None:
     st.stop()
+evidence = state.fetch(
+    review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
+) or {"fields": {}, "warnings": []}
 
 left, right = st.columns([5, 6], gap="large")
 with left:
@@ -91,7 +94,9 @@ with right:
         f"Status **{invoice['status']}** · extractor {invoice.get('extractor') or '—'} · "
         f"overall confidence {float(invoice.get('confidence') or 0):.0%}"
     )
-    infos = {name: _field_info(invoice, name) for name in FIELDS}
+    infos = {name: _field_info(evidence["fields"], name) for name in FIELDS}
+    if evidence["warnings"]:
+        st.error("Failed checks: " + "; ".join(str(w) for w in evidence["warnings"]))
     low = [n for n, (c, _) in infos.items() if c is not None and c < LOW_CONFIDENCE]
     if low:
         st.warning(
@@ -101,10 +106,10 @@ with right:
     with st.form(f"review_fields_form_{invoice_id}"):
         values: dict[str, str] = {}
         for name in FIELDS:
-            confidence, evidence = infos[name]
+            confidence, where = infos[name]
             flag = " ⚠️" if name in low else ""
             help_text = (f"Confidence {confidence:.0%}. " if confidence is not None else "") + (
-                f"Evidence {evidence}" if evidence else "No evidence on the page."
+                f"Evidence {where}" if where else "No evidence on the page."
             )
             values[name] = st.text_input(
                 f"{_label(name)}{flag}",
@@ -113,8 +118,8 @@ with right:
                 disabled=not editable,
                 help=help_text,
             )
-            if name in low and evidence:
-                st.caption(f"↳ evidence {evidence}")
+            if name in low and where:
+                st.caption(f"↳ evidence {where}")
         st.caption("Line items")
         st.data_editor(
             pd.DataFrame(invoice.get("lines") or []).reindex(columns=LINE_COLUMNS),

@@ -1,0 +1,81 @@
+"""Sign-in, sign-up, sign-out and the client picker, through the real form and database."""
+
+from __future__ import annotations
+
+import uuid
+
+from streamlit.testing.v1 import AppTest
+
+from console import state
+from tests.e2e.console.conftest import APP, sign_in, texts
+
+
+def test_anonymous_visitor_sees_only_the_sign_in_page(console_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    labels = [b.label for b in at.button]
+    assert "Sign in" in labels and "Create account" in labels
+    assert at.session_state[state.USER] is None
+    assert not at.selectbox  # no client picker, no pages
+
+
+def test_wrong_password_is_a_warning_not_a_traceback(console_env, role_users) -> None:
+    at = sign_in(role_users.members["operator"].email, "definitely wrong password")
+    assert not at.exception
+    assert at.session_state[state.USER] is None
+    assert any("invalid_credentials" in w.value for w in at.warning)
+
+
+def test_sign_in_shows_only_the_users_clients_with_their_role(
+    console_env, role_users, make_user, make_client
+) -> None:
+    analyst = role_users.members["analyst"]
+    other_owner = make_user()
+    other = make_client(other_owner, name=f"Other {uuid.uuid4().hex[:6]}")
+    at = sign_in(analyst.email, analyst.password)
+    assert at.session_state[state.USER].email == analyst.email
+    picker = at.selectbox(key=state.CLIENT_ID)
+    assert [str(o) for o in picker.options] == [f"{role_users.name} · analyst"]
+    assert other.name not in texts(at)
+
+
+def test_sign_out_forgets_the_user(console_env, role_users) -> None:
+    owner = role_users.members["owner"]
+    at = sign_in(owner.email, owner.password)
+    next(b for b in at.button if b.key == "auth_signout").click().run()
+    assert not at.exception
+    assert at.session_state[state.USER] is None
+    assert at.session_state[state.TOKENS] is None
+
+
+def test_two_sessions_never_share_the_signed_in_user(console_env, role_users) -> None:
+    owner, viewer = role_users.members["owner"], role_users.members["viewer"]
+    first = sign_in(owner.email, owner.password)
+    second = sign_in(viewer.email, viewer.password)
+    first.run()
+    assert first.session_state[state.USER].email == owner.email
+    assert second.session_state[state.USER].email == viewer.email
+    assert first.session_state[state.TOKENS] != second.session_state[state.TOKENS]
+
+
+def test_sign_up_creates_an_account_and_signs_in(console_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    email = f"new-{uuid.uuid4().hex[:8]}@example.test"
+    at.text_input(key="auth_signup_email").input(email)
+    at.text_input(key="auth_signup_password").input("a long enough password 123")
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert not at.exception
+    assert at.session_state[state.USER].email == email
+    assert "not a member of any client" in texts(at)
+
+
+def test_expiring_token_is_refreshed_on_the_next_run(console_env, role_users) -> None:
+    owner = role_users.members["owner"]
+    at = sign_in(owner.email, owner.password)
+    old = dict(at.session_state[state.TOKENS])
+    at.session_state[state.TOKENS] = {**old, "expires_at": 0}
+    at.run()
+    new = at.session_state[state.TOKENS]
+    assert at.session_state[state.USER] is not None
+    assert new["refresh_token"] != old["refresh_token"]
+    assert new["expires_at"] > 0
