@@ -1,0 +1,109 @@
+"""The one composition root: ``build_services(settings)`` picks every adapter.
+
+Entrypoints (API lifespan, console ``st.cache_resource``, worker, CLI, tests) call it once with
+their ``Settings`` and pass the frozen ``Services`` container down. Nothing here runs at import
+time. To add a service: add a keyword-only field to ``Services`` (with a default while it is
+optional) and build it in ``build_services``; adapter choice based on settings happens only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from core.auth.port import AuthProvider
+from core.auth.verifier import TokenVerifier
+from core.config import Settings
+from core.storage.port import FileStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """Everything a use case needs, built once per process; user-independent and thread-safe.
+
+    ``auth`` signs users in and out, ``verifier`` turns bearer tokens into ``CurrentUser``,
+    ``storage`` is the ``FileStore``; ``engine`` is only ever used through
+    ``core.db.session.user_session`` / ``service_session``. The optional fields are filled in by
+    the slices that own them (extraction pipeline, match profile loader, job queue, rate-limit
+    storage) and stay ``None`` until then.
+    """
+
+    settings: Settings
+    engine: Engine
+    verifier: TokenVerifier
+    auth: AuthProvider
+    storage: FileStore
+    extraction: Any | None = None
+    match_profiles: Any | None = None
+    jobs: Any | None = None
+    rate_limit_storage: Any | None = None
+    closers: tuple[Callable[[], None], ...] = field(default=(), repr=False)
+
+    @property
+    def files(self) -> FileStore:
+        """Alias of ``storage``."""
+        return self.storage
+
+    def close(self) -> None:
+        """Release pools and HTTP clients (API shutdown, end of a CLI run, tests)."""
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:  # closing must not hide the error that ended the process
+                log.warning("error while closing a service", exc_info=True)
+
+
+def build_auth(
+    settings: Settings, engine: Engine, verifier: TokenVerifier, http: httpx.Client
+) -> AuthProvider:
+    """The auth adapter ``settings.auth_backend`` names."""
+    if settings.auth_backend == "supabase":
+        from core.auth.supabase_auth import SupabaseAuthProvider
+
+        return SupabaseAuthProvider(settings, verifier=verifier, http_client=http)
+    from core.auth.local_auth import LocalAuthProvider
+
+    return LocalAuthProvider(engine, settings, verifier=verifier)
+
+
+def build_storage(settings: Settings, engine: Engine, http: httpx.Client) -> FileStore:
+    """The file store ``settings.storage_backend`` names."""
+    if settings.storage_backend == "supabase":
+        from core.storage.supabase_store import SupabaseFileStore
+
+        return SupabaseFileStore(settings, http_client=http)
+    from core.storage.local_store import LocalFileStore
+
+    return LocalFileStore(engine, settings)
+
+
+def build_services(settings: Settings, *, engine: Engine | None = None) -> Services:
+    """Build the container for ``settings`` (an ``engine`` may be passed in, e.g. by tests)."""
+    from core.db.engine import make_engine
+
+    closers: list[Callable[[], None]] = []
+    if engine is None:
+        engine = make_engine(settings)  # starts the embedded server on demand
+        closers.append(engine.dispose)
+    # One stateless connection pool for every outbound HTTP call (JWKS, Supabase Auth/Storage):
+    # it carries no credentials; each request sets its own headers.
+    http = httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
+    closers.append(http.close)
+    verifier = TokenVerifier.from_settings(settings, http_client=http)
+    return Services(
+        settings=settings,
+        engine=engine,
+        verifier=verifier,
+        auth=build_auth(settings, engine, verifier, http),
+        storage=build_storage(settings, engine, http),
+        closers=tuple(closers),
+    )
