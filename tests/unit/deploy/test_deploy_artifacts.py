@@ -182,7 +182,12 @@ def test_env_example_names_only_real_settings_or_deployment_variables() -> None:
         known |= set(getattr(alias, "choices", []) or [])
     compose = "\n".join(
         (REPO_ROOT / f).read_text(encoding="utf-8")
-        for f in ("docker-compose.yml", "docker-compose.local.yml", "docker/Caddyfile")
+        for f in (
+            "docker-compose.yml",
+            "docker-compose.local.yml",
+            "docker-compose.aws.yml",
+            "docker/Caddyfile",
+        )
     )
     deployment = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", compose))
     stale = sorted(names - known - deployment)

@@ -222,3 +222,65 @@ def test_ocr_models_load_and_read_text_with_the_network_blocked() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "read 'INVOICE 4711'" in result.stdout
+
+
+FAKE_AWS_RECORDER = f"""#!{sys.executable}
+import json, os, sys
+with open(os.environ["FAKE_AWS_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+"""
+
+
+def test_cloudwatch_setup_alarms_on_the_metrics_the_filters_and_agent_publish(tmp_path) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "aws").write_text(FAKE_AWS_RECORDER, encoding="utf-8")
+    (bindir / "aws").chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    env = dict(
+        os.environ,
+        PATH=f"{bindir}:{os.environ['PATH']}",
+        FAKE_AWS_LOG=str(log),
+        AWS_REGION="eu-central-1",
+        ALARM_TOPIC_ARN="arn:aws:sns:eu-central-1:123456789012:alerts",
+        INSTANCE_ID="i-0123456789abcdef0",
+    )
+    result = subprocess.run(
+        ["bash", str(REPO_ROOT / "docker/cloudwatch-setup.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    filters = {
+        c[c.index("--filter-name") + 1]: c[c.index("--metric-transformations") + 1]
+        for c in calls
+        if "put-metric-filter" in c
+    }
+    published = {t.split(",")[0].removeprefix("metricName=") for t in filters.values()}
+    assert published == {"ApiRequests", "Api5xx", "ApiLatencyMs", "AppErrors"}
+    agent = json.loads((REPO_ROOT / "docker/cloudwatch/amazon-cloudwatch-agent.json").read_text())
+    emf = agent["logs"]["metrics_collected"]["prometheus"]["emf_processor"]
+    published |= set(emf["metric_unit"])
+    published |= {"mem_used_percent", "disk_used_percent"}
+    alarms = [
+        json.loads(c[c.index("--cli-input-json") + 1]) for c in calls if "put-metric-alarm" in c
+    ]
+    assert len(alarms) == 6
+    for alarm in alarms:
+        names = [alarm.get("MetricName")] + [
+            m["MetricStat"]["Metric"]["MetricName"]
+            for m in alarm.get("Metrics", [])
+            if "MetricStat" in m
+        ]
+        for name in filter(None, names):
+            assert name in published, (
+                f"{alarm['AlarmName']} watches {name}, which nothing publishes"
+            )
+        assert alarm["AlarmActions"] == [env["ALARM_TOPIC_ARN"]]
+    by_name = {a["AlarmName"]: a for a in alarms}
+    assert by_name["invoiceflow-api-latency-p99"]["ExtendedStatistic"] == "p99"
+    assert by_name["invoiceflow-queue-stalled"]["TreatMissingData"] == "breaching"
