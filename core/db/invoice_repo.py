@@ -222,6 +222,8 @@ def replace_matches(
                 "vendor_id": None,
                 "purchase_order_id": None,
                 "duplicate_of_invoice_id": None,
+                "score": None,
+                "reason": "",
                 "profile_version": None,
                 "candidates": [],
                 **dict(m),

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import procrastinate
 from procrastinate import exceptions as pexc
+from procrastinate.tasks import configure_task
 from sqlalchemy import Engine
 
 from core.db import job_repo
@@ -47,6 +48,11 @@ class InvoiceJob:
         }
 
 
+def make_queue(database_url: str, engine: Engine) -> JobQueue:
+    """The job queue for ``build_services``."""
+    return JobQueue(make_app(database_url), engine, database_url)
+
+
 def make_app(database_url: str) -> procrastinate.App:
     """A procrastinate app on ``database_url`` with InvoiceFlow's tasks registered."""
     from core.jobs.tasks import blueprint
@@ -62,9 +68,10 @@ def make_app(database_url: str) -> procrastinate.App:
 class JobQueue:
     """Enqueue invoice processing; the API and console use this, workers consume it."""
 
-    def __init__(self, app: procrastinate.App, engine: Engine) -> None:
+    def __init__(self, app: procrastinate.App, engine: Engine, database_url: str) -> None:
         self.app = app
         self.engine = engine
+        self.database_url = database_url
         self._opened = False
         self._lock = threading.Lock()
 
@@ -96,8 +103,11 @@ class JobQueue:
             pending[job.client_id] += 1
             lock = f"invoice:{job.invoice_id}"
             try:
-                self.app.configure_task(
-                    PROCESS_TASK,
+                # Not app.configure_task: blueprint tasks are rebound to the newest App (a
+                # worker's), so defer through this queue's own job manager explicitly.
+                configure_task(
+                    name=PROCESS_TASK,
+                    job_manager=self.app.job_manager,
                     queue=QUEUE,
                     priority=-pending[job.client_id],
                     lock=lock,
@@ -107,6 +117,10 @@ class JobQueue:
             except pexc.AlreadyEnqueued:
                 log.info("invoice already queued", extra={"invoice_id": str(job.invoice_id)})
         return deferred
+
+    def worker_app(self) -> procrastinate.App:
+        """A separate app for a worker: its async pool must not close this queue's sync pool."""
+        return make_app(self.database_url)
 
     def ping(self) -> None:
         """Raise unless the job tables answer."""

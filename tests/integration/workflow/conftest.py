@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 
 import pytest
 
 from core.workflow.transitions import worker_user
 
 
-def build_test_services(settings, engine, database_url):
-    """The container the app would build, on the test database (bootstrap when it exists)."""
-    try:
-        from core.bootstrap import build_services
-    except ModuleNotFoundError:
-        build_services = None
-    if build_services is not None:
-        return build_services(settings)
-    from core.extraction.pipeline import ExtractionPipeline
-    from core.jobs.queue import JobQueue, make_app
-    from core.storage.local_store import LocalFileStore
+def build_test_services(settings, engine, database_url, **overrides):
+    """The app's container (core.bootstrap) on the test database, with ``overrides``."""
+    import dataclasses
 
-    return SimpleNamespace(
-        settings=settings,
-        engine=engine,
-        storage=LocalFileStore(engine, settings),
-        extraction=ExtractionPipeline(settings),
-        jobs=JobQueue(make_app(database_url), engine),
-    )
+    from core.bootstrap import build_services
+    from core.jobs.queue import make_queue
+
+    svc = build_services(settings, engine=engine)
+    if svc.jobs is None:  # until bootstrap wires the queue itself
+        overrides.setdefault("jobs", make_queue(database_url, engine))
+    return dataclasses.replace(svc, **overrides)
 
 
 class TextLayerStubExtractor:
@@ -97,15 +88,12 @@ class TextLayerStubExtractor:
 
 @pytest.fixture(scope="session")
 def services(test_settings, engine, database_url):
-    svc = build_test_services(test_settings, engine, database_url)
-    stub = TextLayerStubExtractor()
-    svc = (
-        SimpleNamespace(**{**vars(svc), "extraction": stub})
-        if isinstance(svc, SimpleNamespace)
-        else svc
+    svc = build_test_services(
+        test_settings, engine, database_url, extraction=TextLayerStubExtractor()
     )
     yield svc
     svc.jobs.close()
+    svc.close()
 
 
 def as_user(test_user):

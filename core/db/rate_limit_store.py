@@ -1,0 +1,82 @@
+"""A ``limits`` storage on Postgres, so every API instance counts against the same windows.
+
+Each hit is one ``INSERT ... ON CONFLICT DO UPDATE`` (atomic under concurrency, no read-modify-
+write race) in a short service session named ``api.rate_limit``: counters are system
+bookkeeping, not user data. Expired rows are swept now and then by the same statements.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import ClassVar
+
+from limits.storage import Storage
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.db.session import service_session
+from core.errors import InvoiceFlowError
+
+_HIT = text(
+    "insert into public.api_rate_limits as r (key, count, expires_at)"
+    " values (:k, :a, now() + make_interval(secs => :e))"
+    " on conflict (key) do update set"
+    "  count = case when r.expires_at <= now() then excluded.count"
+    "   else r.count + excluded.count end,"
+    "  expires_at = case when r.expires_at <= now() then excluded.expires_at"
+    "   else r.expires_at end"
+    " returning count"
+)
+_GET = text(
+    "select count, extract(epoch from expires_at) from public.api_rate_limits"
+    " where key = :k and expires_at > now()"
+)
+
+
+class PostgresLimitsStorage(Storage):
+    """Fixed-window counters in ``public.api_rate_limits`` (see the migration)."""
+
+    STORAGE_SCHEME: ClassVar[list[str]] = ["invoiceflow+postgres"]  # type: ignore[misc]
+
+    def __init__(self, engine: Engine, *, sweep_probability: float = 0.001) -> None:
+        super().__init__(uri=None, wrap_exceptions=False)
+        self.engine = engine
+        self.sweep_probability = sweep_probability
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return (SQLAlchemyError, InvoiceFlowError)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        with service_session(self.engine, "api.rate_limit") as s:
+            count = int(s.execute(_HIT, {"k": key[:300], "a": amount, "e": expiry}).scalar_one())
+            if random.random() < self.sweep_probability:
+                s.execute(text("delete from public.api_rate_limits where expires_at < now()"))
+        return count
+
+    def get(self, key: str) -> int:
+        with service_session(self.engine, "api.rate_limit") as s:
+            row = s.execute(_GET, {"k": key[:300]}).first()
+        return int(row[0]) if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        with service_session(self.engine, "api.rate_limit") as s:
+            row = s.execute(_GET, {"k": key[:300]}).first()
+        return float(row[1]) if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            with service_session(self.engine, "api.rate_limit") as s:
+                s.execute(text("select 1 from public.api_rate_limits limit 1"))
+            return True
+        except Exception:
+            return False
+
+    def reset(self) -> int | None:
+        with service_session(self.engine, "api.rate_limit") as s:
+            return s.execute(text("delete from public.api_rate_limits")).rowcount  # type: ignore[attr-defined,no-any-return]
+
+    def clear(self, key: str) -> None:
+        with service_session(self.engine, "api.rate_limit") as s:
+            s.execute(text("delete from public.api_rate_limits where key = :k"), {"k": key[:300]})

@@ -1,0 +1,108 @@
+"""``python -m core worker``: run a job worker on the product's database.
+
+Start as many as you like, on as many machines as you like (same ``DATABASE_URL``). SIGTERM or
+Ctrl-C stops fetching new jobs and lets the running one finish (up to ``--shutdown-timeout``);
+a job cut off anyway, or one whose worker was killed, is found by the stalled-job check (missing
+heartbeat) of any live worker and retried.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from core.config import Settings
+
+log = logging.getLogger("invoiceflow.worker")
+
+
+def build_worker_services(settings: Settings) -> Any:
+    """The service container (the one composition root), with its job queue."""
+    from core.bootstrap import build_services
+
+    return build_services(settings)
+
+
+async def run_worker_async(
+    services: Any,
+    *,
+    concurrency: int = 1,
+    name: str | None = None,
+    wait: bool = True,
+    heartbeat_seconds: float = 5.0,
+    stalled_seconds: float = 20.0,
+    shutdown_timeout: float = 60.0,
+    install_signal_handlers: bool = True,
+) -> None:
+    """Recover stalled jobs, then work until stopped (or the queue is empty, if not ``wait``)."""
+    from core.jobs.tasks import retry_stalled_jobs
+
+    app = services.jobs.worker_app()
+    async with app.open_async():
+        recovered = await retry_stalled_jobs(app, seconds_since_heartbeat=stalled_seconds)
+        if recovered:
+            log.warning("retried %d stalled job(s) from dead workers", recovered)
+        await app.run_worker_async(
+            concurrency=concurrency,
+            name=name,
+            wait=wait,
+            additional_context={"services": services},
+            update_heartbeat_interval=heartbeat_seconds,
+            stalled_worker_timeout=stalled_seconds,
+            shutdown_graceful_timeout=shutdown_timeout,
+            install_signal_handlers=install_signal_handlers,
+            listen_notify=True,
+            fetch_job_polling_interval=2.0,
+            delete_jobs="successful",
+        )
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Entry point of ``python -m core worker``."""
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
+    )
+    services = build_worker_services(settings)
+    try:
+        asyncio.run(
+            run_worker_async(
+                services,
+                concurrency=args.concurrency,
+                name=args.name,
+                wait=not args.until_empty,
+                heartbeat_seconds=args.heartbeat,
+                stalled_seconds=args.stalled_timeout,
+                shutdown_timeout=args.shutdown_timeout,
+            )
+        )
+    finally:
+        close = getattr(services, "close", None)
+        if callable(close):
+            close()
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``worker`` on the ``python -m core`` dispatcher."""
+    p = subparsers.add_parser("worker", help="run a job worker (extraction and matching)")
+    p.add_argument("--concurrency", type=int, default=1, help="jobs at once in this process")
+    p.add_argument("--name", default=None, help="worker name shown in logs")
+    p.add_argument("--until-empty", action="store_true", help="exit once the queue is empty")
+    p.add_argument("--heartbeat", type=float, default=5.0, help="seconds between heartbeats")
+    p.add_argument(
+        "--stalled-timeout",
+        type=float,
+        default=20.0,
+        help="a worker silent this long is dead; its jobs are retried",
+    )
+    p.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a stopping worker waits for its running job",
+    )
+    p.set_defaults(func=cmd_worker)
