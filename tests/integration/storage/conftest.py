@@ -31,8 +31,8 @@ from core.storage.local_store import LocalFileStore
 from core.storage.port import FileStore
 from core.storage.supabase_store import SupabaseFileStore
 from tests.fakes.supabase_fake import SupabaseFake, running_fake
+from tests.integration.supabase_live import MAX_BYTES, live_settings_or_skip
 
-MAX_BYTES = 256 * 1024
 PASSWORD = "long enough password"
 
 
@@ -75,24 +75,6 @@ def _local_world(engine: Engine, settings: Settings, make_user, make_client) -> 
 
     return StoreWorld("local", store, client.id, signed_in(operator), signed_in(viewer),
                       signed_in(outsider), fetch, settings.data_dir / "storage")  # fmt: skip
-
-
-def _live_settings() -> Settings | None:
-    url, anon = os.environ.get("SUPABASE_TEST_URL"), os.environ.get("SUPABASE_TEST_ANON_KEY")
-    secret = os.environ.get("SUPABASE_TEST_JWT_SECRET")
-    jwks = os.environ.get("SUPABASE_TEST_JWKS_URL")
-    if not (url and anon and os.environ.get("SUPABASE_TEST_EMAIL") and (secret or jwks)):
-        return None
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        auth_backend="supabase",
-        storage_backend="supabase",
-        supabase_url=url,
-        supabase_anon_key=anon,
-        jwt_secret=secret or "unused-because-a-jwks-url-is-set-0123456789",
-        jwks_url=jwks,
-        max_upload_bytes=MAX_BYTES,
-    )
 
 
 def _live_user(auth: SupabaseAuthProvider, prefix: str) -> CurrentUser | None:
@@ -142,9 +124,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreWorld
         yield StoreWorld("supabase-fake", SupabaseFileStore(settings), client_id, *people,
                          fetch=_fetch_http)  # fmt: skip
     else:
-        settings = _live_settings()
-        if settings is None:
-            pytest.skip("set SUPABASE_TEST_URL, SUPABASE_TEST_ANON_KEY, SUPABASE_TEST_EMAIL ...")
+        settings = live_settings_or_skip()
         auth = SupabaseAuthProvider(settings, verifier=TokenVerifier.from_settings(settings))
         operator = _live_user(auth, "SUPABASE_TEST")
         assert operator is not None
