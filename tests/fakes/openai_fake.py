@@ -108,14 +108,20 @@ class FakeOpenAI:
             self._generation += 1
 
     def __enter__(self) -> FakeOpenAI:
-        self._cm = serve(
-            Starlette(routes=[Route("/v1/chat/completions", self._handle, methods=["POST"])])
-        )
+        routes = [
+            Route("/v1/chat/completions", self._handle, methods=["POST"]),
+            Route("/fake/stats", self._stats, methods=["GET"]),
+        ]
+        self._cm = serve(Starlette(routes=routes))
         self.base_url = self._cm.__enter__() + "/v1"
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._cm.__exit__(*exc)
+
+    async def _stats(self, _request: Request) -> JSONResponse:
+        """Counters for a fake running in another process (benchmarks)."""
+        return JSONResponse({"calls": self.calls, "max_in_flight": self.max_in_flight})
 
     async def _handle(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -184,26 +190,44 @@ def null_responder(_text: str) -> dict[str, Any]:
     return answer
 
 
-def _locate(text: str, kind: str, value: str) -> tuple[str | None, int | None]:
-    """The first line of ``text`` that shows ``value`` (parsed as ``kind``), with its page."""
+@dataclass
+class _Line:
+    page: int
+    text: str
+    squashed: str
+    amounts: set[Decimal]
+    dates: set[str]
+    currencies: set[str]
+
+
+def _index(text: str) -> list[_Line]:
+    """Every line of the document with what it shows, parsed once per request."""
+    out = []
     for page, page_text in enumerate(text.split("\f"), start=1):
         for line in page_text.splitlines():
-            if kind == "amount":
-                hit = abs(Decimal(value)) in {abs(v) for _, _, v in find_amounts(line)} | {
-                    abs(v) for _, _, v in find_amounts(line, ",")
-                }
-            elif kind == "date":
-                hit = any(
-                    d.value.isoformat() == value
-                    for df in (True, False)
-                    for d in find_dates(line, day_first=df)
-                )
-            elif kind == "currency":
-                hit = value in find_currencies(line)
-            else:
-                hit = bool(squash(value)) and squash(value) in squash(line)
-            if hit:
-                return line.strip(), page
+            amounts = {abs(v) for _, _, v in find_amounts(line)}
+            amounts |= {abs(v) for _, _, v in find_amounts(line, ",")}
+            dates = {d.value.isoformat() for df in (True, False) for d in find_dates(line, df)}
+            out.append(
+                _Line(page, line.strip(), squash(line), amounts, dates, set(find_currencies(line)))
+            )
+    return out
+
+
+def _locate(lines: list[_Line], kind: str, value: str) -> tuple[str | None, int | None]:
+    """The first line that shows ``value`` (parsed as ``kind``), with its page."""
+    wanted = squash(value)
+    for line in lines:
+        if kind == "amount":
+            hit = abs(Decimal(value)) in line.amounts
+        elif kind == "date":
+            hit = value in line.dates
+        elif kind == "currency":
+            hit = value in line.currencies
+        else:
+            hit = bool(wanted) and wanted in line.squashed
+        if hit:
+            return line.text, line.page
     return None, None
 
 
@@ -228,14 +252,15 @@ def truth_responder(truths: list[dict[str, Any]], **overrides: Any) -> Responder
         answer = null_responder(text)
         if truth is None:
             return answer
+        lines = _index(text)
         for name in HEADER_NAMES:
             if name in truth:
-                evidence, page = _locate(text, _kind(name), str(truth[name]))
+                evidence, page = _locate(lines, _kind(name), str(truth[name]))
                 if evidence is None and _kind(name) == "text":
                     evidence, page = str(truth[name]), 1  # multi-line values: quote the value
                 answer[name] = {"value": str(truth[name]), "evidence": evidence, "page": page}
         for li in truth.get("line_items", []):
-            evidence, page = _locate(text, "text", li["description"])
+            evidence, page = _locate(lines, "text", li["description"])
             answer["line_items"].append(
                 {
                     "description": li["description"],
@@ -254,3 +279,24 @@ def truth_responder(truths: list[dict[str, Any]], **overrides: Any) -> Responder
         return answer
 
     return respond
+
+
+def main() -> None:
+    """Serve the fake in its own process (so its CPU does not count against the client)."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="loopback OpenAI fake")
+    parser.add_argument("--latency", type=float, default=1.0)
+    parser.add_argument("--truths", type=Path, help="JSON list of truth dicts to answer with")
+    parser.add_argument("--url-file", type=Path, required=True, help="where to write base_url")
+    args = parser.parse_args()
+    truths = json.loads(args.truths.read_text()) if args.truths else []
+    with FakeOpenAI(latency=args.latency, responder=truth_responder(truths)) as fake:
+        args.url_file.write_text(fake.base_url)
+        while True:
+            time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
