@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 from storage3 import SyncStorageClient
-from storage3._sync.file_api import SyncBucketProxy
 from storage3.exceptions import StorageApiError
 from storage3.utils import StorageException
 
@@ -39,6 +38,8 @@ from core.storage.keys import make_key, validate_key
 from core.storage.port import StoredObject, check_size, normalise_content_type
 
 if TYPE_CHECKING:
+    from storage3._sync.file_api import SyncBucketProxy
+
     from core.config import Settings
 
 
