@@ -244,17 +244,24 @@ def upload_demo_invoices(
             f"invoice upload skipped: the upload workflow is not available yet ({exc.name})"
         ]
     docs = [generate_invoice(seed, kind="pdf") for seed in _invoice_seeds(_specs())]
-    services = build_services(settings)
-    result = upload_files(
-        services=services,
-        user=user,
-        client_id=client_id,
-        files=[UploadFile(d.filename, d.data) for d in docs],
-        batch_name="Demo invoices",
-    )
+    services = build_services(settings, engine=engine)
+    try:
+        queued = services.jobs is not None
+        result = upload_files(
+            services=services,
+            user=user,
+            client_id=client_id,
+            files=[UploadFile(d.filename, d.data) for d in docs],
+            batch_name="Demo invoices",
+            process=queued,
+        )
+    finally:
+        services.close()
     notes = [
         f"{f.filename}: {f.status} ({f.error})" for f in result.files if f.status == "rejected"
     ]
+    if not queued and result.accepted:
+        notes.append("invoices stored but not queued: the job queue is not wired in yet")
     names = [f.filename for f in result.files if f.status in ("accepted", "duplicate")]
     return names, notes
 

@@ -72,7 +72,13 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def serve(settings: Settings, *, api_port: int = 8000, console_port: int = 8501) -> int:
+def serve(
+    settings: Settings,
+    *,
+    api_port: int = 8000,
+    console_port: int = 8501,
+    only: list[Component] | None = None,
+) -> int:
     """Start every component whose entry file exists; return when one exits or on a signal."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -85,11 +91,12 @@ def serve(settings: Settings, *, api_port: int = 8000, console_port: int = 8501)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for comp in components(api_port, console_port):
+        for comp in only if only is not None else components(api_port, console_port):
             if not comp.entry.exists():
-                print(
-                    f"skipping {comp.name}: {comp.entry.relative_to(REPO_ROOT)} does not exist yet"
+                shown = (
+                    comp.entry.relative_to(REPO_ROOT) if comp.entry.is_absolute() else comp.entry
                 )
+                print(f"skipping {comp.name}: {shown} does not exist yet")
                 continue
             children[comp.name] = subprocess.Popen(comp.argv, cwd=REPO_ROOT, env=env)  # noqa: S603
             print(

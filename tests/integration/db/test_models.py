@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from core.db.models import Base, Client, File, Invoice, Vendor
 from core.db.session import user_session
@@ -28,8 +28,36 @@ def test_every_model_column_exists_in_the_database_with_the_same_nullability(eng
 def test_every_public_table_except_the_queue_has_a_model(engine):
     tables = set(inspect(engine).get_table_names(schema="public"))
     modelled = {t.name for t in Base.metadata.sorted_tables if t.schema == "public"}
-    queue = {t for t in tables if t.startswith("procrastinate_")}
-    assert tables - queue - modelled == set()
+    # Infrastructure tables used only by service_role (job queue, API rate-limit counters).
+    infra = {t for t in tables if t.startswith("procrastinate_")} | {"api_rate_limits"}
+    assert tables - infra - modelled == set()
+
+
+def test_every_table_in_public_has_row_level_security(engine):
+    with engine.connect() as conn:
+        unprotected = (
+            conn.execute(
+                text(
+                    "select c.relname from pg_class c"
+                    " join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'"
+                    " and c.relkind in ('r', 'p') and not c.relrowsecurity"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert unprotected == []
+
+
+def test_anon_holds_no_privilege_on_any_public_table(engine):
+    with engine.connect() as conn:
+        grants = conn.execute(
+            text(
+                "select table_name, privilege_type from information_schema.role_table_grants"
+                " where grantee in ('anon', 'PUBLIC') and table_schema = 'public'"
+            )
+        ).all()
+    assert grants == []
 
 
 def _seed_invoice(engine, user):
