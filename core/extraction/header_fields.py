@@ -26,7 +26,7 @@ from core.extraction.parsing import (
 
 VALUE_FIELDS = (
     "invoice_number", "invoice_date", "due_date", "po_number", "line_total", "subtotal", "tax",
-    "total", "amount_due", "currency", "vendor", "customer", "vat_id",
+    "total", "amount_due", "currency", "vendor", "customer", "vat_id", "payment_terms",
 )  # fmt: skip
 AMOUNTS = ("line_total", "subtotal", "tax", "total", "amount_due")
 _STOP = {"no", "nr", "n", "number", "num", "numero", "vom", "du", "de", "of", "the", "is", "id"}
@@ -42,6 +42,7 @@ class Candidate:
     text: str
     bbox: tuple[float, float, float, float] | None = None
     label: str = ""
+    anchor: Segment | None = None  # the segment a name was read from (addresses follow it)
 
 
 @dataclass
@@ -162,7 +163,17 @@ def parser_for(field: str, ctx: Context) -> Callable[[str], Any]:
         return lambda text: _amount_value(text, ctx)
     if field == "currency":
         return _currency_value
+    if field == "payment_terms":
+        return _terms_value
     raise KeyError(field)
+
+
+def _terms_value(text: str) -> str | None:
+    text = text.strip(" :;-")
+    # Terms are words ("Net 30 days", "Zahlbar innerhalb 14 Tagen"), not a bare date or code.
+    if len(text) < 4 or not re.search(r"[^\W\d_]{3,}", text) or len(text) > 160:
+        return None
+    return text
 
 
 def _bbox(words: list[Word]) -> tuple[float, float, float, float]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+NO_BREAK = frozenset("\u00a0\u202f\u2007")
+
 
 @dataclass(frozen=True, slots=True)
 class Word:
@@ -88,7 +90,11 @@ def group_lines(words: list[Word]) -> list[Line]:
         for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1):
             y0, y1, line = lines[i]
             overlap = min(y1, w.y1) - max(y0, w.y0)
-            if overlap > 0.5 * min(y1 - y0, w.height):
+            small, large = sorted((y1 - y0, w.height))
+            # A large heading beside small text: same line only when the baselines agree.
+            big_gap = large > 1.6 * small
+            same = abs(y1 - w.y1) < 0.3 * small if big_gap else overlap > 0.5 * small
+            if same:
                 line.words.append(w)
                 lines[i] = (min(y0, w.y0), max(y1, w.y1), line)
                 placed = True
@@ -166,6 +172,11 @@ def pdf_page_words(page: pdfium.PdfPage) -> tuple[float, float, list[Word]]:
                 )
                 pending_high = 0
             ch = chr(code) if 0 < code < 0x110000 else " "
+            # No-break spaces group digits ("1 234,56"): they do not end a word.
+            if ch in NO_BREAK:
+                if chars:
+                    chars.append(ch)
+                continue
             if ch.isspace() or code in (0xFFFE, 0xFFFF, 0x2) or unicodedata.category(ch) == "Cc":
                 flush()
                 continue

@@ -25,7 +25,7 @@ from core.extraction.header_fields import (
 from core.extraction.labels import fold, page_segments
 from core.extraction.line_items import extract_line_items
 from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
-from core.extraction.parties import ibans, party_names, vat_ids
+from core.extraction.parties import ibans, party_names, vat_ids, vendor_address
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
@@ -158,9 +158,10 @@ class OfflineExtractor:
         ctx = Context(page_segments(document), detect_decimal_separator(text), _day_first(text))
         hits = claim_labels(ctx)
         found = {f: candidates(ctx, hits, f) for f in (
-            "invoice_number", "invoice_date", "due_date", "po_number", "currency", *AMOUNTS
+            "invoice_number", "invoice_date", "due_date", "po_number", "currency", "payment_terms",
+            *AMOUNTS
         )}  # fmt: skip
-        for name in ("invoice_number", "po_number", "invoice_date", "due_date"):
+        for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
         if ex.invoice_date.value is None:
             first = find_dates(document.pages[0].text, ctx.day_first)
@@ -226,6 +227,13 @@ class OfflineExtractor:
             None,
         )
         ex.vendor_name = _field(vendor)
+        address = vendor_address(ctx, vendor) if vendor is not None else None
+        if address and vendor is not None:
+            ex.vendor_address = ExtractedField(
+                value=address,
+                confidence=round(vendor.score * 0.9, 3),
+                evidence=Evidence(page=vendor.page, text=address),
+            )
         ex.customer_name = _field(customer)
         vendor_vat = vats["vendor"][0] if vats["vendor"] else None
         customer_vat = next(

@@ -122,6 +122,10 @@ class OpenAIExtractor:
             ex.warnings.append(f"vision_pages_skipped:{skipped}")
         return ex
 
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._client.close()
+
     def extract_many(self, documents: Sequence[Document]) -> list[Extraction | InvoiceFlowError]:
         """Extract many documents, at most ``settings.openai_concurrency`` requests at a time."""
 

@@ -76,10 +76,10 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
         if toks[:1] == ["name"] or toks[:1] == ["nom"] or toks[:2] == ["raison", "sociale"]:
             value = join_words(seg.words[1:]) or " ".join(s.text for s in right_of(lines, seg)[:1])
             if value and (name := _clean_name(value.strip(" :"))):
-                return Candidate(name, 0.95, seg.page, seg.text)
+                return Candidate(name, 0.95, seg.page, seg.text, anchor=seg)
             after = right_of(lines, seg)
             if after and (name := _clean_name(after[0].text)):
-                return Candidate(name, 0.95, seg.page, after[0].text)
+                return Candidate(name, 0.95, seg.page, after[0].text, anchor=after[0])
     for i, seg in enumerate(block):
         if re.search(r":\s*\S", seg.text) or re.fullmatch(r"[\d\s./-]+", seg.text):
             continue
@@ -87,7 +87,9 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
             nxt = block[i + 1] if i + 1 < len(block) else None
             if nxt is not None and _continues(seg, nxt, name):
                 name = f"{name} {nxt.text.strip()}"
-            return Candidate(name, 0.85, seg.page, seg.text)
+            return Candidate(
+                name, 0.85, seg.page, seg.text, anchor=nxt if nxt and nxt.text in name else seg
+            )
     right = right_of(lines, hit.segment)
     if right and (name := _clean_name(right[0].text)):
         return Candidate(name, 0.6, hit.segment.page, right[0].text)
@@ -139,7 +141,7 @@ def _sender_line(lines: list[list[Segment]]) -> Candidate | None:
             if len(parts) >= 3 and any(re.search(r"\b\d{4,5}\b", p) for p in parts[1:]):
                 name = _clean_name(parts[0])
                 if name and not re.search(r"\d", name):
-                    cand = Candidate(name, 0.8, seg.page, seg.text, None, "sender")
+                    cand = Candidate(name, 0.8, seg.page, seg.text, None, "sender", anchor=seg)
                     cand.bbox = (seg.x0, seg.y0, seg.x1, seg.y1)
                     return cand
     return None
@@ -176,9 +178,11 @@ def _prominent_names(lines: list[list[Segment]]) -> list[Candidate]:
         has_form = bool(LEGAL_FORMS.search(name))
         top = seg.y0 < 200
         if size >= median * 1.3 and top and not re.search(r"\d", name):
-            out.append(Candidate(name, 0.55 + (0.1 if has_form else 0), seg.page, seg.text))
+            out.append(
+                Candidate(name, 0.55 + (0.1 if has_form else 0), seg.page, seg.text, anchor=seg)
+            )
         elif has_form:
-            out.append(Candidate(name, 0.4 - seg.y0 / 10000, seg.page, seg.text))
+            out.append(Candidate(name, 0.4 - seg.y0 / 10000, seg.page, seg.text, anchor=seg))
     return out
 
 
@@ -222,3 +226,38 @@ def ibans(text: str) -> list[str]:
                 found.append(raw[:end])
                 break
     return found
+
+
+POSTCODE_LINE = re.compile(
+    r"(?:^|\s)(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|"
+    r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
+)
+_ADDRESS_LABEL = re.compile(r"(?i)^(?:anschrift|adresse|address|addr\.?)\s*:\s*")
+
+
+def vendor_address(ctx: Context, name: Candidate) -> str | None:
+    """The street and city lines under the vendor's name, up to the postcode line."""
+    seg = name.anchor
+    if seg is None:
+        return None
+    if name.label == "sender":  # "ACME GmbH · Street 1 · 12345 City · Country"
+        parts = [p for p in SENDER_SEPARATORS.split(seg.text) if p]
+        for i, part in enumerate(parts[1:], start=1):
+            if POSTCODE_LINE.search(part):
+                return ", ".join(parts[1 : i + 1])
+        return None
+    lines = ctx.pages[seg.page - 1]
+    found: list[str] = []
+    prev = seg
+    for li in range(seg.line + 1, min(len(lines), seg.line + 6)):
+        below_seg = next((s for s in lines[li] if abs(s.x0 - seg.x0) < 4), None)
+        if below_seg is None or below_seg.y0 - prev.y1 > 1.8 * (prev.y1 - prev.y0):
+            break
+        text = _ADDRESS_LABEL.sub("", below_seg.text).strip()
+        if not text or "@" in text or re.match(r"(?i)(tel|fax|phone|www|http|ust|vat|tva)", text):
+            break
+        found.append(text)
+        prev = below_seg
+        if POSTCODE_LINE.search(text):
+            return ", ".join(found)
+    return None

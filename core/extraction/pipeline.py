@@ -60,6 +60,12 @@ class ExtractionPipeline:
         # however many LLM requests are in flight.
         self._cpu = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
+    def close(self) -> None:
+        """Release what the extractors hold (the OpenAI HTTP pool)."""
+        closer = getattr(self._openai, "close", None)
+        if callable(closer):
+            closer()
+
     # Extractors are built on first use so offline-only runs never construct an OpenAI client.
     def _get(self, which: str) -> Extractor:
         with self._init_lock:
