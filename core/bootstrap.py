@@ -23,6 +23,8 @@ from core.storage.port import FileStore
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from core.extraction.pipeline import ExtractionPipeline
+
 log = logging.getLogger(__name__)
 
 
@@ -86,6 +88,14 @@ def build_storage(settings: Settings, engine: Engine, http: httpx.Client) -> Fil
     return LocalFileStore(engine, settings)
 
 
+def build_extraction(settings: Settings) -> ExtractionPipeline:
+    """The extraction pipeline with a disk cache under ``data_dir/cache`` (built lazily)."""
+    from core.extraction.cache import DiskCache
+    from core.extraction.pipeline import ExtractionPipeline
+
+    return ExtractionPipeline(settings, cache=DiskCache(settings.data_dir / "cache"))
+
+
 def build_services(settings: Settings, *, engine: Engine | None = None) -> Services:
     """Build the container for ``settings`` (an ``engine`` may be passed in, e.g. by tests)."""
     from core.db.engine import make_engine
@@ -99,11 +109,14 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     http = httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
     closers.append(http.close)
     verifier = TokenVerifier.from_settings(settings, http_client=http)
+    extraction = build_extraction(settings)
+    closers.append(extraction.close)
     return Services(
         settings=settings,
         engine=engine,
         verifier=verifier,
         auth=build_auth(settings, engine, verifier, http),
         storage=build_storage(settings, engine, http),
+        extraction=extraction,
         closers=tuple(closers),
     )
