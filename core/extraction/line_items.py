@@ -39,7 +39,7 @@ DESCRIPTION_HEADERS = frozenset(
         "text",
     ]
 )
-_NUM_WORD = re.compile(r"^[-−(]?\d[\d.,'’]*\)?-?$")
+_NUM_WORD = re.compile(r"^[-−(]?\d[\d.,'’ ]*\)?-?$")
 
 
 @dataclass
@@ -47,6 +47,30 @@ class _Num:
     value: Decimal
     word: Word
     decimals: int
+
+
+_HEAD = re.compile(r"^[-−(]?\d{1,3}$")
+_GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?\)?-?$")
+
+
+def _merge_groups(words: list[Word]) -> list[Word]:
+    """Join '14' + '708,64' into '14 708,64' when a plain space groups thousands."""
+    out: list[Word] = []
+    for w in words:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and _HEAD.match(prev.text.replace(" ", "")[-4:] if " " in prev.text else prev.text)
+            and _GROUP.match(w.text)
+            and w.x0 - prev.x1 < 0.45 * max(w.height, 1.0)
+            and not re.search(r"[.,]\d+$", prev.text)
+        ):
+            out[-1] = Word(
+                f"{prev.text} {w.text}", prev.x0, prev.y0, w.x1, max(prev.y1, w.y1), prev.size
+            )
+            continue
+        out.append(w)
+    return out
 
 
 def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], Decimal | None]:
@@ -153,11 +177,11 @@ def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
                 continue
             if (page_no, li) in totals_lines or not segs:
                 continue
-            words = [w for s in segs for w in s.words]
+            words = _merge_groups([w for s in segs for w in s.words])
             nums, rate = _numbers(words, ctx.decimal_sep)
             found = _triple(nums, rate) if len(nums) >= 3 else None
             if found is None and len(nums) >= 2 and li + 1 < len(lines):
-                nxt = [w for s in lines[li + 1] for w in s.words]
+                nxt = _merge_groups([w for s in lines[li + 1] for w in s.words])
                 more, rate2 = _numbers(nxt, ctx.decimal_sep)
                 if (page_no, li + 1) not in totals_lines and more:
                     found = _triple(nums + more, rate or rate2)
