@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from pydantic import ValidationError
+
 # command -> module exposing ``add_parser(subparsers)``; each sets ``func`` on its parser.
 COMMAND_MODULES = {
     "extract": "core.extraction.cli",
@@ -49,7 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        # The environment was refused (placeholder secret, missing key...): say which setting,
+        # without a traceback, so a failing container's last log line is the fix.
+        for error in exc.errors():
+            print(
+                f"configuration error: {error['msg'].removeprefix('Value error, ')}",
+                file=sys.stderr,
+            )
+        return 2
 
 
 if __name__ == "__main__":

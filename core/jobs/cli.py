@@ -61,11 +61,10 @@ async def run_worker_async(
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Entry point of ``python -m core worker``."""
+    from core.structured_logging import configure_logging
+
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format='{"ts":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}',
-    )
+    configure_logging(settings.log_level, json_logs=settings.log_json)
     services = build_worker_services(settings)
     try:
         asyncio.run(

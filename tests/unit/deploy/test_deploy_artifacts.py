@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib
+import inspect
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +53,23 @@ def test_database_roles_run_registered_core_subcommands(role, argv) -> None:
     assert entrypoint_roles()[role] == ["python", "-m", "core", *argv]
     args = build_parser(argv).parse_args(argv)
     assert callable(args.func)
+
+
+def test_worker_role_runs_the_registered_worker_command() -> None:
+    assert entrypoint_roles()["worker"] == ["python", "-m", "core", "worker"]
+    args = build_parser(["worker"]).parse_args(["worker"])
+    assert callable(args.func)
+    # the worker's graceful stop must fit in the container's stop grace period (compose)
+    assert args.shutdown_timeout < 120
+
+
+def test_api_role_serves_the_app_factory_that_exists() -> None:
+    argv = entrypoint_roles()["api"]
+    assert argv[:4] == ["python", "-m", "uvicorn", "api.main:app"]
+    assert "--factory" in argv
+    module = importlib.import_module("api.main")
+    assert callable(module.app) and callable(module.create_app)
+    assert inspect.signature(module.app).parameters == {}  # uvicorn calls it with no arguments
 
 
 def test_console_role_runs_the_streamlit_app_that_exists() -> None:
@@ -192,3 +213,30 @@ def test_env_example_names_only_real_settings_or_deployment_variables() -> None:
     deployment = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", compose))
     stale = sorted(names - known - deployment)
     assert not stale, f".env.example documents variables nothing reads: {stale}"
+
+
+def test_refused_configuration_stops_a_cli_role_with_one_clear_line(tmp_path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(REPO_ROOT),
+        "INVOICEFLOW_ENVIRONMENT": "production",
+        "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/postgres",
+        "INVOICEFLOW_AUTH_BACKEND": "supabase",
+        "INVOICEFLOW_STORAGE_BACKEND": "supabase",
+        "SUPABASE_URL": "https://abcdefghijklmnop.supabase.co",
+        "SUPABASE_ANON_KEY": "changeme",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "db", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("configuration error:")
+    assert "supabase_anon_key" in result.stderr
