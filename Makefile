@@ -84,6 +84,7 @@ bench-db: install ## migration apply time (embedded PG 18, Debian PG 15) and emb
 
 bench-extraction: install ## extraction accuracy and throughput figures
 	$(PY) bench/extraction_bench.py
+	$(PY) bench/openai_bench.py
 
 bench-matching: install ## matching speed and accuracy figures
 	$(PY) bench/matching_bench.py
