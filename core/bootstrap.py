@@ -96,6 +96,13 @@ def build_extraction(settings: Settings) -> ExtractionPipeline:
     return ExtractionPipeline(settings, cache=DiskCache(settings.data_dir / "cache"))
 
 
+def build_jobs(engine: Engine) -> Any:
+    """The job queue (procrastinate) on the same database as ``engine``."""
+    from core.jobs.queue import make_queue
+
+    return make_queue(engine.url.render_as_string(hide_password=False), engine)
+
+
 def build_services(settings: Settings, *, engine: Engine | None = None) -> Services:
     """Build the container for ``settings`` (an ``engine`` may be passed in, e.g. by tests)."""
     from core.db.engine import make_engine
@@ -111,6 +118,10 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     verifier = TokenVerifier.from_settings(settings, http_client=http)
     extraction = build_extraction(settings)
     closers.append(extraction.close)
+    jobs = build_jobs(engine)
+    closers.append(jobs.close)
+    from core.db.rate_limit_store import PostgresLimitsStorage
+
     return Services(
         settings=settings,
         engine=engine,
@@ -118,5 +129,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         auth=build_auth(settings, engine, verifier, http),
         storage=build_storage(settings, engine, http),
         extraction=extraction,
+        jobs=jobs,
+        rate_limit_storage=PostgresLimitsStorage(engine),
         closers=tuple(closers),
     )
