@@ -83,6 +83,10 @@ def create_app(
         responses=problem_responses(422, 429, 500),
     )
 
+    from api import storage_routes
+
+    app.include_router(storage_routes.router, dependencies=[Depends(limit_by_ip)])
+
     @app.get("/metrics", include_in_schema=False)
     def metrics_endpoint() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

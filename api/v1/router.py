@@ -21,8 +21,13 @@ def build_router(*, limit_by_ip: Any) -> APIRouter:
 
 
 def _resource_modules() -> list[Any]:
-    from api.v1 import (  # noqa: F401 - imported for their routers
-        health_routes as _h,
+    from api.v1 import (
+        auth_routes,
+        client_routes,
+        export_routes,
+        invoice_routes,
+        match_routes,
+        uploads,
     )
 
-    return []
+    return [auth_routes, client_routes, uploads, invoice_routes, match_routes, export_routes]

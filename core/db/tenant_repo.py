@@ -198,3 +198,8 @@ def get_file(s: Session, file_id: UUID) -> dict[str, Any] | None:
 def delete_file(s: Session, file_id: UUID) -> None:
     """Delete a file reference."""
     s.execute(text("delete from public.files where id = :id"), {"id": file_id})
+
+
+def ping(s: Session) -> None:
+    """A round trip to the database."""
+    s.execute(text("select 1")).scalar_one()

@@ -37,6 +37,7 @@ class UploadFile:
 
     filename: str
     data: bytes
+    rejected: InvoiceFlowError | None = None  # refused while receiving (e.g. over the size limit)
 
 
 @dataclass
@@ -136,6 +137,8 @@ def _store_one(
     outcome: FileOutcome,
 ) -> None:
     settings = services.settings
+    if f.rejected is not None:
+        raise f.rejected
     if len(f.data) > settings.max_upload_bytes:
         raise TooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
     media_type = sniff_media_type(f.data)  # from content, never from the name

@@ -103,14 +103,19 @@ def test_metrics_count_requests_by_route_template():
 
 
 def test_readiness_reports_each_component_and_503_when_one_is_down():
-    services = SimpleNamespace(ping_database=lambda: None, ping_storage=lambda: None)
+    services = SimpleNamespace(
+        engine=None,  # no database: that component must report the failure
+        storage=SimpleNamespace(ping=lambda: None),
+        jobs=SimpleNamespace(ping=lambda: None),
+    )
     app = create_app(Settings(), services=services)
     with TestClient(app) as client:
         r = client.get("/api/v1/ready")
     assert r.status_code == 503
     body = r.json()
-    assert body["components"]["database"]["ok"] and body["components"]["storage"]["ok"]
-    assert not body["components"]["queue"]["ok"]
+    assert body["components"]["storage"]["ok"] and body["components"]["queue"]["ok"]
+    assert not body["components"]["database"]["ok"]
+    assert "postgres" not in r.text.lower()
 
 
 def test_openapi_docs_are_served_and_declare_problem_responses():

@@ -1,0 +1,60 @@
+"""Sign-up, sign-in, refresh, sign-out and the current user."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import BearerDep, CurrentUserDep, ServicesDep
+from api.errors import problem_responses
+from api.v1.schemas import RefreshCreate, SessionPublic, SignInCreate, SignUpCreate, UserPublic
+from core.auth.models import AuthSession
+from core.errors import AuthError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _public(session: AuthSession) -> SessionPublic:
+    return SessionPublic(
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        token_type=session.token_type,
+        expires_at=session.expires_at,
+        user=UserPublic(id=session.user.id, email=session.user.email, role=session.user.role),
+    )
+
+
+@router.post(
+    "/sign-up",
+    response_model=SessionPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 422),
+)
+def sign_up(body: SignUpCreate, services: ServicesDep) -> SessionPublic:
+    """Create an account and sign in."""
+    return _public(services.auth.sign_up(body.email, body.password))
+
+
+@router.post("/sign-in", response_model=SessionPublic, responses=problem_responses(401))
+def sign_in(body: SignInCreate, services: ServicesDep) -> SessionPublic:
+    """Exchange e-mail and password for an access and a refresh token."""
+    return _public(services.auth.sign_in(body.email, body.password))
+
+
+@router.post("/refresh", response_model=SessionPublic, responses=problem_responses(401))
+def refresh(body: RefreshCreate, services: ServicesDep) -> SessionPublic:
+    """Rotate a refresh token into a new token pair (the old one stops working)."""
+    return _public(services.auth.refresh(body.refresh_token))
+
+
+@router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401))
+def sign_out(_: CurrentUserDep, credentials: BearerDep, services: ServicesDep) -> None:
+    """Revoke the session of the access token (its refresh tokens stop working)."""
+    if credentials is None:
+        raise AuthError("sign in first")
+    services.auth.sign_out(credentials.credentials)
+
+
+@router.get("/me", response_model=UserPublic, responses=problem_responses(401))
+def me(user: CurrentUserDep) -> UserPublic:
+    """The signed-in user."""
+    return UserPublic(id=user.id, email=user.email, role=user.role)

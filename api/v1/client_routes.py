@@ -1,0 +1,244 @@
+"""Clients, members, batches, reference data and match profiles of a client."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Path, Query, UploadFile, status
+
+from api.deps import CurrentUserDep, ServicesDep
+from api.errors import problem_responses
+from api.v1.schemas import (
+    BatchPublic,
+    ClientCreate,
+    ClientPublic,
+    ImportReportPublic,
+    MatchProfileCreate,
+    MatchProfilePublic,
+    MemberCreate,
+    MemberPublic,
+    Page,
+    PurchaseOrderPublic,
+    VendorPublic,
+)
+from api.v1.uploads import read_upload
+from core.errors import ValidationFailed
+from core.matching.profile import MatchProfile
+from core.workflow import clients, profiles, reference
+
+router = APIRouter(tags=["clients"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+ERRORS = problem_responses(401, 403, 404)
+
+
+@router.get("/clients", response_model=Page[ClientPublic], responses=ERRORS)
+def list_clients(user: CurrentUserDep, services: ServicesDep) -> Page[ClientPublic]:
+    """Clients you are a member of, with your role."""
+    rows = clients.list_clients(services=services, user=user)
+    return Page(data=[ClientPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.post(
+    "/clients",
+    response_model=ClientPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 422),
+)
+def create_client(body: ClientCreate, user: CurrentUserDep, services: ServicesDep) -> ClientPublic:
+    """Create a client; you become its owner."""
+    return ClientPublic.model_validate(
+        clients.create_client(services=services, user=user, name=body.name)
+    )
+
+
+@router.get("/clients/{client_id}", response_model=ClientPublic, responses=ERRORS)
+def get_client(client_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> ClientPublic:
+    """One client you belong to."""
+    return ClientPublic.model_validate(
+        clients.get_client(services=services, user=user, client_id=client_id)
+    )
+
+
+@router.get("/clients/{client_id}/members", response_model=Page[MemberPublic], responses=ERRORS)
+def list_members(
+    client_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[MemberPublic]:
+    """Members of a client and their roles."""
+    rows = clients.list_members(services=services, user=user, client_id=client_id)
+    return Page(data=[MemberPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.put(
+    "/clients/{client_id}/members",
+    response_model=MemberPublic,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def set_member(
+    client_id: uuid.UUID, body: MemberCreate, user: CurrentUserDep, services: ServicesDep
+) -> MemberPublic:
+    """Add a member or change a member's role (owners only)."""
+    row = clients.set_member(
+        services=services,
+        user=user,
+        client_id=client_id,
+        role=body.role,
+        user_id=body.user_id,
+        email=body.email,
+    )
+    return MemberPublic.model_validate(row)
+
+
+@router.delete(
+    "/clients/{client_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def remove_member(
+    client_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> None:
+    """Remove a member (owners only; a client keeps at least one owner)."""
+    clients.remove_member(services=services, user=user, client_id=client_id, user_id=user_id)
+
+
+@router.get("/clients/{client_id}/batches", response_model=Page[BatchPublic], responses=ERRORS)
+def list_batches(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[BatchPublic]:
+    """Upload batches of a client, newest first."""
+    rows = clients.list_batches(
+        services=services, user=user, client_id=client_id, limit=limit, offset=offset
+    )
+    return Page(data=[BatchPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get("/batches/{batch_id}", response_model=BatchPublic, responses=ERRORS)
+def batch_progress(batch_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> BatchPublic:
+    """Progress of one batch: invoices per status and queue jobs per status."""
+    return BatchPublic.model_validate(
+        clients.batch_progress(services=services, user=user, batch_id=batch_id)
+    )
+
+
+@router.post(
+    "/clients/{client_id}/reference/{kind}",
+    response_model=ImportReportPublic,
+    responses=problem_responses(401, 403, 404, 413, 415, 422),
+)
+async def import_reference(
+    client_id: uuid.UUID,
+    kind: Literal["vendors", "purchase_orders", "goods_receipts"],
+    user: CurrentUserDep,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="CSV or XLSX with a header row")],
+) -> ImportReportPublic:
+    """Import vendors, purchase orders (one row per line) or goods receipts; bad rows reported."""
+    from starlette.concurrency import run_in_threadpool
+
+    data = await read_upload(file, services.settings.max_upload_bytes)
+    report = await run_in_threadpool(
+        lambda: reference.import_reference(
+            services=services,
+            user=user,
+            client_id=client_id,
+            kind=kind,
+            data=data,
+            filename=file.filename,
+        )
+    )
+    return ImportReportPublic.model_validate(report.as_dict())
+
+
+@router.get("/clients/{client_id}/vendors", response_model=Page[VendorPublic], responses=ERRORS)
+def list_vendors(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[VendorPublic]:
+    """The client's vendor master."""
+    rows, count = reference.list_vendors(
+        services=services, user=user, client_id=client_id, limit=limit, offset=offset
+    )
+    return Page(data=[VendorPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/clients/{client_id}/purchase-orders",
+    response_model=Page[PurchaseOrderPublic],
+    responses=ERRORS,
+)
+def list_purchase_orders(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[PurchaseOrderPublic]:
+    """The client's purchase orders."""
+    rows, count = reference.list_purchase_orders(
+        services=services, user=user, client_id=client_id, limit=limit, offset=offset
+    )
+    return Page(data=[PurchaseOrderPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/clients/{client_id}/match-profiles",
+    response_model=Page[MatchProfilePublic],
+    responses=ERRORS,
+)
+def list_profiles(
+    client_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[MatchProfilePublic]:
+    """Match profile versions of a client, newest first."""
+    rows = profiles.list_profiles(services=services, user=user, client_id=client_id)
+    return Page(data=[MatchProfilePublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.post(
+    "/clients/{client_id}/match-profiles",
+    response_model=MatchProfilePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def save_profile(
+    client_id: uuid.UUID, body: MatchProfileCreate, user: CurrentUserDep, services: ServicesDep
+) -> MatchProfilePublic:
+    """Save a new profile version (owners and analysts), optionally activating it."""
+    try:
+        profile = MatchProfile.model_validate(body.profile)
+    except ValueError as exc:
+        raise ValidationFailed(f"invalid match profile: {exc}") from exc
+    row = profiles.save_profile(
+        services=services,
+        user=user,
+        client_id=client_id,
+        profile=profile,
+        activate=body.activate,
+        notes=body.notes,
+    )
+    return MatchProfilePublic.model_validate(row)
+
+
+@router.post(
+    "/clients/{client_id}/match-profiles/{version}/activate",
+    response_model=MatchProfilePublic,
+    responses=ERRORS,
+)
+def activate_profile(
+    client_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    user: CurrentUserDep,
+    services: ServicesDep,
+) -> MatchProfilePublic:
+    """Make a profile version the one new matches use."""
+    row = profiles.activate_profile(
+        services=services, user=user, client_id=client_id, version=version
+    )
+    return MatchProfilePublic.model_validate(row)

@@ -1,0 +1,267 @@
+"""Invoices: list with filters, detail, corrections (ETag / If-Match), decisions, files, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+
+from api.deps import CurrentUserDep, ServicesDep
+from api.errors import problem_responses
+from api.v1.schemas import (
+    AuditEventPublic,
+    DecisionCreate,
+    InvoiceDetailPublic,
+    InvoicePublic,
+    InvoiceUpdate,
+    LinePublic,
+    MatchPublic,
+    Page,
+    RejectCreate,
+    SignedUrlPublic,
+)
+from core.workflow import invoices, review
+from core.workflow.invoices import SORTS, InvoiceFilter
+from core.workflow.states import InvoiceStatus
+
+router = APIRouter(prefix="/invoices", tags=["invoices"])
+ERRORS = problem_responses(401, 403, 404)
+CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 428)
+_ETAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
+
+
+def etag(version: int) -> str:
+    """The ETag of an invoice version."""
+    return f'"v{version}"'
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int:
+    """The version the client saw: If-Match wins over the body; one of them is required."""
+    if if_match:
+        m = _ETAG.match(if_match.strip())
+        if not m:
+            raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, "If-Match must be an ETag")
+        return int(m.group(1))
+    if body_version is None:
+        raise HTTPException(
+            status.HTTP_428_PRECONDITION_REQUIRED,
+            "send If-Match with the invoice's ETag, or its version in the body",
+        )
+    return body_version
+
+
+def filters(
+    client_id: uuid.UUID | None = None,
+    status_: Annotated[list[InvoiceStatus] | None, Query(alias="status")] = None,
+    vendor: Annotated[str | None, Query(max_length=200)] = None,
+    vendor_id: uuid.UUID | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    amount_min: Annotated[Decimal | None, Query(max_digits=16, decimal_places=4)] = None,
+    amount_max: Annotated[Decimal | None, Query(max_digits=16, decimal_places=4)] = None,
+    match_band: Literal["auto", "review", "reject"] | None = None,
+    batch_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> InvoiceFilter:
+    """Query parameters -> ``InvoiceFilter``."""
+    return InvoiceFilter(
+        client_id=client_id,
+        status=tuple(status_ or ()),
+        vendor=vendor,
+        vendor_id=vendor_id,
+        date_from=date_from,
+        date_to=date_to,
+        amount_min=amount_min,
+        amount_max=amount_max,
+        match_band=match_band,
+        batch_id=batch_id,
+        search=q,
+    )
+
+
+FilterDep = Annotated[InvoiceFilter, Depends(filters)]
+
+
+@router.get("", response_model=Page[InvoicePublic], responses=problem_responses(401, 404, 422))
+def list_invoices(
+    user: CurrentUserDep,
+    services: ServicesDep,
+    f: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort: Literal[tuple(SORTS)] = "-created_at",  # type: ignore[valid-type]
+) -> Page[InvoicePublic]:
+    """Invoices you may see, filtered by status, vendor, date range, amount range, match band."""
+    rows, count = invoices.list_invoices(
+        services=services, user=user, filters=f, limit=limit, offset=offset, sort=sort
+    )
+    return Page(data=[InvoicePublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceDetailPublic, responses=ERRORS)
+def get_invoice(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep, response: Response
+) -> InvoiceDetailPublic:
+    """One invoice with lines and matches; the ETag header carries its version."""
+    row = invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+    response.headers["ETag"] = etag(row["version"])
+    return InvoiceDetailPublic.model_validate(row)
+
+
+@router.patch("/{invoice_id}", response_model=InvoicePublic, responses=CHANGE_ERRORS)
+def correct_invoice(
+    invoice_id: uuid.UUID,
+    body: InvoiceUpdate,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> InvoicePublic:
+    """Correct header fields; 409 if someone else changed the invoice since you read it."""
+    version = expected_version(if_match, body.version)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    row = review.correct_fields(
+        services=services,
+        user=user,
+        invoice_id=invoice_id,
+        changes=changes,
+        expected_version=version,
+    )
+    response.headers["ETag"] = etag(row["version"])
+    return InvoicePublic.model_validate(row)
+
+
+@router.post("/{invoice_id}/approve", response_model=InvoicePublic, responses=CHANGE_ERRORS)
+def approve(
+    invoice_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    body: DecisionCreate | None = None,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> InvoicePublic:
+    """Approve an invoice in review (or confirm an auto-approval)."""
+    body_version = body.version if body else None
+    version = expected_version(if_match, body_version) if (if_match or body_version) else None
+    return InvoicePublic.model_validate(
+        review.approve_invoice(
+            services=services, user=user, invoice_id=invoice_id, expected_version=version
+        )
+    )
+
+
+@router.post("/{invoice_id}/reject", response_model=InvoicePublic, responses=CHANGE_ERRORS)
+def reject(
+    invoice_id: uuid.UUID, body: RejectCreate, user: CurrentUserDep, services: ServicesDep
+) -> InvoicePublic:
+    """Reject an invoice with a reason."""
+    return InvoicePublic.model_validate(
+        review.reject_invoice(
+            services=services,
+            user=user,
+            invoice_id=invoice_id,
+            reason=body.reason,
+            expected_version=body.version,
+        )
+    )
+
+
+@router.post("/{invoice_id}/reopen", response_model=InvoicePublic, responses=CHANGE_ERRORS)
+def reopen(
+    invoice_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    body: DecisionCreate | None = None,
+) -> InvoicePublic:
+    """Send an approved, auto-approved or rejected invoice back to review."""
+    return InvoicePublic.model_validate(
+        review.reopen_invoice(
+            services=services,
+            user=user,
+            invoice_id=invoice_id,
+            expected_version=body.version if body else None,
+        )
+    )
+
+
+@router.post("/{invoice_id}/retry", response_model=InvoicePublic, responses=CHANGE_ERRORS)
+def retry(invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> InvoicePublic:
+    """Queue a failed invoice for processing again."""
+    return InvoicePublic.model_validate(
+        review.retry_invoice(services=services, user=user, invoice_id=invoice_id)
+    )
+
+
+@router.delete(
+    "/{invoice_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404),
+)
+def delete_invoice(invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> None:
+    """Delete an invoice and its stored file."""
+    invoices.delete_invoice(services=services, user=user, invoice_id=invoice_id)
+
+
+@router.get("/{invoice_id}/lines", response_model=Page[LinePublic], responses=ERRORS)
+def list_lines(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[LinePublic]:
+    """Line items of an invoice."""
+    rows = invoices.list_lines(services=services, user=user, invoice_id=invoice_id)
+    return Page(data=[LinePublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get("/{invoice_id}/matches", response_model=Page[MatchPublic], responses=ERRORS)
+def list_matches(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[MatchPublic]:
+    """Match preview: vendor, PO and duplicate proposals with scores, reasons and candidates."""
+    rows = invoices.list_matches(services=services, user=user, invoice_id=invoice_id)
+    return Page(data=[MatchPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get("/{invoice_id}/audit", response_model=Page[AuditEventPublic], responses=ERRORS)
+def audit_log(
+    invoice_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[AuditEventPublic]:
+    """Who did what to the invoice and when, with before/after values, oldest first."""
+    rows = invoices.audit_log(
+        services=services, user=user, invoice_id=invoice_id, limit=limit, offset=offset
+    )
+    return Page(data=[AuditEventPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get(
+    "/{invoice_id}/file",
+    responses={**ERRORS, 200: {"content": {"application/pdf": {}}, "description": "the file"}},
+    response_class=Response,
+)
+def download_file(invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> Response:
+    """The original uploaded file, streamed."""
+    data, content_type, name = invoices.original_file(
+        services=services, user=user, invoice_id=invoice_id
+    )
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/{invoice_id}/file-url", response_model=SignedUrlPublic, responses=ERRORS)
+def file_url(invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> SignedUrlPublic:
+    """A short-lived signed URL for the original file."""
+    url = invoices.original_file_url(services=services, user=user, invoice_id=invoice_id)
+    return SignedUrlPublic(url=url, expires_in=services.settings.signed_url_ttl_seconds)

@@ -1,0 +1,303 @@
+"""Request and response models of /api/v1 (``<Noun>Create / <Noun>Update / <Noun>Public``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+Role = Literal["owner", "operator", "analyst", "viewer"]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of results and the total count matching the query."""
+
+    data: list[T]
+    count: int = Field(examples=[1])
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+# Auth ---------------------------------------------------------------------------------------
+class SignUpCreate(BaseModel):
+    email: Email = Field(examples=["ada@example.com"])
+    password: str = Field(min_length=1, max_length=200, examples=["correct horse battery staple"])
+
+
+class SignInCreate(SignUpCreate):
+    pass
+
+
+class RefreshCreate(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=2000)
+
+
+class UserPublic(_Public):
+    id: uuid.UUID
+    email: str | None = None
+    role: str
+
+
+class SessionPublic(BaseModel):
+    """A token pair: send ``access_token`` as ``Authorization: Bearer``."""
+
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 - a token kind, not a secret
+    expires_at: int
+    user: UserPublic
+
+
+# Clients and members -------------------------------------------------------------------------
+class ClientCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200, examples=["ACME Holding"])
+
+
+class ClientPublic(_Public):
+    id: uuid.UUID
+    name: str
+    role: str | None = Field(default=None, description="the caller's role in this client")
+    created_at: dt.datetime
+
+
+class MemberCreate(BaseModel):
+    """Add a member (or change a role) by user id or by the e-mail they signed up with."""
+
+    role: Role = Field(examples=["operator"])
+    user_id: uuid.UUID | None = None
+    email: Email | None = Field(default=None, examples=["bob@example.com"])
+
+
+class MemberPublic(_Public):
+    client_id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    created_at: dt.datetime
+
+
+# Uploads and batches -------------------------------------------------------------------------
+class UploadedFilePublic(_Public):
+    filename: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    invoice_id: uuid.UUID | None = None
+    sha256: str | None = None
+    size: int = 0
+    content_type: str | None = None
+    error_code: str | None = Field(default=None, examples=["unsupported_type"])
+    error: str | None = None
+
+
+class UploadPublic(BaseModel):
+    """One outcome per file; rejected files never stop the others."""
+
+    batch_id: uuid.UUID | None
+    accepted: int
+    files: list[UploadedFilePublic]
+
+
+class BatchPublic(_Public):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str | None = None
+    status: str
+    file_count: int
+    created_at: dt.datetime
+    counts: dict[str, int] = Field(default_factory=dict, description="invoices per status")
+    total: int | None = None
+    processed: int | None = None
+    done: bool | None = None
+    jobs: dict[str, int] = Field(default_factory=dict, description="queue jobs per status")
+
+
+# Invoices ------------------------------------------------------------------------------------
+class LinePublic(_Public):
+    id: uuid.UUID
+    line_no: int
+    description: str | None = None
+    product_code: str | None = None
+    quantity: Decimal | None = None
+    unit: str | None = None
+    unit_price: Decimal | None = None
+    amount: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+class MatchPublic(_Public):
+    """A proposed or decided match with its score, band, reason and ranked candidates."""
+
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    kind: str
+    vendor_id: uuid.UUID | None = None
+    purchase_order_id: uuid.UUID | None = None
+    duplicate_of_invoice_id: uuid.UUID | None = None
+    target_name: str | None = None
+    score: Decimal | None = None
+    band: str
+    reason: str
+    profile_version: int | None = None
+    status: str
+    decided_by: uuid.UUID | None = None
+    decided_at: dt.datetime | None = None
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class InvoicePublic(_Public):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    batch_id: uuid.UUID | None = None
+    status: str = Field(examples=["needs_review"])
+    failure_reason: str | None = None
+    vendor_name: str | None = None
+    vendor_vat_id: str | None = None
+    vendor_iban: str | None = None
+    customer_name: str | None = None
+    customer_vat_id: str | None = None
+    invoice_number: str | None = None
+    po_number: str | None = None
+    document_type: str | None = None
+    invoice_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str | None = None
+    subtotal: Decimal | None = None
+    tax: Decimal | None = None
+    total: Decimal | None = None
+    amount_due: Decimal | None = None
+    extractor: str | None = None
+    extractor_version: str | None = None
+    model: str | None = None
+    prompt_version: str | None = None
+    confidence: Decimal | None = None
+    vendor_id: uuid.UUID | None = None
+    matched_vendor_name: str | None = None
+    purchase_order_id: uuid.UUID | None = None
+    match_band: str | None = None
+    match_score: Decimal | None = None
+    file_name: str | None = None
+    reviewed_by: uuid.UUID | None = None
+    reviewed_at: dt.datetime | None = None
+    version: int = Field(description="send it back (or the ETag as If-Match) when changing")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class InvoiceDetailPublic(InvoicePublic):
+    lines: list[LinePublic] = Field(default_factory=list)
+    matches: list[MatchPublic] = Field(default_factory=list)
+
+
+class InvoiceUpdate(BaseModel):
+    """Field corrections; ``version`` (or an If-Match header) guards against lost updates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(default=None, ge=1, examples=[3])
+    vendor_name: str | None = Field(default=None, max_length=500)
+    vendor_vat_id: str | None = Field(default=None, max_length=500)
+    vendor_iban: str | None = Field(default=None, max_length=500)
+    customer_name: str | None = Field(default=None, max_length=500)
+    customer_vat_id: str | None = Field(default=None, max_length=500)
+    invoice_number: str | None = Field(default=None, max_length=500, examples=["INV-2024-001"])
+    po_number: str | None = Field(default=None, max_length=500)
+    document_type: Literal["invoice", "credit_note"] | None = None
+    invoice_date: dt.date | None = None
+    due_date: dt.date | None = None
+    currency: str | None = Field(default=None, min_length=3, max_length=3, examples=["EUR"])
+    subtotal: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
+    tax: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
+    total: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
+    amount_due: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
+    vendor_id: uuid.UUID | None = None
+    purchase_order_id: uuid.UUID | None = None
+
+
+class DecisionCreate(BaseModel):
+    version: int | None = Field(default=None, ge=1)
+
+
+class RejectCreate(DecisionCreate):
+    reason: str = Field(min_length=1, max_length=500, examples=["duplicate of INV-7"])
+
+
+class MatchOverride(BaseModel):
+    vendor_id: uuid.UUID | None = None
+    purchase_order_id: uuid.UUID | None = None
+
+
+class AuditEventPublic(_Public):
+    id: int
+    invoice_id: uuid.UUID | None = None
+    actor_id: uuid.UUID | None = None
+    action: str = Field(examples=["status.approved"])
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: dt.datetime
+
+
+class SignedUrlPublic(BaseModel):
+    url: str
+    expires_in: int
+
+
+# Reference data and profiles -----------------------------------------------------------------
+class RowErrorPublic(BaseModel):
+    row: int
+    field: str | None = None
+    message: str
+
+
+class ImportReportPublic(BaseModel):
+    kind: str
+    total_rows: int
+    created: int
+    updated: int
+    errors: list[RowErrorPublic]
+
+
+class VendorPublic(_Public):
+    id: uuid.UUID
+    vendor_code: str | None = None
+    name: str
+    vat_id: str | None = None
+    iban: str | None = None
+    address: str | None = None
+    country: str | None = None
+    email: str | None = None
+
+
+class PurchaseOrderPublic(_Public):
+    id: uuid.UUID
+    po_number: str
+    vendor_id: uuid.UUID | None = None
+    vendor_name: str | None = None
+    status: str
+    order_date: dt.date | None = None
+    currency: str
+    total: Decimal | None = None
+    line_count: int = 0
+
+
+class MatchProfilePublic(_Public):
+    id: uuid.UUID
+    version: int
+    name: str
+    is_active: bool
+    profile: dict[str, Any]
+    notes: str | None = None
+    created_at: dt.datetime
+
+
+class MatchProfileCreate(BaseModel):
+    """A new profile version (thresholds and weights as ``core.matching.MatchProfile``)."""
+
+    profile: dict[str, Any] = Field(examples=[{"name": "tuned", "auto_threshold": 92}])
+    activate: bool = False
+    notes: str | None = Field(default=None, max_length=2000)
