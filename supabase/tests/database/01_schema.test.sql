@@ -1,7 +1,7 @@
 -- Structure of the access model: RLS on every table, the policies that exist, and the grants.
 -- Runs with `supabase test db` against a project, and with .ci/pgtap.sh on Debian PostgreSQL 15.
 begin;
-select plan(38);
+select plan(39);
 
 -- Every product table exists and has row level security enabled.
 select has_table('public', t, 'table public.' || t || ' exists')
@@ -23,19 +23,28 @@ select ok(
   'storage.objects has row level security'
 );
 
--- The one membership function: security definer with a pinned search_path.
+-- The one membership function: security definer, set-returning, pinned search_path; every
+-- policy of the product asks it (so the membership rule lives in one place).
 select ok(
-  (select prosecdef from pg_proc where oid = 'public.has_client_role(uuid, public.member_role[])'::regprocedure),
-  'has_client_role is security definer'
+  (select prosecdef from pg_proc where oid = 'public.member_client_ids(public.member_role[])'::regprocedure),
+  'member_client_ids is security definer'
 );
 select ok(
   (select proconfig @> array['search_path=""']
-   from pg_proc where oid = 'public.has_client_role(uuid, public.member_role[])'::regprocedure),
-  'has_client_role pins an empty search_path'
+   from pg_proc where oid = 'public.member_client_ids(public.member_role[])'::regprocedure),
+  'member_client_ids pins an empty search_path'
 );
 select ok(
-  not has_function_privilege('anon', 'public.has_client_role(uuid, public.member_role[])', 'execute'),
-  'anon cannot call has_client_role'
+  not has_function_privilege('anon', 'public.member_client_ids(public.member_role[])', 'execute'),
+  'anon cannot call member_client_ids'
+);
+select is(
+  (select array_agg(policyname::text order by policyname) from pg_policies
+   where (schemaname = 'public' or (schemaname = 'storage' and policyname like 'invoices\_%'))
+     and coalesce(qual, '') || coalesce(with_check, '') not like '%member_client_ids%'
+     and policyname <> 'clients_insert' and policyname <> 'invoices_bucket_visible'),
+  null,
+  'every membership policy goes through member_client_ids'
 );
 
 -- Policies (by name) on the key tables.
