@@ -199,3 +199,38 @@ def test_the_matrix_harness_detects_a_leaky_policy(engine, world):
     finally:
         with engine.begin() as conn:
             conn.execute(text("drop policy canary on public.vendors"))
+
+
+def test_every_other_public_table_is_closed_to_users(engine, world):
+    """Tables outside the matrix (job queue, rate limits, later additions) give users nothing."""
+    _, actors, _ = world
+    covered = {c.table for c in CASES}
+    with engine.connect() as conn:
+        others = [
+            f"public.{name}"
+            for name in conn.execute(
+                text(
+                    "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                    " where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1"
+                )
+            ).scalars()
+            if f"public.{name}" not in covered
+        ]
+    assert any(t.startswith("public.procrastinate_") for t in others)
+    attempts, leaks = 0, []
+    for table in others:
+        for actor in actors:
+            for operation, sql in (
+                ("select", f"select count(*) from {table}"),
+                ("insert", f"insert into {table} default values"),
+                ("delete", f"delete from {table}"),
+            ):
+                ok, rows, state = _attempt(engine, actor, sql, {}, operation)
+                attempts += 1
+                if ok or state != "42501":
+                    leaks.append((table, actor.label, operation, ok, rows, state))
+    print(
+        f"\nclosed tables: {len(others)} tables x {len(actors)} actors x 3 operations = "
+        f"{attempts} attempts; {len(leaks)} not refused with 42501"
+    )
+    assert leaks == []
