@@ -110,6 +110,6 @@ def service_session(engine: Engine, task: str) -> Iterator[Session]:
     """One transaction as ``service_role`` (bypasses RLS) for the named system ``task`` only."""
     if not _TASK_NAME.match(task):
         raise ValueError(f"service sessions need a task name like 'seed.demo', got {task!r}")
-    log.info("service session", extra={"task": task})
+    log.info("service session for task %s", task, extra={"task": task})
     with _unit_of_work(engine, "service_role", {"role": "service_role", "task": task}) as session:
         yield session
