@@ -20,6 +20,7 @@ from typing import Any
 
 from core.demo.synthetic_content import InvoiceSpec, make_spec
 from core.demo.synthetic_layouts import render_pdf
+from core.demo.synthetic_receipts import make_receipt
 from core.demo.synthetic_scans import EXTENSIONS, MEDIA_TYPES, SINGLE_PAGE_KINDS, make_scan
 
 KINDS = ("pdf", "scan_png", "scan_jpeg", "scan_tiff", "scan_pdf")
@@ -151,6 +152,19 @@ def generate_invoice(
     return SyntheticInvoice(name, data, MEDIA_TYPES[kind], kind, truth_of(spec), meta)
 
 
+def generate_receipt(
+    seed: int, *, kind: str = "pdf", locale: str | None = None
+) -> SyntheticInvoice:
+    """One till receipt (narrow, gross prices) as ``kind``, with its ground truth."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
+    pdf, truth = make_receipt(seed, locale=locale)
+    data = pdf if kind == "pdf" else make_scan(pdf, kind, seed)
+    name = f"rcpt_{seed:06d}_{kind}.{EXTENSIONS[kind]}"
+    meta = {"seed": seed, "kind": kind, "template": "receipt", "pages": 1}
+    return SyntheticInvoice(name, data, MEDIA_TYPES[kind], kind, truth, meta)
+
+
 def _page_count(pdf: bytes) -> int:
     import pypdfium2 as pdfium  # local: only needed for this count
 
@@ -162,28 +176,43 @@ def _page_count(pdf: bytes) -> int:
 
 
 def generate_invoices(
-    n: int, seed: int = 0, *, kinds: dict[str, float] | None = None, **overrides: Any
+    n: int,
+    seed: int = 0,
+    *,
+    kinds: dict[str, float] | None = None,
+    receipts: float = 0.0,
+    **overrides: Any,
 ) -> list[SyntheticInvoice]:
-    """``n`` documents, kinds drawn with ``kinds`` weights (default: mostly text PDFs)."""
+    """``n`` documents, kinds drawn with ``kinds`` weights (default: mostly text PDFs); a
+    ``receipts`` share of them are till receipts instead of invoices."""
     weights = kinds or DEFAULT_KIND_WEIGHTS
     rng = random.Random(seed)
     names, probs = zip(*sorted(weights.items()), strict=True)
     out = []
     for i in range(n):
         kind = rng.choices(names, weights=probs)[0]
-        out.append(generate_invoice(seed * 100_003 + i, kind=kind, **overrides))
+        doc_seed = seed * 100_003 + i
+        if receipts and rng.random() < receipts:
+            out.append(generate_receipt(doc_seed, kind=kind))
+        else:
+            out.append(generate_invoice(doc_seed, kind=kind, **overrides))
     return out
 
 
 def write_benchmark_folder(
-    path: str | Path, n: int, seed: int = 0, *, kinds: dict[str, float] | None = None
+    path: str | Path,
+    n: int,
+    seed: int = 0,
+    *,
+    kinds: dict[str, float] | None = None,
+    receipts: float = 0.0,
 ) -> Path:
     """Write ``docs/`` and ``truth.jsonl`` (benchmarks README format) under ``path``."""
     root = Path(path)
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     with (root / "truth.jsonl").open("w", encoding="utf-8") as out:
-        for inv in generate_invoices(n, seed, kinds=kinds):
+        for inv in generate_invoices(n, seed, kinds=kinds, receipts=receipts):
             (docs / inv.filename).write_bytes(inv.data)
             record = {"file": f"docs/{inv.filename}", "fields": inv.truth, "meta": inv.meta}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -119,3 +119,31 @@ def test_benchmark_folder_matches_the_readme_format(tmp_path) -> None:
         assert (root / row["file"]).is_file()
         assert row["file"].startswith("docs/")
         assert {"vendor_name", "invoice_number", "total", "currency"} <= row["fields"].keys()
+
+
+@pytest.mark.parametrize("seed", range(0, 40, 5))
+def test_receipts_are_consistent_and_printed(seed: int) -> None:
+    from core.demo.synthetic_invoices import generate_receipt
+
+    rcpt = generate_receipt(seed)
+    t = rcpt.truth
+    assert sum(Decimal(li["amount"]) for li in t["line_items"]) == Decimal(t["total"])
+    assert Decimal("0") < Decimal(t["tax"]) < Decimal(t["total"])
+    page = _squash(_pdf_text(rcpt.data))
+    for name in ("vendor_name", "invoice_number"):
+        assert _squash(t[name]) in page
+    assert rcpt.meta["template"] == "receipt"
+
+
+def test_a_share_of_a_batch_can_be_receipts() -> None:
+    batch = generate_invoices(12, seed=4, kinds={"pdf": 1.0}, receipts=0.5)
+    templates = {i.meta["template"] for i in batch}
+    assert "receipt" in templates and len(templates) > 1
+
+
+def test_receipt_scans_are_images() -> None:
+    from core.demo.synthetic_invoices import generate_receipt
+
+    scan = generate_receipt(3, kind="scan_jpeg")
+    with Image.open(io.BytesIO(scan.data)) as im:
+        assert im.format == "JPEG" and im.height > im.width
