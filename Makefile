@@ -92,6 +92,9 @@ bench-matching: install ## matching speed and accuracy figures
 bench-workflow: install ## upload latency, list latency, end-to-end throughput
 	$(PY) bench/workflow_bench.py
 
+bench-api: install ## API load/fault figures on a private stack: sustained rate, 2x overload, DB restart (~8 min)
+	$(PY) bench/api_load_bench.py
+
 audit: install ## pip-audit the pinned requirements (needs the vulnerability service)
 	bash .ci/audit.sh
 

@@ -1,0 +1,69 @@
+"""Turning load-bench samples into the figures docs/operations.md quotes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request: its kind, HTTP status (or error name), latency from its scheduled start."""
+
+    kind: str
+    status: str
+    latency_ms: float
+    retry_after: bool = False
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summarize(
+    samples: list[Sample], offered_rps: float, seconds: float, goals_ms: dict[str, float]
+) -> dict:
+    """Per kind: count, statuses, p50/p99 of answered requests; whether the goals hold."""
+    kinds: dict[str, dict] = {}
+    holds = True
+    for kind in sorted({s.kind for s in samples}):
+        mine = [s for s in samples if s.kind == kind]
+        ok = [s.latency_ms for s in mine if s.status.startswith("2")]
+        statuses = Counter(s.status for s in mine)
+        p99 = percentile(ok, 99)
+        errors = sum(n for st, n in statuses.items() if not st.startswith(("2", "429")))
+        kinds[kind] = {
+            "count": len(mine),
+            "statuses": dict(sorted(statuses.items())),
+            "p50_ms": round(percentile(ok, 50), 1),
+            "p99_ms": round(p99, 1),
+            "goal_p99_ms": goals_ms.get(kind),
+            "errors": errors,
+            "rate_limited": statuses.get("429", 0),
+            "retry_after_on_429": sum(1 for s in mine if s.status == "429" and s.retry_after),
+        }
+        if errors or statuses.get("429", 0) or p99 > goals_ms.get(kind, float("inf")):
+            holds = False
+    served = sum(1 for s in samples if s.status.startswith("2"))
+    return {
+        "offered_rps": offered_rps,
+        "served_rps": round(served / seconds, 1),
+        "holds": holds and served >= 0.95 * len(samples),
+        "kinds": kinds,
+    }
+
+
+def print_phase(title: str, summary: dict) -> None:
+    """One block per phase: a line per request kind."""
+    verdict = "holds" if summary["holds"] else "does not hold"
+    print(f"== {title}: served {summary['served_rps']} req/s, goals {verdict}")
+    for kind, k in summary["kinds"].items():
+        print(
+            f"   {kind:7s} n={k['count']:5d} p50={k['p50_ms']:7.1f} ms p99={k['p99_ms']:7.1f} ms "
+            f"(goal {k['goal_p99_ms']}) statuses={k['statuses']}"
+        )
