@@ -464,6 +464,11 @@ def segment_labels(segment: Segment) -> dict[str, LabelHit]:
         for n in range(1, min(_MAX_TOKENS, len(flat) - i) + 1):
             found.extend((fl, i, i + n - 1) for fl in _EXACT.get(" ".join(flat[i : i + n]), ()))
         for (field, label), start, end in found:
+            # Labels cover whole words: "PO-7781" is a value, not the label "PO".
+            if (start > 0 and toks[start - 1][1] == toks[start][1]) or (
+                end + 1 < len(toks) and toks[end + 1][1] == toks[end][1]
+            ):
+                continue
             key = (-len(label), start, end, label)
             if field in best and best[field] <= key:
                 continue

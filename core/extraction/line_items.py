@@ -94,14 +94,12 @@ def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], De
 
 def _triple(nums: list[_Num], rate: Decimal | None) -> tuple[_Num, _Num, _Num] | None:
     best = None
-    best_key: tuple[int, float, int] | None = None
+    best_key: tuple[int, float, tuple[int, int, int]] | None = None
     for q, p, a in itertools.permutations(nums[-6:], 3):
         if a.value == 0 and p.value != 0:
             continue
         if a.decimals != 2 or (a.value == 0 and p.decimals < 2):
             continue  # phone numbers and codes multiply by chance; amounts have cents
-        if q.value % 1 != 0 and p.value % 1 == 0:
-            continue  # the integer of the pair is the quantity
         product = q.value * p.value
         tolerance = max(Decimal("0.011"), abs(a.value) * Decimal("0.0005"))
         ok = abs(product - a.value) <= tolerance
@@ -109,8 +107,14 @@ def _triple(nums: list[_Num], rate: Decimal | None) -> tuple[_Num, _Num, _Num] |
             ok = abs(product * (1 - rate / 100) - a.value) <= tolerance
         if not ok:
             continue
-        q_first = q.decimals < p.decimals or (q.decimals == p.decimals and q.word.x0 < p.word.x0)
-        key = (int(a.decimals == 2), a.word.x0, int(q_first))
+        # Prices are written with more decimals than quantities; then integers are quantities;
+        # then the left column is the quantity.
+        q_pref = (
+            p.decimals - q.decimals,
+            int(q.value % 1 == 0) - int(p.value % 1 == 0),
+            int(q.word.x0 < p.word.x0),
+        )
+        key = (int(a.decimals == 2), a.word.x0, q_pref)
         if best_key is None or key > best_key:
             best, best_key = (q, p, a), key
     return best

@@ -97,6 +97,8 @@ class OpenAIExtractor:
             ]
         messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
         completion = self._complete(messages)
+        if not completion.choices:
+            raise LLMMalformedOutput("the model returned no choices")
         message = completion.choices[0].message
         if getattr(message, "refusal", None):
             raise LLMRefusal(f"the model refused to extract this document: {message.refusal}")
@@ -197,6 +199,8 @@ class OpenAIExtractor:
                 last.__cause__ = exc
                 if retry_after is not None and retry_after > self.max_retry_after:
                     raise last from exc  # waiting that long would stall a worker: fall back now
+            except openai.OpenAIError as exc:  # anything else the SDK raises stays typed
+                raise UpstreamError(f"the model call failed ({type(exc).__name__})") from exc
             if attempt == self.max_retries:
                 break
             delay = self.backoff_delay(attempt, retry_after)

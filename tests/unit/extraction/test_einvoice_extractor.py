@@ -62,15 +62,18 @@ UBL = b"""<?xml version="1.0" encoding="UTF-8"?>
   <cac:PostalAddress><cbc:StreetName>Main 1</cbc:StreetName><cbc:CityName>Berlin</cbc:CityName>
    <cbc:PostalZone>10115</cbc:PostalZone><cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
   <cac:PartyTaxScheme><cbc:CompanyID>DE123456789</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>
-  <cac:PartyLegalEntity><cbc:RegistrationName>Seller GmbH</cbc:RegistrationName></cac:PartyLegalEntity>
+  <cac:PartyLegalEntity><cbc:RegistrationName>Seller GmbH</cbc:RegistrationName>
+  </cac:PartyLegalEntity>
  </cac:Party></cac:AccountingSupplierParty>
  <cac:AccountingCustomerParty><cac:Party>
-  <cac:PartyLegalEntity><cbc:RegistrationName>Buyer SARL</cbc:RegistrationName></cac:PartyLegalEntity>
+  <cac:PartyLegalEntity><cbc:RegistrationName>Buyer SARL</cbc:RegistrationName>
+  </cac:PartyLegalEntity>
  </cac:Party></cac:AccountingCustomerParty>
  <cac:PaymentMeans><cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>
   <cac:PayeeFinancialAccount><cbc:ID>DE89370400440532013000</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>
  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount>
-  <cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">100.00</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount>
+  <cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">100.00</cbc:TaxableAmount>
+   <cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount>
    <cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>19</cbc:Percent></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>
  <cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>
   <cbc:TaxExclusiveAmount currencyID="EUR">100.00</cbc:TaxExclusiveAmount>
@@ -108,7 +111,9 @@ def test_ubl_invoice_reads_every_field() -> None:
 
 def test_ubl_credit_note_root_is_a_credit_note() -> None:
     xml = UBL.replace(b"<Invoice ", b"<CreditNote ").replace(b"</Invoice>", b"</CreditNote>")
-    xml = xml.replace(b"Invoice-2", b"CreditNote-2").replace(b"InvoiceTypeCode", b"CreditNoteTypeCode")
+    xml = xml.replace(b"Invoice-2", b"CreditNote-2").replace(
+        b"InvoiceTypeCode", b"CreditNoteTypeCode"
+    )
     xml = xml.replace(b"380", b"381").replace(b"InvoiceLine", b"CreditNoteLine")
     xml = xml.replace(b"InvoicedQuantity", b"CreditedQuantity")
     ex = extract_xml(xml)
@@ -128,8 +133,9 @@ def test_xml_that_is_no_invoice_is_unsupported() -> None:
 
 
 def test_pdf_without_xml_has_nothing_for_the_einvoice_reader() -> None:
-    from reportlab.pdfgen.canvas import Canvas
     import io
+
+    from reportlab.pdfgen.canvas import Canvas
 
     buf = io.BytesIO()
     c = Canvas(buf)

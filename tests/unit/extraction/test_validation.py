@@ -24,8 +24,18 @@ def _base(**over: object) -> Extraction:
         invoice_date=_f(dt.date(2024, 3, 1)),
         due_date=_f(dt.date(2024, 3, 31)),
         line_items=[
-            LineItem(quantity=Decimal(2), unit_price=Decimal("30.00"), amount=Decimal("60.00"), confidence=0.6),
-            LineItem(quantity=Decimal(1), unit_price=Decimal("40.00"), amount=Decimal("40.00"), confidence=0.6),
+            LineItem(
+                quantity=Decimal(2),
+                unit_price=Decimal("30.00"),
+                amount=Decimal("60.00"),
+                confidence=0.6,
+            ),
+            LineItem(
+                quantity=Decimal(1),
+                unit_price=Decimal("40.00"),
+                amount=Decimal("40.00"),
+                confidence=0.6,
+            ),
         ],
         source="text_layer",
     )
@@ -57,7 +67,14 @@ def test_totals_that_do_not_add_up_are_named_and_lowered() -> None:
 
 
 def test_line_arithmetic_and_line_sum() -> None:
-    bad = [LineItem(quantity=Decimal(2), unit_price=Decimal("30.00"), amount=Decimal("70.00"), confidence=0.6)]
+    bad = [
+        LineItem(
+            quantity=Decimal(2),
+            unit_price=Decimal("30.00"),
+            amount=Decimal("70.00"),
+            confidence=0.6,
+        )
+    ]
     ex = validate(_base(line_items=bad), TEXT)
     assert any(w.startswith("line_arithmetic: line 1") for w in ex.warnings)
     assert any(w.startswith("line_sum_mismatch") for w in ex.warnings)
@@ -79,7 +96,11 @@ def test_iban_checksum() -> None:
 
 
 def test_vat_id_shape_per_country() -> None:
-    assert vat_shape_ok("DE123456789") and vat_shape_ok("FR11999999998") and vat_shape_ok("ATU12345678")
+    assert (
+        vat_shape_ok("DE123456789")
+        and vat_shape_ok("FR11999999998")
+        and vat_shape_ok("ATU12345678")
+    )
     assert vat_shape_ok("NL123456789B01") and vat_shape_ok("GB123456789")
     assert not vat_shape_ok("DE12345") and not vat_shape_ok("ATX2345678") and not vat_shape_ok("12")
     ex = validate(_base(vendor_vat_id=_f("DE12345")), TEXT)
