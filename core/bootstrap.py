@@ -89,11 +89,11 @@ def build_storage(settings: Settings, engine: Engine, http: httpx.Client) -> Fil
 
 
 def build_extraction(settings: Settings) -> ExtractionPipeline:
-    """The extraction pipeline with a disk cache under ``data_dir/cache`` (built lazily)."""
+    """The extraction pipeline; its disk cache is the CLI's (``data_dir/cache/extraction``)."""
     from core.extraction.cache import DiskCache
     from core.extraction.pipeline import ExtractionPipeline
 
-    return ExtractionPipeline(settings, cache=DiskCache(settings.data_dir / "cache"))
+    return ExtractionPipeline(settings, cache=DiskCache(settings.data_dir / "cache" / "extraction"))
 
 
 def build_jobs(engine: Engine) -> Any:
