@@ -235,7 +235,22 @@ def _start(paths: EmbeddedPaths, port: int, user: str | None) -> None:
 
 def password(settings: Settings) -> str:
     """The embedded superuser password (exists once the server has been initialised)."""
-    return paths_for(settings).password_file.read_text().strip()
+    path = paths_for(settings).password_file
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError as exc:
+        raise ConfigurationError(
+            f"{path} is missing, so the embedded database cannot be reached; restore it, or stop "
+            f"the server and remove {path.parent} to start from an empty database"
+        ) from exc
+
+
+def _running_port(paths: EmbeddedPaths) -> int | None:
+    """The port in postmaster.pid (4th line)."""
+    try:
+        return int((paths.pgdata / "postmaster.pid").read_text().splitlines()[3])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def server_url(settings: Settings, database: str = DATABASE, *, driver: str = "postgresql") -> str:
@@ -286,6 +301,14 @@ def ensure_running(settings: Settings) -> str:
             except ConfigurationError as exc:
                 tail = _log_tail(paths)
                 raise ConfigurationError(f"{exc}\n--- server log ---\n{tail}") from exc
+        else:
+            port = _running_port(paths)
+            if port is not None and port != settings.embedded_pg_port:
+                raise ConfigurationError(
+                    f"the embedded database in {paths.pgdata} is running on port {port}, not "
+                    f"{settings.embedded_pg_port}: set INVOICEFLOW_EMBEDDED_PG_PORT={port} or stop "
+                    "it first (python -m core db stop)"
+                )
         _wait_until_accepting(settings)
         _ensure_database(settings)
     return server_url(settings)

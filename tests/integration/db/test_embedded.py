@@ -14,6 +14,7 @@ import pytest
 
 from core.config import Settings
 from core.db import embedded
+from core.errors import ConfigurationError
 
 REPO = Path(__file__).resolve().parents[3]
 START = (
@@ -88,3 +89,13 @@ def test_a_stopped_server_is_restarted_on_demand_with_its_data(fresh_settings):
     url = embedded.ensure_running(fresh_settings)
     with psycopg.connect(url) as conn:
         assert conn.execute("select x from kept").fetchone() == (42,)
+
+
+@pytest.mark.slow
+def test_asking_for_a_running_server_on_another_port_is_a_clear_error(fresh_settings):
+    embedded.ensure_running(fresh_settings)
+    moved = fresh_settings.model_copy(
+        update={"embedded_pg_port": fresh_settings.embedded_pg_port + 1}
+    )
+    with pytest.raises(ConfigurationError, match="INVOICEFLOW_EMBEDDED_PG_PORT"):
+        embedded.ensure_running(moved)
