@@ -63,6 +63,11 @@ def process_invoice_task(
             )
             raise
         reason = exc.code if isinstance(exc, InvoiceFlowError) else "processing_error"
+        log.error(
+            "invoice processing failed for good",
+            exc_info=not isinstance(exc, InvoiceFlowError),
+            extra={"invoice_id": invoice_id, "attempt": attempt, "reason": reason},
+        )
         processing.fail_invoice(
             services=services,
             invoice_id=UUID(invoice_id),

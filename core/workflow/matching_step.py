@@ -7,6 +7,7 @@ decisions into ``matches`` rows and says whether the invoice may be auto-approve
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +22,7 @@ from core.matching.index import VendorIndex
 from core.matching.matcher import decide_vendor
 from core.matching.profile import MatchProfile
 
+log = logging.getLogger(__name__)
 _BAND = {"auto": "auto", "review": "review", "reject": "reject"}
 _index_cache: dict[tuple[str, int, str], VendorIndex] = {}
 _cache_lock = threading.Lock()
@@ -88,8 +90,14 @@ def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction
 
     index = _vendor_index(client_id, refs["vendors"])
     vendor_band = "reject"
+    decision: dict[str, Any] | None = None
     if index is not None and extraction.vendor_name.present:
-        decision = decide_vendor(extraction, index, profile)
+        try:
+            decision = decide_vendor(extraction, index, profile)
+        except Exception:
+            # A matcher bug must not cost the invoice: a person decides the vendor instead.
+            log.exception("vendor matching failed", extra={"invoice_id": str(invoice["id"])})
+    if decision is not None:
         vendor_band = _BAND.get(str(decision["decision"]), "review")
         match_id = decision.get("match_id")
         candidates = [
@@ -112,7 +120,12 @@ def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction
         out.invoice_changes["match_score"] = _score(decision.get("score"))
         out.reason = str(decision.get("reason") or "")
     else:
-        out.reason = "no vendor master" if index is None else "no vendor name was read"
+        if index is None:
+            out.reason = "no vendor master"
+        elif not extraction.vendor_name.present:
+            out.reason = "no vendor name was read"
+        else:
+            out.reason = "vendor matching failed; choose the vendor by hand"
         rows.append(
             {
                 "kind": "vendor",
