@@ -21,18 +21,23 @@ def render_pages(
     if content[:5] == b"%PDF-":
         import pypdfium2 as pdfium
 
+        from core.extraction.pdfium_lock import PDFIUM_LOCK
+
         pngs: list[bytes] = []
-        pdf = pdfium.PdfDocument(content)
-        try:
-            for index in range(min(len(pdf), max_pages)):
-                page = pdf[index]
-                image = page.render(scale=scale).to_pil()
-                buffer = io.BytesIO()
-                image.save(buffer, format="PNG")
-                pngs.append(buffer.getvalue())
-                page.close()
-        finally:
-            pdf.close()
+        with PDFIUM_LOCK:  # PDFium is not thread-safe; Streamlit sessions are threads
+            pdf = pdfium.PdfDocument(content)
+            try:
+                for index in range(min(len(pdf), max_pages)):
+                    page = pdf[index]
+                    bitmap = page.render(scale=scale)
+                    image = bitmap.to_pil().convert("RGB")
+                    bitmap.close()
+                    page.close()
+                    buffer = io.BytesIO()
+                    image.save(buffer, format="PNG")
+                    pngs.append(buffer.getvalue())
+            finally:
+                pdf.close()
         return pngs
     if content[:8] == b"\x89PNG\r\n\x1a\n" or content[:3] == b"\xff\xd8\xff":
         return [content]

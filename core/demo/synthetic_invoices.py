@@ -168,11 +168,14 @@ def generate_receipt(
 def _page_count(pdf: bytes) -> int:
     import pypdfium2 as pdfium  # local: only needed for this count
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return len(doc)
-    finally:
-        doc.close()
+    from core.extraction.pdfium_lock import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            return len(doc)
+        finally:
+            doc.close()
 
 
 def generate_invoices(

@@ -14,6 +14,8 @@ import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, ImageFilter
 
+from core.extraction.pdfium_lock import PDFIUM_LOCK
+
 SCAN_KINDS = ("scan_png", "scan_jpeg", "scan_tiff", "scan_pdf")
 SINGLE_PAGE_KINDS = frozenset({"scan_png", "scan_jpeg"})
 MEDIA_TYPES = {
@@ -34,17 +36,19 @@ EXTENSIONS = {
 
 def render_pages(pdf: bytes, dpi: int) -> list[Image.Image]:
     """Rasterize every page of ``pdf`` at ``dpi`` as grayscale PIL images."""
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        images = []
-        for index in range(len(doc)):
-            page = doc[index]
-            bitmap = page.render(scale=dpi / 72, grayscale=True)
-            images.append(bitmap.to_pil().convert("L"))
-            page.close()
-        return images
-    finally:
-        doc.close()
+    with PDFIUM_LOCK:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            images = []
+            for index in range(len(doc)):
+                page = doc[index]
+                bitmap = page.render(scale=dpi / 72, grayscale=True)
+                images.append(bitmap.to_pil().convert("L"))
+                bitmap.close()
+                page.close()
+            return images
+        finally:
+            doc.close()
 
 
 def degrade(image: Image.Image, rng: np.random.Generator, *, max_angle: float = 3.0) -> Image.Image:

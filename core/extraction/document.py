@@ -28,6 +28,7 @@ from core.errors import (
     UnsupportedType,
 )
 from core.extraction.layout import Line, Word, group_lines, lines_text, pdf_page_words
+from core.extraction.pdfium_lock import PDFIUM_LOCK
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -145,7 +146,8 @@ def load_document(
     if media_type == XML:
         doc.xml = data
     elif media_type == PDF:
-        doc.pages, doc.embedded_xml, doc.embedded_xml_name = _load_pdf(data, max_pages, ocr)
+        with PDFIUM_LOCK:  # PDFium is not thread-safe, even across documents
+            doc.pages, doc.embedded_xml, doc.embedded_xml_name = _load_pdf(data, max_pages, ocr)
     else:
         doc.pages = _load_image(data, max_pages, ocr)
     return doc
@@ -226,7 +228,9 @@ def _ocr_pdf_page(page: pdfium.PdfPage, number: int, width: float, height: float
     from core.extraction.ocr import OCR_DPI, ocr_image
 
     scale = _safe_scale(width, height, OCR_DPI)
-    image = page.render(scale=scale, rotation=0).to_pil()
+    bitmap = page.render(scale=scale, rotation=0)
+    image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap is freed here, under the lock
+    bitmap.close()
     words = ocr_image(image, points_per_pixel=1.0 / scale)
     return Page(number, width, height, words, lines_text(group_lines(words)), "ocr")
 
@@ -285,17 +289,20 @@ def _load_image(data: bytes, max_pages: int, ocr: bool) -> list[Page]:
 def render_page_image(document: Document, page_number: int, dpi: int = 150) -> Image.Image:
     """Render one 1-based page as an RGB image (for vision models and OCR), bounded in pixels."""
     if document.media_type == PDF:
-        pdf = open_pdf(document.data)
-        try:
-            if not 1 <= page_number <= len(pdf):
-                raise IndexError(page_number)
-            page = pdf[page_number - 1]
-            width, height = page.get_size()
-            image: Image.Image = page.render(scale=_safe_scale(width, height, dpi)).to_pil()
-            page.close()
-            return image.convert("RGB")
-        finally:
-            pdf.close()
+        with PDFIUM_LOCK:
+            pdf = open_pdf(document.data)
+            try:
+                if not 1 <= page_number <= len(pdf):
+                    raise IndexError(page_number)
+                page = pdf[page_number - 1]
+                width, height = page.get_size()
+                bitmap = page.render(scale=_safe_scale(width, height, dpi))
+                image: Image.Image = bitmap.to_pil().convert("RGB")  # a copy, owned by PIL
+                bitmap.close()
+                page.close()
+                return image
+            finally:
+                pdf.close()
     if document.media_type in IMAGE_TYPES:
         image = _open_image(document.data)
         image.seek(page_number - 1)
