@@ -141,3 +141,14 @@ def can(action: str) -> bool:
     Only decides which buttons a page shows: the core and RLS refuse the action anyway.
     """
     return (active_role() or "") in _action_roles()[action]
+
+
+def attempt(fn: Any, /, *, action: str, **kwargs: Any) -> Any | None:
+    """Run a page helper (which itself calls use cases); on error show it and return None."""
+    from console.feedback import show_error
+
+    try:
+        return fn(**kwargs)
+    except Exception as exc:
+        show_error(exc, action=action)
+        return None

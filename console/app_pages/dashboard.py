@@ -32,7 +32,7 @@ def _all_invoices(client_id: Any) -> tuple[list[dict[str, Any]], int]:
 
 st.title("📊 Dashboard")
 client_id = state.require_client()
-loaded = state.fetch(_all_invoices, action="loading the dashboard", client_id=client_id)
+loaded = state.attempt(_all_invoices, action="loading the dashboard", client_id=client_id)
 if loaded is None:
     st.stop()
 rows, total = loaded

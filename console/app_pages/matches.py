@@ -65,7 +65,7 @@ st.title("🔗 Match preview")
 client_id = state.require_client()
 
 versions = state.fetch(profiles.list_profiles, action="loading match profiles", client_id=client_id)
-rows = state.fetch(_preview_rows, action="loading match candidates", client_id=client_id)
+rows = state.attempt(_preview_rows, action="loading match candidates", client_id=client_id)
 if versions is None or rows is None:
     st.stop()
 active = next((v for v in versions if v["is_active"]), None)
@@ -172,7 +172,7 @@ if state.can("confirm_match"):
                 flash("Match confirmed.")
                 st.rerun()
         if chosen["kind"] == "vendor":
-            names = state.fetch(_vendor_names, action="loading vendors", client_id=client_id)
+            names = state.attempt(_vendor_names, action="loading vendors", client_id=client_id)
             if names:
                 ranked = [str(c["vendor_id"]) for c in chosen["candidates"]]
                 ordered = ranked + sorted(set(names) - set(ranked), key=names.get)

@@ -8,6 +8,7 @@ each test. Users sign in through the real sign-in form with the local auth adapt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,78 @@ def texts(at: AppTest) -> str:
     ):
         parts.extend(str(e.value) for e in getattr(at, kind))
     return "\n".join(parts)
+
+
+@dataclass
+class Workspace:
+    """A client with a vendor master and processed demo invoices."""
+
+    client: Any
+    services: Any
+    invoice_ids: list[Any]
+    truths: list[dict[str, Any]]
+
+
+DEMO_SEEDS = (101, 202)
+
+
+def demo_pdfs(seeds: tuple[int, ...] = DEMO_SEEDS) -> list[Any]:
+    """Generated demo invoices (text-layer PDFs) with their truth."""
+    from core.demo.synthetic_invoices import generate_invoice
+
+    return [generate_invoice(seed, kind="pdf") for seed in seeds]
+
+
+@pytest.fixture
+def workspace(console_env: None, role_users: Any, test_settings: Any, engine: Any) -> Workspace:
+    """``role_users``' client with vendors and two uploaded, processed demo invoices."""
+    import dataclasses
+
+    from core.bootstrap import build_services
+    from core.workflow import processing, reference, uploads
+    from core.workflow.transitions import worker_user
+
+    services = build_services(test_settings, engine=engine)
+    if getattr(services, "extraction", None) is None:  # until the bootstrap wires it
+        from core.extraction.pipeline import ExtractionPipeline
+
+        services = dataclasses.replace(services, extraction=ExtractionPipeline(test_settings))
+    owner = role_users.members["owner"]
+    user = worker_user(owner.id, owner.email)
+    docs = demo_pdfs()
+    vendors = (
+        "vendor_code,name,vat_id\n"
+        + "".join(
+            f"V{i},{d.truth['vendor_name']},{d.truth.get('vendor_vat_id') or ''}\n"
+            for i, d in enumerate(docs)
+        )
+        + "V9,Unrelated Bakery Ltd,\n"
+    )
+    reference.import_reference(
+        services=services,
+        user=user,
+        client_id=role_users.id,
+        kind="vendors",
+        data=vendors.encode(),
+        filename="vendors.csv",
+    )
+    result = uploads.upload_files(
+        services=services,
+        user=user,
+        client_id=role_users.id,
+        files=[uploads.UploadFile(d.filename, d.data) for d in docs],
+        process=False,
+    )
+    ids = [f.invoice_id for f in result.files]
+    for invoice_id in ids:
+        processing.process_invoice(services=services, invoice_id=invoice_id, user_id=owner.id)
+    return Workspace(role_users, services, ids, [d.truth for d in docs])
+
+
+def frame_with(at: AppTest, column: str) -> Any:
+    """The first dataframe shown that has ``column`` (AppTest does not expose frame keys)."""
+    for element in at.dataframe:
+        value = element.value
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no dataframe with column {column!r}")
