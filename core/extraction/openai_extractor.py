@@ -89,14 +89,16 @@ class OpenAIExtractor:
         """Extract ``document``; raises ``UpstreamError`` subclasses when the model fails."""
         text = document.full_text
         images, skipped = self._page_images(document)
-        system, user, truncated = build_messages(text, document.sha256, has_images=bool(images))
-        content: Any = user
-        if images:
-            content = [{"type": "text", "text": user}] + [
-                {"type": "image_url", "image_url": {"url": url, "detail": "high"}} for url in images
-            ]
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
-        completion = self._complete(messages)
+        notes: list[str] = []
+        try:
+            completion, truncated = self._ask(text, document.sha256, images)
+        except UpstreamError as exc:
+            # A text-only model behind an OpenAI-compatible URL answers 400 to image parts:
+            # when there is text to read, ask again without the images.
+            if not images or exc.details.get("status") != 400 or not text.strip():
+                raise
+            images, notes = [], ["vision_rejected_by_model"]
+            completion, truncated = self._ask(text, document.sha256, images)
         if not completion.choices:
             raise LLMMalformedOutput("the model returned no choices")
         message = completion.choices[0].message
@@ -122,7 +124,19 @@ class OpenAIExtractor:
             ex.warnings.append("document_truncated_for_llm")
         if skipped:
             ex.warnings.append(f"vision_pages_skipped:{skipped}")
+        ex.warnings.extend(notes)
         return ex
+
+    def _ask(self, text: str, sha256: str, images: list[str]) -> tuple[Any, bool]:
+        """Build the messages (document text, then page images) and make the call."""
+        system, user, truncated = build_messages(text, sha256, has_images=bool(images))
+        content: Any = user
+        if images:
+            content = [{"type": "text", "text": user}] + [
+                {"type": "image_url", "image_url": {"url": url, "detail": "high"}} for url in images
+            ]
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+        return self._complete(messages), truncated
 
     def close(self) -> None:
         """Release the HTTP connection pool."""

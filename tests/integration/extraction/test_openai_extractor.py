@@ -253,3 +253,21 @@ def test_request_body_schema_matches_the_llm_model(fake, openai_settings, invoic
     text = json.dumps(schema)
     assert '"additionalProperties": false' in text
     assert set(schema["required"]) >= {"vendor_name", "total", "currency", "line_items"}
+
+
+def test_a_model_that_rejects_images_is_asked_again_with_text_only(
+    fake, openai_settings, invoices
+) -> None:
+    inv = invoices[0]
+    doc = load(inv)
+    for page in doc.pages:
+        page.source = "ocr"  # as if OCR had read it: page images are attached
+    fake.default = ok(truth_responder([inv.truth]))
+    fake.script(status(400))
+    result = _extractor(openai_settings(openai_vision=True)).extract(doc)
+    first, second = (r.body["messages"][1]["content"] for r in fake.requests)
+    assert any(p["type"] == "image_url" for p in first)
+    assert isinstance(second, str)
+    assert "vision_rejected_by_model" in result.warnings
+    assert result.source == "llm_text"
+    assert result.total.value == Decimal(inv.truth["total"])
