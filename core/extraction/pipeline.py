@@ -102,10 +102,15 @@ class ExtractionPipeline:
 
     def cache_key(self, sha256: str, mode: str, einvoice: bool) -> CacheKey:
         """Key = file hash + the version of every extractor that could shape the result + model."""
+        from core.extraction import validation
+
+        # Cached results are validated results: a change to the checks is a new key too.
+        checks = getattr(validation, "VALIDATION_VERSION", "0")
         parts = [
             f"pipeline={PIPELINE_VERSION}",
             f"mode={mode}",
             f"ocr={int(self.settings.ocr_enabled)}",
+            f"validation={checks}",
         ]
         if einvoice:
             parts.append(f"einvoice={self._version('einvoice')}")
