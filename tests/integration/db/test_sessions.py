@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from core.db.session import anon_session, service_session, user_session
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden, ValidationFailed
 
 
 def test_user_session_sets_role_and_claims_like_postgrest(engine, make_user):
@@ -71,3 +71,16 @@ def test_creating_a_client_makes_the_creator_its_owner(engine, make_user):
             {"c": client_id, "u": user.id},
         ).scalar()
     assert role == "owner"
+
+
+def test_a_refused_value_becomes_validation_failed(engine, role_users):
+    with (
+        pytest.raises(ValidationFailed) as caught,
+        user_session(engine, role_users.members["operator"].claims) as s,
+    ):
+        s.execute(
+            text("insert into public.invoices (client_id, status) values (:c, 'teleported')"),
+            {"c": role_users.id},
+        )
+    assert caught.value.details["constraint"] == "invoices_status_check"
+    assert "teleported" not in caught.value.message  # no SQL or data echoed to the user
