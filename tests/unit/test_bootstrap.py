@@ -30,7 +30,6 @@ def test_defaults_build_the_local_adapters() -> None:
         assert isinstance(services.storage, LocalFileStore)
         assert services.files is services.storage
         assert services.verifier.issuer == "invoiceflow-local"
-        assert services.extraction is None and services.jobs is None
     finally:
         services.close()
 
