@@ -17,7 +17,9 @@ STARTED_CLUSTER=""
 
 if [ -n "${PGTAP_DATABASE_URL:-}" ]; then
   ADMIN=(psql "$PGTAP_DATABASE_URL" -v ON_ERROR_STOP=1 -qAt)
-  HOSTPORT="$("$PY" -c 'import sys; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); print(f"{u.hostname or "127.0.0.1"}:{u.port or 5432}")' "$PGTAP_DATABASE_URL")"
+  SCRATCH_URL="$("$PY" -c 'import sys; from sqlalchemy.engine import make_url; print(make_url(sys.argv[1]).set(database=sys.argv[2]).render_as_string(hide_password=False))' "$PGTAP_DATABASE_URL" "$DB")"
+  ADMIN_DB=(psql "$SCRATCH_URL" -v ON_ERROR_STOP=1 -qAt)
+  HOSTPORT="$("$PY" -c 'import sys; from urllib.parse import urlsplit; u = urlsplit(sys.argv[1]); print("{}:{}".format(u.hostname or "127.0.0.1", u.port or 5432))' "$PGTAP_DATABASE_URL")"
 else
   command -v pg_lsclusters >/dev/null || { echo "pgtap: postgresql-common is not installed" >&2; exit 1; }
   status="$(pg_lsclusters -h | awk '$1 == "15" && $2 == "main" {print $4}')"
@@ -31,6 +33,7 @@ else
   fi
   port="$(pg_lsclusters -h | awk '$1 == "15" && $2 == "main" {print $3}')"
   ADMIN=(runuser -u postgres -- psql -p "$port" -v ON_ERROR_STOP=1 -qAt)
+  ADMIN_DB=("${ADMIN[@]}" -d "$DB")
   HOSTPORT="127.0.0.1:$port"
 fi
 
@@ -61,7 +64,7 @@ end \$\$;
 alter role $OWNER with login createrole bypassrls password '$OWNER_PW';
 create database $DB owner $OWNER;
 SQL
-"${ADMIN[@]}" -d "$DB" -c "create extension if not exists pgtap"
+"${ADMIN_DB[@]}" -c "create extension if not exists pgtap"
 
 URL="postgresql://$OWNER:$OWNER_PW@$HOSTPORT/$DB"
 DATABASE_URL="$URL" "$PY" -m core db migrate
