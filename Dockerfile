@@ -79,6 +79,7 @@ ENV PATH="/opt/venv/bin:${PATH}" \
 WORKDIR /app
 # Source is root-owned and read-only for the service user; only /data and $HOME are writable.
 COPY --chmod=0755 docker/entrypoint.sh docker/healthcheck.py docker/ocr_smoke.py /app/docker/
+COPY docker/uvicorn-log.json /app/docker/
 COPY supabase/ /app/supabase/
 COPY core/ /app/core/
 COPY api/ /app/api/

@@ -16,7 +16,8 @@ import sys
 import time
 from typing import Any
 
-_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn adds `color_message` (the message with ANSI colours) to its records: noise in JSON.
+_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 _SECRET_NAME = re.compile(r"(authorization|password|secret|token|api[_-]?key|cookie)", re.I)
 _MARK = "_invoiceflow_handler"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

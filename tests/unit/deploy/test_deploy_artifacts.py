@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
+import json
 import re
 import shlex
 import subprocess
@@ -240,3 +241,29 @@ def test_refused_configuration_stops_a_cli_role_with_one_clear_line(tmp_path) ->
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("configuration error:")
     assert "supabase_anon_key" in result.stderr
+
+
+def test_uvicorn_log_config_of_the_api_role_writes_json_lines(tmp_path) -> None:
+    (tmp_path / "tinyapp.py").write_text(
+        "async def app(scope, receive, send):\n    pass\n", encoding="utf-8"
+    )
+    argv = entrypoint_roles()["api"]
+    config = argv[argv.index("--log-config") + 1]
+    assert config == "/app/docker/uvicorn-log.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tinyapp:app", "--port", "0",
+         "--log-config", str(REPO_ROOT / "docker/uvicorn-log.json"), "--log-level", "info"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{REPO_ROOT}:{tmp_path}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert first["logger"] == "uvicorn.error" and first["level"] == "INFO"
+    assert "color_message" not in first
