@@ -9,6 +9,7 @@ RS256 public key can never be replayed as an HS256 secret and ``alg=none`` never
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ from core.errors import InvalidToken, TokenExpired, UpstreamError
 
 if TYPE_CHECKING:
     from core.config import Settings
+
+log = logging.getLogger(__name__)
 
 SYMMETRIC_ALGORITHMS = frozenset({"HS256"})
 ASYMMETRIC_ALGORITHMS = frozenset({"ES256", "RS256"})
@@ -64,7 +67,15 @@ class JwksCache:
                 self._fetched_at is None or now - self._fetched_at >= self.min_refetch_seconds
             )
             if stale or (kid not in self._keys and may_refetch):
-                self._fetch()
+                try:
+                    self._fetch()
+                except UpstreamError:
+                    if not self._keys:
+                        raise
+                    # Keep verifying with the keys we have during an issuer outage (rotation
+                    # keeps old keys published for a while); retry after min_refetch_seconds.
+                    log.warning("JWKS refetch failed; using the cached keys", exc_info=True)
+                    self._fetched_at = now - self.ttl_seconds + self.min_refetch_seconds
             key = self._keys.get(kid)
         if key is None:
             raise InvalidToken(f"token signed with an unknown key (kid={kid!r})")

@@ -60,11 +60,14 @@ class JwksServer:
 
     keys: list[dict[str, Any]] = field(default_factory=list)
     hits: int = 0
+    failing: bool = False
     url: str = ""
 
     def app(self) -> Starlette:
         async def jwks(request: Request) -> JSONResponse:
             self.hits += 1
+            if self.failing:
+                return JSONResponse({"error": "unavailable"}, status_code=503)
             return JSONResponse({"keys": self.keys})
 
         return Starlette(routes=[Route("/auth/v1/.well-known/jwks.json", jwks)])
@@ -99,6 +102,7 @@ def jwks_server(ec_key: Any, rsa_key: Any) -> Iterator[JwksServer]:
 def jwks(jwks_server: JwksServer, ec_key: Any, rsa_key: Any) -> JwksServer:
     jwks_server.keys = [public_jwk(ec_key, "ec-1", "ES256"), public_jwk(rsa_key, "rsa-1", "RS256")]
     jwks_server.hits = 0
+    jwks_server.failing = False
     return jwks_server
 
 
@@ -316,3 +320,25 @@ def test_unreachable_jwks_is_an_upstream_error(ec_key: Any) -> None:
         token = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "ec-1"})
         with pytest.raises(UpstreamError, match="JWKS"):
             make_verifier(dead_url).verify(token)
+
+
+def test_cached_keys_keep_working_while_the_jwks_endpoint_is_down(
+    jwks: JwksServer, ec_key: Any
+) -> None:
+    verifier = TokenVerifier(
+        issuer=ISSUER, jwks=JwksCache(jwks.url, ttl_seconds=0, min_refetch_seconds=0)
+    )
+    token = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "ec-1"})
+    verifier.verify(token)
+    jwks.failing = True
+    assert verifier.verify(token)["role"] == "authenticated"
+    assert jwks.hits == 2  # it did try to refresh
+
+
+def test_jwks_outage_without_cached_keys_is_an_upstream_error(
+    jwks: JwksServer, ec_key: Any
+) -> None:
+    jwks.failing = True
+    token = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "ec-1"})
+    with pytest.raises(UpstreamError, match="JWKS"):
+        make_verifier(jwks.url).verify(token)
