@@ -71,6 +71,15 @@ invoice_id = st.selectbox(
 invoice = state.fetch(invoices.get_invoice, action="opening the invoice", invoice_id=invoice_id)
 if invoice is None:
     st.stop()
+# Writes name the version the reviewer *saw* (the previous run rendered it), so a change made
+# by someone else in between is refused as a conflict instead of silently overwritten.
+SEEN = f"review_seen_version_{invoice_id}"
+RELOAD = f"review_reload_{invoice_id}"
+if st.session_state.pop(RELOAD, False):
+    for key in [k for k in st.session_state if str(k).startswith(f"review_field_{invoice_id}_")]:
+        del st.session_state[key]
+    st.session_state[SEEN] = invoice["version"]
+seen_version = st.session_state.get(SEEN, invoice["version"])
 evidence = state.fetch(
     review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
 ) or {"fields": {}, "warnings": []}
@@ -134,12 +143,13 @@ with right:
             st.info("Nothing changed.")
         else:
             with guarded("saving corrections"):
-                state.call(
+                updated = state.call(
                     review.correct_fields,
                     invoice_id=invoice_id,
                     changes=changes,
-                    expected_version=invoice["version"],
+                    expected_version=seen_version,
                 )
+                st.session_state[SEEN] = updated["version"]
                 flash(f"Saved {len(changes)} field correction{'s' * (len(changes) > 1)}.")
                 st.rerun()
 
@@ -154,7 +164,7 @@ with right:
                 state.call(
                     review.approve_invoice,
                     invoice_id=invoice_id,
-                    expected_version=invoice["version"],
+                    expected_version=seen_version,
                 )
                 flash("Invoice approved.")
                 st.rerun()
@@ -164,10 +174,18 @@ with right:
                     review.reject_invoice,
                     invoice_id=invoice_id,
                     reason=reason,
-                    expected_version=invoice["version"],
+                    expected_version=seen_version,
                 )
                 flash("Invoice rejected.")
                 st.rerun()
+
+if seen_version != invoice["version"]:
+    st.info("Someone changed this invoice while you were looking at it.")
+    if st.button("Reload the latest version", key=f"review_reload_button_{invoice_id}"):
+        st.session_state[RELOAD] = True
+        st.rerun()
+else:
+    st.session_state[SEEN] = invoice["version"]
 
 with st.expander("Audit trail"):
     trail = state.fetch(invoices.audit_log, action="loading the audit trail", invoice_id=invoice_id)
