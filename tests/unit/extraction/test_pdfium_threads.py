@@ -15,13 +15,13 @@ SCRIPT = """
 from concurrent.futures import ThreadPoolExecutor
 from core.demo.synthetic_invoices import generate_invoice
 from core.extraction.document import load_document, render_page_image
-docs = [generate_invoice(600 + i, n_items=30).data for i in range(6)]
+docs = [generate_invoice(600 + i, n_items=15).data for i in range(6)]
 def work(i):
     d = load_document(docs[i % 6], max_bytes=10**8, max_pages=50, ocr=False)
     render_page_image(d, 1, dpi=72)
     return d.page_count
 with ThreadPoolExecutor(8) as pool:
-    print(sum(pool.map(work, range(120))))
+    print(sum(pool.map(work, range(60))))
 """
 
 
@@ -30,4 +30,4 @@ def test_many_threads_load_and_render_pdfs_without_crashing() -> None:
         [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert int(done.stdout.strip()) >= 120
+    assert int(done.stdout.strip()) >= 60
