@@ -3,22 +3,30 @@
 Every call builds a ``SyncStorageClient`` whose headers carry ``Authorization: Bearer <user access
 token>`` and ``apikey: <anon key>``, so Supabase applies the storage policies in our migrations to
 that user; the service key is never used here. Only the stateless HTTP pool is shared.
+
+Workers act for the uploader without holding their access token (``worker_user``). For them the
+store signs a 60-second token for that same user with the project's JWT secret, exactly the kind
+of token Supabase Auth issues, so Storage still applies the user's policies (no service role).
+Without a project secret (JWKS-only projects) such calls are refused with ``InvalidToken``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import httpx
+import jwt
 from storage3 import SyncStorageClient
 from storage3.exceptions import StorageApiError
 from storage3.utils import StorageException
 
 from core.auth.models import CurrentUser
+from core.config import DEV_JWT_SECRET
 from core.errors import (
     ConfigurationError,
     Conflict,
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
     from storage3._sync.file_api import SyncBucketProxy
 
     from core.config import Settings
+
+WORKER_TOKEN_TTL_SECONDS = 60
 
 
 def translate_storage_error(exc: Exception) -> InvoiceFlowError:
@@ -94,12 +104,31 @@ class SupabaseFileStore:
         self._max_bytes = settings.max_upload_bytes
         self._default_ttl = settings.signed_url_ttl_seconds
         self._http = http_client or httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
+        secret = settings.jwt_secret.get_secret_value()
+        self._project_secret = secret if secret and secret != DEV_JWT_SECRET else None
+        self._issuer = settings.effective_jwt_issuer
+        self._audience = settings.jwt_audience
+
+    def _token_for(self, user: CurrentUser) -> str:
+        if user.access_token:
+            return user.access_token
+        if self._project_secret is None:
+            raise InvalidToken("Supabase Storage needs the user's access token")
+        now = int(time.time())
+        claims = {
+            "sub": str(user.id),
+            "role": "authenticated",
+            "aud": self._audience,
+            "iss": self._issuer,
+            "iat": now,
+            "exp": now + WORKER_TOKEN_TTL_SECONDS,
+            "email": user.email or "",
+        }
+        return jwt.encode(claims, self._project_secret, algorithm="HS256")
 
     @contextmanager
     def _as(self, user: CurrentUser) -> Iterator[SyncBucketProxy]:
-        if not user.access_token:
-            raise InvalidToken("Supabase Storage needs the user's access token")
-        headers = {"Authorization": f"Bearer {user.access_token}", "apikey": self._anon_key}
+        headers = {"Authorization": f"Bearer {self._token_for(user)}", "apikey": self._anon_key}
         client = SyncStorageClient(self._url, headers, http_client=self._http)
         try:
             yield client.from_(self.bucket)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import jwt
 import pytest
+from pydantic import SecretStr
 
 from core.auth.models import CurrentUser
 from core.auth.supabase_auth import SupabaseAuthProvider
 from core.auth.verifier import TokenVerifier
-from core.config import Settings
+from core.config import DEV_JWT_SECRET, Settings
 from core.errors import InvalidToken, TokenExpired, UpstreamError
 from core.storage.supabase_store import SupabaseFileStore
 from tests.fakes.supabase_fake import SupabaseFake, running_fake
@@ -90,3 +91,28 @@ def test_unreachable_storage_is_an_upstream_error(
     down = SupabaseFileStore(settings.model_copy(update={"supabase_url": "http://127.0.0.1:9"}))
     with pytest.raises(UpstreamError):
         down.put(client_id, "a.pdf", b"%PDF", "application/pdf", user)
+
+
+def test_worker_acting_for_the_user_gets_a_short_user_token(
+    fake: SupabaseFake, settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
+) -> None:
+    user, client_id = operator
+    worker = CurrentUser(user.id, user.email, "authenticated", {"sub": str(user.id)}, "")
+    store = SupabaseFileStore(settings)
+    fake.requests.clear()
+    stored = store.put(client_id, "a.pdf", b"%PDF", "application/pdf", worker)
+    assert store.get(stored.key, worker) == b"%PDF"
+    bearer = fake.requests[-1][2] or ""
+    claims = jwt.decode(bearer[7:], fake.jwt_secret, algorithms=["HS256"], audience="authenticated")
+    assert claims["sub"] == str(user.id) and claims["role"] == "authenticated"
+    assert claims["exp"] - claims["iat"] == 60
+
+
+def test_worker_token_refused_without_a_project_secret(
+    settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
+) -> None:
+    user, client_id = operator
+    jwks_only = settings.model_copy(update={"jwt_secret": SecretStr(DEV_JWT_SECRET)})
+    worker = CurrentUser(user.id, user.email, "authenticated", {"sub": str(user.id)}, "")
+    with pytest.raises(InvalidToken, match="access token"):
+        SupabaseFileStore(jwks_only).put(client_id, "a.pdf", b"%PDF", "application/pdf", worker)
