@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from core.auth.models import CurrentUser
 from core.db.session import user_session
 from core.db.storage_objects import delete_object, insert_object, object_metadata
-from core.errors import Forbidden, NotFound, UpstreamError, ValidationFailed
+from core.errors import ConfigurationError, Forbidden, NotFound, UpstreamError, ValidationFailed
 from core.storage.keys import make_key, validate_key
 from core.storage.port import StoredObject, check_size, normalise_content_type
 from core.storage.signed_urls import derive_signing_key, sign_url, verify_signed_url
@@ -109,6 +109,18 @@ class LocalFileStore:
                 raise Forbidden("you may not delete files of this client")
         path.unlink(missing_ok=True)
         _fsync_dir(path.parent)
+
+    def ping(self) -> None:
+        """Readiness: the bucket directory exists (or can be made) and takes a file."""
+        try:
+            self._bucket_dir.mkdir(parents=True, exist_ok=True)
+            probe = self._bucket_dir / f".ready-{uuid.uuid4().hex}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"local storage under {self._root} is not writable ({type(exc).__name__})"
+            ) from exc
 
     def exists(self, key: str, user: CurrentUser) -> bool:
         """True if the row is visible to the user and the bytes are on disk."""
