@@ -109,16 +109,35 @@ OCR = {"o": "0", "l": "1", "i": "l", "m": "rn", "e": "c", "S": "5", "B": "8", "�
 ACCENT_SPELL = {"ü": "ue", "ö": "oe", "ä": "ae", "é": "e", "ß": "ss", "ó": "o", "í": "i", "ś": "s"}
 
 
+SYLLABLES = str.split(
+    "ka ro ben vi ta lor mar sen dra fel tri no va mi ster gen hol ric ver dan lu ne os tek zu "
+    "ber wal fin kor sa li mo ran del pe gra bru cas dor el fa gu ha im jo ke la mu ni ob pi "
+    "qua ri so tu ul vel wen xa yo zan brock stein feld"
+)
+
+
+def _brand(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4)))).title()
+
+
+def _surname(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return rng.choice(SURNAMES)
+    return _brand(rng) + rng.choice(("mann", "son", "sen", "ez", "ini", "ova", "ski", "er", "ens"))
+
+
 def _base_name(rng: random.Random) -> tuple[str, str]:
     lang = rng.choice(list(TRADES))
     trade = rng.choice(TRADES[lang])
     pattern = rng.random()
-    if pattern < 0.35:
-        core = f"{rng.choice(SURNAMES)} {trade}"
-    elif pattern < 0.55:
+    if pattern < 0.3:
+        core = f"{_brand(rng)} {trade}" if rng.random() < 0.6 else f"{_surname(rng)} {_brand(rng)}"
+    elif pattern < 0.5:
+        core = f"{_surname(rng)} {trade}"
+    elif pattern < 0.65:
         core = f"{rng.choice(STEMS)}{rng.choice(SUFFIX)} {trade}"
-    elif pattern < 0.7:
-        core = f"{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)}"
+    elif pattern < 0.75:
+        core = f"{_surname(rng)} & {_surname(rng)}"
     elif pattern < 0.8:
         core = f"{rng.choice(STEMS)} {rng.choice(['International', 'Group', 'Engineering'])}"
     elif pattern < 0.9:
@@ -126,7 +145,7 @@ def _base_name(rng: random.Random) -> tuple[str, str]:
             f"{rng.choice(CITIES)}er {trade}" if lang == "de" else f"{trade} {rng.choice(CITIES)}"
         )
     else:
-        core = f"{rng.choice(SURNAMES)} {rng.choice(STEMS)}{rng.choice(SUFFIX)}"
+        core = f"{_surname(rng)} {rng.choice(STEMS)}{rng.choice(SUFFIX)}"
     return f"{core} {rng.choice(LEGAL[lang])}", lang
 
 
@@ -194,20 +213,25 @@ def _transform(rng: random.Random, name: str) -> str:
     if op == 2:
         return _typo(rng, name)
     if op == 3:
-        return "".join(OCR.get(c, c) if rng.random() < 0.15 else c for c in name)
+        return "".join(OCR.get(c, c) if rng.random() < 0.1 else c for c in name)
     if op == 4:
         return "".join(ACCENT_SPELL.get(c, c) for c in name) if rng.random() < 0.7 else name.upper()
     if op == 5:
         return " ".join(ABBREV.get(w, w) for w in words).replace(" & ", " and ")
     if op == 6:
-        return f"{name} {rng.choice(CITIES + COUNTRY_TAIL)}" if rng.random() < 0.5 else name.lower()
-    if op == 7 and len(words) > 2:
-        return " ".join(w for w in words if w not in {"Group", "Services", "International"})
+        if rng.random() < 0.5 and "(" not in name:
+            return f"{name} {rng.choice(CITIES + COUNTRY_TAIL)}"
+        return name.lower()
+    generic = {"Group", "Services", "International"}
+    if op == 7 and len([w for w in words if w not in generic]) > 2:
+        return " ".join(w for w in words if w not in generic)
     if op == 8:
         return name.replace(" ", "", 1) if rng.random() < 0.5 else name.replace(" ", "-", 1)
     if op == 9:
         return _typo(rng, _typo(rng, name))
-    return name.title() if rng.random() < 0.5 else f"{name} ({rng.choice(COUNTRY_TAIL)})"
+    if rng.random() < 0.5 or "(" in name:
+        return name.title()
+    return f"{name} ({rng.choice(COUNTRY_TAIL)})"
 
 
 def make_queries(

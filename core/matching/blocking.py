@@ -6,74 +6,105 @@ normalized key becomes a sparse TF-IDF vector of character 3-grams (with word bo
 cosine itself is kept as a signal. Recall of this step is measured by ``candidate_recall`` and
 printed by the benchmark, so blocking never silently hides the true vendor.
 
-Very common n-grams (``max_df``) are dropped from the query side only: they cost most of the
-product time and carry almost no weight in the cosine.
+Very common n-grams (document frequency above ``max_df``) are dropped from the query side only:
+they cost most of the product time and carry little weight in the cosine. A query made only of
+common n-grams keeps its ``min_keep`` rarest ones, so no query is left without candidates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sparse_dot_topn import sp_matmul_topn
+
+NGRAMS = (3, 3)
 
 
 class BlockingIndex:
     """TF-IDF index over reference keys; ``search`` returns top-k candidate rows per query."""
 
-    def __init__(self, keys: Sequence[str], *, max_df: float = 0.05, workers: int = 2) -> None:
+    def __init__(
+        self, keys: Sequence[str], *, max_df: float = 0.01, min_keep: int = 6, workers: int = 2
+    ) -> None:
         self.size = len(keys)
+        self.keys = np.asarray(list(keys), dtype=object)
+        self.min_keep = min_keep
         self.workers = max(1, workers)
         self._vectorizer = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 3), sublinear_tf=True, dtype=np.float32
+            analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, dtype=np.float32
         )
         docs = [k or " " for k in keys]
         self.matrix = self._vectorizer.fit_transform(docs).tocsr() if docs else None
         if self.matrix is not None:
-            df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
-            limit = max(50, int(max_df * self.size))
-            self._keep = np.flatnonzero(df <= limit)
-            self._transposed = self.matrix[:, self._keep].T.tocsr()
+            self._df = np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
+            self._limit = max(50, int(max_df * self.size))
+            self._transposed = self.matrix.T.tocsr()
 
     def transform(self, keys: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF vectors of query keys in the reference's n-gram space (L2-normalized)."""
         return self._vectorizer.transform([k or " " for k in keys]).tocsr()
 
     def search(
-        self, keys: Sequence[str], k: int = 10, chunk: int = 500
+        self,
+        keys: Sequence[str],
+        k: int = 10,
+        *,
+        shortlist: int = 40,
+        vectors: sp.csr_matrix | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` reference rows per query (``-1`` padded) and their approximate cosine."""
+        """Top-``k`` reference rows per query (``-1`` padded) and their shortlist score.
+
+        A shortlist of ``shortlist`` rows per query comes from the product with the pruned query
+        vectors (multi-threaded sparse top-n); it is re-ranked by pruned cosine + edit similarity
+        of the keys (rapidfuzz, on all cores) and cut to ``k``. ``vectors`` may pass
+        ``transform(keys)`` when the caller already has it.
+        """
         n = len(keys)
         idx = np.full((n, k), -1, dtype=np.int64)
         sim = np.zeros((n, k), dtype=np.float32)
         if self.matrix is None or n == 0:
             return idx, sim
-        queries = self.transform(keys)[:, self._keep].tocsr()
-        starts = list(range(0, n, chunk))
-
-        def run(start: int) -> None:
-            block = (queries[start : start + chunk] @ self._transposed).tocsr()
-            _top_k_rows(block, k, idx[start : start + chunk], sim[start : start + chunk])
-
-        # scipy's sparse product and numpy's partition release the GIL for most of their work.
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            list(pool.map(run, starts))
+        short = sp_matmul_topn(
+            self._prune(self.transform(keys) if vectors is None else vectors),
+            self._transposed,
+            top_n=max(k, shortlist),
+            n_threads=self.workers,
+        ).tocsr()
+        rows = np.repeat(np.arange(n), np.diff(short.indptr))
+        cols = short.indices.astype(np.int64)
+        score = short.data.astype(np.float32)
+        if shortlist > k:
+            left = np.asarray(keys, dtype=object)[rows].tolist()
+            right = self.keys[cols].tolist()
+            edit = process.cpdist(left, right, scorer=fuzz.ratio, dtype=np.float32, workers=-1)
+            score = score + edit / 100
+        order = np.lexsort((-score, rows))
+        rows, cols, score = rows[order], cols[order], score[order]
+        rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+        take = rank < k
+        idx[rows[take], rank[take]] = cols[take]
+        sim[rows[take], rank[take]] = score[take]
         return idx, sim
 
-
-def _top_k_rows(block: sp.csr_matrix, k: int, out_idx: np.ndarray, out_sim: np.ndarray) -> None:
-    indptr, indices, data = block.indptr, block.indices, block.data
-    for row in range(block.shape[0]):
-        lo, hi = indptr[row], indptr[row + 1]
-        if lo == hi:
-            continue
-        values = data[lo:hi]
-        part = np.argpartition(-values, k - 1)[:k] if hi - lo > k else np.arange(hi - lo)
-        order = part[np.argsort(-values[part], kind="stable")]
-        out_idx[row, : len(order)] = indices[lo:hi][order]
-        out_sim[row, : len(order)] = values[order]
+    def _prune(self, queries: sp.csr_matrix) -> sp.csr_matrix:
+        """Drop common n-grams from each query row, keeping at least its ``min_keep`` rarest."""
+        df = self._df[queries.indices]
+        keep = df <= self._limit
+        indptr = queries.indptr
+        counts = np.add.reduceat(keep, indptr[:-1]) if len(df) else np.zeros(0)
+        short = np.flatnonzero((counts < self.min_keep) & (np.diff(indptr) > 0))
+        for row in short:
+            lo, hi = indptr[row], indptr[row + 1]
+            rarest = np.argsort(df[lo:hi], kind="stable")[: self.min_keep]
+            keep[lo + rarest] = True
+        pruned = queries.copy()
+        pruned.data = np.where(keep, pruned.data, 0).astype(pruned.data.dtype)
+        pruned.eliminate_zeros()
+        return pruned
 
 
 def candidate_recall(candidates: np.ndarray, truth_rows: np.ndarray) -> float:

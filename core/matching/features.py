@@ -74,14 +74,14 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in out.columns:
             out[col] = ""
     for col in ("vat_id", "iban", "po_number"):
-        out[f"n_{col}"] = [_ident(v) for v in out[col].tolist()]
-    out["n_address"] = [normalize_text(v) for v in out["address"].tolist()]
-    out["n_city"] = [normalize_text(v) for v in out["city"].tolist()]
-    out["n_amount"] = [_number(v) for v in out["amount"].tolist()]
+        out[f"n_{col}"] = [_ident(v) if v else "" for v in out[col].tolist()]
+    out["n_address"] = [normalize_text(v) if v else "" for v in out["address"].tolist()]
+    out["n_city"] = [normalize_text(v) if v else "" for v in out["city"].tolist()]
+    out["n_amount"] = [_number(v) if v else np.nan for v in out["amount"].tolist()]
     out["n_currency"] = [str(v).strip().upper() for v in out["currency"].fillna("").tolist()]
-    out["n_date"] = [_date(v) for v in out["date"].tolist()]
-    first = [t[0] if t else "" for t in out["n_tokens"]]
-    out["n_first"] = first
+    out["n_date"] = [_date(v) if v else np.nan for v in out["date"].tolist()]
+    out["n_first"] = [t[0] if t else "" for t in out["n_tokens"]]
+    out["n_flat"] = [k.replace(" ", "") for k in out["n_key"]]
     return out
 
 
@@ -97,6 +97,11 @@ def rowwise_dot(a: sp.csr_matrix, b: sp.csr_matrix, qi: np.ndarray, ri: np.ndarr
     return np.asarray(a[qi].multiply(b[ri]).sum(axis=1)).ravel()
 
 
+def _present(queries: pd.DataFrame, reference: pd.DataFrame, col: str) -> bool:
+    """Whether both sides have at least one value in ``col`` (else the signal is all zeros)."""
+    return bool(queries[col].astype(bool).any() and reference[col].astype(bool).any())
+
+
 def pair_features(
     queries: pd.DataFrame,
     reference: pd.DataFrame,
@@ -108,44 +113,57 @@ def pair_features(
     profile: MatchProfile,
 ) -> pd.DataFrame:
     """All signals for the aligned pairs (see the module docstring for ranges)."""
-    q = {c: queries[c].to_numpy()[qi] for c in queries.columns if c.startswith("n_")}
-    r = {c: reference[c].to_numpy()[ri] for c in reference.columns if c.startswith("n_")}
-    qk, rk = q["n_key"].tolist(), r["n_key"].tolist()
+
+    def q(col: str) -> np.ndarray:
+        return queries[col].to_numpy()[qi]
+
+    def r(col: str) -> np.ndarray:
+        return reference[col].to_numpy()[ri]
+
+    zeros = np.zeros(len(qi))
+    qk, rk = q("n_key"), r("n_key")
+    qkl, rkl = qk.tolist(), rk.tolist()
     out = {
-        "name_ratio": pair_scores(qk, rk, "ratio") / 100,
-        "name_token_sort": pair_scores(qk, rk, "token_sort_ratio") / 100,
-        "name_token_set": pair_scores(qk, rk, "token_set_ratio") / 100,
-        "name_partial": pair_scores(qk, rk, "partial_ratio") / 100,
+        "name_ratio": pair_scores(qkl, rkl, "ratio") / 100,
+        "name_token_sort": pair_scores(qkl, rkl, "token_sort_ratio") / 100,
+        "name_token_set": pair_scores(qkl, rkl, "token_set_ratio") / 100,
+        "name_partial": pair_scores(qkl, rkl, "partial_ratio") / 100,
         "char_cosine": char_cosine,
         "word_cosine": word_cosine,
-        "first_token": pair_scores(q["n_first"].tolist(), r["n_first"].tolist(), "ratio") / 100,
-        "exact_key": (q["n_key"] == r["n_key"]).astype(float),
+        "first_token": pair_scores(q("n_first").tolist(), r("n_first").tolist(), "ratio") / 100,
+        "exact_key": (qk == rk).astype(float),
     }
-    nospace_q = np.array([k.replace(" ", "") for k in qk], dtype=object)
-    nospace_r = np.array([k.replace(" ", "") for k in rk], dtype=object)
-    acr = ((nospace_q == r["n_acronym"]) & (r["n_acronym"] != "")) | (
-        (nospace_r == q["n_acronym"]) & (q["n_acronym"] != "")
-    )
+    q_acr, r_acr = q("n_acronym"), r("n_acronym")
+    q_flat, r_flat = q("n_flat"), r("n_flat")
+    acr = ((q_flat == r_acr) & (r_acr != "")) | ((r_flat == q_acr) & (q_acr != ""))
     out["acronym"] = acr.astype(float)
-    out["legal_form"] = _agree(q["n_legal_family"], r["n_legal_family"])
-    out["vat_id"] = _agree(q["n_vat_id"], r["n_vat_id"])
-    out["iban"] = _agree(q["n_iban"], r["n_iban"])
-    has_addr = (q["n_address"] != "") & (r["n_address"] != "")
-    addr = pair_scores(q["n_address"].tolist(), r["n_address"].tolist(), "token_set_ratio") / 100
-    out["address"] = np.where(has_addr, 2 * addr - 1, 0.0)
-    out["city"] = _agree(q["n_city"], r["n_city"])
-    po_ok = (q["n_po_number"] != "") & (q["n_po_number"] == r["n_po_number"])
-    out["po_number"] = po_ok.astype(float)
-    qa, ra = q["n_amount"].astype(float), r["n_amount"].astype(float)
-    tol = np.maximum(profile.amount_tolerance_abs, np.abs(ra) * profile.amount_tolerance_pct / 100)
-    same_cur = (
-        (q["n_currency"] == r["n_currency"]) | (q["n_currency"] == "") | (r["n_currency"] == "")
-    )
-    amount_ok = (np.abs(qa - ra) <= tol) & same_cur
-    out["amount"] = np.where(np.isnan(qa) | np.isnan(ra), 0.0, np.where(amount_ok, 1.0, -1.0))
-    qd, rd = q["n_date"].astype(float), r["n_date"].astype(float)
-    date_ok = np.abs(qd - rd) <= profile.date_window_days
-    out["date"] = np.where(np.isnan(qd) | np.isnan(rd), 0.0, np.where(date_ok, 1.0, -1.0))
+    out["legal_form"] = _agree(q("n_legal_family"), r("n_legal_family"))
+    for col in ("vat_id", "iban", "city"):
+        present = _present(queries, reference, f"n_{col}")
+        out[col] = _agree(q(f"n_{col}"), r(f"n_{col}")) if present else zeros
+    out["address"] = zeros
+    if _present(queries, reference, "n_address"):
+        qa, ra = q("n_address"), r("n_address")
+        addr = pair_scores(qa.tolist(), ra.tolist(), "token_set_ratio") / 100
+        out["address"] = np.where((qa != "") & (ra != ""), 2 * addr - 1, 0.0)
+    out["po_number"] = zeros
+    if _present(queries, reference, "n_po_number"):
+        qp = q("n_po_number")
+        out["po_number"] = ((qp != "") & (qp == r("n_po_number"))).astype(float)
+    out["amount"] = zeros
+    if queries["n_amount"].notna().any() and reference["n_amount"].notna().any():
+        qa_, ra_ = q("n_amount").astype(float), r("n_amount").astype(float)
+        pct = np.abs(ra_) * profile.amount_tolerance_pct / 100
+        tol = np.maximum(profile.amount_tolerance_abs, pct)
+        qc, rc = q("n_currency"), r("n_currency")
+        same_cur = (qc == rc) | (qc == "") | (rc == "")
+        ok = (np.abs(qa_ - ra_) <= tol) & same_cur
+        out["amount"] = np.where(np.isnan(qa_) | np.isnan(ra_), 0.0, np.where(ok, 1.0, -1.0))
+    out["date"] = zeros
+    if queries["n_date"].notna().any() and reference["n_date"].notna().any():
+        qd, rd = q("n_date").astype(float), r("n_date").astype(float)
+        ok = np.abs(qd - rd) <= profile.date_window_days
+        out["date"] = np.where(np.isnan(qd) | np.isnan(rd), 0.0, np.where(ok, 1.0, -1.0))
     return pd.DataFrame(out, columns=list(SIGNALS))
 
 

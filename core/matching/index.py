@@ -71,7 +71,8 @@ class VendorIndex:
         """Candidate pairs ``qi, ri, char_cosine, word_cosine`` for prepared query rows."""
         n = len(queries)
         keys = queries["n_key"].tolist()
-        idx, _ = self.blocking.search(keys, k=k)
+        qmat = self.blocking.transform(keys) if self.blocking.matrix is not None else None
+        idx, _ = self.blocking.search(keys, k=k, vectors=qmat)
         qi = np.repeat(np.arange(n), k)
         ri = idx.ravel()
         extra_q: list[int] = []
@@ -88,8 +89,7 @@ class VendorIndex:
         keep = ri >= 0
         pairs = np.unique(qi[keep] * max(1, len(self)) + ri[keep])
         qi, ri = pairs // max(1, len(self)), pairs % max(1, len(self))
-        qmat = self.blocking.transform(keys)
-        if self.blocking.matrix is None:
+        if qmat is None or self.blocking.matrix is None:
             char = np.zeros(len(qi))
         else:
             char = rowwise_dot(qmat, self.blocking.matrix, qi, ri)

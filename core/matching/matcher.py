@@ -118,91 +118,90 @@ def decide(
     queries: pd.DataFrame, pairs: pd.DataFrame, index: VendorIndex, profile: MatchProfile, top: int
 ) -> pd.DataFrame:
     """Apply the profile's bands to ranked candidates; see the decision frame contract above."""
+    n = len(queries)
     ranked = rank_vendors(pairs)
-    firsts = ranked[ranked["rank"] == 0].set_index("qi")
-    seconds = ranked[ranked["rank"] == 1].set_index("qi")
-    cands = ranked[ranked["rank"] < top]
-    cand_lists: dict[int, list[dict[str, Any]]] = {}
-    for q, rid, sc in zip(cands["qi"], cands["ref_id"], cands["score"], strict=True):
-        cand_lists.setdefault(int(q), []).append({"id": rid, "score": round(float(sc), 2)})
+    rank = ranked["rank"].to_numpy()
+    qi = ranked["qi"].to_numpy()
+    score = ranked["score"].to_numpy(dtype=float)
+    ref_id = ranked["ref_id"].to_numpy(dtype=object)
+    first, second = rank == 0, rank == 1
+    best_pos = np.full(n, -1)
+    best_pos[qi[first]] = np.flatnonzero(first)
+    best = np.zeros(n)
+    best[qi[first]] = score[first]
+    runner = np.zeros(n)
+    runner[qi[second]] = score[second]
+    runner_id = np.full(n, None, dtype=object)
+    runner_id[qi[second]] = ref_id[second]
+    margin = best - runner
+    is_auto = (best >= profile.auto_threshold) & (margin >= profile.margin) & (best_pos >= 0)
+    is_review = ~is_auto & (best >= profile.review_threshold) & (best_pos >= 0)
+    decision = np.where(is_auto, "auto", np.where(is_review, "review", "reject"))
+    cand_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    keep = rank < top
+    for q, rid, sc in zip(qi[keep], ref_id[keep], score[keep], strict=True):
+        cand_lists[q].append({"id": rid, "score": round(float(sc), 2)})
+    signals = _signals_text(ranked, best_pos, profile)
     names = index.frame["name"].to_numpy()
-    rows = []
-    for qi, qid in enumerate(queries["id"].tolist()):
-        if qi not in firsts.index:
-            rows.append(_row(qid, None, 0.0, 0.0, None, "reject", "no candidate vendor", profile))
+    ri = ranked["ri"].to_numpy()
+    match_id: list[Any] = []
+    reasons: list[str] = []
+    for q in range(n):
+        pos = best_pos[q]
+        if pos < 0:
+            match_id.append(None)
+            reasons.append(f"unknown vendor: no candidate vendor [profile {profile.label}]")
             continue
-        best = firsts.loc[qi]
-        score = float(best["score"])
-        runner = seconds.loc[qi] if qi in seconds.index else None
-        second = float(runner["score"]) if runner is not None else 0.0
-        margin = score - second
-        runner_id = runner["ref_id"] if runner is not None else None
-        if score >= profile.auto_threshold and margin >= profile.margin:
-            decision = "auto"
-        elif score >= profile.review_threshold:
-            decision = "review"
-        else:
-            decision = "reject"
-        why = _reason(decision, best, names[int(best["ri"])], score, margin, runner_id, profile)
-        match_id = best["ref_id"] if decision != "reject" else None
-        row = _row(qid, match_id, score, margin, runner_id, decision, why, profile)
-        row["candidates"] = cand_lists.get(qi, [])
-        rows.append(row)
-    columns = list(_row("", None, 0.0, 0.0, None, "", "", profile))
-    # object columns keep None as None (pandas would turn a str column's None into NaN)
-    return pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in columns}).astype(
-        {"score": float, "margin": float}
+        match_id.append(ref_id[pos] if decision[q] != "reject" else None)
+        head = f"best vendor {ref_id[pos]} '{names[ri[pos]]}' scores {best[q]:.1f}"
+        reasons.append(
+            _reason(str(decision[q]), head, best[q], margin[q], runner_id[q], signals[q], profile)
+        )
+    return pd.DataFrame(
+        {
+            "query_id": pd.Series(queries["id"].tolist(), dtype=object),
+            "match_id": pd.Series(match_id, dtype=object),
+            "score": np.round(best, 2),
+            "margin": np.round(margin, 2),
+            "runner_up_id": pd.Series(list(runner_id), dtype=object),
+            "decision": pd.Series(list(decision), dtype=object),
+            "reason": pd.Series(reasons, dtype=object),
+            "profile_version": profile.label,
+            "candidates": pd.Series(cand_lists, dtype=object),
+        }
     )
 
 
-def _row(
-    qid: Any,
-    match_id: Any,
-    score: float,
-    margin: float,
-    runner: Any,
-    decision: str,
-    reason: str,
-    profile: MatchProfile,
-) -> dict[str, Any]:
-    return {
-        "query_id": qid,
-        "match_id": match_id,
-        "score": round(score, 2),
-        "margin": round(margin, 2),
-        "runner_up_id": runner,
-        "decision": decision,
-        "reason": reason,
-        "profile_version": profile.label,
-        "candidates": [],
-    }
-
-
-def _signals_text(best: pd.Series, profile: MatchProfile) -> str:
+def _signals_text(ranked: pd.DataFrame, best_pos: np.ndarray, profile: MatchProfile) -> list[str]:
+    """Per query, the signals that moved its best candidate's score most."""
+    n = len(best_pos)
     if profile.scorer != "model":
-        return f"thefuzz {profile.scorer} on the names"
-    contrib = {s: profile.weight(s) * float(best[s]) for s in SIGNALS if s in best.index}
-    strongest = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))
-    parts = []
-    for signal, value in strongest[:4]:
-        if abs(value) < 0.5 or signal not in _LABELS:
-            continue
-        verb = "agrees" if value > 0 else "differs"
-        parts.append(f"{_LABELS[signal]} {verb}")
-    return ", ".join(parts) or "weak name similarity only"
+        return [f"thefuzz {profile.scorer} on the names"] * n
+    names = [s for s in SIGNALS if s in _LABELS]
+    weights = np.array([profile.weight(s) for s in names])
+    feats = ranked[names].to_numpy(dtype=float)[np.maximum(best_pos, 0)]
+    contrib = feats * weights
+    order = np.argsort(-np.abs(contrib), axis=1)[:, :4]
+    out = []
+    for q in range(n):
+        parts = []
+        for j in order[q]:
+            value = contrib[q, j]
+            if abs(value) >= 0.5:
+                parts.append(f"{_LABELS[names[j]]} {'agrees' if value > 0 else 'differs'}")
+        out.append(", ".join(parts) or "weak name similarity only")
+    return out
 
 
 def _reason(
     decision: str,
-    best: pd.Series,
-    name: str,
+    head: str,
     score: float,
     margin: float,
     runner: Any,
+    signals: str,
     profile: MatchProfile,
 ) -> str:
-    head = f"best vendor {best['ref_id']} '{name}' scores {score:.1f}"
-    signals = _signals_text(best, profile)
     tail = f" [{signals}; profile {profile.label}]"
     if decision == "auto":
         return (

@@ -158,6 +158,7 @@ def normalize_name(name: str) -> NormalizedName:
     )
 
 
+@lru_cache(maxsize=200_000)
 def normalize_text(text: str) -> str:
     """Fold and tokenize free text (addresses, cities) without company-specific rules."""
     if text is None or (isinstance(text, float) and text != text):
