@@ -34,6 +34,16 @@ def _default_services(settings: Settings) -> Any:
     return build_services(settings)
 
 
+def _queue_collector(services: Any) -> Any | None:
+    """Queue gauges for /metrics when the services have a job queue."""
+    jobs = getattr(services, "jobs", None)
+    if jobs is None or not hasattr(jobs, "overview"):
+        return None
+    from api.queue_metrics import QueueCollector
+
+    return QueueCollector(jobs.overview)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -50,6 +60,9 @@ def create_app(
         configure_logging(settings.log_level, json_logs=settings.log_json)
         owned = services is None
         app.state.services = services or (services_factory or _default_services)(settings)
+        queue_gauges = _queue_collector(app.state.services)
+        if queue_gauges is not None:
+            metrics.registry.register(queue_gauges)
         storage = rate_limit_storage or getattr(app.state.services, "rate_limit_storage", None)
         app.state.rate_limiter = RateLimiter(
             user_limit=settings.api_rate_limit, ip_limit=settings.api_rate_limit_ip, storage=storage
@@ -57,6 +70,8 @@ def create_app(
         try:
             yield
         finally:
+            if queue_gauges is not None:
+                metrics.registry.unregister(queue_gauges)
             close = getattr(app.state.services, "close", None)
             if owned and callable(close):
                 close()

@@ -51,3 +51,20 @@ def job_counts_for_batch(s: Session, batch_id: UUID) -> dict[str, int]:
         {"t": PROCESS_TASK, "b": str(batch_id)},
     ).all()
     return {str(k): int(v) for k, v in rows}
+
+
+def queue_overview(s: Session) -> tuple[dict[str, int], float]:
+    """Jobs per status, and how long (seconds) the oldest due job has waited (0 when none)."""
+    rows = s.execute(
+        text("select status::text, count(*) from public.procrastinate_jobs group by status")
+    ).all()
+    oldest = s.execute(
+        text(
+            "select extract(epoch from now() - coalesce(j.scheduled_at, e.at))"
+            " from public.procrastinate_jobs j"
+            " join public.procrastinate_events e on e.job_id = j.id and e.type = 'deferred'"
+            " where j.status = 'todo' and (j.scheduled_at is null or j.scheduled_at <= now())"
+            " order by j.id limit 1"
+        )
+    ).scalar()
+    return {str(k): int(v) for k, v in rows}, max(0.0, float(oldest or 0.0))

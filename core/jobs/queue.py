@@ -127,6 +127,11 @@ class JobQueue:
         with service_session(self.engine, "jobs.ping") as s:
             job_repo.pending_jobs_for_client(s, UUID(int=0))
 
+    def overview(self) -> tuple[dict[str, int], float]:
+        """Jobs per status and the age in seconds of the oldest due job (for /metrics)."""
+        with service_session(self.engine, "jobs.overview") as s:
+            return job_repo.queue_overview(s)
+
     def batch_jobs(self, batch_id: UUID) -> dict[str, int]:
         """Job status counts of one batch (bookkeeping view for progress)."""
         with service_session(self.engine, "jobs.progress") as s:
