@@ -8,6 +8,7 @@ segment just below. Nothing here knows a particular invoice layout.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -373,10 +374,14 @@ class Segment:
     page: int
     line: int
     words: list[Word]
+    _text: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def text(self) -> str:
-        return join_words(self.words)
+        # Segments are complete once page_segments returns; their text is read many times.
+        if self._text is None:
+            self._text = join_words(self.words)
+        return self._text
 
     @property
     def x0(self) -> float:

@@ -182,7 +182,7 @@ def pdf_page_words(page: pdfium.PdfPage) -> tuple[float, float, list[Word]]:
                 continue
             # Vertical margin text (e.g. a rotated copyright line) would shred the lines it crosses.
             angle = pdfium_c.FPDFText_GetCharAngle(raw_tp, i)
-            if angle >= 0 and _angle_gap(angle, main_angle) > 0.2:
+            if abs(angle - main_angle) > 0.2 and angle >= 0 and _angle_gap(angle, main_angle) > 0.2:
                 flush()
                 continue
             # The loose box spans the font's ascent and descent, so 'x' and 'g' line up.

@@ -134,9 +134,12 @@ def _check_currency(ex: Extraction, text: str) -> None:
         _scale(ex.currency, 0.5)
 
 
-def validate(extraction: Extraction, document_text: str) -> Extraction:
-    """Run every check on a copy of ``extraction`` and return it with adjusted confidence."""
-    ex = extraction.model_copy(deep=True)
+def validate(extraction: Extraction, document_text: str, *, copy: bool = False) -> Extraction:
+    """Run every check and return the extraction with adjusted confidence and warnings.
+
+    The extraction is adjusted in place (a deep copy costs more than the checks) unless
+    ``copy`` is set."""
+    ex = extraction.model_copy(deep=True) if copy else extraction
     _check_totals(ex)
     _check_lines(ex)
     _check_dates(ex)

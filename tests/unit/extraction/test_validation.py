@@ -54,10 +54,11 @@ def test_a_consistent_invoice_passes_and_gains_confidence() -> None:
     assert all(li.confidence > 0.6 for li in ex.line_items)
 
 
-def test_validate_does_not_mutate_its_input() -> None:
+def test_validate_with_copy_does_not_mutate_its_input() -> None:
     original = _base(total=_f(Decimal("120.00")))
-    validate(original, TEXT)
+    checked = validate(original, TEXT, copy=True)
     assert original.warnings == [] and original.total.confidence == 0.7
+    assert checked.warnings and checked is not original
 
 
 def test_totals_that_do_not_add_up_are_named_and_lowered() -> None:
