@@ -126,6 +126,21 @@ class SupabaseFileStore:
         }
         return jwt.encode(claims, self._project_secret, algorithm="HS256")
 
+    def ping(self) -> None:
+        """Readiness: Supabase Storage answers (any non-5xx; the bucket itself is private)."""
+        try:
+            response = self._http.get(
+                f"{self._url}bucket/{self.bucket}",
+                headers={"apikey": self._anon_key, "Authorization": f"Bearer {self._anon_key}"},
+                timeout=5.0,
+            )
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout("Supabase Storage did not answer in 5 s") from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"Supabase Storage unreachable ({type(exc).__name__})") from exc
+        if response.status_code >= 500:
+            raise UpstreamError(f"Supabase Storage answered HTTP {response.status_code}")
+
     @contextmanager
     def _as(self, user: CurrentUser) -> Iterator[SyncBucketProxy]:
         headers = {"Authorization": f"Bearer {self._token_for(user)}", "apikey": self._anon_key}
