@@ -131,7 +131,12 @@ def _first_id(words: list[str]) -> str | None:
     return None
 
 
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=[A-Za-z€$£¥])|(?<=[€$£¥])(?=\d)")
+
+
 def _amount_value(text: str, ctx: Context) -> Decimal | None:
+    # OCR glues currency and digits ("701,22EUR", "€12.00"): split them before reading.
+    text = _GLUED_UNIT.sub(" ", text)
     # A later "Other label:" starts another label's value ("MwSt 19,0, Rabattbetrag: -5,60").
     text = re.split(r"\s[^\W\d_][\w.\-/]{2,}:\s", " " + text, maxsplit=1)[0]
     # Percentages and dates are not amounts; keep the last amount written after the label.
@@ -206,15 +211,18 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
             )
             base = tier
         options: list[tuple[list[Word], float]] = []
-        if hit.rest:
-            options.append((hit.rest, 1.0))
         rights = []
         for seg in right_of(lines, hit.segment):
             if id(seg) in labelled:
                 break
             rights.extend(seg.words)
-        if rights:
-            options.append((hit.rest + rights if field in AMOUNTS else rights, 0.95))
+        if field in AMOUNTS and rights:
+            # A totals row ends with its value: "VAT 19% (base 3.690,63)   701,22".
+            options.append((hit.rest + rights, 1.0))
+        elif hit.rest:
+            options.append((hit.rest, 1.0))
+        if rights and field not in AMOUNTS:
+            options.append((rights, 0.95))
         span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
         for seg in below(lines, hit.segment, max_lines=2, span=span):
             if id(seg) not in labelled:

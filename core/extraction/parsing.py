@@ -119,18 +119,18 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[tuple[int, i
 MONTHS: dict[str, int] = {}
 for _num, _names in enumerate(
     [
-        "january jan januar jän jänner janvier janv",
+        "january jan januar jän jan jänner janner janvier janv",
         "february feb februar février fevrier févr fevr",
-        "march mar märz maerz mrz mars",
+        "march mar märz maerz marz mrz mars",
         "april apr avril avr",
         "may mai",
         "june jun juni juin",
         "july jul juli juillet juil",
-        "august aug août aout",
+        "august aug août aout aoùt",
         "september sep sept septembre",
         "october oct oktober okt octobre",
         "november nov novembre",
-        "december dec dezember dez décembre decembre déc",
+        "december dec dezember dez décembre decembre déc dèc",
     ],
     start=1,
 ):

@@ -229,7 +229,7 @@ def ibans(text: str) -> list[str]:
 
 
 POSTCODE_LINE = re.compile(
-    r"(?:^|\s)(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|"
+    r"(?:^|[\s,])(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|"
     r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
 )
 _ADDRESS_LABEL = re.compile(r"(?i)^(?:anschrift|adresse|address|addr\.?)\s*:\s*")
@@ -250,7 +250,10 @@ def vendor_address(ctx: Context, name: Candidate) -> str | None:
     found: list[str] = []
     prev = seg
     for li in range(seg.line + 1, min(len(lines), seg.line + 6)):
-        below_seg = next((s for s in lines[li] if abs(s.x0 - seg.x0) < 4), None)
+        # Left-aligned blocks share x0; right-aligned letterheads share x1.
+        below_seg = next(
+            (s for s in lines[li] if abs(s.x0 - seg.x0) < 4 or abs(s.x1 - seg.x1) < 4), None
+        )
         if below_seg is None or below_seg.y0 - prev.y1 > 1.8 * (prev.y1 - prev.y0):
             break
         text = _ADDRESS_LABEL.sub("", below_seg.text).strip()
