@@ -23,7 +23,7 @@ from core.demo.synthetic_layouts import render_pdf
 from core.demo.synthetic_receipts import make_receipt
 from core.demo.synthetic_scans import EXTENSIONS, MEDIA_TYPES, SINGLE_PAGE_KINDS, make_scan
 
-KINDS = ("pdf", "scan_png", "scan_jpeg", "scan_tiff", "scan_pdf")
+KINDS = ("pdf", "scan_png", "scan_jpeg", "scan_tiff", "scan_pdf", "photo_jpeg")
 # A mix where most documents have a text layer, like a real inbox.
 DEFAULT_KIND_WEIGHTS = {
     "pdf": 0.6,

@@ -16,14 +16,15 @@ from PIL import Image, ImageFilter
 
 from core.extraction.pdfium_lock import PDFIUM_LOCK
 
-SCAN_KINDS = ("scan_png", "scan_jpeg", "scan_tiff", "scan_pdf")
-SINGLE_PAGE_KINDS = frozenset({"scan_png", "scan_jpeg"})
+SCAN_KINDS = ("scan_png", "scan_jpeg", "scan_tiff", "scan_pdf", "photo_jpeg")
+SINGLE_PAGE_KINDS = frozenset({"scan_png", "scan_jpeg", "photo_jpeg"})
 MEDIA_TYPES = {
     "pdf": "application/pdf",
     "scan_pdf": "application/pdf",
     "scan_png": "image/png",
     "scan_jpeg": "image/jpeg",
     "scan_tiff": "image/tiff",
+    "photo_jpeg": "image/jpeg",
 }
 EXTENSIONS = {
     "pdf": "pdf",
@@ -31,6 +32,7 @@ EXTENSIONS = {
     "scan_png": "png",
     "scan_jpeg": "jpg",
     "scan_tiff": "tiff",
+    "photo_jpeg": "jpg",
 }
 
 
@@ -64,10 +66,48 @@ def degrade(image: Image.Image, rng: np.random.Generator, *, max_angle: float = 
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
 
 
+def photograph(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A phone photo of the page: on a table, seen slightly askew, lit unevenly, in colour."""
+    w, h = image.size
+    pad = int(0.08 * max(w, h))
+    table = tuple(int(v) for v in rng.integers(60, 140, 3))
+    canvas = Image.new("RGB", (w + 2 * pad, h + 2 * pad), table)  # type: ignore[arg-type]
+    canvas.paste(image.convert("RGB"), (pad, pad))
+    cw, ch = canvas.size
+    jitter = [float(v) for v in rng.uniform(-0.02, 0.02, 8) * np.array([cw, ch] * 4)]
+    # PERSPECTIVE maps output corners back into the input: small corner offsets = a tilted shot.
+    src = (0 + jitter[0], 0 + jitter[1], cw + jitter[2], 0 + jitter[3],
+           cw + jitter[4], ch + jitter[5], 0 + jitter[6], ch + jitter[7])  # fmt: skip
+    coeffs = _perspective_coeffs((0, 0, cw, 0, cw, ch, 0, ch), src)
+    shot = canvas.transform(canvas.size, Image.Transform.PERSPECTIVE, coeffs,
+                            Image.Resampling.BICUBIC, fillcolor=table)  # fmt: skip
+    arr = np.asarray(shot, dtype=np.float32)
+    light = np.linspace(float(rng.uniform(0.7, 0.9)), float(rng.uniform(1.0, 1.1)), cw)
+    arr *= light[None, :, None] * np.array([1.0, 0.98, 0.93])  # warm, uneven light
+    arr += rng.normal(0.0, 6.0, arr.shape)
+    out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="RGB")
+    return out.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.6, 1.2))))
+
+
+def _perspective_coeffs(dst: tuple[float, ...], src: tuple[float, ...]) -> tuple[float, ...]:
+    rows = []
+    for i in range(0, 8, 2):
+        (x, y), (u, v) = dst[i : i + 2], src[i : i + 2]
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    solution = np.linalg.solve(np.array(rows, dtype=float), np.array(src, dtype=float))
+    return tuple(float(c) for c in solution)
+
+
 def make_scan(pdf: bytes, kind: str, seed: int, *, dpi: int | None = None) -> bytes:
     """Encode the degraded pages of ``pdf`` in the container ``kind`` names."""
     rng = np.random.default_rng(seed)
     dpi = dpi or int(rng.choice([150, 175, 200]))
+    if kind == "photo_jpeg":
+        photo = photograph(render_pages(pdf, dpi)[0], rng)
+        buf = io.BytesIO()
+        photo.save(buf, format="JPEG", quality=int(rng.integers(70, 90)))  # phones write no dpi
+        return buf.getvalue()
     pages = [degrade(img, rng) for img in render_pages(pdf, dpi)]
     buf = io.BytesIO()
     if kind == "scan_png":

@@ -147,3 +147,10 @@ def test_receipt_scans_are_images() -> None:
     scan = generate_receipt(3, kind="scan_jpeg")
     with Image.open(io.BytesIO(scan.data)) as im:
         assert im.format == "JPEG" and im.height > im.width
+
+
+def test_phone_photos_are_colour_jpegs_without_a_text_layer() -> None:
+    photo = generate_invoice(8, kind="photo_jpeg", n_items=2)
+    assert photo.media_type == "image/jpeg" and photo.meta["pages"] == 1
+    with Image.open(io.BytesIO(photo.data)) as im:
+        assert im.format == "JPEG" and im.mode == "RGB"
