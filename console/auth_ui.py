@@ -154,7 +154,7 @@ def refresh_if_needed() -> None:
 
 def sign_in_page() -> None:
     """The page shown to anonymous visitors: sign in or create an account."""
-    st.title("🧾 InvoiceFlow")
+    st.title("InvoiceFlow")
     tab_in, tab_up = st.tabs(["Sign in", "Create account"])
     with tab_in, st.form("auth_signin_form"):
         email = st.text_input("Email", key="auth_signin_email")

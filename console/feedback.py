@@ -43,7 +43,11 @@ LEVELS: tuple[tuple[type[errors.InvoiceFlowError], Level], ...] = (
     (errors.InvoiceFlowError, "error"),
 )
 
-_ICONS: dict[Level, str] = {"info": "ℹ️", "warning": "⚠️", "error": "🚫"}
+_ICONS: dict[Level, str] = {
+    "info": ":material/info:",
+    "warning": ":material/warning:",
+    "error": ":material/error:",
+}
 
 
 def level_for(exc: errors.InvoiceFlowError) -> Level:

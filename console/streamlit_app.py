@@ -28,12 +28,14 @@ def _page(name: str, title: str, icon: str, *, default: bool = False) -> st.Page
 
 def main() -> None:
     """Build the app for one script run."""
-    st.set_page_config(page_title="InvoiceFlow", page_icon="🧾", layout="wide")
+    st.set_page_config(page_title="InvoiceFlow", page_icon=":material/receipt_long:", layout="wide")
     state.init_session()
     auth_ui.refresh_if_needed()
 
     if state.current_user() is None:
-        nav = st.navigation([st.Page(auth_ui.sign_in_page, title="Sign in", icon="🔑")])
+        nav = st.navigation(
+            [st.Page(auth_ui.sign_in_page, title="Sign in", icon=":material/login:")]
+        )
         nav.run()
         return
 
@@ -41,16 +43,16 @@ def main() -> None:
     show_flashes()
     pages = {
         "Work": [
-            _page("inbox", "Inbox & upload", "📥", default=True),
-            _page("review", "Review queue", "📝"),
-            _page("matches", "Match preview", "🔗"),
+            _page("inbox", "Inbox & upload", ":material/inbox:", default=True),
+            _page("review", "Review queue", ":material/fact_check:"),
+            _page("matches", "Match preview", ":material/link:"),
         ],
         "Results": [
-            _page("downloads", "Downloads", "⬇️"),
-            _page("dashboard", "Dashboard", "📊"),
+            _page("downloads", "Downloads", ":material/download:"),
+            _page("dashboard", "Dashboard", ":material/monitoring:"),
         ],
         "Setup": [
-            _page("reference_data", "Reference data", "📚"),
+            _page("reference_data", "Reference data", ":material/menu_book:"),
         ],
     }
     st.navigation(pages).run()

@@ -30,7 +30,7 @@ def _all_invoices(client_id: Any) -> tuple[list[dict[str, Any]], int]:
     return rows, total
 
 
-st.title("📊 Dashboard")
+st.title("Dashboard")
 client_id = state.require_client()
 loaded = state.attempt(_all_invoices, action="loading the dashboard", client_id=client_id)
 if loaded is None:

@@ -14,7 +14,7 @@ from core.workflow.states import EXPORTABLE, InvoiceStatus
 FORMATS = {"XLSX": "xlsx", "CSV": "csv", "JSON": "json"}
 SHEETS = {"Invoices": "invoices", "Line items": "lines", "Matches": "matches"}
 
-st.title("⬇️ Downloads")
+st.title("Downloads")
 client_id = state.require_client()
 
 with st.form("downloads_filters"):

@@ -24,7 +24,7 @@ LATEST_COLUMNS = [
     "created_at",
 ]
 
-st.title("📥 Inbox & upload")
+st.title("Inbox & upload")
 client_id = state.require_client()
 st.session_state.setdefault(BATCHES, [])
 
@@ -85,8 +85,12 @@ def batch_progress() -> None:
         if failed:
             text += f", {failed} failed"
         if progress["done"]:
-            text += " ✓"
+            text += " — done"
         st.progress(min(1.0, progress["processed"] / total), text=text)
+        finished = st.session_state.setdefault("inbox_done_batches", set())
+        if progress["done"] and batch_id not in finished:
+            finished.add(batch_id)
+            st.rerun(scope="app")  # refresh the latest invoices once the batch is done
 
 
 batch_progress()

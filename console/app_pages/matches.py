@@ -61,7 +61,7 @@ def _preview_rows(client_id: Any) -> list[dict[str, Any]]:
     return rows
 
 
-st.title("🔗 Match preview")
+st.title("Match preview")
 client_id = state.require_client()
 
 versions = state.fetch(profiles.list_profiles, action="loading match profiles", client_id=client_id)

@@ -15,7 +15,7 @@ KINDS = {
     "Goods receipts": "goods_receipts",
 }
 
-st.title("📚 Reference data")
+st.title("Reference data")
 client_id = state.require_client()
 
 if state.can("import_reference"):

@@ -27,8 +27,12 @@ LINE_COLUMNS = [
 FIELDS = [f for f in HEADER_FIELDS if f in review.CORRECTABLE]
 
 
+_WORDS = {"vat": "VAT", "iban": "IBAN", "id": "ID", "po": "PO"}
+
+
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize().replace("Vat", "VAT").replace("Iban", "IBAN")
+    words = [_WORDS.get(w, w) for w in name.split("_")]
+    return " ".join([words[0].capitalize() if words[0].islower() else words[0], *words[1:]])
 
 
 def _text(value: Any) -> str:
@@ -45,7 +49,7 @@ def _field_info(evidence_by_field: dict[str, Any], name: str) -> tuple[float | N
     return (None if confidence is None else float(confidence)), text
 
 
-st.title("📝 Review queue")
+st.title("Review queue")
 client_id = state.require_client()
 
 queue = state.fetch(
@@ -54,7 +58,7 @@ queue = state.fetch(
 if queue is None:
     st.stop()
 if not queue:
-    st.success("Nothing waits for review. 🎉")
+    st.success("Nothing waits for review.")
     st.stop()
 
 labels = {
@@ -116,7 +120,7 @@ with right:
         values: dict[str, str] = {}
         for name in FIELDS:
             confidence, where = infos[name]
-            flag = " ⚠️" if name in low else ""
+            flag = " :material/warning:" if name in low else ""
             help_text = (f"Confidence {confidence:.0%}. " if confidence is not None else "") + (
                 f"Evidence {where}" if where else "No evidence on the page."
             )

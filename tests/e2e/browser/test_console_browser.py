@@ -18,6 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     stack: Stack, page: Any, two_pdfs: list[Path], tmp_path: Path
 ) -> None:
+    page.goto(stack.url)
+    page.get_by_role("button", name="Sign in").wait_for()
+    ui.shot(page, "00_sign_in")
     ui.sign_in(page, stack.url, stack.email, stack.password)
     ui.shot(page, "01_signed_in_inbox")
 
@@ -38,14 +41,16 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     ui.shot(page, "05_corrected")
 
     ui.go(page, "Match preview")
-    slider = page.get_by_role("slider").first
-    before = slider.get_attribute("aria-valuenow")
+    slider = page.get_by_role("slider", name="Auto-accept threshold")
+    before = float(slider.get_attribute("aria-valuetext"))
     slider.focus()
-    for _ in range(5):
+    for _ in range(10):
         page.keyboard.press("ArrowLeft")
     ui.wait_idle(page)
-    after = page.get_by_role("slider").first.get_attribute("aria-valuenow")
-    assert after != before, "the auto-accept slider did not move"
+    after = float(
+        page.get_by_role("slider", name="Auto-accept threshold").get_attribute("aria-valuetext")
+    )
+    assert after == before - 5.0, "the auto-accept slider did not move by ten 0.5 steps"
     ui.shot(page, "06_threshold_moved")
     page.get_by_role("button", name="Confirm best candidate").click()
     ui.wait_idle(page)
@@ -69,3 +74,10 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     invoices = book.worksheets[0]
     values = [str(c) for row in invoices.iter_rows(values_only=True) for c in row if c]
     assert "BROWSER-TEST-0001" in values, "the corrected invoice number is not in the export"
+
+    ui.go(page, "Dashboard")
+    page.get_by_text("Invoices per day and status").wait_for()
+    ui.shot(page, "09_dashboard")
+    ui.go(page, "Reference data")
+    page.get_by_text("vendors", exact=False).first.wait_for()
+    ui.shot(page, "10_reference_data")
