@@ -321,3 +321,16 @@ def active_profile(s: Session, client_id: UUID) -> dict[str, Any] | None:
 def delete_invoice(s: Session, invoice_id: UUID) -> None:
     """Delete an invoice (lines and matches cascade)."""
     s.execute(text("delete from public.invoices where id = :id"), {"id": invoice_id})
+
+
+def count_in_flight(s: Session, client_id: UUID) -> int:
+    """Invoices of the client still waiting for or in processing."""
+    return int(
+        s.execute(
+            text(
+                "select count(*) from public.invoices where client_id = :c"
+                " and status in ('received', 'extracting')"
+            ),
+            {"c": client_id},
+        ).scalar_one()
+    )

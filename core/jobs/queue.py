@@ -38,6 +38,7 @@ class InvoiceJob:
     client_id: UUID
     user_id: UUID
     batch_id: UUID | None = None
+    priority: int | None = None  # set by the caller when it already knows the client's backlog
 
     def kwargs(self) -> dict[str, Any]:
         return {
@@ -94,13 +95,17 @@ class JobQueue:
         if not jobs:
             return 0
         pending: dict[UUID, int] = {}
-        with service_session(self.engine, "jobs.fairness") as s:
-            for client_id in {j.client_id for j in jobs}:
-                pending[client_id] = job_repo.pending_jobs_for_client(s, client_id)
+        unknown = {j.client_id for j in jobs if j.priority is None}
+        if unknown:
+            with service_session(self.engine, "jobs.fairness") as s:
+                for client_id in unknown:
+                    pending[client_id] = job_repo.pending_jobs_for_client(s, client_id)
         deferred = 0
         self._ensure_open()
         for job in jobs:
-            pending[job.client_id] += 1
+            if job.priority is None:
+                pending[job.client_id] += 1
+            priority = job.priority if job.priority is not None else -pending[job.client_id]
             lock = f"invoice:{job.invoice_id}"
             try:
                 # Not app.configure_task: blueprint tasks are rebound to the newest App (a
@@ -109,7 +114,7 @@ class JobQueue:
                     name=PROCESS_TASK,
                     job_manager=self.app.job_manager,
                     queue=QUEUE,
-                    priority=-pending[job.client_id],
+                    priority=priority,
                     lock=lock,
                     queueing_lock=lock,
                 ).defer(**job.kwargs())

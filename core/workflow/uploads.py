@@ -53,6 +53,7 @@ class FileOutcome:
     content_type: str | None = None
     error_code: str | None = None
     error: str | None = None
+    priority: int | None = None  # job priority for per-client fairness
 
 
 @dataclass
@@ -119,7 +120,9 @@ def upload_files(
         except InvoiceFlowError as exc:
             outcome.error_code, outcome.error = exc.code, exc.message
         if outcome.status == "accepted" and outcome.invoice_id:
-            jobs.append(InvoiceJob(outcome.invoice_id, client_id, user.id, batch_id))
+            jobs.append(
+                InvoiceJob(outcome.invoice_id, client_id, user.id, batch_id, outcome.priority)
+            )
     if process and jobs:
         services.jobs.enqueue(jobs)
     if not jobs:
@@ -145,17 +148,19 @@ def _store_one(
     _check_pages(f.data, media_type, settings.max_pages)
     sha = hashlib.sha256(f.data).hexdigest()
     outcome.sha256, outcome.content_type = sha, media_type
-    with user_session(services.engine, user.claims) as s:
-        existing = tenant_repo.file_by_sha(s, client_id=client_id, sha256=sha)
-    if existing is not None:
-        raise DuplicateFile(
-            "this file was already uploaded for this client",
-            invoice_id=existing.get("invoice_id"),
-            file_id=existing["id"],
-        )
+    # Stored first, recorded second (one transaction): a duplicate is found by the same
+    # transaction that would record it, and its bytes are removed again. Duplicates are rare;
+    # one round trip less per upload is not.
     stored = services.storage.put(client_id, f.filename, f.data, media_type, user)
     try:
         with user_session(services.engine, user.claims) as s:
+            existing = tenant_repo.file_by_sha(s, client_id=client_id, sha256=sha)
+            if existing is not None:
+                raise DuplicateFile(
+                    "this file was already uploaded for this client",
+                    invoice_id=existing.get("invoice_id"),
+                    file_id=existing["id"],
+                )
             file_id = tenant_repo.insert_file(
                 s,
                 {
@@ -179,6 +184,11 @@ def _store_one(
                 after={"status": row["status"], "file_id": str(file_id), "sha256": sha},
                 meta={"filename": f.filename[:255], "size": stored.size, "batch_id": str(batch_id)},
             )
+            # Fairness: the client's invoices already waiting push this one further back.
+            outcome.priority = -invoice_repo.count_in_flight(s, client_id)
+    except DuplicateFile:
+        services.storage.delete(stored.key, user)
+        raise
     except Conflict as exc:
         # A concurrent upload of the same bytes won the unique (client_id, sha256) race.
         services.storage.delete(stored.key, user)

@@ -1,0 +1,246 @@
+"""Workflow figures (issue 5): upload latency/throughput, invoice list latency, end-to-end rate.
+
+    make bench-workflow      # or: python bench/workflow_bench.py [--uploads 400] [--e2e 1000]
+
+Runs on a private stack (bench/load_stack.py: own PostgreSQL, one uvicorn API process, worker
+processes), on loopback:
+  1. upload: 20 concurrent clients POST a 100 KB PDF each (unique bytes, so nothing is
+     deduplicated); latency p50/p99 and uploads/s. Workers are stopped during this phase (the
+     jobs queue up) and, separately, running, since both are what a 2-core box sees.
+  2. list: 100,000 invoices in one client (bulk-inserted rows), GET /api/v1/invoices pages with
+     and without filters; p50/p99 over sequential requests.
+  3. end to end: N (default 1,000) generated text-layer invoice PDFs uploaded in batches of 100,
+     2 worker processes; wall time from the first upload until the last invoice left
+     processing, and invoices/s.
+Figures are printed, never asserted. Goals: upload p99 <= 250 ms, list p99 <= 100 ms,
+1,000 invoices <= 120 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.load_stack import Stack
+
+PDF_BYTES = 100 * 1024
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile in ms."""
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k] * 1000
+
+
+def padded_pdf(base: bytes, tag: str) -> bytes:
+    """``base`` grown to 100 KB with a trailing PDF comment (unique per upload, still a PDF)."""
+    pad = PDF_BYTES - len(base) - len(tag) - 4
+    return base + b"\n%" + tag.encode() + b"%" + b"0" * max(0, pad) + b"\n"
+
+
+def sign_in(api: str) -> tuple[dict[str, str], str]:
+    """A fresh user with one client; returns auth headers and the client id."""
+    with httpx.Client(base_url=api + "/api/v1", timeout=60) as http:
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.test"
+        r = http.post("/auth/sign-up", json={"email": email, "password": "bench password 123"})
+        r.raise_for_status()
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        cid = http.post("/clients", json={"name": "Bench"}, headers=headers).json()["id"]
+    return headers, cid
+
+
+async def upload_phase(api: str, headers, cid: str, total: int, concurrency: int = 20):
+    from core.demo.synthetic_invoices import generate_invoice
+
+    base = generate_invoice(1, kind="pdf").data
+    latencies: list[float] = []
+    errors = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+
+    async def client() -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=api + "/api/v1", timeout=60) as http:
+            while not queue.empty():
+                i = queue.get_nowait()
+                data = padded_pdf(base, uuid.uuid4().hex)
+                started = time.perf_counter()
+                r = await http.post(
+                    f"/clients/{cid}/uploads",
+                    files=[("files", (f"u{i}.pdf", data, "application/pdf"))],
+                    headers=headers,
+                )
+                latencies.append(time.perf_counter() - started)
+                if r.status_code != 201 or r.json()["accepted"] != 1:
+                    errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    return latencies, errors, wall
+
+
+def print_uploads(label: str, latencies: list[float], errors: int, wall: float) -> None:
+    print(
+        f"upload {label}: n={len(latencies)} errors={errors} "
+        f"p50={pct(latencies, 50):.0f} ms p99={pct(latencies, 99):.0f} ms "
+        f"throughput={len(latencies) / wall:.1f} uploads/s (goal p99 <= 250 ms)"
+    )
+
+
+def clear_queue(db_url: str) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("delete from procrastinate_jobs where status = 'todo'")
+
+
+def seed_invoices(db_url: str, cid: str, user_id: str, n: int) -> None:
+    """``n`` invoices with varied statuses, vendors, dates and totals (bench setup, as owner)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            """
+            insert into public.invoices (client_id, status, vendor_name, invoice_number,
+              invoice_date, currency, total, match_band, created_by, created_at)
+            select %s, (array['needs_review','auto_approved','approved','exported','failed',
+                              'rejected'])[1 + g %% 6],
+                   'Vendor ' || (g %% 500), 'INV-' || g, date '2023-01-01' + (g %% 700),
+                   'EUR', round((10 + (g * 7919) %% 50000)::numeric, 2),
+                   (array['auto','review','reject'])[1 + g %% 3], %s,
+                   now() - make_interval(secs => g)
+            from generate_series(1, %s) g
+            """,
+            (cid, user_id, n),
+        )
+        conn.execute("analyze public.invoices")
+
+
+def list_phase(api: str, headers, cid: str, rounds: int = 200) -> None:
+    queries = {
+        "page 1": {"client_id": cid, "limit": 50},
+        "page 100": {"client_id": cid, "limit": 50, "offset": 5000},
+        "status": {"client_id": cid, "status": "needs_review", "limit": 50},
+        "date+amount": {
+            "client_id": cid, "date_from": "2023-06-01", "date_to": "2023-09-30",
+            "amount_min": 100, "amount_max": 20000, "limit": 50,
+        },
+        "vendor": {"client_id": cid, "vendor": "Vendor 42", "limit": 50},
+        "no client filter": {"limit": 50},
+    }  # fmt: skip
+    with httpx.Client(base_url=api + "/api/v1", timeout=60) as http:
+        for label, params in queries.items():
+            http.get("/invoices", params=params, headers=headers)  # warm
+            lat = []
+            count = None
+            for _ in range(rounds):
+                started = time.perf_counter()
+                r = http.get("/invoices", params=params, headers=headers)
+                lat.append(time.perf_counter() - started)
+                count = r.json().get("count")
+            print(
+                f"list [{label}]: count={count} p50={pct(lat, 50):.1f} ms "
+                f"p99={pct(lat, 99):.1f} ms (goal p99 <= 100 ms)"
+            )
+
+
+def e2e_phase(stack: Stack, api: str, headers, cid: str, n: int) -> None:
+    from core.demo.synthetic_invoices import generate_invoice
+
+    t0 = time.perf_counter()
+    docs = [generate_invoice(10_000 + i, kind="pdf") for i in range(n)]
+    print(f"e2e: generated {n} text-layer PDFs in {time.perf_counter() - t0:.0f} s (not timed)")
+    started = time.perf_counter()
+    with httpx.Client(base_url=api + "/api/v1", timeout=300) as http:
+        for i in range(0, n, 100):
+            chunk = docs[i : i + 100]
+            r = http.post(
+                f"/clients/{cid}/uploads",
+                files=[("files", (d.filename, d.data, "application/pdf")) for d in chunk],
+                headers=headers,
+            )
+            r.raise_for_status()
+        uploaded = time.perf_counter() - started
+        while True:
+            body = http.get(
+                "/invoices",
+                params={
+                    "client_id": cid,
+                    "status": ["received", "extracting", "extracted", "matched"],
+                    "limit": 1,
+                },
+                headers=headers,
+            ).json()
+            if body["count"] == 0:
+                break
+            if time.perf_counter() - started > 1800:
+                print("e2e: gave up after 30 min")
+                break
+            time.sleep(0.5)
+        wall = time.perf_counter() - started
+        done = http.get("/invoices", params={"client_id": cid, "limit": 1}, headers=headers)
+        failed = http.get(
+            "/invoices", params={"client_id": cid, "status": "failed", "limit": 1}, headers=headers
+        )
+    print(
+        f"e2e: {done.json()['count']} invoices, {failed.json()['count']} failed, uploads took "
+        f"{uploaded:.1f} s, wall {wall:.1f} s, {n / wall:.1f} invoices/s with "
+        f"{stack.workers} workers (goal <= 120 s for 1,000)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--uploads", type=int, default=400)
+    parser.add_argument("--list-rows", type=int, default=100_000)
+    parser.add_argument("--e2e", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "list", "e2e"])
+    args = parser.parse_args()
+    stack = Stack(workers=0)
+    try:
+        stack.start()
+        api = stack.api_url
+        print(f"stack: API {api}, database {stack.tmp}")
+        if "upload" not in args.skip:
+            headers, cid = sign_in(api)
+            lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads))
+            print_uploads("(workers stopped)", lat, err, wall)
+            for i in range(args.workers):
+                stack._spawn(f"worker-{i}", [sys.executable, "-m", "core", "worker"])
+            lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads // 2))
+            print_uploads(f"({args.workers} workers busy)", lat, err, wall)
+            for i in range(args.workers):
+                stack.stop_process(f"worker-{i}")
+            clear_queue(stack.db_url)
+        if "list" not in args.skip:
+            headers, cid = sign_in(api)
+            with httpx.Client(base_url=api + "/api/v1") as http:
+                user_id = http.get("/auth/me", headers=headers).json()["id"]
+            t0 = time.perf_counter()
+            seed_invoices(stack.db_url, cid, user_id, args.list_rows)
+            print(f"list: seeded {args.list_rows} invoices in {time.perf_counter() - t0:.1f} s")
+            list_phase(api, headers, cid)
+        if "e2e" not in args.skip:
+            headers, cid = sign_in(api)
+            stack.workers = args.workers
+            for i in range(args.workers):
+                stack._spawn(f"worker-{i}", [sys.executable, "-m", "core", "worker"])
+            e2e_phase(stack, api, headers, cid, args.e2e)
+        return 0
+    finally:
+        stack.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
