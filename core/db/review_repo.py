@@ -8,9 +8,10 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Most urgent first: a possible duplicate (paying twice is the costliest mistake), then failed
-# checks (validation warnings, unknown vendor), then the lowest extraction confidence, then the
-# longest wait.
+# Invoices a person must decide come before auto-approved ones waiting for a confirmation.
+# Within each, most urgent first: a possible duplicate (paying twice is the costliest
+# mistake), then failed checks (validation warnings, unknown vendor), then the lowest
+# extraction confidence, then the longest wait.
 _QUEUE = """
 select i.id, i.status, i.vendor_name, i.invoice_number, i.invoice_date, i.currency, i.total,
        i.confidence, i.match_band, i.version, i.created_at, i.updated_at,
@@ -22,7 +23,8 @@ select i.id, i.status, i.vendor_name, i.invoice_number, i.invoice_date, i.curren
 from public.invoices i
 left join public.files f on f.id = i.file_id
 where i.client_id = :client_id and i.status = any(:statuses)
-order by possible_duplicate desc,
+order by (i.status = 'auto_approved') asc,
+         possible_duplicate desc,
          (case when jsonb_typeof(i.extraction -> 'warnings') = 'array'
                then jsonb_array_length(i.extraction -> 'warnings') else 0 end > 0
           or i.match_band = 'reject') desc,

@@ -18,6 +18,8 @@ LOW_CONFIDENCE = 0.8
 
 
 def _reason(row: dict[str, Any]) -> str:
+    if row["status"] == S.auto_approved.value:
+        return "auto-approved, confirm"
     if row["possible_duplicate"]:
         return "possible duplicate"
     if row["match_band"] == "reject":
@@ -35,12 +37,15 @@ def _reason(row: dict[str, Any]) -> str:
 def review_queue(
     *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Invoices waiting for review, most urgent first, each with a ``review_reason``."""
+    """Invoices waiting for a person (review, then auto-approved ones to confirm), most urgent
+    first, each with a ``review_reason``."""
     if not 1 <= limit <= MAX_QUEUE:
         raise ValidationFailed(f"limit must be 1-{MAX_QUEUE}")
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
-        rows = review_repo.review_queue(s, client_id, statuses=[S.needs_review.value], limit=limit)
+        rows = review_repo.review_queue(
+            s, client_id, statuses=[S.needs_review.value, S.auto_approved.value], limit=limit
+        )
     return [{**row, "review_reason": _reason(row)} for row in rows]
 
 

@@ -50,11 +50,13 @@ def test_queue_puts_failed_checks_before_low_confidence_before_the_rest(
         data=VENDORS_CSV,
         filename="v.csv",
     )
+    auto = _processed(services, owner, cid, "Q-0")
     fine = _processed(services, owner, cid, "Q-1")
     shaky = _processed(services, owner, cid, "Q-2")
     broken = _processed(services, owner, cid, "Q-3")
     for invoice_id in (fine, shaky, broken):
         _force(engine, invoice_id, status="needs_review", match_band="review")
+    _force(engine, auto, status="auto_approved", match_band="auto", confidence=0.2)
     _force(engine, fine, confidence=0.95)
     _force(engine, shaky, confidence=0.41)
     _force(engine, broken, confidence=0.99)
@@ -70,11 +72,12 @@ def test_queue_puts_failed_checks_before_low_confidence_before_the_rest(
     queue = review_queue.review_queue(services=services, user=owner, client_id=cid)
 
     order = [row["id"] for row in queue]
-    assert order.index(broken) < order.index(shaky) < order.index(fine)
+    assert order.index(broken) < order.index(shaky) < order.index(fine) < order.index(auto)
     reasons = {row["id"]: row["review_reason"] for row in queue}
     assert reasons[broken] == "1 failed check"
     assert reasons[shaky] == "low confidence 41%"
     assert reasons[fine] == "match to confirm"
+    assert reasons[auto] == "auto-approved, confirm"
 
 
 def test_viewer_reads_the_queue_and_strangers_get_not_found(services, role_users, make_user):
