@@ -25,7 +25,13 @@ from core.extraction.header_fields import (
 from core.extraction.labels import fold, page_segments
 from core.extraction.line_items import extract_line_items
 from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
-from core.extraction.parties import ibans, party_names, vat_ids, vendor_address
+from core.extraction.parties import (
+    ibans,
+    party_names,
+    vat_ids,
+    vendor_address,
+    window_customers,
+)
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
@@ -222,9 +228,12 @@ class OfflineExtractor:
         names = party_names(ctx, hits)
         vats = vat_ids(ctx, hits)
         vendor = names["vendor"][0] if names["vendor"] else None
+        pool = names["customer"] + window_customers(
+            ctx.pages[0] if ctx.pages else [], vendor.value if vendor else None
+        )
+        pool.sort(key=lambda c: c.score, reverse=True)
         customer = next(
-            (c for c in names["customer"] if vendor is None or fold(c.value) != fold(vendor.value)),
-            None,
+            (c for c in pool if vendor is None or fold(c.value) != fold(vendor.value)), None
         )
         ex.vendor_name = _field(vendor)
         address = vendor_address(ctx, vendor) if vendor is not None else None

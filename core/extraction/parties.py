@@ -13,14 +13,15 @@ import re
 
 from stdnum import iban as std_iban
 
+from core.extraction.blocks import POSTCODE_LINE, SALUTATIONS, address_name, text_blocks
 from core.extraction.header_fields import Candidate, Context
 from core.extraction.labels import LabelHit, Segment, below, fold, right_of, tokens
 from core.extraction.layout import join_words
 
 LEGAL_FORMS = re.compile(
-    r"(?i)(?<![\w])(gmbh|ag|kg|ohg|gbr|e\.?\s?k\.?|mbh|ug|se|sarl|s\.?a\.?r\.?l\.?|sas|sasu|sa|"
-    r"eurl|sci|ltd|limited|llc|llp|plc|inc|corp|corporation|co\.|company|bv|b\.v\.|nv|n\.v\.|"
-    r"s\.?p\.?a\.?|s\.?r\.?l\.?|s\.?l\.?|oy|ab|as|aps|a/s|gmbh & co\. kg|a\.g\.|verein)(?![\w])"
+    r"(?<![\w])(?:(?i:gmbh|mbh|sarl|s\.a\.r\.l\.|sasu|eurl|ltd|limited|llc|llp|plc|inc|corp|"
+    r"corporation|company|s\.p\.a\.|s\.r\.l\.|b\.v\.|n\.v\.|aps|a/s|verein|e\.\s?k\.|a\.g\.)|"
+    r"AG|KG|OHG|GbR|UG|SE|SA|SAS|SCI|SL|BV|NV|Oy|AB|AS|Co\.)(?![\w])"
 )
 SENDER_SEPARATORS = re.compile(r"\s*(?:[●•·|∙◦▪]|\s-\s|,\s)\s*")
 VAT_RE = re.compile(
@@ -74,11 +75,12 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
     for seg in block:  # an explicit "Name:" line in the block wins
         toks = tokens(seg.text)
         if toks[:1] == ["name"] or toks[:1] == ["nom"] or toks[:2] == ["raison", "sociale"]:
-            value = join_words(seg.words[1:]) or " ".join(s.text for s in right_of(lines, seg)[:1])
-            if value and (name := _clean_name(value.strip(" :"))):
+            inline = join_words(seg.words[1:]).strip(" :")
+            if inline and (name := _clean_name(inline)):
                 return Candidate(name, 0.95, seg.page, seg.text, anchor=seg)
             after = right_of(lines, seg)
             if after and (name := _clean_name(after[0].text)):
+                name = _value_above(lines, after[0]) + name
                 return Candidate(name, 0.95, seg.page, after[0].text, anchor=after[0])
     for i, seg in enumerate(block):
         if re.search(r":\s*\S", seg.text) or re.fullmatch(r"[\d\s./-]+", seg.text):
@@ -96,11 +98,6 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
     return None
 
 
-SALUTATIONS = frozenset(
-    {"herrn", "herr", "frau", "firma", "mr", "mrs", "ms", "miss", "dr", "m", "mme", "mlle"}
-)
-
-
 def _continues(seg: Segment, nxt: Segment, name: str) -> bool:
     """Whether the next line completes a name: after a salutation, or up to a legal form."""
     aligned = abs(nxt.x0 - seg.x0) < 3 and nxt.line == seg.line + 1
@@ -109,6 +106,19 @@ def _continues(seg: Segment, nxt: Segment, name: str) -> bool:
     if fold(name).strip(".") in SALUTATIONS:
         return True
     return not LEGAL_FORMS.search(name) and bool(LEGAL_FORMS.search(nxt.text))
+
+
+def _value_above(lines: list[list[Segment]], value: Segment) -> str:
+    """The first line of a two-line value printed above its label's line ("Herrn" / "Name: ...")."""
+    if value.line == 0:
+        return ""
+    above = lines[value.line - 1]
+    if len(above) != 1 or abs(above[0].x0 - value.x0) > 3:
+        return ""  # a label column entry above: another field's line
+    if value.y0 - above[0].y1 > 0.8 * (value.y1 - value.y0):
+        return ""
+    text = above[0].text.strip()
+    return f"{text} " if _clean_name(text) and not re.search(r"\d|:", text) else ""
 
 
 def party_names(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]]:
@@ -182,7 +192,42 @@ def _prominent_names(lines: list[list[Segment]]) -> list[Candidate]:
                 Candidate(name, 0.55 + (0.1 if has_form else 0), seg.page, seg.text, anchor=seg)
             )
         elif has_form:
+            name = _with_first_line(lines, seg, name)
             out.append(Candidate(name, 0.4 - seg.y0 / 10000, seg.page, seg.text, anchor=seg))
+    return out
+
+
+def _with_first_line(lines: list[list[Segment]], seg: Segment, name: str) -> str:
+    """'MVM Musterhafter' + 'Versicherungsverein a.G.': a name whose legal form wrapped."""
+    if seg.line == 0:
+        return name
+    above = next((s for s in lines[seg.line - 1] if abs(s.x0 - seg.x0) < 3), None)
+    if above is None or seg.y0 - above.y1 > 0.8 * (seg.y1 - seg.y0):
+        return name
+    text = above.text.strip()
+    if re.search(r"\d", text) or LEGAL_FORMS.search(text) or _clean_name(text) is None:
+        return name
+    if above.line > 0 and any(
+        abs(s.x0 - above.x0) < 3 and above.y0 - s.y1 < 0.8 * (above.y1 - above.y0)
+        for s in lines[above.line - 1]
+    ):
+        return name  # the line above is itself inside a block: not the start of a name
+    return f"{text} {name}"
+
+
+def window_customers(lines: list[list[Segment]], vendor: str | None) -> list[Candidate]:
+    """Addressees of address blocks in the upper half of page one, other than the vendor."""
+    out = []
+    for block in text_blocks(lines):
+        found = address_name(block)
+        if found is None:
+            continue
+        name, seg = found
+        if vendor and fold(name) == fold(vendor):
+            continue
+        if seg.y0 > 450 or _clean_name(name) is None:
+            continue
+        out.append(Candidate(name, 0.5 - seg.y0 / 10000, seg.page, seg.text, anchor=seg))
     return out
 
 
@@ -228,10 +273,6 @@ def ibans(text: str) -> list[str]:
     return found
 
 
-POSTCODE_LINE = re.compile(
-    r"(?:^|[\s,])(?:[A-Z]{1,2}[- ]?)?\d{4,5}\s+[^\W\d]|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|"
-    r"\b[A-Z]{2}\s\d{5}(?:-\d{4})?\b"
-)
 _ADDRESS_LABEL = re.compile(r"(?i)^(?:anschrift|adresse|address|addr\.?)\s*:\s*")
 
 
