@@ -89,6 +89,7 @@ class FakeOpenAI:
         self._cm: Any = None
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests the server held at once
+        self._stopping = threading.Event()
         self._generation = 0
 
     def script(self, *behaviours: Behaviour) -> None:
@@ -117,6 +118,7 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._cm.__exit__(*exc)
 
     async def _stats(self, _request: Request) -> JSONResponse:
@@ -132,7 +134,12 @@ class FakeOpenAI:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            await asyncio.sleep(self.latency + behaviour.delay)
+            # Sleep in small steps so reset() and shutdown cut short what an earlier test left.
+            deadline = time.monotonic() + self.latency + behaviour.delay
+            while (left := deadline - time.monotonic()) > 0:
+                if generation != self._generation or self._stopping.is_set():
+                    return JSONResponse({"error": {"message": "fake reset"}}, status_code=503)
+                await asyncio.sleep(min(left, 0.05))
         finally:
             with self._lock:
                 if generation == self._generation:  # requests from before reset() don't count

@@ -141,14 +141,14 @@ def test_client_errors_are_not_retried(fake, openai_settings, invoices) -> None:
 
 
 def test_slow_answers_time_out_after_retries(fake, openai_settings, invoices) -> None:
-    fake.script(Behaviour("slow", delay=3.0), Behaviour("slow", delay=3.0))
+    fake.script(Behaviour("slow", delay=30.0), Behaviour("slow", delay=30.0))
     settings = openai_settings(openai_timeout_seconds=0.4, openai_max_retries=1)
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as err:
         _extractor(settings).extract(load(invoices[0]))
     assert err.value.code == "upstream_timeout"
     assert fake.calls == 2
-    assert time.monotonic() - started < 2.5  # gave up on its own timeout, not the server's
+    assert time.monotonic() - started < 15  # gave up on its own timeout, not the server's 30 s
 
 
 def test_invented_values_get_low_confidence_and_a_warning(fake, openai_settings, invoices) -> None:
@@ -239,7 +239,7 @@ def test_no_images_are_sent_when_vision_is_off(fake, openai_settings) -> None:
 def test_extract_many_bounds_concurrency(fake, openai_settings) -> None:
     docs = [generate_invoice(400 + i, n_items=1) for i in range(8)]
     fake.default = ok(truth_responder([d.truth for d in docs]))
-    fake.latency = 0.3
+    fake.latency = 0.5
     extractor = _extractor(openai_settings(openai_concurrency=3))
     results = extractor.extract_many([load(d) for d in docs])
     assert [r.invoice_number.value for r in results] == [d.truth["invoice_number"] for d in docs]
