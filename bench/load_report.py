@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ class Sample:
     status: str
     latency_ms: float
     retry_after: bool = False
+    at: float = 0.0  # scheduled start (perf_counter seconds)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -21,7 +23,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -66,4 +68,5 @@ def print_phase(title: str, summary: dict) -> None:
         print(
             f"   {kind:7s} n={k['count']:5d} p50={k['p50_ms']:7.1f} ms p99={k['p99_ms']:7.1f} ms "
             f"(goal {k['goal_p99_ms']}) statuses={k['statuses']}"
+            + (f" retry-after on {k['retry_after_on_429']}" if k["rate_limited"] else "")
         )
