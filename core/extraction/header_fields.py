@@ -135,6 +135,8 @@ _GLUED_UNIT = re.compile(r"(?<=\d)(?=[A-Za-z€$£¥])|(?<=[€$£¥])(?=\d)")
 
 
 def _amount_value(text: str, ctx: Context) -> Decimal | None:
+    # "-£17,129.70": the sign belongs to the number, not to the currency.
+    text = re.sub(r"([-−–])\s*(?:[€$£¥]|[A-Z]{3})\s*(?=\d)", r"\1", text)
     # OCR glues currency and digits ("701,22EUR", "€12.00"): split them before reading.
     text = _GLUED_UNIT.sub(" ", text)
     # A later "Other label:" starts another label's value ("MwSt 19,0, Rabattbetrag: -5,60").

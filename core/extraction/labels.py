@@ -519,3 +519,45 @@ def below(
             if s.x0 < x1 and s.x1 > x0:
                 out.append(s)
     return out
+
+
+_COLUMN_WORDS = frozenset(
+    [
+        "sku",
+        "art",
+        "artikel",
+        "artnr",
+        "article",
+        "ref",
+        "reference",
+        "pos",
+        "position",
+        "qty",
+        "quantity",
+        "menge",
+        "quantite",
+        "unit",
+        "einheit",
+        "price",
+        "preis",
+        "prix",
+        "amount",
+        "betrag",
+        "montant",
+        "description",
+        "beschreibung",
+        "designation",
+        "rate",
+        "taux",
+    ]
+)
+
+
+def is_label_text(text: str) -> bool:
+    """Whether ``text`` is nothing but a known label or column heading (not a value)."""
+    toks = tokens(text)
+    if not toks:
+        return False
+    if " ".join(toks) in _EXACT or "".join(toks) in _GLUED or "".join(toks) in _EXACT:
+        return True
+    return all(t in _COLUMN_WORDS or t in ("nr", "no") for t in toks)

@@ -143,6 +143,21 @@ def _doc_type(first_page: str) -> tuple[str | None, DocumentType | None]:
     return None, None
 
 
+_TERMS = re.compile(
+    r"(?im)^\s*((?:payment|paiement|payable|zahlbar|zahlung|r[eè]glement|net|due)\b[^\n]{0,80}?"
+    r"\b\d{1,3}\s*(?:days|jours|tagen|tage|j)\b[^\n]{0,40}?)\s*$"
+)
+
+
+def _terms_sentence(text: str) -> Candidate | None:
+    """Unlabelled payment terms: a line like "Net 30 days" or "Paiement à 60 jours"."""
+    m = _TERMS.search(text)
+    if m is None:
+        return None
+    value = re.split(r"\s{3,}", m.group(1).strip())[0]
+    return Candidate(value, 0.5, 1, value)
+
+
 class OfflineExtractor:
     """Layout rules over the text layer (or OCR words) of a PDF or image."""
 
@@ -169,6 +184,8 @@ class OfflineExtractor:
         )}  # fmt: skip
         for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
+        if ex.payment_terms.value is None:
+            ex.payment_terms = _field(_terms_sentence(document.full_text))
         if ex.invoice_date.value is None:
             first = find_dates(document.pages[0].text, ctx.day_first)
             if first:
@@ -226,8 +243,8 @@ class OfflineExtractor:
     @staticmethod
     def _parties(ex: Extraction, ctx: Context, hits: list[Any], text: str) -> None:
         names = party_names(ctx, hits)
-        vats = vat_ids(ctx, hits)
         vendor = names["vendor"][0] if names["vendor"] else None
+        vats = vat_ids(ctx, hits, vendor.value if vendor else None)
         pool = names["customer"] + window_customers(
             ctx.pages[0] if ctx.pages else [], vendor.value if vendor else None
         )

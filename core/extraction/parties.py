@@ -15,7 +15,15 @@ from stdnum import iban as std_iban
 
 from core.extraction.blocks import POSTCODE_LINE, SALUTATIONS, address_name, text_blocks
 from core.extraction.header_fields import Candidate, Context
-from core.extraction.labels import LabelHit, Segment, below, fold, right_of, tokens
+from core.extraction.labels import (
+    LabelHit,
+    Segment,
+    below,
+    fold,
+    is_label_text,
+    right_of,
+    tokens,
+)
 from core.extraction.layout import join_words
 
 LEGAL_FORMS = re.compile(
@@ -25,7 +33,7 @@ LEGAL_FORMS = re.compile(
 )
 SENDER_SEPARATORS = re.compile(r"\s*(?:[●•·|∙◦▪]|\s-\s|,\s)\s*")
 VAT_RE = re.compile(
-    r"(?<![A-Z0-9])(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CHE[-\s]?\d{3}\.?\d{3}\.?\d{3}|CY\d{8}[A-Z]|"
+    r"(?<![A-Z0-9])(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CHE[-\s]?\d{3}\.?\d{3}\.?\d{3}(?:\s?(?:MWST|TVA|IVA))?|CY\d{8}[A-Z]|"
     r"CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[0-9A-Z]\d{7}[0-9A-Z]|FI\d{8}|"
     r"FR\s?[0-9A-Z]{2}\s?\d{9}|GB\s?\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d[0-9A-Z+*]\d{5}[A-Z]{1,2}|"
     r"IT\d{11}|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|"
@@ -35,6 +43,35 @@ IBAN_RE = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}")
 _NOT_NAMES = re.compile(
     r"(?i)^(?:name|nummer|number|no|nr|globale nummer|gln|tel|phone|fax|e-?mail|www|http|iban|"
     r"bic|ust|vat|tva|siret|adresse|address|anschrift|page|seite|datum|date)\b"
+)
+_TITLE_WORDS = frozenset(
+    [
+        "tax",
+        "invoice",
+        "rechnung",
+        "facture",
+        "receipt",
+        "credit",
+        "note",
+        "proforma",
+        "pro",
+        "forma",
+        "commercial",
+        "original",
+        "copy",
+        "duplicate",
+        "steuer",
+        "quittung",
+        "avoir",
+        "gutschrift",
+        "an",
+        "to",
+        "a",
+        "sku",
+        "pos",
+        "item",
+        "qty",
+    ]
 )
 _TITLES = (
     "rechnung",
@@ -58,8 +95,10 @@ def _clean_name(text: str) -> str | None:
         or text.lower().startswith(("www", "http"))
     ):
         return None  # a postcode line, an e-mail or a web address
-    if fold(text).strip(". ") in _TITLES:
+    if fold(text).strip(". ") in _TITLES or set(tokens(text)) <= _TITLE_WORDS:
         return None
+    if is_label_text(text):
+        return None  # "Rechnungsnummer", "Art.-Nr.", "SKU": a column or field label
     return text
 
 
@@ -148,7 +187,7 @@ def _sender_line(lines: list[list[Segment]]) -> Candidate | None:
     for segs in lines[:25]:
         for seg in segs:
             parts = [p for p in SENDER_SEPARATORS.split(seg.text) if p]
-            if len(parts) >= 3 and any(re.search(r"\b\d{4,5}\b", p) for p in parts[1:]):
+            if len(parts) >= 3 and any(POSTCODE_LINE.search(p) for p in parts[1:]):
                 name = _clean_name(parts[0])
                 if name and not re.search(r"\d", name):
                     cand = Candidate(name, 0.8, seg.page, seg.text, None, "sender", anchor=seg)
@@ -231,17 +270,34 @@ def window_customers(lines: list[list[Segment]], vendor: str | None) -> list[Can
     return out
 
 
-def vat_ids(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]]:
+def _canonical_vat(raw: str) -> str:
+    """Compact form ("DE123456789"); Swiss UIDs keep their official "CHE-123.456.789 MWST"."""
+    compact = re.sub(r"[\s.\-]", "", raw)
+    m = re.fullmatch(r"CHE(\d{3})(\d{3})(\d{3})(MWST|TVA|IVA)?", compact)
+    if m:
+        return f"CHE-{m.group(1)}.{m.group(2)}.{m.group(3)}" + (
+            f" {m.group(4)}" if m.group(4) else ""
+        )
+    return compact
+
+
+def vat_ids(
+    ctx: Context, hits: list[LabelHit], vendor: str | None = None
+) -> dict[str, list[Candidate]]:
     """VAT ids by pattern, each assigned to the vendor or the customer by its context."""
     party_labels = [h for h in hits if h.field in ("vendor", "customer")]
+    vendor_key = fold(vendor) if vendor else None
     out: dict[str, list[Candidate]] = {"vendor": [], "customer": []}
     for lines in ctx.pages:
         for segs in lines:
             line_text = " ".join(s.text for s in segs)
             for seg in segs:
                 for m in VAT_RE.finditer(seg.text.upper()):
-                    value = re.sub(r"[\s.\-]", "", m.group(0))
-                    owner = _owner(seg, line_text, party_labels)
+                    value = _canonical_vat(m.group(0))
+                    if vendor_key and vendor_key in fold(line_text):
+                        owner = "vendor"  # a footer or sender line that names the vendor
+                    else:
+                        owner = _owner(seg, line_text, party_labels)
                     score = 0.8 - seg.line * 0.001 - (seg.page - 1) * 0.05
                     out[owner].append(Candidate(value, score, seg.page, line_text))
     return out
@@ -249,12 +305,13 @@ def vat_ids(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]]:
 
 def _owner(seg: Segment, line_text: str, labels: list[LabelHit]) -> str:
     words = set(tokens(line_text))
-    if words & {"client", "customer", "kunde", "kunden", "buyer", "kaufer", "acheteur"}:
+    customer_words = {"client", "customer", "kunde", "kunden", "buyer", "kaufer", "acheteur"}
+    if words & (customer_words | {"votre", "vos", "your", "ihre", "leistungsempfanger"}):
         return "customer"
     nearest: LabelHit | None = None
     for hit in labels:
         s = hit.segment
-        same_block = s.page == seg.page and 0 <= seg.line - s.line <= 14
+        same_block = s.page == seg.page and 0 <= seg.line - s.line <= 8
         closer = nearest is None or s.line > nearest.segment.line
         if same_block and closer and s.x0 - 40 <= seg.x0 <= s.x1 + 250:
             nearest = hit
