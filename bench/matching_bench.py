@@ -236,17 +236,21 @@ def company_lookup(n_vendors: int, n_queries: int, splits: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
-    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--only", choices=("speed", "fz", "company"), action="append", help="run only these"
+    )
     args = parser.parse_args()
-    if not args.skip_speed:
+    only = set(args.only or ("speed", "fz", "company"))
+    if "speed" in only:
         if args.quick:
             speed(10_000, 1_000, 5)
         else:
             speed(100_000, 10_000, 20)
-    fodors_zagat()
-    company_lookup(
-        1500 if args.quick else 3000, 1500 if args.quick else 3000, 2 if args.quick else 5
-    )
+    if "fz" in only:
+        fodors_zagat()
+    if "company" in only:
+        size = 1500 if args.quick else 3000
+        company_lookup(size, size, 2 if args.quick else 5)
 
 
 if __name__ == "__main__":

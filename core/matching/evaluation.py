@@ -124,13 +124,13 @@ def recommend_profile(
     target_precision: float = 0.99,
     base: MatchProfile | None = None,
     *,
-    pseudo_errors: float = 1.0,
+    z: float = 1.0,
 ) -> tuple[MatchProfile, dict[str, float]]:
     """Thresholds whose auto band meets ``target_precision`` with the largest auto rate.
 
-    Precision is judged as ``correct / (autos + pseudo_errors)`` so that a band that was perfect
-    on a few hundred queries is not trusted blindly; ties go to the higher threshold and margin
-    (safer on unseen data). R then maximizes F1. Returns the new profile and its figures.
+    The band's precision is judged by its Wilson lower bound (``z`` standard errors), so a band
+    that was nearly perfect on a few hundred queries is not trusted blindly on unseen data; ties
+    go to the higher threshold and margin. R then maximizes F1. Returns the profile and figures.
     """
     base = base or MatchProfile()
     score, marg, _known, correct = _arrays(table)
@@ -140,7 +140,7 @@ def recommend_profile(
             is_auto = (score >= t) & (marg >= m)
             n_auto = int(is_auto.sum())
             ok = int((is_auto & correct).sum())
-            if n_auto and ok / (n_auto + pseudo_errors) >= target_precision:
+            if n_auto and wilson_lower(ok, n_auto, z) >= target_precision:
                 cand = (ok, t, m)
                 if (
                     best is None
@@ -155,6 +155,17 @@ def recommend_profile(
         update={"auto_threshold": auto, "margin": margin, "review_threshold": review}
     )
     return profile, figures
+
+
+def wilson_lower(successes: int, total: int, z: float = 1.0) -> float:
+    """Wilson score lower bound of a proportion (0 when ``total`` is 0)."""
+    if total <= 0:
+        return 0.0
+    p = successes / total
+    denom = 1 + z * z / total
+    centre = p + z * z / (2 * total)
+    spread = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return float((centre - spread) / denom)
 
 
 def pair_metrics(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:

@@ -24,6 +24,14 @@ from core.matching.features import prepare_frame, rowwise_dot
 from core.matching.vocabulary import GENERIC_WORDS
 
 GENERIC_WEIGHT = 0.3  # generic words ("group", "services") count 30% of their IDF
+# VAT id, IBAN, normalized name, and acronyms both ways ("IBM" <-> "Intl Business Machines")
+_EXACT_KEYS = (
+    ("n_vat_id", "n_vat_id"),
+    ("n_iban", "n_iban"),
+    ("n_key", "n_key"),
+    ("n_flat", "n_acronym"),
+    ("n_acronym", "n_flat"),
+)
 _EXACT_LIMIT = 5  # exact-key hits per query and key kind (a key shared by more is not distinctive)
 
 
@@ -53,12 +61,13 @@ class VendorIndex:
         self._words.idf_ = idf
         self.word_matrix = self._words.transform([k or "_" for k in keys]).tocsr()
         self._exact: dict[str, dict[str, list[int]]] = {}
-        for kind in ("n_vat_id", "n_iban", "n_key"):
+        # exact-key lookups: query column -> (reference column, table)
+        for q_col, r_col in _EXACT_KEYS:
             table: dict[str, list[int]] = defaultdict(list)
-            for row, value in enumerate(self.frame[kind].tolist()):
+            for row, value in enumerate(self.frame[r_col].tolist()):
                 if value:
                     table[value].append(row)
-            self._exact[kind] = table
+            self._exact[q_col + ">" + r_col] = table
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -77,9 +86,9 @@ class VendorIndex:
         ri = idx.ravel()
         extra_q: list[int] = []
         extra_r: list[int] = []
-        for kind in ("n_vat_id", "n_iban", "n_key"):
-            table = self._exact[kind]
-            for row, value in enumerate(queries[kind].tolist()):
+        for q_col, r_col in _EXACT_KEYS:
+            table = self._exact[q_col + ">" + r_col]
+            for row, value in enumerate(queries[q_col].tolist()):
                 hits = table.get(value) if value else None
                 if hits and len(hits) <= _EXACT_LIMIT:
                     extra_q.extend([row] * len(hits))

@@ -26,20 +26,21 @@ ScorerChoice = Literal[
 ]
 
 # Logistic weights per signal (see core.matching.features for each signal's meaning and range).
-# Fitted on the synthetic multilingual vendor set of bench/matching_synth.py, then rounded;
-# ``python -m core tune`` refits them on the client's own labelled data.
+# Name weights fitted (logistic regression, ``tune_profile``) on the synthetic multilingual vendor
+# set of bench/matching_synth.py, then rounded; they are collinear, so single signs mean little.
+# The other signals are set by hand. ``python -m core tune`` refits them on the client's data.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "bias": -14.0,
-    "name_ratio": 4.0,
-    "name_token_sort": 3.0,
-    "name_token_set": 3.0,
-    "name_partial": 1.0,
-    "char_cosine": 5.0,
-    "word_cosine": 4.0,
-    "first_token": 1.5,
-    "exact_key": 2.0,
-    "acronym": 3.0,
-    "legal_form": 1.5,
+    "bias": -27.6,
+    "name_ratio": 4.5,
+    "name_token_sort": 2.0,
+    "name_token_set": -1.5,
+    "name_partial": 12.7,
+    "char_cosine": 7.8,
+    "word_cosine": -2.0,
+    "first_token": 6.9,
+    "exact_key": -1.9,
+    "acronym": 25.0,  # not in the synthetic set: set so an acronym alone lands in review
+    "legal_form": 2.9,
     "vat_id": 9.0,
     "iban": 8.0,
     "address": 2.5,
@@ -60,12 +61,13 @@ class MatchProfile(BaseModel):
     version: int = Field(default=1, ge=1)
     scorer: ScorerChoice = "model"
     weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    auto_threshold: float = Field(default=90.0, ge=0, le=100)
-    margin: float = Field(default=10.0, ge=0, le=100)
-    review_threshold: float = Field(default=50.0, ge=0, le=100)
+    auto_threshold: float = Field(default=60.0, ge=0, le=100)
+    margin: float = Field(default=15.0, ge=0, le=100)
+    review_threshold: float = Field(default=30.0, ge=0, le=100)
     top_k: int = Field(default=10, ge=1, le=200)
     amount_tolerance_pct: float = Field(default=1.0, ge=0)
     amount_tolerance_abs: float = Field(default=1.0, ge=0)
+    quantity_tolerance_pct: float = Field(default=0.0, ge=0)
     date_window_days: int = Field(default=30, ge=0)
     notes: str = ""
     metrics: dict[str, float] = Field(default_factory=dict)
