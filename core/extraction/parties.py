@@ -177,6 +177,9 @@ def party_names(ctx: Context, hits: list[LabelHit]) -> dict[str, list[Candidate]
         if customer is not None:
             out["customer"].append(customer)
     out["vendor"].extend(_prominent_names(first))
+    top = _first_name_line(first)
+    if top is not None:
+        out["vendor"].append(top)
     for key in out:
         out[key].sort(key=lambda c: c.score, reverse=True)
     return out
@@ -208,6 +211,16 @@ def _window_recipient(lines: list[list[Segment]], sender: Candidate) -> Candidat
                 name = _clean_name(seg.text)
                 if name:
                     return Candidate(name, 0.75, seg.page, seg.text, None, "window")
+    return None
+
+
+def _first_name_line(lines: list[list[Segment]]) -> Candidate | None:
+    """The first plausible name at the top of page one: receipts print the shop there."""
+    for segs in lines[:6]:
+        for seg in segs:
+            name = _clean_name(seg.text)
+            if name and not re.search(r"\d{3}", name) and len(name) <= 60:
+                return Candidate(name, 0.3, seg.page, seg.text, anchor=seg)
     return None
 
 

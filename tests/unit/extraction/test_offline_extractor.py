@@ -157,3 +157,44 @@ def test_a_page_without_text_gives_an_empty_result_with_a_warning() -> None:
     c.save()
     ex = OfflineExtractor().extract(load_document(buf.getvalue(), **LIMITS))
     assert ex.to_flat_fields() == {} and any(w.startswith("no_text") for w in ex.warnings)
+
+
+def _receipt(lines: list[tuple[str, str]], width: float = 220) -> bytes:
+    """A till receipt: narrow page, left text and right-aligned amounts."""
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=(width, 420))
+    y = 395.0
+    for left, right in lines:
+        c.setFont("Helvetica-Bold" if y > 390 else "Helvetica", 12 if y > 390 else 8)
+        c.drawString(12, y, left)
+        if right:
+            c.drawRightString(width - 12, y, right)
+        y -= 14 if y > 390 else 11
+    c.save()
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("lines", "vendor", "date", "total", "currency"),
+    [
+        (
+            [("Baeckerei Sonnenschein", ""), ("Hauptstr. 5", ""), ("10115 Berlin", ""),
+             ("12.03.2024 14:33", ""), ("Brötchen 4 x 0,45", "1,80"), ("Kaffee", "2,90"),
+             ("SUMME EUR", "4,70"), ("Bar", "10,00"), ("Rückgeld", "5,30"),
+             ("MwSt 7% 0,31", "")],
+            "Baeckerei Sonnenschein", "2024-03-12", "4.70", "EUR",
+        ),
+        (
+            [("BLUE BOTTLE COFFEE", ""), ("300 Webster St", ""), ("Oakland, CA 94607", ""),
+             ("03/14/2024 9:41 AM", ""), ("Latte", "$5.25"), ("Croissant", "$4.00"),
+             ("Subtotal", "$9.25"), ("Tax", "$0.83"), ("TOTAL", "$10.08"), ("VISA", "$10.08")],
+            "BLUE BOTTLE COFFEE", "2024-03-14", "10.08", "USD",
+        ),
+    ],
+)  # fmt: skip
+def test_receipts_give_vendor_date_and_total(
+    lines: list[tuple[str, str]], vendor: str, date: str, total: str, currency: str
+) -> None:
+    got = _extract(_receipt(lines))
+    assert (got.get("vendor_name"), got.get("invoice_date")) == (vendor, date)
+    assert (got.get("total"), got.get("currency")) == (total, currency)
