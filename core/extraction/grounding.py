@@ -45,6 +45,14 @@ class DocumentText:
         return _amounts(self.text)
 
     @cached_property
+    def amounts_comma(self) -> set[Decimal]:
+        return _amounts(self.text, ",")
+
+    def shows_amount(self, value: Decimal) -> bool:
+        """Whether the value is printed anywhere (either decimal convention)."""
+        return value in self.amounts or value in self.amounts_comma
+
+    @cached_property
     def dates(self) -> set[dt.date]:
         return _dates(self.text)
 
@@ -58,9 +66,14 @@ def _dates(text: str) -> set[dt.date]:
     return found | {d.value for d in find_dates(text, day_first=False)}
 
 
-def _amounts(text: str) -> set[Decimal]:
-    values = {abs(v) for _, _, v in find_amounts(text)}
-    return values | {abs(v) for _, _, v in find_amounts(text, ",")}
+def _amounts(text: str, decimal_sep: str | None = None) -> set[Decimal]:
+    return {abs(v) for _, _, v in find_amounts(text, decimal_sep)}
+
+
+def _shows_amount(text: str, value: Decimal) -> bool:
+    # The auto-detected reading first; the comma-decimal reading only when that misses
+    # ("1.234" is 1234 in German): half the parsing in the common case.
+    return value in _amounts(text) or value in _amounts(text, ",")
 
 
 def _evidence_on_page(evidence: str | None, doc: DocumentText) -> bool:
@@ -81,9 +94,9 @@ def ground(kind: str, value: object, evidence: str | None, doc: DocumentText) ->
     ev = evidence or ""
     if kind == "amount":
         assert isinstance(value, Decimal)
-        if on_page and abs(value) in _amounts(ev):
+        if on_page and _shows_amount(ev, abs(value)):
             return GROUNDED
-        return FOUND if abs(value) in doc.amounts else UNGROUNDED
+        return FOUND if doc.shows_amount(abs(value)) else UNGROUNDED
     if kind == "date":
         assert isinstance(value, dt.date)
         if on_page and value in _dates(ev):

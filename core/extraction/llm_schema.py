@@ -162,6 +162,7 @@ def to_extraction(answer: LLMInvoice, doc: DocumentText) -> Extraction:
         TaxLine(rate=_decimal(t.rate), base=_decimal(t.base), amount=_decimal(t.amount))
         for t in answer.tax_breakdown
     ]
+    _accept_derived_totals(ex, doc)
     ungrounded_lines = 0
     for row in answer.line_items:
         item = LineItem(
@@ -189,3 +190,34 @@ def to_extraction(answer: LLMInvoice, doc: DocumentText) -> Extraction:
     if doc.empty:
         ex.warnings.append("grounding_unavailable:no_document_text")
     return ex
+
+
+def _accept_derived_totals(ex: Extraction, doc: DocumentText) -> None:
+    """A total the page does not print but that follows from printed ones is not invented.
+
+    Invoices with several VAT rates often print each rate's tax and no tax total; the model's
+    sum is then right, though ungrounded. It counts as found (0.7) when it equals total minus
+    subtotal (both on the page) or the sum of the printed per-rate amounts; same for the others.
+    """
+    trusted = {
+        n: ex.field(n).value
+        for n in ("subtotal", "tax", "total")
+        if ex.field(n).present and ex.field(n).confidence > UNGROUNDED_CONFIDENCE
+    }
+    rate_amounts = [t.amount for t in ex.tax_breakdown if t.amount is not None]
+    for name in ("subtotal", "tax", "total"):
+        field = ex.field(name)
+        if not field.present or f"ungrounded:{name}" not in ex.warnings:
+            continue
+        sub, tax, total = (trusted.get(n) for n in ("subtotal", "tax", "total"))
+        derivations = {
+            "tax": [total - sub if total is not None and sub is not None else None],
+            "subtotal": [total - tax if total is not None and tax is not None else None],
+            "total": [sub + tax if sub is not None and tax is not None else None],
+        }[name]
+        if name == "tax" and rate_amounts and all(doc.shows_amount(abs(a)) for a in rate_amounts):
+            derivations.append(sum(rate_amounts, Decimal("0")))
+        if field.value in [d for d in derivations if d is not None]:
+            field.confidence = CONFIDENCE[FOUND]
+            ex.warnings.remove(f"ungrounded:{name}")
+            ex.warnings.append(f"derived:{name}")

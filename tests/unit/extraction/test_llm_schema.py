@@ -84,3 +84,44 @@ def test_invented_line_items_are_flagged() -> None:
     ex = to_extraction(_answer(line_items=[row]), DocumentText(TEXT))
     assert ex.line_items[0].confidence < 0.3
     assert "ungrounded:line_items:1" in ex.warnings
+
+
+MULTI_RATE = (
+    "Zwischensumme 300,00 EUR\nMwSt. 19% (200,00) 38,00 EUR\nMwSt. 7% (100,00) 7,00 EUR\n"
+    "Gesamtbetrag 345,00 EUR"
+)
+
+
+def test_an_unprinted_tax_total_that_follows_from_printed_amounts_is_accepted() -> None:
+    answer = _answer(
+        subtotal=_f("300.00", "Zwischensumme 300,00 EUR"),
+        total=_f("345.00", "Gesamtbetrag 345,00 EUR"),
+        tax=_f("45.00", "MwSt. 45,00"),  # the model's sum: printed nowhere
+    )
+    ex = to_extraction(answer, DocumentText(MULTI_RATE))
+    assert ex.tax.value == Decimal("45.00")
+    assert ex.tax.confidence == 0.7
+    assert "derived:tax" in ex.warnings and "ungrounded:tax" not in ex.warnings
+
+
+def test_an_unprinted_tax_that_does_not_add_up_stays_ungrounded() -> None:
+    answer = _answer(
+        subtotal=_f("300.00", "Zwischensumme 300,00 EUR"),
+        total=_f("345.00", "Gesamtbetrag 345,00 EUR"),
+        tax=_f("57.00", "MwSt. 57,00"),
+    )
+    ex = to_extraction(answer, DocumentText(MULTI_RATE))
+    assert ex.tax.confidence < 0.3
+    assert "ungrounded:tax" in ex.warnings
+
+
+def test_per_rate_tax_amounts_on_the_page_ground_their_sum() -> None:
+    answer = _answer(
+        tax=_f("45.00", None),
+        tax_breakdown=[
+            {"rate": "19", "base": "200.00", "amount": "38.00"},
+            {"rate": "7", "base": "100.00", "amount": "7.00"},
+        ],
+    )
+    ex = to_extraction(answer, DocumentText(MULTI_RATE))
+    assert "derived:tax" in ex.warnings and ex.tax.confidence == 0.7
