@@ -198,3 +198,34 @@ def test_extraction_upstream_failing_falls_back_and_says_so(
         )
     assert len(metas) == 3
     assert all(m["fallback_reason"] for m in metas), metas
+
+
+def test_sigterm_lets_the_running_job_finish_and_leaves_the_rest_queued(
+    http, engine, api_settings, quiet_queue, tmp_path
+):
+    _, upload = _upload(http, 6, seed=800)
+    ids = [f["invoice_id"] for f in upload["files"]]
+    w = WorkerProcess(api_settings, tmp_path / "w.log").start()
+
+    def started():
+        statuses = _state(engine, ids)[0]
+        return any(s != "received" for s in statuses.values())
+
+    _wait_until(started, 120, "the worker to take a job")
+    w.proc.terminate()  # SIGTERM: stop fetching, finish the current job
+    assert w.proc.wait(60) == 0
+    statuses = _state(engine, ids)[0]
+    assert "extracting" not in statuses.values(), statuses  # nothing left half-done
+    assert any(s in TERMINAL for s in statuses.values())
+    with engine.connect() as conn:
+        doing = conn.execute(
+            text("select count(*) from procrastinate_jobs where status = 'doing'")
+        ).scalar_one()
+    assert doing == 0
+    # whatever is left is picked up by the next worker
+    w2 = WorkerProcess(api_settings, tmp_path / "w2.log").start()
+    try:
+        _wait_until(lambda: set(_state(engine, ids)[0].values()) <= TERMINAL, 240, "the rest")
+    finally:
+        w2.stop()
+    _assert_exactly_once(engine, ids)
