@@ -34,3 +34,12 @@ def test_goals_hold_only_without_errors_429s_or_slow_p99() -> None:
 def test_latency_percentiles_ignore_refused_requests() -> None:
     samples = [Sample("list", "200", 10.0)] * 99 + [Sample("list", "429", 5000.0)]
     assert summarize(samples, 10, 10, GOALS)["kinds"]["list"]["p99_ms"] == 10.0
+
+
+def test_throughput_counts_the_time_until_the_last_answer() -> None:
+    keeping_up = [Sample("list", "200", 10.0, at=i * 0.1) for i in range(100)]  # 10/s for 10 s
+    assert summarize(keeping_up, 10, 10, GOALS)["served_rps"] == 10.0
+    behind = [Sample("list", "200", 10_000.0 + i * 100, at=i * 0.1) for i in range(100)]
+    summary = summarize(behind, 10, 10, GOALS)
+    assert summary["served_rps"] < 9.5
+    assert not summary["holds"]
