@@ -263,6 +263,20 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "modalites de reglement",
         "delai de paiement",
     ),
+    # Delivery addresses are not the buyer: claiming their headings keeps them out of names.
+    "delivery": (
+        "delivery address",
+        "ship to",
+        "shipping address",
+        "deliver to",
+        "lieferadresse",
+        "lieferanschrift",
+        "warenempfanger",
+        "abweichender warenempfanger",
+        "adresse de livraison",
+        "livrer a",
+        "lieu de livraison",
+    ),
     "currency": ("currency", "wahrung", "waehrung", "rechnungswahrung", "betrage in", "devise"),
     "vendor": (
         "seller",

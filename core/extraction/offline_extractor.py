@@ -149,6 +149,22 @@ _TERMS = re.compile(
 )
 
 
+_DUE = re.compile(
+    r"(?i)\b(?:[üu]berweisen|zahlen|bezahlen|zahlbar|pay|payable|remit|payment|paiement|r[ée]gler|"
+    r"r[èe]glement|[àa] payer)\b[^\n]{0,60}?\b(?:bis zum|bis|until|by|before|no later than|"
+    r"avant le|au plus tard le|le)\s+(?P<date>[^\n]{6,20})"
+)
+
+
+def _due_sentence(text: str, day_first: bool | None) -> Candidate | None:
+    """Unlabelled due dates: "Bitte überweisen Sie bis zum 30.05.2017", "Please pay by ..."."""
+    for m in _DUE.finditer(text):
+        found = find_dates(m.group("date"), day_first)
+        if found and found[0].start == 0:
+            return Candidate(found[0].value, 0.55, 1, m.group(0)[:120])
+    return None
+
+
 def _terms_sentence(text: str) -> Candidate | None:
     """Unlabelled payment terms: a line like "Net 30 days" or "Paiement à 60 jours"."""
     m = _TERMS.search(text)
@@ -184,6 +200,8 @@ class OfflineExtractor:
         )}  # fmt: skip
         for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
+        if ex.due_date.value is None:
+            ex.due_date = _field(_due_sentence(text, ctx.day_first))
         if ex.payment_terms.value is None:
             ex.payment_terms = _field(_terms_sentence(document.full_text))
         if ex.invoice_date.value is None:

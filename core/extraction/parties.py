@@ -205,7 +205,7 @@ def _window_recipient(lines: list[list[Segment]], sender: Candidate) -> Candidat
     x0, _, x1, y1 = sender.bbox
     for segs in lines:
         for seg in segs:
-            if seg.y0 > y1 and seg.x0 < x1 and seg.x1 > x0 and abs(seg.x0 - x0) < 30:
+            if seg.y0 > y1 and seg.x0 < x1 and seg.x1 > x0 and -60 < seg.x0 - x0 < 40:
                 if seg.y0 - y1 > 80:
                     return None
                 name = _clean_name(seg.text)
