@@ -34,6 +34,30 @@ class RateLimiter:
         self.storage = storage or MemoryStorage()
         self.strategy = FixedWindowRateLimiter(self.storage)
 
+    def hit_all(self, checks: list[tuple[str, str]]) -> None:
+        """Count one request against several ``(scope, key)`` limits, in one round trip when the
+        storage can (Postgres), else one by one."""
+        incr_many = getattr(self.storage, "incr_many", None)
+        if not callable(incr_many):
+            for scope, key in checks:
+                self.hit(scope, key)
+            return
+        keyed = {self.items[scope].key_for(scope, key): scope for scope, key in checks}
+        try:
+            counts = incr_many([(k, self.items[sc].get_expiry()) for k, sc in keyed.items()])
+        except Exception:  # storage down: fail open, loudly
+            log.warning("rate limit storage failed; request allowed", exc_info=True)
+            return
+        for k, scope in keyed.items():
+            count, reset_at = counts.get(k, (0, time.time()))
+            item = self.items[scope]
+            if count > item.amount:
+                raise RateLimited(
+                    f"too many requests; limit is {item}",
+                    retry_after=max(1.0, reset_at - time.time()),
+                    scope=scope,
+                )
+
     def hit(self, scope: str, key: str) -> None:
         """Count one request; raise ``RateLimited`` with seconds to wait when over the limit."""
         item = self.items[scope]

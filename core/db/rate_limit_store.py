@@ -28,6 +28,19 @@ _HIT = text(
     "   else r.expires_at end"
     " returning count"
 )
+_HIT_MANY = text(
+    "insert into public.api_rate_limits as r (key, count, expires_at)"
+    " select k, 1, now() + make_interval(secs => e)"
+    " from unnest(cast(:keys as text[]), cast(:expiries as integer[])) as t(k, e)"
+    " on conflict (key) do update set"
+    "  count = case when r.expires_at <= now() then 1 else r.count + 1 end,"
+    "  expires_at = case when r.expires_at <= now() then excluded.expires_at"
+    "   else r.expires_at end"
+    " returning key, count, extract(epoch from expires_at)"
+)
+# Counters are bookkeeping: losing the last few increments in a crash is harmless, waiting for
+# a WAL flush on every request is not.
+_ASYNC_COMMIT = text("select set_config('synchronous_commit', 'off', true)")
 _GET = text(
     "select count, extract(epoch from expires_at) from public.api_rate_limits"
     " where key = :k and expires_at > now()"
@@ -48,8 +61,19 @@ class PostgresLimitsStorage(Storage):
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return (SQLAlchemyError, InvoiceFlowError)
 
+    def incr_many(self, items: list[tuple[str, int]]) -> dict[str, tuple[int, float]]:
+        """Count one hit on each ``(key, expiry)`` in ONE round trip; key -> (count, reset at)."""
+        keys = [k[:300] for k, _ in items]
+        with service_session(self.engine, "api.rate_limit") as s:
+            s.execute(_ASYNC_COMMIT)
+            rows = s.execute(_HIT_MANY, {"keys": keys, "expiries": [e for _, e in items]}).all()
+            if random.random() < self.sweep_probability:
+                s.execute(text("delete from public.api_rate_limits where expires_at < now()"))
+        return {str(k): (int(c), float(t)) for k, c, t in rows}
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         with service_session(self.engine, "api.rate_limit") as s:
+            s.execute(_ASYNC_COMMIT)
             count = int(s.execute(_HIT, {"k": key[:300], "a": amount, "e": expiry}).scalar_one())
             if random.random() < self.sweep_probability:
                 s.execute(text("delete from public.api_rate_limits where expires_at < now()"))

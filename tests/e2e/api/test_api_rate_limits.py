@@ -31,6 +31,13 @@ def test_per_user_and_per_ip_limits_answer_429_with_retry_after(api_settings, en
                 for _ in range(3)
             ]
             assert anon[-1].status_code == 429
+            # a junk bearer token does not dodge the IP limit
+            junk = client.post(
+                "/auth/sign-in",
+                json={"email": "a@b.cd", "password": "x"},
+                headers={"Authorization": "Bearer junk"},
+            )
+            assert junk.status_code == 429
             # ... but health probes are never limited
             assert client.get("/health").status_code == 200
     finally:

@@ -36,3 +36,17 @@ def test_expired_window_starts_again(engine):
     assert storage.incr("k-expiry", 1) == 1
     storage.clear("k-expiry")
     assert storage.check()
+
+
+def test_ip_and_user_are_counted_in_one_round_trip(engine):
+    limiter = RateLimiter(
+        user_limit="2/minute", ip_limit="3/minute", storage=PostgresLimitsStorage(engine)
+    )
+    limiter.hit_all([("ip", "10.9.9.9"), ("user", "u-many")])
+    limiter.hit_all([("ip", "10.9.9.9"), ("user", "u-many")])
+    with pytest.raises(RateLimited) as info:
+        limiter.hit_all([("ip", "10.9.9.9"), ("user", "u-many")])  # user over, IP at 3
+    assert info.value.details["scope"] == "user"
+    with pytest.raises(RateLimited) as info:
+        limiter.hit_all([("ip", "10.9.9.9"), ("user", "u-other")])  # IP now over
+    assert info.value.details["scope"] == "ip"
