@@ -267,3 +267,17 @@ def test_uvicorn_log_config_of_the_api_role_writes_json_lines(tmp_path) -> None:
         proc.wait(timeout=20)
     assert first["logger"] == "uvicorn.error" and first["level"] == "INFO"
     assert "color_message" not in first
+
+
+def test_env_example_local_trial_checklist_gives_valid_settings(monkeypatch) -> None:
+    env = {k: v for k, v in _env_example().items() if not k.startswith("SUPABASE_")}
+    local = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text(encoding="utf-8"))
+    env.update(local["x-local-environment"])  # what the override sets for every app service
+    env.update(
+        INVOICEFLOW_DOMAIN="localhost",
+        INVOICEFLOW_JWT_SECRET="d" * 64,
+        DATABASE_URL="postgresql://postgres:local-pw@db:5432/postgres",
+    )
+    settings = _settings_from(env, monkeypatch)
+    assert settings.auth_backend == settings.storage_backend == "local"
+    assert settings.environment.value == "production"
