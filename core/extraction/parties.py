@@ -37,7 +37,7 @@ VAT_RE = re.compile(
     r"CZ\d{8,10}|DE\s?\d{9}|DK\d{8}|EE\d{9}|EL\d{9}|ES[0-9A-Z]\d{7}[0-9A-Z]|FI\d{8}|"
     r"FR\s?[0-9A-Z]{2}\s?\d{9}|GB\s?\d{9}(?:\d{3})?|HR\d{11}|HU\d{8}|IE\d[0-9A-Z+*]\d{5}[A-Z]{1,2}|"
     r"IT\d{11}|LT\d{9,12}|LU\d{8}|LV\d{11}|MT\d{8}|NL\d{9}B\d{2}|PL\d{10}|PT\d{9}|RO\d{2,10}|"
-    r"SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9})(?![A-Z0-9])"
+    r"SE\d{12}|SI\d{8}|SK\d{10}|XI\d{9})(?![0-9])"
 )
 IBAN_RE = re.compile(r"(?<![A-Z0-9])[A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30}")
 _NOT_NAMES = re.compile(
