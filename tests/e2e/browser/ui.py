@@ -52,9 +52,18 @@ def sign_in(page: Any, url: str, email: str, password: str) -> None:
 
 
 def go(page: Any, title: str) -> None:
-    """Click a page in the sidebar navigation."""
-    page.get_by_role("link", name=re.compile(title)).first.click()
-    wait_idle(page)
+    """Click a page in the sidebar navigation until its title shows (a rerun may race it)."""
+    heading = page.get_by_role("heading", name=re.compile(title), level=1)
+    for _ in range(5):
+        wait_idle(page)
+        page.get_by_role("link", name=re.compile(title)).first.click()
+        wait_idle(page)
+        try:
+            heading.first.wait_for(timeout=5_000)
+            return
+        except Exception:  # noqa: S112 - retried; the final wait below raises
+            continue
+    heading.first.wait_for(timeout=5_000)
 
 
 def upload(page: Any, files: list[Path]) -> None:
@@ -65,3 +74,38 @@ def upload(page: Any, files: list[Path]) -> None:
     page.wait_for_timeout(500)
     page.get_by_role("button", name="Upload and process").click()
     wait_idle(page)
+
+
+def approve_queue(page: Any, limit: int = 500) -> int:
+    """On the Review page, approve the first invoice until the queue is empty; return the count."""
+    done = 0
+    while done < limit:
+        if page.get_by_text("Nothing waits for review.").count():
+            return done
+        approve = page.get_by_role("button", name="Approve")
+        for _ in range(100):  # the previous invoice's form fades out after a rerun
+            if approve.count() == 1 or page.get_by_text("Nothing waits for review.").count():
+                break
+            page.wait_for_timeout(100)
+        else:
+            shot(page, "debug_approve_queue")
+            raise AssertionError(f"{approve.count()} Approve buttons on the Review page")
+        if page.get_by_text("Nothing waits for review.").count():
+            return done
+        approve.click()
+        wait_idle(page)
+        approved = page.get_by_text("Invoice approved.")
+        reload = page.get_by_role("button", name="Reload the latest version")
+        for _ in range(600):
+            if approved.count() or reload.count():
+                break
+            page.wait_for_timeout(100)
+        if approved.count():
+            done += 1
+        elif reload.count():  # a worker changed it meanwhile: look again, then decide
+            reload.click()
+            wait_idle(page)
+        else:
+            shot(page, "debug_approve_queue")
+            raise AssertionError("approving showed neither success nor a conflict")
+    return done

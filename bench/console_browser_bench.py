@@ -1,0 +1,90 @@
+"""Upload -> reviewed-and-exported for N demo invoices through the console in a real browser.
+
+Starts the stack as ``make run`` does (own embedded database on free ports, demo seed, console,
+worker(s)), signs in as the demo user, first clears the seeded review queue (not timed), then
+times: upload N generated demo PDFs in one drop, wait until the batch is processed, approve each
+invoice on the Review page, export the XLSX on Downloads and download it. Prints the figures.
+
+    .venv/bin/python bench/console_browser_bench.py [--invoices 10] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from openpyxl import load_workbook  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from core.demo.synthetic_invoices import generate_invoice  # noqa: E402
+from tests.e2e.browser import ui  # noqa: E402
+from tests.e2e.browser.stack import CHROMIUM, running_stack  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="console_bench_") as tmp:
+        work = Path(tmp)
+        files = []
+        for i in range(args.invoices):
+            doc = generate_invoice(90_000 + i, kind="pdf")
+            files.append(work / doc.filename)
+            files[-1].write_bytes(doc.data)
+        with running_stack(work / "stack", workers=args.workers) as stack, sync_playwright() as pw:
+            browser = ui.launch(pw)
+            context = browser.new_context(
+                viewport={"width": 1440, "height": 1000}, accept_downloads=True
+            )
+            context.set_default_timeout(120_000)
+            page = context.new_page()
+            ui.sign_in(page, stack.url, stack.email, stack.password)
+            ui.go(page, "Review queue")
+            seeded = ui.approve_queue(page)  # the demo seed's invoices: setup, not timed
+            ui.go(page, "Inbox")
+
+            started = time.perf_counter()
+            ui.upload(page, files)
+            page.get_by_text(re.compile(rf"{args.invoices}/{args.invoices} processed")).wait_for(
+                timeout=600_000
+            )
+            processed = time.perf_counter()
+            ui.go(page, "Review queue")
+            reviewed = ui.approve_queue(page)
+            approved = time.perf_counter()
+            ui.go(page, "Downloads")
+            page.get_by_role("button", name="Prepare export").click()
+            ui.wait_idle(page)
+            with page.expect_download() as info:
+                page.get_by_role("button", name=re.compile(r"Download .*\.xlsx")).click()
+            target = work / info.value.suggested_filename
+            info.value.save_as(target)
+            finished = time.perf_counter()
+            rows = load_workbook(target, read_only=True).worksheets[0].max_row - 1
+            browser.close()
+    print(f"console browser bench: {args.invoices} demo invoices, {args.workers} worker(s)")
+    print(f"  seeded invoices approved first (untimed): {seeded}")
+    print(f"  upload -> batch processed:          {processed - started:7.1f} s")
+    print(f"  review (approve {reviewed:>3} in the UI):     {approved - processed:7.1f} s")
+    print(f"  export XLSX + download:             {finished - approved:7.1f} s")
+    print(
+        f"  upload -> reviewed-and-exported:    {finished - started:7.1f} s"
+        f"  ({rows} invoice rows in the XLSX)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
