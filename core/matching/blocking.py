@@ -95,7 +95,8 @@ class BlockingIndex:
         df = self._df[queries.indices]
         keep = df <= self._limit
         indptr = queries.indptr
-        counts = np.add.reduceat(keep, indptr[:-1]) if len(df) else np.zeros(0)
+        cumulative = np.concatenate([[0], np.cumsum(keep)])
+        counts = cumulative[indptr[1:]] - cumulative[indptr[:-1]]
         short = np.flatnonzero((counts < self.min_keep) & (np.diff(indptr) > 0))
         for row in short:
             lo, hi = indptr[row], indptr[row + 1]

@@ -46,8 +46,10 @@ def outcome_table(decisions: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "query_id": decisions["query_id"].to_numpy(),
-            "truth_id": [truth_by_id.get(str(q)) for q in decisions["query_id"]],
-            "best_id": best,
+            "truth_id": pd.Series(
+                [truth_by_id.get(str(q)) for q in decisions["query_id"]], dtype=object
+            ),
+            "best_id": pd.Series(best, dtype=object),
             "score": decisions["score"].to_numpy(dtype=float),
             "margin": decisions["margin"].to_numpy(dtype=float),
         }

@@ -164,7 +164,7 @@ def decide(
             "score": np.round(best, 2),
             "margin": np.round(margin, 2),
             "runner_up_id": pd.Series(list(runner_id), dtype=object),
-            "decision": pd.Series(list(decision), dtype=object),
+            "decision": pd.Series(decision.tolist(), dtype=object),
             "reason": pd.Series(reasons, dtype=object),
             "profile_version": profile.label,
             "candidates": pd.Series(cand_lists, dtype=object),

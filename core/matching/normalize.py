@@ -70,11 +70,20 @@ def fold_accents(text: str) -> str:
     """Fold accents for matching (``Müller`` -> ``muller``); letters are never dropped."""
     text = text.casefold()
     if text.isascii():
-        return _DIGRAPH.sub(r"\1", text)
+        return _undigraph(text)
     text = text.translate(_SPECIAL_FOLD)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _DIGRAPH.sub(r"\1", stripped)
+    return _undigraph(stripped)
+
+
+def _undigraph(text: str) -> str:
+    """``ue`` -> ``u`` after a consonant, repeated to a fixed point so folding is idempotent."""
+    while True:
+        folded = _DIGRAPH.sub(r"\1", text)
+        if folded == text:
+            return text
+        text = folded
 
 
 def _tokenize(text: str) -> list[str]:

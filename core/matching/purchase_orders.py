@@ -20,8 +20,8 @@ within. ``match_purchase_orders`` returns ``(headers, lines)``:
 * headers: ``invoice_id, po_number, match_type`` (exact | fuzzy | none), ``mode`` (2-way |
   3-way), ``status`` (matched | exception), ``exceptions`` (list of ``POException`` values),
   ``reason``
-* lines: ``invoice_id, line_no, po_number, po_line_no, exception, reason`` (one row per line
-  exception; lines that match cleanly do not appear)
+* lines: ``invoice_id, line_no, po_number, po_line_no, exception`` (a ``POException`` value),
+  ``reason`` (one row per line exception; lines that match cleanly do not appear)
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
 
 from core.errors import ValidationFailed
 from core.matching.profile import MatchProfile
 
 PO_FUZZY_MIN = 90.0
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 DESCRIPTION_MIN = 80.0
 
 
@@ -58,8 +60,8 @@ class POException(str, Enum):
 
 def normalize_number(value: Any) -> str:
     """Document numbers: lower case, punctuation and spaces dropped, leading zeros dropped."""
-    text = re.sub(r"[^0-9a-z]", "", str(value or "").lower())
-    return re.sub(r"(?<![0-9])0+(?=[0-9])", "", text)
+    parts = re.findall(r"[0-9a-z]+", str(value or "").lower())
+    return "".join(_LEADING_ZEROS.sub("", part) for part in parts)
 
 
 def within(actual: float, expected: float, pct: float, absolute: float) -> bool:
@@ -127,9 +129,8 @@ def match_purchase_orders(
         if invoice_lines is not None and po_lines is not None:
             found_lines = _line_checks(invoice, po, invoice_lines, po_lines, receipts, profile)
             line_rows.extend(found_lines)
-            problems.extend(
-                sorted({r["exception"] for r in found_lines}, key=list(POException).index)
-            )
+            codes = {r["exception"] for r in found_lines}
+            problems.extend(e for e in POException if e.value in codes)
         headers.append(_header(invoice, po["po_number"], how, mode, problems))
     line_cols = ["invoice_id", "line_no", "po_number", "po_line_no", "exception", "reason"]
     return pd.DataFrame(headers), pd.DataFrame(line_rows, columns=line_cols)
@@ -188,7 +189,7 @@ def _line_checks(
                 {
                     **base,
                     "po_line_no": None,
-                    "exception": POException.unmatched_line,
+                    "exception": POException.unmatched_line.value,
                     "reason": "no PO line with this product code or description",
                 }
             )
@@ -199,7 +200,7 @@ def _line_checks(
             out.append(
                 {
                     **base,
-                    "exception": POException.price_variance,
+                    "exception": POException.price_variance.value,
                     "reason": f"unit price {price:g} vs PO {_num(target['unit_price']):g}",
                 }
             )
@@ -209,7 +210,7 @@ def _line_checks(
             out.append(
                 {
                     **base,
-                    "exception": POException.quantity_over_order,
+                    "exception": POException.quantity_over_order.value,
                     "reason": f"quantity {qty:g} exceeds ordered {limit:g}",
                 }
             )
@@ -219,7 +220,7 @@ def _line_checks(
                 out.append(
                     {
                         **base,
-                        "exception": POException.quantity_over_receipt,
+                        "exception": POException.quantity_over_receipt.value,
                         "reason": f"quantity {qty:g} exceeds received {got:g}",
                     }
                 )
@@ -237,7 +238,8 @@ def _pair_line(line: dict[str, Any], ordered: pd.DataFrame) -> dict[str, Any] | 
     text = str(line.get("description") or "")
     if text and "description" in ordered.columns:
         scores = [
-            fuzz.token_set_ratio(text.lower(), str(d).lower()) for d in ordered["description"]
+            fuzz.token_set_ratio(text, str(d), processor=default_process)
+            for d in ordered["description"]
         ]
         best = int(np.argmax(scores))
         if scores[best] >= DESCRIPTION_MIN:

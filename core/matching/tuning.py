@@ -62,8 +62,10 @@ def outcome_from_pairs(
     return pd.DataFrame(
         {
             "query_id": list(query_ids),
-            "truth_id": list(truth),
-            "best_id": [None if (isinstance(b, float) and np.isnan(b)) else b for b in best],
+            "truth_id": pd.Series(list(truth), dtype=object),
+            "best_id": pd.Series(
+                [None if (isinstance(b, float) and np.isnan(b)) else b for b in best], dtype=object
+            ),
             "score": score,
             "margin": score - runner,
         }

@@ -53,7 +53,10 @@ def test_place_tails_are_cut_after_a_separator_or_legal_form() -> None:
 
 
 def test_abbreviations_expand_and_acronyms_are_computed() -> None:
-    assert normalize_name("Acme Intl. Mfg").key == normalize_name("Acme International Manufacturing").key
+    assert (
+        normalize_name("Acme Intl. Mfg").key
+        == normalize_name("Acme International Manufacturing").key
+    )
     assert normalize_name("International Business Machines Corp").acronym == "ibm"
 
 

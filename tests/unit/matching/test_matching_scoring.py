@@ -38,9 +38,7 @@ CORPUS = [
     "Škoda Auto a.s.",
     "€uro Service 24/7",
 ]
-NAMES = st.text(
-    alphabet=st.sampled_from(list("abcdeABCDE üéßÆ.-&,0129中")), max_size=25
-)
+NAMES = st.text(alphabet=st.sampled_from(list("abcdeABCDE üéßÆ.-&,0129中")), max_size=25)
 
 
 @pytest.mark.parametrize("scorer", THEFUZZ_SCORERS)
