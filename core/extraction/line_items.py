@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.extraction.header_fields import AMOUNTS, Context
-from core.extraction.labels import LabelHit
+from core.extraction.labels import LabelHit, fold
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import find_dates, parse_amount
 from core.extraction.schema import Evidence, LineItem
@@ -39,6 +39,13 @@ DESCRIPTION_HEADERS = frozenset(
         "text",
     ]
 )
+# Units of measure printed in their own column: never a description.
+UNITS = frozenset(
+    {"stk", "stk.", "stuck", "st.", "pcs", "pc", "pce", "ea", "each", "std", "std.", "hrs", "hours",
+     "tag", "tage", "day", "days", "monat", "month", "months", "kg", "km", "m2", "m3", "liter",
+     "litre", "karton", "box", "pkt", "psch", "pauschal", "jour", "jours", "mois", "heure",
+     "heures", "lot", "set", "unit", "units", "unit(s)", "piece", "pieces", "pce(s)", "kiste"}
+)  # fmt: skip
 _NUM_WORD = re.compile(r"^[-−(]?\d[\d.,'’ ]*\)?-?$")
 
 
@@ -141,7 +148,9 @@ def _is_text(run: list[Word]) -> bool:
     """A run that reads as a description: not a code, a number or a unit of measure."""
     if not run:
         return False
-    if len(run) == 1 and (_CODE.fullmatch(run[0].text) or len(run[0].text) <= 3):
+    if len(run) == 1 and (
+        _CODE.fullmatch(run[0].text) or len(run[0].text) <= 3 or fold(run[0].text) in UNITS
+    ):
         return False
     return any(sum(c.isalpha() for c in w.text) >= 3 for w in run)
 
@@ -164,6 +173,18 @@ def _continuation(line: list[Word], x0: float) -> list[Word] | None:
     if any(w.text.endswith(":") for w in line):
         return None  # "GTIN: ...", "Verpackung: ..." are attributes, not description
     return line if _is_text(line) else None
+
+
+def _next_line_description(words: list[Word], decimal_sep: str | None) -> list[Word]:
+    """A row whose text sits on the line below its numbers (code column first)."""
+    if not words or any(w.text.endswith(":") for w in words):
+        return []
+    nums, rate = _numbers(_merge_groups(words), decimal_sep)
+    if len(nums) >= 3 and _triple(nums, rate) is not None:
+        return []  # that line is the next row
+    while len(words) > 1 and _CODE.fullmatch(words[0].text):
+        words = words[1:]
+    return words if _is_text(words) else []
 
 
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*\.?")
@@ -190,6 +211,8 @@ def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
                 more, rate2 = _numbers(nxt, ctx.decimal_sep)
                 if (page_no, li + 1) not in totals_lines and more:
                     found = _triple(nums + more, rate or rate2)
+                    if found is not None and all(n in more for n in found):
+                        found = None  # the next line is a row by itself: read it on its turn
                     skip_next = found is not None and any(n in more for n in found)
             if found is None:
                 continue
@@ -198,15 +221,13 @@ def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
             desc = _description(words, used, a)
             after = li + (2 if skip_next else 1)
             nxt_words = [w for s in lines[after] for w in s.words] if after < len(lines) else []
-            if not desc:
-                desc = _continuation(nxt_words, nxt_words[0].x0 if nxt_words else 0) or []
-            elif (page_no, after) not in totals_lines:
+            if not desc and (page_no, after) not in totals_lines:
+                desc = _next_line_description(nxt_words, ctx.decimal_sep)
+            elif desc and (page_no, after) not in totals_lines:
                 desc = desc + (_continuation(nxt_words, desc[0].x0) or [])
-            if not desc:
-                continue
             items.append(
                 LineItem(
-                    description=join_words(desc),
+                    description=join_words(desc) or None,
                     quantity=q.value,
                     unit_price=p.value,
                     amount=a.value,
