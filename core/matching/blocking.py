@@ -28,7 +28,7 @@ class BlockingIndex:
     """TF-IDF index over reference keys; ``search`` returns top-k candidate rows per query."""
 
     def __init__(
-        self, keys: Sequence[str], *, max_df: float = 0.01, min_keep: int = 6, workers: int = 2
+        self, keys: Sequence[str], *, max_df: float = 0.02, min_keep: int = 10, workers: int = 2
     ) -> None:
         self.size = len(keys)
         self.keys = np.asarray(list(keys), dtype=object)
@@ -53,7 +53,7 @@ class BlockingIndex:
         keys: Sequence[str],
         k: int = 10,
         *,
-        shortlist: int = 40,
+        shortlist: int = 60,
         vectors: sp.csr_matrix | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` reference rows per query (``-1`` padded) and their shortlist score.

@@ -148,11 +148,16 @@ def normalize_name(name: str) -> NormalizedName:
     display = " ".join(_DISPLAY_SPLIT.split(body.casefold())).strip()
     tokens = _tokenize(fold_accents(body))
     tokens, family = _strip_legal(tokens)
-    # A place right after a legal form ("Siemens AG Österreich") is a tail too.
-    if not tail and len(tokens) > 1 and tokens[-1] in _PLACE:
-        rest, fam2 = _strip_legal(tokens[:-1])
+    # Places right after a legal form ("Siemens AG Österreich", "X S.A. Madrid") are a tail too.
+    run = 0
+    while run < len(tokens) - 1 and tokens[-1 - run] in _PLACE:
+        run += 1
+    if run:
+        rest, fam2 = _strip_legal(tokens[:-run])
         if fam2:
-            tail, tokens, family = tokens[-1], rest, family or fam2
+            places = " ".join(tokens[-run:])
+            tail = f"{places} {tail}".strip()
+            tokens, family = rest, family or fam2
     expanded = [ABBREVIATIONS.get(t, t) for t in tokens]
     kept = [t for t in expanded if t not in STOPWORDS] or expanded
     acronym = "".join(t[0] for t in kept) if len(kept) > 1 else ""
