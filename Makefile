@@ -62,8 +62,8 @@ fmt: install ## format and autofix
 typecheck: install ## mypy on core and api
 	$(VENV)/bin/mypy core api
 
-test: install lint ## the whole suite: lint, types, unit, integration, e2e (needs no account)
-	$(PY) -m pytest -p no:cacheprovider
+test: install lint ## the whole suite: lint, types, unit, integration, e2e, notebooks (needs no account)
+	$(PY) -m pytest -p no:cacheprovider tests --nbmake notebooks
 
 test-unit: install ## only the pure unit tests
 	$(PY) -m pytest tests/unit
