@@ -1,0 +1,98 @@
+"""The console on the Supabase backend: st-supabase-connection per-session clients, real HTTP.
+
+Supabase Auth is the loopback fake in ``tests/fakes`` (a real HTTP server speaking GoTrue's
+request and error shapes); the database is still the real test database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from console import state
+from tests.e2e.console.conftest import APP, texts
+from tests.fakes.supabase_fake import SupabaseFake, running_fake
+
+
+@pytest.fixture
+def supabase_console(test_settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[SupabaseFake]:
+    """Console environment with auth_backend=supabase pointed at the fake."""
+    with running_fake() as fake:
+        env = {
+            "DATABASE_URL": test_settings.database_url,
+            "INVOICEFLOW_ENVIRONMENT": "test",
+            "INVOICEFLOW_DATA_DIR": str(test_settings.data_dir),
+            "INVOICEFLOW_AUTH_BACKEND": "supabase",
+            "INVOICEFLOW_STORAGE_BACKEND": "local",
+            "SUPABASE_URL": fake.url,
+            "SUPABASE_ANON_KEY": fake.anon_key,
+            "SUPABASE_JWT_SECRET": fake.jwt_secret,
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        st.cache_resource.clear()
+        yield fake
+        st.cache_resource.clear()
+
+
+def _submit(at: AppTest, form: str, email: str, password: str) -> AppTest:
+    at.text_input(key=f"auth_{form}_email").input(email)
+    at.text_input(key=f"auth_{form}_password").input(password)
+    label = "Sign in" if form == "signin" else "Create account"
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _session_clients(at: AppTest) -> list[object]:
+    return [
+        at.session_state[k]
+        for k in at.session_state
+        if str(k).startswith("_st_supabase_connection_session_client")
+    ]
+
+
+def test_sign_up_sign_in_and_out_through_supabase_auth(supabase_console) -> None:
+    email = f"sb-{uuid.uuid4().hex[:8]}@example.test"
+    first = _submit(
+        AppTest.from_file(APP, default_timeout=60).run(),
+        "signup",
+        email,
+        "a long enough password 1",
+    )
+    assert first.session_state[state.USER].email == email
+    assert "not a member of any client" in texts(first)
+    assert any(path.endswith("/signup") for _, path, _ in supabase_console.requests)
+
+    second = _submit(
+        AppTest.from_file(APP, default_timeout=60).run(),
+        "signin",
+        email,
+        "a long enough password 1",
+    )
+    assert second.session_state[state.USER].email == email
+    # One Supabase client per browser session, never shared.
+    (client_a,), (client_b,) = _session_clients(first), _session_clients(second)
+    assert client_a is not client_b
+    assert first.session_state[state.TOKENS] != second.session_state[state.TOKENS]
+
+    next(b for b in second.button if b.key == "auth_signout").click().run()
+    assert second.session_state[state.USER] is None
+    assert any(path.endswith("/logout") for _, path, _ in supabase_console.requests)
+    first.run()
+    assert first.session_state[state.USER].email == email  # the other session is untouched
+
+
+def test_wrong_password_on_supabase_is_a_warning(supabase_console) -> None:
+    at = _submit(
+        AppTest.from_file(APP, default_timeout=60).run(),
+        "signin",
+        "nobody@example.test",
+        "wrong password 123",
+    )
+    assert at.session_state[state.USER] is None
+    assert any("invalid_credentials" in w.value for w in at.warning)
