@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import random
@@ -41,27 +42,29 @@ PDF_BYTES = 100 * 1024
 OUT = Path(__file__).resolve().parent / "out" / "api_load.json"
 
 
-def make_pdfs(count: int) -> list[bytes]:
-    """Distinct ~100 KB text-layer invoice PDFs (padding after %%EOF keeps them valid)."""
+@functools.cache
+def _bases() -> tuple[list[bytes], bytes]:
+    """Eight text-layer invoices and a padding block, made once (reportlab is slow)."""
     from core.demo.synthetic_invoices import generate_invoice
 
-    bases = [generate_invoice(7000 + i, kind="pdf").data for i in range(8)]
     rng = random.Random(7)
-    out = []
-    for i in range(count):
-        base = bases[i % len(bases)]
-        pad = PDF_BYTES - len(base)
-        noise = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=max(pad, 64)))
-        lines = "\n".join("%" + noise[j : j + 78] for j in range(0, len(noise), 78))
-        out.append(base + f"\n%bench-{uuid.uuid4()}\n{lines}\n".encode())
-    return out
+    noise = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=PDF_BYTES))
+    padding = "\n".join("%" + noise[j : j + 78] for j in range(0, len(noise), 78)).encode()
+    return [generate_invoice(7000 + i, kind="pdf").data for i in range(8)], padding
+
+
+def unique_pdf(i: int) -> bytes:
+    """A distinct ~100 KB PDF (a comment after %%EOF makes it unique and keeps it valid)."""
+    bases, padding = _bases()
+    base = bases[i % len(bases)]
+    return base + f"\n%bench-{uuid.uuid4()}\n".encode() + padding[: max(64, PDF_BYTES - len(base))]
 
 
 class Load:
     """One signed-in user of one client, and the request kinds of the mix."""
 
-    def __init__(self, stack: Stack, pdfs: list[bytes]) -> None:
-        self.stack, self.pdfs = stack, pdfs
+    def __init__(self, stack: Stack) -> None:
+        self.stack, self.uploads = stack, 0
         self.client = httpx.AsyncClient(
             base_url=stack.api_url,
             timeout=30.0,
@@ -91,7 +94,8 @@ class Load:
             elif kind == "list":
                 r = await self.client.get("/api/v1/invoices", params={"limit": 50})
             else:
-                data = self.pdfs.pop() if self.pdfs else make_pdfs(1)[0]
+                self.uploads += 1
+                data = unique_pdf(self.uploads)
                 files = [("files", (f"{uuid.uuid4().hex}.pdf", data, "application/pdf"))]
                 r = await self.client.post(f"/api/v1/clients/{self.client_id}/uploads", files=files)
                 if r.status_code == 201:
@@ -223,7 +227,8 @@ async def main_async(args: argparse.Namespace) -> dict:
     report: dict = {"workers": args.workers, "step_seconds": args.seconds, "goals_ms": GOALS_MS}
     try:
         stack.start()
-        load = Load(stack, make_pdfs(int(max(args.rates) * args.seconds * 4 * MIX["upload"]) + 50))
+        _bases()  # before the clock starts
+        load = Load(stack)
         await load.sign_in()
         await load.offer(5, 6, {"upload": 1.0})  # some invoices to list, and a warm process
         sustained, served, report["capacity"] = await capacity(load, args.rates, args.seconds)
