@@ -129,6 +129,9 @@ def segment_labels(segment: Segment) -> dict[str, LabelHit]:
     best: dict[str, tuple[int, int, int, str]] = {}  # field -> (-len, start, end, label)
     for i in range(len(flat)):
         found = [(fl, i, i) for fl in _GLUED.get(flat[i], ())]
+        if flat[i].endswith("rechnung") and len(flat[i]) > 8 and flat[i] not in _EXACT:
+            # German compounds name the document: Mietrechnung, Schlussrechnung, Baurechnung.
+            found.append((("invoice_number", "rechnung"), i, i))
         for n in range(1, min(_MAX_TOKENS, len(flat) - i) + 1):
             found.extend((fl, i, i + n - 1) for fl in _EXACT.get(" ".join(flat[i : i + n]), ()))
         for (field, label), start, end in found:
