@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
@@ -54,7 +55,10 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
         return Forbidden("you are not allowed to do this here", **details)
     if state == "23503":
         return NotFound("a referenced object does not exist or is not visible to you", **details)
-    if state in {"23502", "23514", "22P02", "22001", "22003", "22007", "22008", "22023"}:
+    # 22021/22P05: a NUL byte or an unsupported \u0000 escape in user text (text or jsonb);
+    # psycopg refuses NUL in text parameters itself, as a DataError without a server sqlstate.
+    if state in {"23502", "23514", "22P02", "22001", "22003", "22007", "22008", "22023", "22021",
+                 "22P05"} or isinstance(orig, psycopg.DataError):  # fmt: skip
         return ValidationFailed(
             "the data was refused by a database rule", sqlstate=state, **details
         )
