@@ -68,6 +68,12 @@ class UploadResult:
         return sum(f.status == "accepted" for f in self.files)
 
 
+def display_name(filename: str | None) -> str:
+    """The user's file name for display: control characters dropped, at most 255 characters."""
+    cleaned = "".join(ch for ch in (filename or "") if ch.isprintable()).strip()
+    return cleaned[:255] or "upload"
+
+
 def _check_pages(data: bytes, media_type: str, max_pages: int) -> None:
     if media_type != "application/pdf":
         return
@@ -167,7 +173,7 @@ def _store_one(
                     "client_id": client_id,
                     "bucket": stored.bucket,
                     "object_key": stored.key,
-                    "original_name": (f.filename or "upload")[:255],
+                    "original_name": display_name(f.filename),
                     "content_type": media_type,
                     "size_bytes": stored.size,
                     "sha256": stored.sha256,
@@ -182,7 +188,11 @@ def _store_one(
                 invoice_id=row["id"],
                 action="invoice.uploaded",
                 after={"status": row["status"], "file_id": str(file_id), "sha256": sha},
-                meta={"filename": f.filename[:255], "size": stored.size, "batch_id": str(batch_id)},
+                meta={
+                    "filename": display_name(f.filename),
+                    "size": stored.size,
+                    "batch_id": str(batch_id),
+                },
             )
             # Fairness: the client's invoices already waiting push this one further back.
             outcome.priority = -invoice_repo.count_in_flight(s, client_id)

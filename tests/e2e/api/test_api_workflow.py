@@ -141,3 +141,19 @@ def test_upload_process_review_approve_export_over_http(http, worker):
     assert http.delete(f"/invoices/{inv_id}", headers=headers).status_code == 204
     assert http.get(f"/invoices/{inv_id}", headers=headers).status_code == 404
     assert http.get(str(http.base_url).removesuffix("/api/v1/") + url).status_code == 404
+
+
+def test_nul_bytes_and_control_characters_are_refused_or_cleaned_not_5xx(http):
+    headers = sign_up(http)
+    r = http.post("/clients", json={"name": "bad\u0000name"}, headers=headers)
+    assert r.status_code == 422 and r.json()["code"] == "validation_failed"
+    cid = http.post("/clients", json={"name": "Clean Ltd"}, headers=headers).json()["id"]
+    doc = generate_invoice(21, kind="pdf")
+    r = http.post(
+        f"/clients/{cid}/uploads",
+        files=[("files", ("in\u0000voice\u0007.pdf", doc.data, "application/pdf"))],
+        headers=headers,
+    )
+    assert r.status_code == 201 and r.json()["files"][0]["status"] == "accepted", r.text
+    inv = http.get(f"/invoices/{r.json()['files'][0]['invoice_id']}", headers=headers).json()
+    assert inv["file_name"] and all(ch.isprintable() for ch in inv["file_name"])
