@@ -108,7 +108,9 @@ def score_candidates(
 
 def rank_vendors(pairs: pd.DataFrame) -> pd.DataFrame:
     """Best pair per (query, vendor id), sorted by query then score descending, with ``rank``."""
-    ordered = pairs.sort_values(["qi", "score", "ri"], ascending=[True, False, True], kind="stable")
+    order = np.lexsort((pairs["ri"].to_numpy(), -pairs["score"].to_numpy(), pairs["qi"].to_numpy()))
+    ordered = pairs.iloc[order]
+    # a vendor id can repeat in the reference (several rows per vendor): keep its best row only
     best = ordered.drop_duplicates(["qi", "ref_id"], keep="first").copy()
     best["rank"] = best.groupby("qi").cumcount()
     return best
