@@ -53,6 +53,9 @@ def text_blocks(lines: list[list[Segment]], max_gap: float = 1.7) -> list[list[S
 
 def address_name(block: list[Segment]) -> tuple[str, Segment] | None:
     """The addressee of an address block (name lines before the street), or None."""
+    # A heading such as "An:" / "Bill to:" may head the block: the address starts after it.
+    while block and block[0].text.rstrip().endswith(":"):
+        block = block[1:]
     post = next((i for i, s in enumerate(block) if i >= 1 and POSTCODE_LINE.search(s.text)), None)
     if post is None or post > 5:
         return None

@@ -294,6 +294,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "emetteur",
     ),
     "customer": (
+        "an",
+        "to",
         "bill to",
         "billed to",
         "invoice to",

@@ -7,7 +7,9 @@ along the box, which is what the layout rules need (column x-positions, label/va
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -60,18 +62,41 @@ def ocr_image(image: Image.Image, *, points_per_pixel: float) -> list[Word]:
         # Upright pages are the norm; the 180-degree classifier costs more than it saves.
         result, _ = _get_engine()(np.asarray(rgb), use_cls=False)
     scale = points_per_pixel / factor
+    kept = [(b, t) for b, t, sc in result or [] if float(sc) >= MIN_SCORE and str(t).strip()]
+    # A scan turned by a degree or two puts a right-hand value on another "line" than its
+    # label: turn the boxes back by the page's median text angle before reading rows.
+    angle = _skew(b for b, _ in kept)
+    cx, cy = rgb.width / 2, rgb.height / 2
+    cos, sin = math.cos(-angle), math.sin(-angle)
     words: list[Word] = []
-    for box, text, score in result or []:
-        if float(score) < MIN_SCORE or not str(text).strip():
-            continue
-        xs = [p[0] for p in box]
-        ys = [p[1] for p in box]
+    for box, text in kept:
+        pts = [
+            (cx + (px - cx) * cos - (py - cy) * sin, cy + (px - cx) * sin + (py - cy) * cos)
+            for px, py in box
+        ]
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
         words.extend(
             _split_line(
                 str(text), min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale
             )
         )
     return words
+
+
+def _skew(boxes: Iterable[Any]) -> float:
+    """Median baseline angle (radians) of wide text boxes; 0 when the page is straight."""
+    angles = []
+    for box in boxes:
+        (x0, y0), (x1, y1) = box[0], box[1]
+        (_, y3) = box[3]
+        if (x1 - x0) > 3 * abs(y3 - y0):
+            angles.append(math.atan2(y1 - y0, x1 - x0))
+    if len(angles) < 3:
+        return 0.0
+    angles.sort()
+    median = angles[len(angles) // 2]
+    return median if abs(median) > math.radians(0.2) else 0.0
 
 
 def _split_line(text: str, x0: float, y0: float, x1: float, y1: float) -> list[Word]:
