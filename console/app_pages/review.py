@@ -11,7 +11,7 @@ from console import state
 from console.feedback import flash, guarded
 from console.preview import render_pages
 from core.extraction.schema import HEADER_FIELDS
-from core.workflow import invoices, review, review_queue
+from core.workflow import invoices, line_items, review, review_queue
 from core.workflow.states import EDITABLE, InvoiceStatus
 
 LOW_CONFIDENCE = review_queue.LOW_CONFIDENCE
@@ -24,6 +24,7 @@ LINE_COLUMNS = [
     "tax_rate",
     "amount",
 ]
+LINE_NUMBERS = ("quantity", "unit_price", "tax_rate", "amount")
 FIELDS = [f for f in HEADER_FIELDS if f in review.CORRECTABLE]
 
 
@@ -133,13 +134,6 @@ with right:
             )
             if name in low and where:
                 st.caption(f"↳ evidence {where}")
-        st.caption("Line items")
-        st.data_editor(
-            pd.DataFrame(invoice.get("lines") or []).reindex(columns=LINE_COLUMNS),
-            disabled=True,
-            width="stretch",
-            key=f"review_lines_{invoice_id}",
-        )
         saved = st.form_submit_button("Save corrections", disabled=not editable, type="primary")
     if saved:
         changes = {n: values[n] for n in FIELDS if values[n] != _text(invoice.get(n))}
@@ -156,6 +150,31 @@ with right:
                 st.session_state[SEEN] = updated["version"]
                 flash(f"Saved {len(changes)} field correction{'s' * (len(changes) > 1)}.")
                 st.rerun()
+
+    st.caption("Line items")
+    with st.form(f"review_lines_form_{invoice_id}"):
+        edited = st.data_editor(
+            pd.DataFrame(invoice.get("lines") or [])
+            .reindex(columns=LINE_COLUMNS)
+            .astype({c: "float64" for c in LINE_NUMBERS}),
+            num_rows="dynamic" if editable else "fixed",
+            disabled=not editable,
+            width="stretch",
+            key=f"review_lines_{invoice_id}",
+            column_config={c: st.column_config.NumberColumn(c) for c in LINE_NUMBERS},
+        )
+        save_lines = st.form_submit_button("Save line items", disabled=not editable)
+    if save_lines:
+        with guarded("saving line items"):
+            updated = state.call(
+                line_items.correct_lines,
+                invoice_id=invoice_id,
+                lines=edited.to_dict("records"),
+                expected_version=seen_version,
+            )
+            st.session_state[SEEN] = updated["version"]
+            flash(f"Saved {len(edited)} line items.")
+            st.rerun()
 
     if state.can("approve"):
         with st.form(f"review_decide_form_{invoice_id}"):

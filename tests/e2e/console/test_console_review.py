@@ -92,12 +92,28 @@ def test_a_stale_edit_is_a_conflict_warning(workspace, signed_in) -> None:
     second = open_page(signed_in("operator"), "review")
     invoice_id = _picked_id(first)
     assert _picked_id(second) == invoice_id
-    first.text_input(key=f"review_field_{invoice_id}_currency").input("USD")
+    first.text_input(key=f"review_field_{invoice_id}_currency").input("JPY")
     next(b for b in first.button if b.label == "Save corrections").click().run()
-    second.text_input(key=f"review_field_{invoice_id}_currency").input("GBP")
+    second.text_input(key=f"review_field_{invoice_id}_currency").input("SEK")
     next(b for b in second.button if b.label == "Save corrections").click().run()
     assert not second.exception
     assert any("conflict" in w.value for w in second.warning)
-    assert _invoice(workspace, invoice_id)["currency"] == "USD"
+    assert _invoice(workspace, invoice_id)["currency"] == "JPY"
     next(b for b in second.button if b.label == "Reload the latest version").click().run()
-    assert second.text_input(key=f"review_field_{invoice_id}_currency").value == "USD"
+    assert second.text_input(key=f"review_field_{invoice_id}_currency").value == "JPY"
+
+
+def test_line_items_are_editable_for_writers_and_saved(workspace, signed_in) -> None:
+    at = open_page(signed_in("operator"), "review")
+    invoice_id = _picked_id(at)
+    before = len(_invoice(workspace, invoice_id)["lines"])
+    assert before > 0
+    next(b for b in at.button if b.label == "Save line items").click().run()
+    assert not at.exception
+    assert f"Saved {before} line items." in texts(at)
+    owner = workspace.client.members["owner"]
+    trail = invoices.audit_log(
+        services=workspace.services, user=worker_user(owner.id, owner.email), invoice_id=invoice_id
+    )
+    assert any(e["action"] == "invoice.lines_corrected" for e in trail)
+    assert len(_invoice(workspace, invoice_id)["lines"]) == before
