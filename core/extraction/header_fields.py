@@ -24,10 +24,6 @@ from core.extraction.parsing import (
     find_dates,
 )
 
-VALUE_FIELDS = (
-    "invoice_number", "invoice_date", "due_date", "po_number", "line_total", "subtotal", "tax",
-    "total", "amount_due", "currency", "vendor", "customer", "vat_id", "payment_terms",
-)  # fmt: skip
 AMOUNTS = ("line_total", "subtotal", "tax", "total", "amount_due")
 _STOP = {"no", "nr", "n", "number", "num", "numero", "vom", "du", "de", "of", "the", "is", "id"}
 

@@ -20,25 +20,6 @@ from core.extraction.layout import Word, join_words
 from core.extraction.parsing import find_dates, parse_amount
 from core.extraction.schema import Evidence, LineItem
 
-DESCRIPTION_HEADERS = frozenset(
-    [
-        "description",
-        "beschreibung",
-        "artikelbeschreibung",
-        "artikelbezeichnung",
-        "bezeichnung",
-        "leistung",
-        "designation",
-        "libelle",
-        "produit",
-        "product",
-        "item",
-        "items",
-        "artikel",
-        "article",
-        "text",
-    ]
-)
 # Units of measure printed in their own column: never a description.
 UNITS = frozenset(
     {"stk", "stk.", "stuck", "st.", "pcs", "pc", "pce", "ea", "each", "std", "std.", "hrs", "hours",

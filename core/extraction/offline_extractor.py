@@ -22,16 +22,11 @@ from core.extraction.header_fields import (
     choose_totals,
     claim_labels,
 )
+from core.extraction.identifiers import ibans, vat_ids
 from core.extraction.labels import fold, page_segments
 from core.extraction.line_items import extract_line_items
 from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
-from core.extraction.parties import (
-    ibans,
-    party_names,
-    vat_ids,
-    vendor_address,
-    window_customers,
-)
+from core.extraction.parties import party_names, vendor_address, window_customers
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
