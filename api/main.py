@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.deps import limit_by_ip
 from api.errors import install_error_handlers, problem_responses
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.overload import InFlightLimitMiddleware
 from api.rate_limit import RateLimiter
 from core.config import Settings
 
@@ -88,6 +89,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    # Added last = outermost but one: shed load before any work, still with a request id.
+    app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.api_max_in_flight)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     from api.v1 import router as v1_router

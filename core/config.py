@@ -156,6 +156,8 @@ class Settings(BaseSettings):
     # API.
     api_rate_limit: str = "120/minute"
     api_rate_limit_ip: str = "300/minute"
+    # Requests one API process handles at once; beyond, 429 at once (load shedding). 0 = off.
+    api_max_in_flight: int = 32
     cors_origins: tuple[str, ...] = ()
 
     @model_validator(mode="after")
