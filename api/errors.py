@@ -31,6 +31,7 @@ STATUS_BY_ERROR: tuple[tuple[type[e.InvoiceFlowError], int, str], ...] = (
     (e.TooLarge, 413, "Content Too Large"),
     (e.UnsupportedType, 415, "Unsupported Media Type"),
     (e.DocumentError, 422, "Unreadable Document"),
+    (e.WeakPassword, 422, "Validation Failed"),
     (e.ValidationFailed, 422, "Validation Failed"),
     (e.AuthError, 401, "Unauthorized"),
     (e.Forbidden, 403, "Forbidden"),

@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 Role = Literal["owner", "operator", "analyst", "viewer"]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+# No whitespace or control characters anywhere (a NUL byte must never reach a query).
+Email = Annotated[
+    str,
+    Field(
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$", max_length=320
+    ),
+]
 
 
 class Page(BaseModel, Generic[T]):

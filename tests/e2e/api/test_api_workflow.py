@@ -144,6 +144,10 @@ def test_upload_process_review_approve_export_over_http(http, worker):
 
 
 def test_nul_bytes_and_control_characters_are_refused_or_cleaned_not_5xx(http):
+    r = http.post("/auth/sign-up", json={"email": "a\u0000b@example.test", "password": "x" * 20})
+    assert r.status_code == 422
+    r = http.post("/auth/sign-up", json={"email": "weak@example.test", "password": "short"})
+    assert r.status_code == 422 and r.json()["code"] == "weak_password"
     headers = sign_up(http)
     r = http.post("/clients", json={"name": "bad\u0000name"}, headers=headers)
     assert r.status_code == 422 and r.json()["code"] == "validation_failed"
