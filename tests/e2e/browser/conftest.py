@@ -7,6 +7,8 @@ Without Chromium the browser tests skip locally but FAIL in CI (``CI`` set): CI 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,20 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Embedded DB + demo seed + console + one worker, as `make run` starts them."""
+def stack() -> Iterator[Stack]:
+    """Embedded DB + demo seed + console + one worker, as `make run` starts them.
+
+    The data dir is deliberately outside pytest's basetemp: another pytest session starting on
+    the same machine resets /tmp/pytest-of-<user> to mode 0700, which would lock the embedded
+    server's unprivileged system user (used when running as root) out of its own files.
+    """
     _require_chromium()
-    with running_stack(tmp_path_factory.mktemp("stack")) as running:
-        yield running
+    workdir = Path(tempfile.mkdtemp(prefix="invoiceflow-browser-"))
+    try:
+        with running_stack(workdir) as running:
+            yield running
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
