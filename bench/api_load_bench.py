@@ -144,6 +144,7 @@ def wait_processed(stack: Stack, client_id: str, timeout: float) -> float | None
     """Seconds until no invoice of the client waits for a worker (None: not within timeout)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
+        stack.respawn_workers()
         with psycopg.connect(stack.db_url) as conn:
             row = conn.execute(
                 "select count(*) from public.invoices where client_id = %s "
@@ -190,6 +191,11 @@ async def restart_database(load: Load, stack: Stack, rate: float) -> dict:
                 timeline.append((time.perf_counter() - t0, "ready", 0))
             await asyncio.sleep(0.2)
 
+    async def supervise() -> None:
+        while time.perf_counter() - t0 < 40:
+            await asyncio.to_thread(stack.respawn_workers)
+            await asyncio.sleep(1.0)
+
     async def fault() -> dict:
         await asyncio.sleep(5)
         t_stop = time.perf_counter() - t0
@@ -202,9 +208,12 @@ async def restart_database(load: Load, stack: Stack, rate: float) -> dict:
 
     load_task = asyncio.create_task(load.offer(rate, 40, {"list": 0.7, "upload": 0.3}))
     ready_task = asyncio.create_task(poll_ready())
+    supervisor = asyncio.create_task(supervise())
+    exited_before = stack.worker_restarts
     marks = await fault()
     samples = await load_task
     await ready_task
+    await supervisor
     await probe.aclose()
     back = marks["db_accepting_at_s"]
     ok_after = [t for t, _, code in timeline if code == 200 and t > back]
@@ -219,19 +228,28 @@ async def restart_database(load: Load, stack: Stack, rate: float) -> dict:
         "requests": len(samples),
         "failed_requests": len(failed),
         "failed_statuses": sorted({s.status for s in failed}),
+        "workers_restarted": stack.worker_restarts - exited_before,
     }
 
 
 async def main_async(args: argparse.Namespace) -> dict:
-    stack = Stack(workers=args.workers)
-    report: dict = {"workers": args.workers, "step_seconds": args.seconds, "goals_ms": GOALS_MS}
+    stack = Stack(workers=args.workers, max_in_flight=args.max_in_flight)
+    report: dict = {
+        "workers": args.workers,
+        "step_seconds": args.seconds,
+        "goals_ms": GOALS_MS,
+        "max_in_flight": args.max_in_flight,
+    }
     try:
         stack.start()
         _bases()  # before the clock starts
         load = Load(stack)
         await load.sign_in()
         await load.offer(5, 6, {"upload": 1.0})  # some invoices to list, and a warm process
-        sustained, served, report["capacity"] = await capacity(load, args.rates, args.seconds)
+        if args.base_rps:  # skip the climb: overload and restart phases from a known rate
+            sustained, served, report["capacity"] = 0.0, args.base_rps, []
+        else:
+            sustained, served, report["capacity"] = await capacity(load, args.rates, args.seconds)
         report["sustained_rps"], report["served_without_errors_rps"] = sustained, served
         report["load_average"] = os.getloadavg()
         print(f"sustained (p99 goals): {sustained} req/s; served without errors: {served} req/s")
@@ -244,23 +262,26 @@ async def main_async(args: argparse.Namespace) -> dict:
         limited = summarize(
             await load.offer(double, args.seconds * 2, MIX), double, args.seconds * 2, GOALS_MS
         )
-        print_phase(f"2x ({double:g} req/s), limit {max(1, int(base))}/s", limited)
+        shed = (
+            f"shedding past {args.max_in_flight} in flight" if args.max_in_flight else "no shedding"
+        )
+        print_phase(f"2x ({double:g} req/s), rate limit {max(1, int(base))}/s, {shed}", limited)
         stack.start_api()
         unlimited = summarize(
             await load.offer(double, args.seconds * 2, MIX), double, args.seconds * 2, GOALS_MS
         )
-        print_phase(f"2x ({double:g} req/s), no limit", unlimited)
+        print_phase(f"2x ({double:g} req/s), no rate limit, {shed}", unlimited)
         report["overload_limited"], report["overload_unlimited"] = limited, unlimited
         report["drain_seconds"] = wait_processed(stack, load.client_id, timeout=600)
         report["uploads"] = db_check(stack, load.accepted, load.client_id)
         print(f"queue drained in {report['drain_seconds']} s; uploads: {report['uploads']}")
         report["db_restart"] = await restart_database(load, stack, max(1.0, base / 2))
+        report["drain_after_restart_s"] = wait_processed(stack, load.client_id, timeout=300)
         report["workers_alive_after_restart"] = sum(
             1
             for name, proc in stack.procs.items()
             if name.startswith("worker") and proc.poll() is None
         )
-        report["drain_after_restart_s"] = wait_processed(stack, load.client_id, timeout=300)
         report["uploads_after_restart"] = db_check(stack, load.accepted, load.client_id)
         print(f"db restart: {report['db_restart']}")
         print(
@@ -280,6 +301,14 @@ def main() -> int:
     parser.add_argument(
         "--rates", type=lambda s: [float(x) for x in s.split(",")],
         default=[1, 2, 3, 4, 6, 8, 10, 15, 20, 30, 40], help="offered rates to try, req/s",
+    )  # fmt: skip
+    parser.add_argument(
+        "--base-rps", type=float, default=0.0,
+        help="skip the capacity climb; run the 2x and restart phases from this rate",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-in-flight", type=int, default=32,
+        help="the API's load-shedding threshold (INVOICEFLOW_API_MAX_IN_FLIGHT; 0 = off)",
     )  # fmt: skip
     args = parser.parse_args()
     report = asyncio.run(main_async(args))

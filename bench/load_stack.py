@@ -33,12 +33,15 @@ def free_port() -> int:
 class Stack:
     """Start with `start()`, stop with `close()`; `restart_database()` measures a DB restart."""
 
-    def __init__(self, *, workers: int = 2, rate_limit: str = "1000000/second") -> None:
+    def __init__(
+        self, *, workers: int = 2, rate_limit: str = "1000000/second", max_in_flight: int = 32
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="invoiceflow-bench-"))
         self.pg_port, self.api_port = free_port(), free_port()
         self.workers = workers
         self.rate_limit = rate_limit
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.worker_restarts = 0
         self.db_url = ""
         self.base_env = {
             **{
@@ -56,6 +59,7 @@ class Stack:
             "INVOICEFLOW_EXTRACTION_BACKEND": "offline",
             "INVOICEFLOW_LOG_LEVEL": "INFO",
             "INVOICEFLOW_LOG_JSON": "true",
+            "INVOICEFLOW_API_MAX_IN_FLIGHT": str(max_in_flight),
         }
         self.base_env.pop("DATABASE_URL", None)
         self.base_env.pop("OPENAI_API_KEY", None)
@@ -84,6 +88,16 @@ class Stack:
         self.start_api()
         for i in range(self.workers):
             self._spawn(f"worker-{i}", [sys.executable, "-m", "core", "worker"])
+
+    def respawn_workers(self) -> int:
+        """Restart exited workers, as `restart: unless-stopped` does in compose; how many."""
+        restarted = 0
+        for name, proc in list(self.procs.items()):
+            if name.startswith("worker") and proc.poll() is not None:
+                self._spawn(name, [sys.executable, "-m", "core", "worker"])
+                restarted += 1
+        self.worker_restarts += restarted
+        return restarted
 
     def start_api(self, *, rate_limit: str | None = None) -> None:
         """(Re)start the API process, optionally with another per-user and per-IP limit."""
