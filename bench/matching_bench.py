@@ -76,9 +76,9 @@ def speed(n_vendors: int, n_queries: int, sample: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     index = VendorIndex(master)
     build, build_cpu = time.perf_counter() - t0, time.process_time() - c0
-    profile = MatchProfile(top_k=20)
+    profile = MatchProfile()  # top_k=10 candidates per query
     t0, c0 = time.perf_counter(), time.process_time()
-    decisions = match_vendors(queries.drop(columns=["truth"]), index, profile, top=20)
+    decisions = match_vendors(queries.drop(columns=["truth"]), index, profile, top=profile.top_k)
     match, match_cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = _rss_mb()
     truth = queries.set_index("id")["truth"]
