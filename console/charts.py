@@ -88,3 +88,19 @@ def dashboard_frames(rows: list[dict], now: pd.Timestamp) -> dict[str, pd.DataFr
         "confidence": pd.to_numeric(df["confidence"], errors="coerce").dropna().to_frame(),
         "backlog": backlog_age.rename("age_hours").to_frame(),
     }
+
+
+def display_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Rows as a frame of the given columns, with ids and JSON shown as text (Arrow-safe)."""
+    import json
+    import uuid
+
+    def cell(value: object) -> object:
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        if isinstance(value, dict | list):
+            return json.dumps(value, default=str, ensure_ascii=False)
+        return value
+
+    frame = pd.DataFrame(rows).reindex(columns=columns)
+    return frame.apply(lambda col: col.map(cell)) if not frame.empty else frame

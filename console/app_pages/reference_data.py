@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import state
+from console import charts, state
 from console.feedback import guarded
 from core.workflow import reference
 
@@ -14,6 +14,19 @@ KINDS = {
     "Purchase orders": "purchase_orders",
     "Goods receipts": "goods_receipts",
 }
+
+VENDOR_COLUMNS = [
+    "vendor_code",
+    "name",
+    "vat_id",
+    "iban",
+    "address",
+    "country",
+    "email",
+    "is_active",
+    "updated_at",
+]
+PO_COLUMNS = ["po_number", "vendor_name", "status", "order_date", "currency", "total", "line_count"]
 
 st.title("Reference data")
 client_id = state.require_client()
@@ -62,7 +75,9 @@ with vendors_tab:
     if page is not None:
         rows, count = page
         st.caption(f"{len(rows)} of {count} vendors")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="reference_vendors")
+        st.dataframe(
+            charts.display_frame(rows, VENDOR_COLUMNS), hide_index=True, key="reference_vendors"
+        )
 with pos_tab:
     page = state.fetch(
         reference.list_purchase_orders,
@@ -73,4 +88,4 @@ with pos_tab:
     if page is not None:
         rows, count = page
         st.caption(f"{len(rows)} of {count} purchase orders")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, key="reference_pos")
+        st.dataframe(charts.display_frame(rows, PO_COLUMNS), hide_index=True, key="reference_pos")

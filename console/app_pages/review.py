@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from console import state
+from console import charts, state
 from console.feedback import flash, guarded
 from console.preview import render_pages
 from core.extraction.schema import HEADER_FIELDS
@@ -214,9 +214,7 @@ with st.expander("Audit trail"):
     trail = state.fetch(invoices.audit_log, action="loading the audit trail", invoice_id=invoice_id)
     if trail:
         st.dataframe(
-            pd.DataFrame(trail).reindex(
-                columns=["created_at", "action", "actor_email", "before", "after"]
-            ),
+            charts.display_frame(trail, ["created_at", "action", "actor_id", "before", "after"]),
             hide_index=True,
             key="review_audit",
         )
