@@ -195,9 +195,13 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
     out: list[Candidate] = []
     for hit in hits:
         if hit.field != field:
+            if field == "invoice_date" and hit.label in DOCUMENT_WORDS and hit.segment.page == 1:
+                out.extend(_title_date(ctx, hit, labelled))  # "Rechnung 24. Januar 2014"
             continue
         lines = ctx.pages[hit.segment.page - 1]
         base = 0.55 + min(len(hit.label), 20) * 0.02
+        if field == "invoice_date" and hit.label in ("vom", "du"):
+            base = 0.5  # "vom" also starts periods: "Zeitraum vom 06.12.2013 bis ..."
         if field == "invoice_number":
             # An explicit "invoice number" label beats a bare title word, which beats "No.".
             tier = (
@@ -248,6 +252,29 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
                 break
     out.sort(key=lambda c: c.score, reverse=True)
     return out
+
+
+_TITLE_LINKS = {"vom", "von", "du", "of", "dated", "from", "le", "nr", "no", "n", "number"}
+
+
+def _title_date(ctx: Context, hit: LabelHit, labelled: set[int]) -> list[Candidate]:
+    """A date printed right after the document title is the document's date."""
+    words = list(hit.rest)
+    for seg in right_of(ctx.pages[0], hit.segment):
+        if id(seg) in labelled:
+            break
+        words.extend(seg.words)
+    head = join_words(words[:6])
+    found = find_dates(head, ctx.day_first)
+    if not found:
+        return []
+    # Only ids, markers and "of/vom/du" may stand between the title and its date:
+    # "Rechnung gemäß Bestellung vom 01.03." dates the order, not the invoice.
+    between = head[: found[0].start].split()
+    if any(w.isalpha() and w.lower() not in _TITLE_LINKS for w in between):
+        return []
+    text = f"{join_words(hit.segment.words[hit.start : hit.end + 1])} {join_words(words[:6])}"
+    return [Candidate(found[0].value, 0.6 - hit.segment.y0 / 100000, 1, text, None, hit.label)]
 
 
 def _column_sums(
