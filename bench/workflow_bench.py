@@ -205,7 +205,7 @@ def main() -> int:
     parser.add_argument("--list-rows", type=int, default=100_000)
     parser.add_argument("--e2e", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "list", "e2e"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "idle", "list", "e2e"])
     args = parser.parse_args()
     stack = Stack(workers=0)
     try:
@@ -214,8 +214,9 @@ def main() -> int:
         print(f"stack: API {api}, database {stack.tmp}")
         if "upload" not in args.skip:
             headers, cid = sign_in(api)
-            lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads))
-            print_uploads("(workers stopped)", lat, err, wall)
+            if "idle" not in args.skip:
+                lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads))
+                print_uploads("(workers stopped)", lat, err, wall)
             for i in range(args.workers):
                 stack._spawn(f"worker-{i}", [sys.executable, "-m", "core", "worker"])
             lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads // 2))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from typing import Any
 
 from core.config import Settings
@@ -63,6 +64,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     """Entry point of ``python -m core worker``."""
     from core.structured_logging import configure_logging
 
+    if args.nice:
+        # Extraction is CPU-bound; on a box shared with the API, requests should win the CPU.
+        os.nice(args.nice)
     settings = Settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
     services = build_worker_services(settings)
@@ -103,5 +107,11 @@ def add_parser(subparsers: Any) -> None:
         type=float,
         default=60.0,
         help="seconds a stopping worker waits for its running job",
+    )
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        help="lower this process's CPU priority by N (0 keeps it) so API requests go first",
     )
     p.set_defaults(func=cmd_worker)
