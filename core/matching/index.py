@@ -47,6 +47,8 @@ class VendorIndex:
 
     def __init__(self, reference: pd.DataFrame, *, workers: int = 2) -> None:
         validate_frame(reference, "reference")
+        if reference.empty:
+            raise ValidationFailed("reference has no rows")
         self.frame = prepare_frame(reference)
         keys = self.frame["n_key"].tolist()
         self.blocking = BlockingIndex(keys, workers=workers)

@@ -181,6 +181,8 @@ def _signals_text(ranked: pd.DataFrame, best_pos: np.ndarray, profile: MatchProf
         return [f"thefuzz {profile.scorer} on the names"] * n
     names = [s for s in SIGNALS if s in _LABELS]
     weights = np.array([profile.weight(s) for s in names])
+    if ranked.empty:
+        return ["no candidate"] * n
     feats = ranked[names].to_numpy(dtype=float)[np.maximum(best_pos, 0)]
     contrib = feats * weights
     order = np.argsort(-np.abs(contrib), axis=1)[:, :4]

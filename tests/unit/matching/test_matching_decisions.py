@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from thefuzz import fuzz
 
 from core.errors import ValidationFailed
@@ -136,3 +138,20 @@ def test_profiles_round_trip_through_json_and_version_up() -> None:
     assert (newer.version, newer.margin, newer.label) == (2, 5.0, "client-a@2")
     with pytest.raises(ValidationFailed):
         MatchProfile.from_json('{"auto_threshold": 20, "review_threshold": 50}')
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet=st.sampled_from(list("abcdeüé &.-GmbHAG")), max_size=30))
+def test_model_scores_and_margins_are_bounded(vendors: pd.DataFrame, name: str) -> None:
+    out = match_vendors(_queries(name), vendors).iloc[0]
+    assert 0.0 <= out["margin"] <= out["score"] <= 100.0
+    assert [c["score"] for c in out["candidates"]] == sorted(
+        (c["score"] for c in out["candidates"]), reverse=True
+    )
+
+
+def test_an_empty_reference_is_a_validation_error() -> None:
+    with pytest.raises(ValidationFailed, match="no rows"):
+        match_vendors(_queries("Acme"), pd.DataFrame({"id": [], "name": []}))
