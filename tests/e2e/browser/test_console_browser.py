@@ -32,6 +32,9 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     ui.shot(page, "03_processed")
 
     ui.go(page, "Review queue")
+    page.get_by_role("button", name="Save corrections").wait_for()
+    page.get_by_role("img").first.wait_for()  # the rendered page of the document
+    ui.wait_idle(page)
     ui.shot(page, "04_review_queue")
     field = page.get_by_role("textbox", name=re.compile(r"^Invoice number")).first
     field.fill("BROWSER-TEST-0001")

@@ -60,6 +60,7 @@ def go(page: Any, title: str) -> None:
         wait_idle(page)
         try:
             heading.first.wait_for(timeout=5_000)
+            wait_idle(page)
             return
         except Exception:  # noqa: S112 - retried; the final wait below raises
             continue
