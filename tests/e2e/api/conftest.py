@@ -122,9 +122,14 @@ def api_server(api_settings: Settings, engine) -> Iterator[str]:
     services.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(api_settings: Settings, tmp_path_factory) -> Iterator[WorkerProcess]:
-    """One real worker process for the session."""
+    """One real worker process for the API e2e package.
+
+    Package scope, not session: the database is shared by the whole pytest session, and a worker
+    left running after these tests would take the jobs that later integration tests queue for
+    their own in-process workers.
+    """
     w = WorkerProcess(api_settings, tmp_path_factory.mktemp("worker") / "worker.log").start()
     yield w
     w.stop()
