@@ -25,7 +25,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from core.demo.synthetic_invoices import generate_invoice  # noqa: E402
 from tests.e2e.browser import ui  # noqa: E402
-from tests.e2e.browser.stack import CHROMIUM, running_stack  # noqa: E402
+from tests.e2e.browser.stack import CHROMIUM, running_stack, wait_until_idle  # noqa: E402
 
 
 def main() -> int:
@@ -50,6 +50,7 @@ def main() -> int:
             )
             context.set_default_timeout(120_000)
             page = context.new_page()
+            wait_until_idle(stack)  # the demo seed's invoices are processed by the worker first
             ui.sign_in(page, stack.url, stack.email, stack.password)
             ui.go(page, "Review queue")
             seeded = ui.approve_queue(page)  # the demo seed's invoices: setup, not timed

@@ -155,3 +155,37 @@ def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
             timeout=60,
             check=False,
         )
+
+
+def wait_until_idle(stack: Stack, timeout: float = 300) -> int:
+    """Wait until no invoice of the demo user is in flight; return how many invoices exist."""
+    from core.bootstrap import build_services
+    from core.config import Settings
+    from core.workflow import invoices
+    from core.workflow.states import IN_FLIGHT
+
+    settings = Settings(
+        data_dir=stack.data_dir, embedded_pg_port=int(stack.env["INVOICEFLOW_EMBEDDED_PG_PORT"])
+    )
+    services = build_services(settings)
+    try:
+        user = services.auth.sign_in(stack.email, stack.password).user
+        deadline = time.monotonic() + timeout
+        while True:
+            _, busy = invoices.list_invoices(
+                services=services,
+                user=user,
+                filters=invoices.InvoiceFilter(status=tuple(IN_FLIGHT)),
+                limit=1,
+            )
+            if not busy:
+                return int(
+                    invoices.list_invoices(
+                        services=services, user=user, filters=invoices.InvoiceFilter(), limit=1
+                    )[1]
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{busy} invoices still processing after {timeout:.0f}s")
+            time.sleep(0.5)
+    finally:
+        services.close()

@@ -77,36 +77,42 @@ def upload(page: Any, files: list[Path]) -> None:
     wait_idle(page)
 
 
+def _queue_size(page: Any) -> int:
+    """How many invoices the Review page says wait (0 when it says none)."""
+    if page.get_by_text("Nothing waits for review.").count():
+        return 0
+    label = page.get_by_text(re.compile(r"\d+ invoices? need a look"))
+    if not label.count():
+        return -1  # mid-run: not rendered yet
+    return int(re.match(r"(\d+)", label.first.inner_text()).group(1))
+
+
 def approve_queue(page: Any, limit: int = 500) -> int:
-    """On the Review page, approve the first invoice until the queue is empty; return the count."""
-    done = 0
-    while done < limit:
-        if page.get_by_text("Nothing waits for review.").count():
-            return done
+    """On the Review page, approve the first invoice until the queue is empty; return the count.
+
+    Progress is read from the queue size the page shows, so a click that lands during a rerun
+    (and is dropped) is simply retried, and a conflict with a worker is reloaded and retried.
+    """
+    wait_idle(page)
+    start = size = _queue_size(page)
+    while size != 0 and start - size < limit:
         approve = page.get_by_role("button", name="Approve")
-        for _ in range(100):  # the previous invoice's form fades out after a rerun
-            if approve.count() == 1 or page.get_by_text("Nothing waits for review.").count():
+        if approve.count() == 1:
+            approve.click()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+            reload = page.get_by_role("button", name="Reload the latest version")
+            if reload.count():
+                reload.click()
+                wait_idle(page)
                 break
-            page.wait_for_timeout(100)
-        else:
-            shot(page, "debug_approve_queue")
-            raise AssertionError(f"{approve.count()} Approve buttons on the Review page")
-        if page.get_by_text("Nothing waits for review.").count():
-            return done
-        approve.click()
+            now = _queue_size(page)
+            if 0 <= now < size:
+                break
         wait_idle(page)
-        approved = page.get_by_text("Invoice approved.")
-        reload = page.get_by_role("button", name="Reload the latest version")
-        for _ in range(600):
-            if approved.count() or reload.count():
-                break
-            page.wait_for_timeout(100)
-        if approved.count():
-            done += 1
-        elif reload.count():  # a worker changed it meanwhile: look again, then decide
-            reload.click()
-            wait_idle(page)
-        else:
-            shot(page, "debug_approve_queue")
-            raise AssertionError("approving showed neither success nor a conflict")
-    return done
+        new = _queue_size(page)
+        if new < 0:
+            continue
+        size = new
+    return start - size
