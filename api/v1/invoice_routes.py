@@ -17,6 +17,7 @@ from api.v1.schemas import (
     AuditEventPublic,
     DecisionCreate,
     InvoiceDetailPublic,
+    InvoicePage,
     InvoicePublic,
     InvoiceUpdate,
     LinePublic,
@@ -87,7 +88,9 @@ def filters(
 FilterDep = Annotated[InvoiceFilter, Depends(filters)]
 
 
-@router.get("", response_model=Page[InvoicePublic], responses=problem_responses(401, 404, 422))
+@router.get(
+    "", response_model=InvoicePage[InvoicePublic], responses=problem_responses(401, 404, 422)
+)
 def list_invoices(
     user: CurrentUserDep,
     services: ServicesDep,
@@ -95,12 +98,19 @@ def list_invoices(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Literal[tuple(SORTS)] = "-created_at",  # type: ignore[valid-type]
-) -> Page[InvoicePublic]:
-    """Invoices you may see, filtered by status, vendor, date range, amount range, match band."""
-    rows, count = invoices.list_invoices(
+) -> InvoicePage[InvoicePublic]:
+    """Invoices you may see, filtered by status, vendor, date range, amount range, match band.
+
+    ``count`` is exact up to 10,000; above that it is 10,000 and ``count_is_estimate`` is true.
+    """
+    page = invoices.list_invoices_page(
         services=services, user=user, filters=f, limit=limit, offset=offset, sort=sort
     )
-    return Page(data=[InvoicePublic.model_validate(r) for r in rows], count=count)
+    return InvoicePage(
+        data=[InvoicePublic.model_validate(r) for r in page.rows],
+        count=page.count,
+        count_is_estimate=page.count_is_estimate,
+    )
 
 
 @router.get("/{invoice_id}", response_model=InvoiceDetailPublic, responses=ERRORS)

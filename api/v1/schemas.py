@@ -27,6 +27,15 @@ class Page(BaseModel, Generic[T]):
     count: int = Field(examples=[1])
 
 
+class InvoicePage(Page[T], Generic[T]):
+    """A page of invoices; counts stop at 10,000 so a huge inbox stays fast."""
+
+    count_is_estimate: bool = Field(
+        default=False,
+        description="true when more rows match than were counted: count is then a lower bound",
+    )
+
+
 class _Public(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 

@@ -19,6 +19,7 @@ from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, load_invoice
 
 MAX_PAGE = 200
+COUNT_CAP = 10_000  # list counts stop here; above it the API says "more than 10,000"
 MAX_EXPORT = 50_000
 SORTS = {
     "-created_at": "i.created_at desc, i.id desc",
@@ -98,8 +99,15 @@ def _scope(s: Any, filters: InvoiceFilter, where: list[str], params: dict[str, A
         return
     # RLS alone would hide other clients' rows, but only after scanning them: naming the user's
     # clients lets the (client_id, created_at) index do the work.
+    ids = [c["id"] for c in tenant_repo.list_clients(s)]
+    if len(ids) == 1:
+        # Equality, not ``= any(array)``: only then does the planner read the (client_id,
+        # created_at desc, id desc) index in order instead of sorting every matching row.
+        where.append("i.client_id = :member_client")
+        params["member_client"] = ids[0]
+        return
     where.append("i.client_id = any(:member_clients)")
-    params["member_clients"] = [c["id"] for c in tenant_repo.list_clients(s)]
+    params["member_clients"] = ids
 
 
 def list_invoices(
@@ -110,8 +118,12 @@ def list_invoices(
     limit: int = 50,
     offset: int = 0,
     sort: str = "-created_at",
+    count_cap: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of the invoices the user may see, newest first by default, and the total."""
+    """A page of the invoices the user may see, newest first by default, and the total.
+
+    With ``count_cap`` the total stops counting past the cap (see ``invoice_repo``).
+    """
     if sort not in SORTS:
         raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}")
     if not 1 <= limit <= MAX_PAGE or offset < 0:
@@ -120,8 +132,47 @@ def list_invoices(
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
         return invoice_repo.list_invoices(
-            s, where=where, params=params, order_by=SORTS[sort], limit=limit, offset=offset
+            s,
+            where=where,
+            params=params,
+            order_by=SORTS[sort],
+            limit=limit,
+            offset=offset,
+            count_cap=count_cap,
         )
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    """A page of invoices and how many match; ``count_is_estimate`` when above ``COUNT_CAP``."""
+
+    rows: list[dict[str, Any]]
+    count: int
+    count_is_estimate: bool
+
+
+def list_invoices_page(
+    *,
+    services: Any,
+    user: CurrentUser,
+    filters: InvoiceFilter,
+    limit: int = 50,
+    offset: int = 0,
+    sort: str = "-created_at",
+) -> InvoicePage:
+    """Like ``list_invoices`` but the count is capped at ``COUNT_CAP`` (a lower bound above it)."""
+    rows, count = list_invoices(
+        services=services,
+        user=user,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        count_cap=COUNT_CAP,
+    )
+    if count > COUNT_CAP:
+        return InvoicePage(rows, COUNT_CAP, True)
+    return InvoicePage(rows, count, False)
 
 
 def get_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> dict[str, Any]:
