@@ -34,11 +34,18 @@ class Stack:
     """Start with `start()`, stop with `close()`; `restart_database()` measures a DB restart."""
 
     def __init__(
-        self, *, workers: int = 2, rate_limit: str = "1000000/second", max_in_flight: int = 32
+        self,
+        *,
+        workers: int = 2,
+        rate_limit: str = "1000000/second",
+        max_in_flight: int = 32,
+        api_workers: int = 1,
     ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="invoiceflow-bench-"))
         self.pg_port, self.api_port = free_port(), free_port()
         self.workers = workers
+        # 1 = the container's shape (docker/entrypoint.sh); more only to measure what it would buy.
+        self.api_workers = api_workers
         self.rate_limit = rate_limit
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.worker_restarts = 0
@@ -108,6 +115,8 @@ class Stack:
             sys.executable, "-m", "uvicorn", "api.main:app", "--factory", "--host", "127.0.0.1",
             "--port", str(self.api_port), "--no-access-log", "--timeout-graceful-shutdown", "10",
         ]  # fmt: skip
+        if self.api_workers > 1:
+            argv += ["--workers", str(self.api_workers)]
         self._spawn("api", argv, env)
         self.wait_healthy()
 

@@ -206,8 +206,11 @@ def main() -> int:
     parser.add_argument("--e2e", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "idle", "list", "e2e"])
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="uvicorn processes (1 = production shape)"
+    )
     args = parser.parse_args()
-    stack = Stack(workers=0)
+    stack = Stack(workers=0, api_workers=args.api_workers)
     try:
         stack.start()
         api = stack.api_url
