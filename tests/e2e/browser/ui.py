@@ -84,7 +84,12 @@ def _queue_size(page: Any) -> int:
     label = page.get_by_text(re.compile(r"\d+ invoices? need a look"))
     if not label.count():
         return -1  # mid-run: not rendered yet
-    return int(re.match(r"(\d+)", label.first.inner_text()).group(1))
+    try:
+        text = label.first.inner_text(timeout=2_000)
+    except Exception:  # the element went away with a rerun
+        return -1
+    found = re.match(r"(\d+)", text)
+    return int(found.group(1)) if found else -1
 
 
 def approve_queue(page: Any, limit: int = 500) -> int:
@@ -99,7 +104,7 @@ def approve_queue(page: Any, limit: int = 500) -> int:
         approve = page.get_by_role("button", name="Approve")
         if approve.count() == 1:
             approve.click()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 6  # a dropped click (landed mid-rerun) is retried
         while time.monotonic() < deadline:
             page.wait_for_timeout(200)
             reload = page.get_by_role("button", name="Reload the latest version")
