@@ -11,18 +11,17 @@ import contextvars
 import json
 import logging
 import re
-import sys
 import time
 import uuid
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.structured_logging import JsonLineFormatter
+from core.structured_logging import configure_logging as configure_process_logging
+
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-_REDACT = re.compile(r"(authorization|password|secret|token|api[_-]?key|cookie)", re.I)
 
 
 def current_request_id() -> str | None:
@@ -30,25 +29,13 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line; secret-looking extra fields are redacted."""
+class JsonFormatter(JsonLineFormatter):
+    """core's JSON line formatter, with the request id always present (null outside a request)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or current_request_id(),
-        }
-        for key, value in record.__dict__.items():
-            if key in _STD_ATTRS or key.startswith("_") or key == "request_id":
-                continue
-            doc[key] = "[redacted]" if _REDACT.search(key) else value
-        if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return json.dumps(doc, default=str)
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return super().format(record)
 
 
 class RequestIdFilter(logging.Filter):
@@ -61,23 +48,15 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
-    """Route the root logger to stdout as JSON (or text); idempotent."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_invoiceflow", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stdout)
-    handler._invoiceflow = True  # type: ignore[attr-defined]
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        JsonFormatter()
-        if json_logs
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    """core's process-wide logging plus the request id on every line; idempotent."""
+    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    configure_process_logging(
+        level,
+        json_logs=json_logs,
+        formatter=JsonFormatter() if json_logs else text,
+        filters=(RequestIdFilter(),),
     )
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    for name in ("uvicorn.access",):
-        logging.getLogger(name).propagate = False  # our access log line replaces it
+    logging.getLogger("uvicorn.access").propagate = False  # our access log line replaces it
 
 
 class Metrics:
