@@ -90,19 +90,44 @@ def upsert_purchase_order(
         {"c": client_id, **dict(header)},
     ).one()
     po_id, created = row[0], bool(row[1])
+    _replace_lines(
+        s,
+        table="purchase_order_lines",
+        parent_column="purchase_order_id",
+        parent_id=po_id,
+        client_id=client_id,
+        columns=("line_no", "description", "product_code", "quantity", "unit_price", "amount"),
+        lines=lines,
+    )
+    return po_id, created
+
+
+def _replace_lines(
+    s: Session,
+    *,
+    table: str,
+    parent_column: str,
+    parent_id: UUID,
+    client_id: UUID,
+    columns: Sequence[str],
+    lines: Sequence[Mapping[str, Any]],
+) -> None:
+    """Replace a parent's child lines (re-imports are full replacements, never merges)."""
+    # table/column names are constants of this module, never user input.
     s.execute(
-        text("delete from public.purchase_order_lines where purchase_order_id = :p"), {"p": po_id}
+        text(f"delete from public.{table} where {parent_column} = :p"),  # noqa: S608
+        {"p": parent_id},
     )
     if lines:
+        names = ", ".join(columns)
+        params = ", ".join(f":{c}" for c in columns)
         s.execute(
             text(
-                "insert into public.purchase_order_lines (client_id, purchase_order_id, line_no,"
-                " description, product_code, quantity, unit_price, amount) values (:c, :p,"
-                " :line_no, :description, :product_code, :quantity, :unit_price, :amount)"
+                f"insert into public.{table} (client_id, {parent_column}, {names})"  # noqa: S608
+                f" values (:c, :p, {params})"
             ),
-            [{"c": client_id, "p": po_id, **dict(line)} for line in lines],
+            [{"c": client_id, "p": parent_id, **dict(line)} for line in lines],
         )
-    return po_id, created
 
 
 def po_ids_by_number(s: Session, client_id: UUID) -> dict[str, UUID]:
@@ -150,18 +175,15 @@ def upsert_goods_receipt(
         {"c": client_id, "p": po_id, "n": receipt_number, "d": received_on},
     ).one()
     gr_id, created = row[0], bool(row[1])
-    s.execute(
-        text("delete from public.goods_receipt_lines where goods_receipt_id = :g"), {"g": gr_id}
+    _replace_lines(
+        s,
+        table="goods_receipt_lines",
+        parent_column="goods_receipt_id",
+        parent_id=gr_id,
+        client_id=client_id,
+        columns=("purchase_order_line_id", "line_no", "quantity"),
+        lines=lines,
     )
-    if lines:
-        s.execute(
-            text(
-                "insert into public.goods_receipt_lines (client_id, goods_receipt_id,"
-                " purchase_order_line_id, line_no, quantity) values (:c, :g, :po_line_id,"
-                " :line_no, :quantity)"
-            ),
-            [{"c": client_id, "g": gr_id, **dict(line)} for line in lines],
-        )
     return gr_id, created
 
 

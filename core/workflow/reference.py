@@ -137,7 +137,9 @@ def _import_receipts(
                 line_id = po_lines.get(("line", str(row.line_no)))
             if line_id is None and row.product_code:
                 line_id = po_lines.get(("code", row.product_code.lower()))
-            lines.append({"line_no": i, "po_line_id": line_id, "quantity": row.quantity})
+            lines.append(
+                {"line_no": i, "purchase_order_line_id": line_id, "quantity": row.quantity}
+            )
         _, created = reference_repo.upsert_goods_receipt(
             s,
             client_id=client_id,
