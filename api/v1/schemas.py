@@ -275,6 +275,10 @@ class ImportReportPublic(BaseModel):
     created: int
     updated: int
     errors: list[RowErrorPublic]
+    warnings: list[RowErrorPublic] = Field(
+        default_factory=list,
+        description="rows stored with a caveat, e.g. goods-receipt lines that lost their PO line",
+    )
 
 
 class VendorPublic(_Public):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -74,10 +75,22 @@ def vendor_ids_by_reference(s: Session, client_id: UUID) -> dict[str, UUID]:
     return out
 
 
+@dataclass
+class LinesSync:
+    """What syncing a parent's lines changed: line numbers removed, receipt links lost."""
+
+    removed_line_nos: list[int] = field(default_factory=list)
+    unlinked_receipt_lines: int = 0
+
+
 def upsert_purchase_order(
     s: Session, *, client_id: UUID, header: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
-) -> tuple[UUID, bool]:
-    """Insert or update a PO by number and replace its lines; returns (id, created)."""
+) -> tuple[UUID, bool, LinesSync]:
+    """Insert or update a PO by number and sync its lines by line_no; returns (id, created, sync).
+
+    Lines keep their ids across re-imports, so goods-receipt lines stay linked to them; only
+    lines missing from ``lines`` are deleted (their receipt links are lost and counted).
+    """
     row = s.execute(
         text(
             "insert into public.purchase_orders (client_id, vendor_id, po_number, order_date,"
@@ -90,7 +103,17 @@ def upsert_purchase_order(
         {"c": client_id, **dict(header)},
     ).one()
     po_id, created = row[0], bool(row[1])
-    _replace_lines(
+    keep = [int(line["line_no"]) for line in lines]
+    # Count before deleting: the FK nulls purchase_order_line_id as part of the delete.
+    unlinked = s.execute(
+        text(
+            "select count(*) from public.goods_receipt_lines g"
+            " join public.purchase_order_lines l on l.id = g.purchase_order_line_id"
+            " where l.purchase_order_id = :p and l.line_no <> all(cast(:keep as integer[]))"
+        ),
+        {"p": po_id, "keep": keep},
+    ).scalar_one()
+    removed = sync_lines(
         s,
         table="purchase_order_lines",
         parent_column="purchase_order_id",
@@ -99,10 +122,10 @@ def upsert_purchase_order(
         columns=("line_no", "description", "product_code", "quantity", "unit_price", "amount"),
         lines=lines,
     )
-    return po_id, created
+    return po_id, created, LinesSync(removed_line_nos=removed, unlinked_receipt_lines=unlinked)
 
 
-def _replace_lines(
+def sync_lines(
     s: Session,
     *,
     table: str,
@@ -111,23 +134,36 @@ def _replace_lines(
     client_id: UUID,
     columns: Sequence[str],
     lines: Sequence[Mapping[str, Any]],
-) -> None:
-    """Replace a parent's child lines (re-imports are full replacements, never merges)."""
-    # table/column names are constants of this module, never user input.
-    s.execute(
-        text(f"delete from public.{table} where {parent_column} = :p"),  # noqa: S608
-        {"p": parent_id},
-    )
+) -> list[int]:
+    """Make a parent's lines equal ``lines`` keyed by line_no; returns the removed line numbers.
+
+    Changed lines are updated in place and unchanged ones not touched, so line ids (and rows
+    that reference them) survive a re-import. ``line_no`` must be unique within ``lines``.
+    """
+    # table/column names are constants of the repo modules, never user input.
     if lines:
         names = ", ".join(columns)
-        params = ", ".join(f":{c}" for c in columns)
+        values = ", ".join(f":{c}" for c in columns)
+        data = [c for c in columns if c != "line_no"]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in data)
+        old = ", ".join(f"{table}.{c}" for c in data)
+        new = ", ".join(f"excluded.{c}" for c in data)
         s.execute(
             text(
                 f"insert into public.{table} (client_id, {parent_column}, {names})"  # noqa: S608
-                f" values (:c, :p, {params})"
+                f" values (:c, :p, {values}) on conflict ({parent_column}, line_no)"
+                f" do update set {sets} where ({old}) is distinct from ({new})"
             ),
             [{"c": client_id, "p": parent_id, **dict(line)} for line in lines],
         )
+    removed = s.execute(
+        text(
+            f"delete from public.{table} where {parent_column} = :p"  # noqa: S608
+            " and line_no <> all(cast(:keep as integer[])) returning line_no"
+        ),
+        {"p": parent_id, "keep": [int(line["line_no"]) for line in lines]},
+    )
+    return sorted(int(n) for n in removed.scalars())
 
 
 def po_ids_by_number(s: Session, client_id: UUID) -> dict[str, UUID]:
@@ -145,7 +181,7 @@ def po_line_ids(s: Session, po_id: UUID) -> dict[tuple[str, str], UUID]:
     for lid, no, code in s.execute(
         text(
             "select id, line_no, product_code from public.purchase_order_lines"
-            " where purchase_order_id = :p"
+            " where purchase_order_id = :p order by line_no"
         ),
         {"p": po_id},
     ).all():
@@ -153,38 +189,6 @@ def po_line_ids(s: Session, po_id: UUID) -> dict[tuple[str, str], UUID]:
         if code:
             out.setdefault(("code", str(code).lower()), lid)
     return out
-
-
-def upsert_goods_receipt(
-    s: Session,
-    *,
-    client_id: UUID,
-    receipt_number: str,
-    po_id: UUID,
-    received_on: Any,
-    lines: Sequence[Mapping[str, Any]],
-) -> tuple[UUID, bool]:
-    """Insert or update a goods receipt by number and replace its lines."""
-    row = s.execute(
-        text(
-            "insert into public.goods_receipts (client_id, purchase_order_id, receipt_number,"
-            " received_on) values (:c, :p, :n, :d) on conflict (client_id, receipt_number)"
-            " do update set purchase_order_id = excluded.purchase_order_id,"
-            " received_on = excluded.received_on returning id, (xmax = 0) as created"
-        ),
-        {"c": client_id, "p": po_id, "n": receipt_number, "d": received_on},
-    ).one()
-    gr_id, created = row[0], bool(row[1])
-    _replace_lines(
-        s,
-        table="goods_receipt_lines",
-        parent_column="goods_receipt_id",
-        parent_id=gr_id,
-        client_id=client_id,
-        columns=("purchase_order_line_id", "line_no", "quantity"),
-        lines=lines,
-    )
-    return gr_id, created
 
 
 def list_vendors(

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo, reference_repo
+from core.db import goods_receipt_repo, invoice_repo, reference_repo
 from core.db.session import user_session
 from core.workflow.access import WRITERS, require_role
 from core.workflow.reference_import import Kind, RowError, parse_reference_table
@@ -16,16 +16,21 @@ from core.workflow.reference_import import Kind, RowError, parse_reference_table
 
 @dataclass
 class ImportReport:
-    """Counts of what was stored and every rejected row with its number and reason."""
+    """Counts of what was stored, every rejected row, and warnings about rows stored anyway."""
 
     kind: str
     total_rows: int = 0
     created: int = 0
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "errors": [asdict(e) for e in self.errors]}
+        return {
+            **asdict(self),
+            "errors": [asdict(e) for e in self.errors],
+            "warnings": [asdict(w) for w in self.warnings],
+        }
 
 
 def import_reference(
@@ -56,12 +61,17 @@ def import_reference(
         else:
             _import_receipts(s, client_id, parsed.rows, parsed.row_numbers, report)
         report.errors.sort(key=lambda e: e.row)
+        report.warnings.sort(key=lambda w: w.row)
         invoice_repo.insert_audit(
             s,
             client_id=client_id,
             action=f"reference.imported.{kind}",
             after={"created": report.created, "updated": report.updated},
-            meta={"filename": (filename or "")[:255], "rejected_rows": len(report.errors)},
+            meta={
+                "filename": (filename or "")[:255],
+                "rejected_rows": len(report.errors),
+                "warnings": len(report.warnings),
+            },
         )
     return report
 
@@ -82,24 +92,11 @@ def _import_pos(
                 for n, _ in items:
                     report.errors.append(RowError(n, "vendor", f"unknown vendor {head.vendor!r}"))
                 continue
-        lines = [
-            {
-                "line_no": row.line_no or i,
-                "description": row.description,
-                "product_code": row.product_code,
-                "quantity": row.quantity,
-                "unit_price": row.unit_price,
-                "amount": row.amount
-                if row.amount is not None or row.quantity is None or row.unit_price is None
-                else row.quantity * row.unit_price,
-            }
-            for i, (_, row) in enumerate(items, start=1)
-            if row.description or row.product_code or row.amount is not None
-        ]
+        lines = _po_lines(po_number, items, report)
         total = head.total
         if total is None and lines and all(line["amount"] is not None for line in lines):
             total = sum(line["amount"] for line in lines)
-        _, created = reference_repo.upsert_purchase_order(
+        _, created, sync = reference_repo.upsert_purchase_order(
             s,
             client_id=client_id,
             header={
@@ -113,6 +110,48 @@ def _import_pos(
         )
         report.created += created
         report.updated += not created
+        if sync.unlinked_receipt_lines:
+            nos = ", ".join(str(n) for n in sync.removed_line_nos)
+            report.warnings.append(
+                RowError(
+                    items[0][0],
+                    "line_no",
+                    f"PO {po_number}: line(s) {nos} are no longer in the file and were removed;"
+                    f" {sync.unlinked_receipt_lines} goods-receipt line(s) lost their link",
+                )
+            )
+
+
+def _po_lines(
+    po_number: str, items: list[tuple[int, Any]], report: ImportReport
+) -> list[dict[str, Any]]:
+    """The PO's lines keyed by line_no (the row position when absent); repeats are refused."""
+    lines: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for i, (n, row) in enumerate(items, start=1):
+        if not (row.description or row.product_code or row.amount is not None):
+            continue  # a header-only row
+        line_no = row.line_no or i
+        if line_no in seen:
+            report.errors.append(
+                RowError(n, "line_no", f"line {line_no} of PO {po_number!r} appears twice")
+            )
+            continue
+        seen.add(line_no)
+        amount = row.amount
+        if amount is None and row.quantity is not None and row.unit_price is not None:
+            amount = row.quantity * row.unit_price
+        lines.append(
+            {
+                "line_no": line_no,
+                "description": row.description,
+                "product_code": row.product_code,
+                "quantity": row.quantity,
+                "unit_price": row.unit_price,
+                "amount": amount,
+            }
+        )
+    return lines
 
 
 def _import_receipts(
@@ -131,16 +170,25 @@ def _import_receipts(
             continue
         po_lines = reference_repo.po_line_ids(s, po_id)
         lines = []
-        for i, (_, row) in enumerate(items, start=1):
+        for i, (n, row) in enumerate(items, start=1):
             line_id = None
             if row.line_no is not None:
                 line_id = po_lines.get(("line", str(row.line_no)))
             if line_id is None and row.product_code:
                 line_id = po_lines.get(("code", row.product_code.lower()))
+            if line_id is None and (row.line_no is not None or row.product_code):
+                wanted = row.line_no if row.line_no is not None else repr(row.product_code)
+                report.warnings.append(
+                    RowError(
+                        n,
+                        "line_no",
+                        f"PO {head.po_number!r} has no line {wanted}; stored without a PO line",
+                    )
+                )
             lines.append(
                 {"line_no": i, "purchase_order_line_id": line_id, "quantity": row.quantity}
             )
-        _, created = reference_repo.upsert_goods_receipt(
+        _, created = goods_receipt_repo.upsert_goods_receipt(
             s,
             client_id=client_id,
             receipt_number=receipt_number,
@@ -168,3 +216,20 @@ def list_purchase_orders(
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
         return reference_repo.list_purchase_orders(s, client_id, limit=limit, offset=offset)
+
+
+def list_goods_receipts(
+    *,
+    services: Any,
+    user: CurrentUser,
+    client_id: uuid.UUID,
+    po_number: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of a client's goods receipts, optionally only those of one PO number."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return goods_receipt_repo.list_goods_receipts(
+            s, client_id, po_number=po_number, limit=limit, offset=offset
+        )
