@@ -13,6 +13,7 @@ from api.v1.schemas import (
     BatchPublic,
     ClientCreate,
     ClientPublic,
+    GoodsReceiptPublic,
     ImportReportPublic,
     MatchProfileCreate,
     MatchProfilePublic,
@@ -186,6 +187,31 @@ def list_purchase_orders(
         services=services, user=user, client_id=client_id, limit=limit, offset=offset
     )
     return Page(data=[PurchaseOrderPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/clients/{client_id}/goods-receipts",
+    response_model=Page[GoodsReceiptPublic],
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_goods_receipts(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    po_number: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[GoodsReceiptPublic]:
+    """The client's goods receipts, optionally only those of one purchase order number."""
+    rows, count = reference.list_goods_receipts(
+        services=services,
+        user=user,
+        client_id=client_id,
+        po_number=po_number,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(data=[GoodsReceiptPublic.model_validate(r) for r in rows], count=count)
 
 
 @router.get(

@@ -304,6 +304,20 @@ class PurchaseOrderPublic(_Public):
     line_count: int = 0
 
 
+class GoodsReceiptPublic(_Public):
+    id: uuid.UUID
+    receipt_number: str
+    purchase_order_id: uuid.UUID
+    po_number: str
+    received_on: dt.date | None = None
+    line_count: int = 0
+    unlinked_line_count: int = Field(
+        default=0, description="lines not linked to a PO line (they count for no 3-way match)"
+    )
+    quantity_total: Decimal | None = None
+    created_at: dt.datetime
+
+
 class MatchProfilePublic(_Public):
     id: uuid.UUID
     version: int

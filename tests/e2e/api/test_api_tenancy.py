@@ -24,6 +24,19 @@ def victim(api_server, worker):
             files={"file": ("v.csv", b"name\nSecret Vendor GmbH\n", "text/csv")},
             headers=headers,
         )
+        for kind, rows in (
+            ("purchase_orders", b"po_number,line_no,description,amount\nPO-SECRET,1,Bolts,9\n"),
+            (
+                "goods_receipts",
+                b"receipt_number,po_number,line_no,quantity\nGR-SECRET,PO-SECRET,1,1\n",
+            ),
+        ):
+            r = http.post(
+                f"/clients/{cid}/reference/{kind}",
+                files={"file": (f"{kind}.csv", rows, "text/csv")},
+                headers=headers,
+            )
+            assert r.status_code == 200 and r.json()["created"] == 1, r.text
         doc = generate_invoice(77, kind="pdf")
         up = http.post(
             f"/clients/{cid}/uploads",
@@ -69,6 +82,8 @@ def _attempts(v):
         ("POST", f"/clients/{c}/reference/vendors", {"files": csv_file}),
         ("GET", f"/clients/{c}/vendors", {}),
         ("GET", f"/clients/{c}/purchase-orders", {}),
+        ("GET", f"/clients/{c}/goods-receipts", {}),
+        ("GET", f"/clients/{c}/goods-receipts", {"params": {"po_number": "PO-SECRET"}}),
         ("GET", f"/clients/{c}/match-profiles", {}),
         ("POST", f"/clients/{c}/match-profiles", {"json": {"profile": {"name": "evil"}}}),
         ("POST", f"/clients/{c}/match-profiles/1/activate", {}),
@@ -99,6 +114,7 @@ def test_another_clients_user_gets_404_or_403_and_never_data(http, victim):
         r = http.request(method, path, headers=attacker, **kwargs)
         assert r.status_code in (403, 404), (method, path, r.status_code, r.text[:200])
         assert victim["secret"] not in r.text and "Secret Vendor" not in r.text, (method, path)
+        assert "PO-SECRET" not in r.text and "GR-SECRET" not in r.text, (method, path)
     # unfiltered listings and exports contain only the attacker's (empty) data
     assert http.get("/invoices", headers=attacker).json()["count"] == 0
     export = http.get("/exports", params={"format": "json"}, headers=attacker)
