@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.rate_limit import RateLimiter
 from core.auth.models import CurrentUser
@@ -19,21 +20,29 @@ from core.errors import AuthError
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/sign-in")
 
 
-def get_services(request: Request) -> Any:
+# The trivial dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency
+# in the thread pool, a hop that costs more than the attribute read itself.
+
+
+async def get_services(request: Request) -> Any:
     """The frozen service container built by ``core.bootstrap.build_services``."""
     return request.app.state.services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    """The app's rate limiter."""
+def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    """The app's rate limiter."""
+    return _limiter(request)
 
 
 def client_ip(request: Request) -> str:
@@ -55,14 +64,14 @@ def limit_by_ip(request: Request) -> None:
     one round trip; ``get_current_user`` reuses the result. An invalid token counts the IP only
     (the route's own auth dependency refuses it).
     """
-    limiter = get_rate_limiter(request)
+    limiter = _limiter(request)
     ip = client_ip(request)
     token = _bearer_token(request)
     if token is None:
         limiter.hit("ip", ip)
         return
     try:
-        user: CurrentUser = get_services(request).verifier.current_user(token)
+        user: CurrentUser = request.app.state.services.verifier.current_user(token)
     except AuthError:
         limiter.hit("ip", ip)
         return
@@ -70,7 +79,7 @@ def limit_by_ip(request: Request) -> None:
     limiter.hit_all([("ip", ip), ("user", str(user.id))])
 
 
-def get_current_user(
+async def get_current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUser:
@@ -79,9 +88,16 @@ def get_current_user(
         raise AuthError("sign in first: send 'Authorization: Bearer <access token>'")
     user: CurrentUser | None = getattr(request.state, "current_user", None)
     if user is None or user.access_token != credentials.credentials:
-        user = get_services(request).verifier.current_user(credentials.credentials)
-        get_rate_limiter(request).hit("user", str(user.id))
+        # Not verified by ``limit_by_ip``: verification may fetch keys and the limiter hits the
+        # database, so both run in the thread pool.
+        user = await run_in_threadpool(_verify_and_count, request, credentials.credentials)
     request.state.user_id = str(user.id)
+    return user
+
+
+def _verify_and_count(request: Request, token: str) -> CurrentUser:
+    user: CurrentUser = request.app.state.services.verifier.current_user(token)
+    _limiter(request).hit("user", str(user.id))
     return user
 
 

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("DATABASE_URL", "INVOICEFLOW_DATABASE_URL")
     )
     embedded_pg_port: int = 54329
-    db_pool_size: int = 10
+    db_pool_size: int = 20  # per process; bursts may open as many again
 
     # Auth.
     auth_backend: Literal["local", "supabase"] = "local"

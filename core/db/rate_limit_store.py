@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 import time
-from typing import ClassVar
+from typing import Any, ClassVar, cast
 
+import psycopg
 from limits.storage import Storage
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,10 +29,11 @@ _HIT = text(
     "   else r.expires_at end"
     " returning count"
 )
-_HIT_MANY = text(
+# psycopg placeholders: run on the raw connection, pipelined (see ``incr_many``).
+_HIT_MANY = (
     "insert into public.api_rate_limits as r (key, count, expires_at)"
     " select k, 1, now() + make_interval(secs => e)"
-    " from unnest(cast(:keys as text[]), cast(:expiries as integer[])) as t(k, e)"
+    " from unnest(%(keys)s::text[], %(expiries)s::integer[]) as t(k, e)"
     " on conflict (key) do update set"
     "  count = case when r.expires_at <= now() then 1 else r.count + 1 end,"
     "  expires_at = case when r.expires_at <= now() then excluded.expires_at"
@@ -41,6 +43,10 @@ _HIT_MANY = text(
 # Counters are bookkeeping: losing the last few increments in a crash is harmless, waiting for
 # a WAL flush on every request is not.
 _ASYNC_COMMIT = text("select set_config('synchronous_commit', 'off', true)")
+_SERVICE_ASYNC_COMMIT = (
+    "select set_config('role', 'service_role', true), set_config('synchronous_commit', 'off', true)"
+)
+_SWEEP = "delete from public.api_rate_limits where expires_at < now()"
 _GET = text(
     "select count, extract(epoch from expires_at) from public.api_rate_limits"
     " where key = :k and expires_at > now()"
@@ -59,16 +65,33 @@ class PostgresLimitsStorage(Storage):
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
-        return (SQLAlchemyError, InvoiceFlowError)
+        return (SQLAlchemyError, psycopg.Error, InvoiceFlowError)
 
     def incr_many(self, items: list[tuple[str, int]]) -> dict[str, tuple[int, float]]:
-        """Count one hit on each ``(key, expiry)`` in ONE round trip; key -> (count, reset at)."""
-        keys = [k[:300] for k, _ in items]
-        with service_session(self.engine, "api.rate_limit") as s:
-            s.execute(_ASYNC_COMMIT)
-            rows = s.execute(_HIT_MANY, {"keys": keys, "expiries": [e for _, e in items]}).all()
-            if random.random() < self.sweep_probability:
-                s.execute(text("delete from public.api_rate_limits where expires_at < now()"))
+        """Count one hit on each ``(key, expiry)``; key -> (count, reset at).
+
+        Runs on every API request, so it skips the ORM session: the role switch, the statement
+        and the commit go to the server as one pipeline (one network round trip), as the
+        ``service_role`` like a service session.
+        """
+        params = {"keys": [k[:300] for k, _ in items], "expiries": [e for _, e in items]}
+        sweep = random.random() < self.sweep_probability
+        raw = self.engine.raw_connection()
+        try:
+            conn = cast("psycopg.Connection[Any]", raw.driver_connection)
+            with conn.cursor() as hit:
+                with conn.pipeline():
+                    conn.execute(_SERVICE_ASYNC_COMMIT)
+                    hit.execute(_HIT_MANY, params)
+                    if sweep:
+                        conn.execute(_SWEEP)
+                    conn.commit()
+                rows = hit.fetchall()  # arrived with the pipeline's single sync
+        except BaseException:
+            raw.invalidate()  # a half-done pipeline must not go back to the pool
+            raise
+        finally:
+            raw.close()
         return {str(k): (int(c), float(t)) for k, c, t in rows}
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
@@ -76,7 +99,7 @@ class PostgresLimitsStorage(Storage):
             s.execute(_ASYNC_COMMIT)
             count = int(s.execute(_HIT, {"k": key[:300], "a": amount, "e": expiry}).scalar_one())
             if random.random() < self.sweep_probability:
-                s.execute(text("delete from public.api_rate_limits where expires_at < now()"))
+                s.execute(text(_SWEEP))
         return count
 
     def get(self, key: str) -> int:

@@ -116,14 +116,22 @@ def user_id_by_email(s: Session, email: str) -> UUID | None:
     return None if row is None else row[0]
 
 
-def insert_batch(s: Session, *, client_id: UUID, name: str | None, file_count: int) -> UUID:
-    """Create an upload batch."""
+def insert_batch(
+    s: Session,
+    *,
+    client_id: UUID,
+    name: str | None,
+    file_count: int,
+    batch_id: UUID | None = None,
+    status: str = "processing",
+) -> UUID:
+    """Create an upload batch (with the caller's id when given)."""
     return s.execute(
         text(
-            "insert into public.batches (client_id, name, file_count, status)"
-            " values (:c, :n, :k, 'processing') returning id"
+            "insert into public.batches (id, client_id, name, file_count, status)"
+            " values (coalesce(:id, gen_random_uuid()), :c, :n, :k, :st) returning id"
         ),
-        {"c": client_id, "n": name, "k": file_count},
+        {"id": batch_id, "c": client_id, "n": name, "k": file_count, "st": status},
     ).scalar_one()
 
 

@@ -26,6 +26,7 @@ from core.storage.signed_urls import derive_signing_key, sign_url, verify_signed
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from core.config import Settings
 
@@ -49,8 +50,14 @@ class LocalFileStore:
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
+        *,
+        session: Session | None = None,
     ) -> StoredObject:
-        """Write the row as the user, then the bytes atomically; undo the file on failure."""
+        """Write the row as the user, then the bytes atomically; undo the file on failure.
+
+        With ``session`` the row joins the caller's transaction (one commit for the upload);
+        without, the row is committed in a session of its own before this returns.
+        """
         check_size(data, self._max_bytes)
         key = make_key(client_id, filename)
         stored = StoredObject(
@@ -69,12 +76,14 @@ class LocalFileStore:
             "eTag": f'"{stored.sha256}"',
             "cacheControl": "max-age=3600",
         }
+        if session is not None:
+            insert_object(session, bucket=self.bucket, name=key, owner=user.id, metadata=metadata)
+            _atomic_write(path, data)  # the caller discards it if its transaction rolls back
+            return stored
         written = False
         try:
-            with user_session(self._engine, user.claims) as session:
-                insert_object(
-                    session, bucket=self.bucket, name=key, owner=user.id, metadata=metadata
-                )
+            with user_session(self._engine, user.claims) as own:
+                insert_object(own, bucket=self.bucket, name=key, owner=user.id, metadata=metadata)
                 _atomic_write(path, data)
                 written = True
         except BaseException:
@@ -82,6 +91,11 @@ class LocalFileStore:
                 path.unlink(missing_ok=True)
             raise
         return stored
+
+    def discard(self, key: str, user: CurrentUser) -> None:
+        """Remove bytes whose ``storage.objects`` row was rolled back with the caller's work."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
 
     def get(self, key: str, user: CurrentUser) -> bytes:
         """Read the bytes if the user may see the row; check them against the recorded hash."""

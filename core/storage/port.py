@@ -6,10 +6,13 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.auth.models import CurrentUser
 from core.errors import EmptyDocument, TooLarge, ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _MIME_PART = r"[a-z0-9!#$&^_.+-]+"
@@ -51,8 +54,19 @@ class FileStore(Protocol):
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
+        *,
+        session: Session | None = None,
     ) -> StoredObject:
-        """Store ``data`` under a fresh key for ``client_id``; the content type is always set."""
+        """Store ``data`` under a fresh key for ``client_id``; the content type is always set.
+
+        With ``session`` (the caller's open user session) a store that keeps its metadata in our
+        database records it in that transaction, so the file and the caller's rows commit or
+        roll back together; if they roll back, the caller calls ``discard``.
+        """
+        ...
+
+    def discard(self, key: str, user: CurrentUser) -> None:
+        """Remove what ``put(..., session=...)`` wrote when the caller's transaction rolled back."""
         ...
 
     def get(self, key: str, user: CurrentUser) -> bytes:

@@ -46,6 +46,7 @@ from core.storage.keys import make_key, validate_key
 from core.storage.port import StoredObject, check_size, normalise_content_type
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
     from storage3._sync.file_api import SyncBucketProxy
 
     from core.config import Settings
@@ -159,8 +160,13 @@ class SupabaseFileStore:
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
+        *,
+        session: Session | None = None,
     ) -> StoredObject:
-        """Upload under a fresh key with an explicit content type (never storage3's default)."""
+        """Upload under a fresh key with an explicit content type (never storage3's default).
+
+        ``session`` is not used: Supabase Storage records the object itself, over HTTP.
+        """
         check_size(data, self._max_bytes)
         key = make_key(client_id, filename)
         mime = normalise_content_type(content_type, filename)
@@ -188,6 +194,11 @@ class SupabaseFileStore:
             removed = bucket.remove([key])
         if not removed:
             raise Forbidden("you may not delete files of this client")
+
+    def discard(self, key: str, user: CurrentUser) -> None:
+        """Remove an upload whose database rows were rolled back (Storage kept the object)."""
+        with self._as(user) as bucket:
+            bucket.remove([validate_key(key)])
 
     def exists(self, key: str, user: CurrentUser) -> bool:
         """True if Storage reports the object to this user."""

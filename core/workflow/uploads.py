@@ -20,12 +20,13 @@ from core.db.session import user_session
 from core.errors import (
     Conflict,
     DuplicateFile,
+    Forbidden,
     InvoiceFlowError,
+    NotFound,
     TooLarge,
     ValidationFailed,
 )
 from core.extraction.document import sniff_media_type
-from core.jobs.queue import InvoiceJob
 from core.workflow.access import WRITERS, require_role
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,6 @@ class FileOutcome:
     content_type: str | None = None
     error_code: str | None = None
     error: str | None = None
-    priority: int | None = None  # job priority for per-client fairness
 
 
 @dataclass
@@ -99,7 +99,13 @@ def upload_files(
     batch_name: str | None = None,
     process: bool = True,
 ) -> UploadResult:
-    """Store each file for ``client_id``, create its invoice in ``received`` and enqueue it."""
+    """Store each file for ``client_id``, create its invoice in ``received`` and enqueue it.
+
+    One transaction per file records everything about it: the storage row, the file, the
+    invoice, its audit event and its processing job (and, with the first file that gets through,
+    the batch), the database part in one call of ``public.record_upload``. A file commits or
+    fails on its own; a one-file upload costs one commit.
+    """
     settings = services.settings
     if not files:
         raise ValidationFailed("no files were sent")
@@ -108,42 +114,75 @@ def upload_files(
             f"at most {settings.max_files_per_upload} files per upload",
             limit=settings.max_files_per_upload,
         )
-    with user_session(services.engine, user.claims) as s:
-        require_role(s, client_id, WRITERS)
-        batch_id = tenant_repo.insert_batch(
-            s, client_id=client_id, name=batch_name, file_count=len(files)
-        )
-    result = UploadResult(batch_id=batch_id)
-    jobs: list[InvoiceJob] = []
+    batch = _Batch(uuid.uuid4(), client_id, batch_name, len(files))
+    result = UploadResult(batch_id=batch.id)
     for f in files:
         outcome = FileOutcome(filename=f.filename, status="rejected", size=len(f.data))
         result.files.append(outcome)
         try:
-            _store_one(services, user, client_id, batch_id, f, outcome)
+            _store_one(services, user, batch, f, outcome, process=process)
+        except _AccessDenied as exc:  # not a per-file problem: the caller may not upload here
+            raise exc.error from None
         except DuplicateFile as exc:
             outcome.status, outcome.error_code, outcome.error = "duplicate", exc.code, exc.message
             outcome.invoice_id = exc.details.get("invoice_id")
         except InvoiceFlowError as exc:
             outcome.error_code, outcome.error = exc.code, exc.message
-        if outcome.status == "accepted" and outcome.invoice_id:
-            jobs.append(
-                InvoiceJob(outcome.invoice_id, client_id, user.id, batch_id, outcome.priority)
-            )
-    if process and jobs:
-        services.jobs.enqueue(jobs)
-    if not jobs:
-        with user_session(services.engine, user.claims) as s:
-            tenant_repo.set_batch_status(s, batch_id, "done")
+    if not batch.saved:  # nothing got through: the batch is still recorded, already done
+        try:
+            with user_session(services.engine, user.claims) as s:
+                batch.save(s, status="done")
+        except _AccessDenied as exc:
+            raise exc.error from None
     return result
+
+
+@dataclass
+class _Batch:
+    """The upload's batch, written by the first transaction that commits."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str | None
+    file_count: int
+    saved: bool = False
+
+    def check_access(self, s: Any) -> None:
+        """The caller must be an owner or operator of the client (raised as ``_AccessDenied``)."""
+        try:
+            require_role(s, self.client_id, WRITERS)
+        except (NotFound, Forbidden) as exc:
+            raise _AccessDenied(exc) from exc
+
+    def save(self, s: Any, *, status: str) -> None:
+        """Record the batch on its own (when no file of the upload was accepted)."""
+        self.check_access(s)
+        tenant_repo.insert_batch(
+            s,
+            batch_id=self.id,
+            client_id=self.client_id,
+            name=self.name,
+            file_count=self.file_count,
+            status=status,
+        )
+
+
+class _AccessDenied(Exception):
+    """Carries the caller's missing right out of the per-file error handling."""
+
+    def __init__(self, error: InvoiceFlowError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _store_one(
     services: Any,
     user: CurrentUser,
-    client_id: uuid.UUID,
-    batch_id: uuid.UUID,
+    batch: _Batch,
     f: UploadFile,
     outcome: FileOutcome,
+    *,
+    process: bool,
 ) -> None:
     settings = services.settings
     if f.rejected is not None:
@@ -154,56 +193,61 @@ def _store_one(
     _check_pages(f.data, media_type, settings.max_pages)
     sha = hashlib.sha256(f.data).hexdigest()
     outcome.sha256, outcome.content_type = sha, media_type
-    # Stored first, recorded second (one transaction): a duplicate is found by the same
-    # transaction that would record it, and its bytes are removed again. Duplicates are rare;
-    # one round trip less per upload is not.
-    stored = services.storage.put(client_id, f.filename, f.data, media_type, user)
+    client_id = batch.client_id
+    stored = None
     try:
         with user_session(services.engine, user.claims) as s:
-            existing = tenant_repo.file_by_sha(s, client_id=client_id, sha256=sha)
-            if existing is not None:
-                raise DuplicateFile(
-                    "this file was already uploaded for this client",
-                    invoice_id=existing.get("invoice_id"),
-                    file_id=existing["id"],
-                )
-            file_id = tenant_repo.insert_file(
+            if not batch.saved:
+                batch.check_access(s)  # before any write: a non-member gets NotFound
+            # The storage row joins this transaction; the bytes are written (fsynced) before
+            # the commit and discarded again if it does not happen.
+            stored = services.storage.put(
+                client_id, f.filename, f.data, media_type, user, session=s
+            )
+            name = display_name(f.filename)
+            outcome_name, invoice_id, file_id = invoice_repo.record_upload(
                 s,
-                {
-                    "client_id": client_id,
+                client_id=client_id,
+                batch_id=batch.id,
+                new_batch=not batch.saved,
+                batch_name=batch.name,
+                file_count=batch.file_count,
+                file={
                     "bucket": stored.bucket,
                     "object_key": stored.key,
-                    "original_name": display_name(f.filename),
+                    "original_name": name,
                     "content_type": media_type,
                     "size_bytes": stored.size,
                     "sha256": stored.sha256,
                 },
+                audit_meta={"filename": name, "size": stored.size, "batch_id": str(batch.id)},
+                enqueue=process,
             )
-            row = invoice_repo.insert_invoice(
-                s, {"client_id": client_id, "file_id": file_id, "batch_id": batch_id}
-            )
-            invoice_repo.insert_audit(
-                s,
-                client_id=client_id,
-                invoice_id=row["id"],
-                action="invoice.uploaded",
-                after={"status": row["status"], "file_id": str(file_id), "sha256": sha},
-                meta={
-                    "filename": display_name(f.filename),
-                    "size": stored.size,
-                    "batch_id": str(batch_id),
-                },
-            )
-            # Fairness: the client's invoices already waiting push this one further back.
-            outcome.priority = -invoice_repo.count_in_flight(s, client_id)
-    except DuplicateFile:
-        services.storage.delete(stored.key, user)
+            if outcome_name == "duplicate":
+                raise DuplicateFile(
+                    "this file was already uploaded for this client",
+                    invoice_id=invoice_id,
+                    file_id=file_id,
+                )
+    except DuplicateFile:  # a Conflict too, but found by the lookup above, with its details
+        _discard(services, stored, user)
         raise
     except Conflict as exc:
         # A concurrent upload of the same bytes won the unique (client_id, sha256) race.
-        services.storage.delete(stored.key, user)
+        _discard(services, stored, user)
         raise DuplicateFile("this file was already uploaded for this client") from exc
     except BaseException:
-        services.storage.delete(stored.key, user)
+        _discard(services, stored, user)
         raise
-    outcome.status, outcome.invoice_id, outcome.file_id = "accepted", row["id"], file_id
+    batch.saved = True
+    outcome.status, outcome.invoice_id, outcome.file_id = "accepted", invoice_id, file_id
+
+
+def _discard(services: Any, stored: Any, user: CurrentUser) -> None:
+    """Remove the bytes of a file whose transaction rolled back (best effort, logged)."""
+    if stored is None:
+        return
+    try:
+        services.storage.discard(stored.key, user)
+    except Exception:
+        log.warning("could not remove the bytes of a rolled-back upload", exc_info=True)
