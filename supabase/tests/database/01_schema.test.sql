@@ -1,7 +1,7 @@
 -- Structure of the access model: RLS on every table, the policies that exist, and the grants.
 -- Runs with `supabase test db` against a project, and with .ci/pgtap.sh on Debian PostgreSQL 15.
 begin;
-select plan(39);
+select plan(45);
 
 -- Every product table exists and has row level security enabled.
 select has_table('public', t, 'table public.' || t || ' exists')
@@ -103,6 +103,34 @@ select has_table('supabase_migrations', 'schema_migrations', 'Supabase CLI histo
 select ok(
   (select count(*) from supabase_migrations.schema_migrations) >= 4,
   'migrations are recorded in supabase_migrations.schema_migrations'
+);
+
+-- Uploads: one security-invoker function records the upload under RLS; the only door from a
+-- user session into the job table is the security-definer enqueue function.
+select ok(
+  not (select prosecdef from pg_proc where oid = 'public.record_upload(uuid, uuid, boolean, text, integer, text, text, text, text, bigint, text, jsonb, boolean)'::regprocedure),
+  'record_upload runs as the caller (security invoker)'
+);
+select ok(
+  (select prosecdef from pg_proc where oid = 'public.enqueue_invoice_processing(uuid)'::regprocedure),
+  'enqueue_invoice_processing is security definer'
+);
+select ok(
+  (select proconfig @> array['search_path=public, pg_temp']
+   from pg_proc where oid = 'public.enqueue_invoice_processing(uuid)'::regprocedure),
+  'enqueue_invoice_processing pins its search_path'
+);
+select ok(
+  not has_function_privilege('anon', 'public.enqueue_invoice_processing(uuid)', 'execute'),
+  'anon cannot queue jobs'
+);
+select ok(
+  has_function_privilege('authenticated', 'public.enqueue_invoice_processing(uuid)', 'execute'),
+  'signed-in users may ask to queue (the function checks their role)'
+);
+select ok(
+  not has_table_privilege('authenticated', 'public.procrastinate_jobs', 'insert'),
+  'signed-in users cannot insert jobs directly'
 );
 
 select * from finish();
