@@ -57,26 +57,29 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def limit_by_ip(request: Request) -> None:
+async def limit_by_ip(request: Request) -> None:
     """Rate limits for every /api/v1 route except health: per IP, plus per user with a token.
 
-    A valid token is verified here (no database work) so IP and user are counted together in
-    one round trip; ``get_current_user`` reuses the result. An invalid token counts the IP only
-    (the route's own auth dependency refuses it).
+    A valid token is verified here so IP and user are counted together in one round trip, on
+    the event loop (no thread hop); ``get_current_user`` reuses the result. An invalid token
+    counts the IP only (the route's own auth dependency refuses it).
     """
-    limiter = _limiter(request)
-    ip = client_ip(request)
+    checks = [("ip", client_ip(request))]
     token = _bearer_token(request)
-    if token is None:
-        limiter.hit("ip", ip)
-        return
-    try:
-        user: CurrentUser = request.app.state.services.verifier.current_user(token)
-    except AuthError:
-        limiter.hit("ip", ip)
-        return
-    request.state.current_user = user
-    limiter.hit_all([("ip", ip), ("user", str(user.id))])
+    if token is not None:
+        verifier = request.app.state.services.verifier
+        # A token seen before is answered from the verifier's cache; a new one may need the
+        # issuer's keys (network), so it is verified in the thread pool.
+        user: CurrentUser | None = verifier.cached_user(token)
+        if user is None:
+            try:
+                user = await run_in_threadpool(verifier.current_user, token)
+            except AuthError:
+                user = None
+        if user is not None:
+            request.state.current_user = user
+            checks.append(("user", str(user.id)))
+    await _limiter(request).hit_all_async(checks)
 
 
 async def get_current_user(

@@ -42,12 +42,35 @@ class RateLimiter:
             for scope, key in checks:
                 self.hit(scope, key)
             return
-        keyed = {self.items[scope].key_for(scope, key): scope for scope, key in checks}
+        keyed = self._keyed(checks)
         try:
             counts = incr_many([(k, self.items[sc].get_expiry()) for k, sc in keyed.items()])
         except Exception:  # storage down: fail open, loudly
             log.warning("rate limit storage failed; request allowed", exc_info=True)
             return
+        self._enforce(keyed, counts)
+
+    async def hit_all_async(self, checks: list[tuple[str, str]]) -> None:
+        """``hit_all`` on the event loop when the storage has an async path (Postgres); the
+        in-memory storage is counted inline (no I/O)."""
+        incr_many_async = getattr(self.storage, "incr_many_async", None)
+        if not callable(incr_many_async):
+            self.hit_all(checks)
+            return
+        keyed = self._keyed(checks)
+        try:
+            counts = await incr_many_async(
+                [(k, self.items[sc].get_expiry()) for k, sc in keyed.items()]
+            )
+        except Exception:  # storage down: fail open, loudly
+            log.warning("rate limit storage failed; request allowed", exc_info=True)
+            return
+        self._enforce(keyed, counts)
+
+    def _keyed(self, checks: list[tuple[str, str]]) -> dict[str, str]:
+        return {self.items[scope].key_for(scope, key): scope for scope, key in checks}
+
+    def _enforce(self, keyed: dict[str, str], counts: dict[str, tuple[int, float]]) -> None:
         for k, scope in keyed.items():
             count, reset_at = counts.get(k, (0, time.time()))
             item = self.items[scope]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import sys
 import time
 import uuid
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.load_stack import Stack
 
 PDF_BYTES = 100 * 1024
+ERROR_KINDS: collections.Counter[str] = collections.Counter()  # "status code" -> how many
 
 
 def pct(values: list[float], p: float) -> float:
@@ -94,6 +96,8 @@ async def upload_phase(api: str, headers, cid: str, total: int, concurrency: int
             latencies.append(time.perf_counter() - started)
             if r.status != 201 or body.get("accepted") != 1:
                 errors += 1
+                kind = body.get("code") if r.status != 201 else body["files"][0].get("error_code")
+                ERROR_KINDS[f"{r.status} {kind}"] += 1
 
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
@@ -110,6 +114,9 @@ def print_uploads(label: str, latencies: list[float], errors: int, wall: float) 
         f"p50={pct(latencies, 50):.0f} ms p99={pct(latencies, 99):.0f} ms "
         f"throughput={len(latencies) / wall:.1f} uploads/s (goal p99 <= 250 ms)"
     )
+    if ERROR_KINDS:
+        print(f"  errors by kind: {dict(ERROR_KINDS)}")
+        ERROR_KINDS.clear()
 
 
 def clear_queue(db_url: str) -> None:

@@ -31,6 +31,7 @@ SYMMETRIC_ALGORITHMS = frozenset({"HS256"})
 ASYMMETRIC_ALGORITHMS = frozenset({"ES256", "RS256"})
 SUPPORTED_ALGORITHMS = SYMMETRIC_ALGORITHMS | ASYMMETRIC_ALGORITHMS
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "aud", "iss")
+VERIFIED_CACHE_SIZE = 10_000  # tokens kept verified per process (about 3 MB)
 
 
 class JwksCache:
@@ -126,6 +127,10 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
         self._secret = secret
         self._jwks = jwks
+        # Verified tokens -> (user, expiry): the API sees the same token on every request of a
+        # session, and verifying it again gives the same answer until it expires.
+        self._verified: dict[str, tuple[CurrentUser, float]] = {}
+        self._verified_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -187,8 +192,28 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"invalid access token: {exc}") from exc
 
+    def cached_user(self, token: str) -> CurrentUser | None:
+        """The user of a token this verifier already verified and that has not expired yet."""
+        entry = self._verified.get(token)
+        if entry is None or time.time() >= entry[1] + self.leeway_seconds:
+            return None
+        return entry[0]
+
     def current_user(self, token: str) -> CurrentUser:
         """Verify ``token`` and return the user it proves (role must be ``authenticated``)."""
+        cached = self.cached_user(token)
+        if cached is not None:
+            return cached
+        user = self._current_user(token)
+        expires = user.claims.get("exp")
+        if isinstance(expires, int | float):
+            with self._verified_lock:
+                if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                    self._verified.pop(next(iter(self._verified)))  # oldest first
+                self._verified[token] = (user, float(expires))
+        return user
+
+    def _current_user(self, token: str) -> CurrentUser:
         claims = self.verify(token)
         try:
             user_id = UUID(str(claims["sub"]))

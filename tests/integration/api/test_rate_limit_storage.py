@@ -50,3 +50,45 @@ def test_ip_and_user_are_counted_in_one_round_trip(engine):
     with pytest.raises(RateLimited) as info:
         limiter.hit_all([("ip", "10.9.9.9"), ("user", "u-other")])  # IP now over
     assert info.value.details["scope"] == "ip"
+
+
+def test_the_event_loop_path_counts_in_the_same_windows_as_the_sync_one(engine):
+    import asyncio
+
+    storage = PostgresLimitsStorage(engine, sweep_probability=1.0)  # also runs the sweep
+    limiter = RateLimiter(user_limit="2/minute", ip_limit="3/minute", storage=storage)
+    other = RateLimiter(
+        user_limit="2/minute", ip_limit="3/minute", storage=PostgresLimitsStorage(engine)
+    )
+
+    async def requests() -> list[str | None]:
+        scopes: list[str | None] = []
+        for _ in range(3):
+            try:
+                await limiter.hit_all_async([("ip", "10.7.7.7"), ("user", "u-async")])
+                scopes.append(None)
+            except RateLimited as exc:
+                scopes.append(exc.details["scope"])
+        await storage.aclose()
+        return scopes
+
+    other.hit_all([("ip", "10.7.7.7"), ("user", "u-async")])  # another instance, sync path
+    assert asyncio.run(requests()) == [None, "user", "ip"]
+
+
+def test_the_event_loop_path_fails_open_when_the_database_is_unreachable(engine):
+    import asyncio
+
+    from sqlalchemy import create_engine
+
+    down = create_engine("postgresql+psycopg://nobody:x@127.0.0.1:9/none")
+    storage = PostgresLimitsStorage(down)
+    storage.pool_timeout_seconds = 0.5
+    limiter = RateLimiter(user_limit="1/minute", ip_limit="1/minute", storage=storage)
+
+    async def twice() -> None:
+        for _ in range(2):  # over the limit twice, but nothing can count: allowed, logged
+            await limiter.hit_all_async([("ip", "10.6.6.6")])
+        await storage.aclose()
+
+    asyncio.run(asyncio.wait_for(twice(), timeout=30))

@@ -342,3 +342,28 @@ def test_jwks_outage_without_cached_keys_is_an_upstream_error(
     token = jwt.encode(claims(), ec_key, algorithm="ES256", headers={"kid": "ec-1"})
     with pytest.raises(UpstreamError, match="JWKS"):
         make_verifier(jwks.url).verify(token)
+
+
+def test_a_verified_token_is_remembered_until_it_expires() -> None:
+    now = int(time.time())
+    verifier = make_verifier()
+    token = hs256(claims(iat=now - 10, exp=now + 2))
+    assert verifier.cached_user(token) is None  # never seen
+    user = verifier.current_user(token)
+    assert verifier.cached_user(token) is user
+    assert verifier.current_user(token) is user  # answered from the cache
+    time.sleep(2.1)
+    assert verifier.cached_user(token) is None  # expired: never answered from the cache
+    with pytest.raises(TokenExpired):
+        verifier.current_user(token)
+
+
+def test_the_cache_never_answers_for_a_token_that_failed() -> None:
+    now = int(time.time())
+    verifier = make_verifier()
+    good = hs256(claims(iat=now - 10, exp=now + 600))
+    verifier.current_user(good)
+    tampered = good[:-2] + ("AA" if not good.endswith("AA") else "BB")
+    with pytest.raises(InvalidToken):
+        verifier.current_user(tampered)
+    assert verifier.cached_user(tampered) is None
