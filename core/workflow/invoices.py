@@ -61,8 +61,11 @@ def _where(f: InvoiceFilter) -> tuple[list[str], dict[str, Any]]:
         where.append("i.vendor_id = :vendor_id")
         params["vendor_id"] = f.vendor_id
     if f.vendor:
-        where.append("i.vendor_name ilike :vendor")
+        # Through the trigram index: a plain ILIKE is not leakproof, so under RLS it would be
+        # checked row by row after the policy (see 20261126121000_vendor_search_under_rls.sql).
+        where.append("i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor_client))")
         params["vendor"] = "%" + f.vendor.replace("%", r"\%").replace("_", r"\_") + "%"
+        params["vendor_client"] = f.client_id
     if f.date_from:
         where.append("i.invoice_date >= :date_from")
         params["date_from"] = f.date_from

@@ -1,7 +1,7 @@
 -- Structure of the access model: RLS on every table, the policies that exist, and the grants.
 -- Runs with `supabase test db` against a project, and with .ci/pgtap.sh on Debian PostgreSQL 15.
 begin;
-select plan(45);
+select plan(47);
 
 -- Every product table exists and has row level security enabled.
 select has_table('public', t, 'table public.' || t || ' exists')
@@ -131,6 +131,16 @@ select ok(
 select ok(
   not has_table_privilege('authenticated', 'public.procrastinate_jobs', 'insert'),
   'signed-in users cannot insert jobs directly'
+);
+
+select ok(
+  (select prosecdef and proconfig @> array['search_path=""']
+   from pg_proc where oid = 'public.invoice_ids_by_vendor(text, uuid)'::regprocedure),
+  'invoice_ids_by_vendor is security definer with an empty search_path'
+);
+select ok(
+  not has_function_privilege('anon', 'public.invoice_ids_by_vendor(text, uuid)', 'execute'),
+  'anon cannot search vendors'
 );
 
 select * from finish();

@@ -40,3 +40,53 @@ def test_count_is_exact_up_to_the_cap_and_a_flagged_lower_bound_above(
     approved = InvoiceFilter(client_id=client.id, status=(InvoiceStatus.approved,))
     none = _page(services, operator, filters=approved)
     assert (none.count, none.count_is_estimate, none.rows) == (0, False, [])
+
+
+def _set_vendor(engine, invoice_ids, name):
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(
+            text("update public.invoices set vendor_name = :n where id = any(:ids)"),
+            {"n": name, "ids": list(invoice_ids)},
+        )
+
+
+def test_vendor_search_finds_substrings_in_the_callers_clients_only(
+    services, engine, make_user, make_client
+):
+    alice, bob = make_user(), make_user()
+    mine, theirs = make_client(alice), make_client(bob)
+    a_up = _upload(
+        services,
+        as_user(alice),
+        mine.id,
+        *[(f"v-{n}.pdf", invoice_pdf(f"VEN-A-{n}")) for n in range(3)],
+    )
+    b_up = _upload(services, as_user(bob), theirs.id, ("v.pdf", invoice_pdf("VEN-B-1")))
+    a_ids = [f.invoice_id for f in a_up.files]
+    _set_vendor(engine, a_ids[:2], "Müller 100% Anlagenbau GmbH")
+    _set_vendor(engine, a_ids[2:], "Other Trading Ltd")
+    _set_vendor(engine, [b_up.files[0].invoice_id], "Müller 100% Anlagenbau GmbH")
+
+    def found(user, **kw):
+        rows, count = invoices.list_invoices(
+            services=services, user=as_user(user), filters=InvoiceFilter(**kw)
+        )
+        assert count == len(rows)
+        return {r["id"] for r in rows}
+
+    # Case-insensitive substring, in one client or across all of the caller's clients.
+    assert found(alice, client_id=mine.id, vendor="anlagenBAU") == set(a_ids[:2])
+    assert found(alice, vendor="müller") == set(a_ids[:2])  # never bob's invoice
+    assert found(bob, vendor="müller") == {b_up.files[0].invoice_id}
+    # % and _ are literal characters, not wildcards.
+    assert found(alice, vendor="100%") == set(a_ids[:2])
+    assert found(alice, vendor="1_0") == set()
+    # Another client's id as a filter: not found, not a way in.
+    import pytest
+
+    from core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        found(alice, client_id=theirs.id, vendor="müller")
