@@ -40,12 +40,16 @@ class Stack:
         rate_limit: str = "1000000/second",
         max_in_flight: int = 32,
         api_workers: int = 1,
+        api_replicas: int = 1,
     ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="invoiceflow-bench-"))
         self.pg_port, self.api_port = free_port(), free_port()
         self.workers = workers
         # 1 = the container's shape (docker/entrypoint.sh); more only to measure what it would buy.
         self.api_workers = api_workers
+        # >1: that many one-process API replicas behind Caddy (least_conn), as docker/Caddyfile
+        # runs `--scale api=N`; per-request balancing, unlike uvicorn --workers' shared socket.
+        self.api_replicas = api_replicas
         self.rate_limit = rate_limit
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.worker_restarts = 0
@@ -107,18 +111,43 @@ class Stack:
         return restarted
 
     def start_api(self, *, rate_limit: str | None = None) -> None:
-        """(Re)start the API process, optionally with another per-user and per-IP limit."""
-        self.stop_process("api")
+        """(Re)start the API process(es), optionally with another per-user and per-IP limit."""
+        self.stop_api()
         limit = rate_limit or self.rate_limit
         env = {"INVOICEFLOW_API_RATE_LIMIT": limit, "INVOICEFLOW_API_RATE_LIMIT_IP": limit}
-        argv = [
-            sys.executable, "-m", "uvicorn", "api.main:app", "--factory", "--host", "127.0.0.1",
-            "--port", str(self.api_port), "--no-access-log", "--timeout-graceful-shutdown", "10",
-        ]  # fmt: skip
-        if self.api_workers > 1:
-            argv += ["--workers", str(self.api_workers)]
-        self._spawn("api", argv, env)
+        if self.api_replicas > 1:
+            ports = [free_port() for _ in range(self.api_replicas)]
+            for i, port in enumerate(ports):
+                self._spawn(f"api-{i}", self._uvicorn_argv(port), env)
+            self._spawn("api", self._caddy_argv(ports))
+        else:
+            argv = self._uvicorn_argv(self.api_port)
+            if self.api_workers > 1:
+                argv += ["--workers", str(self.api_workers)]
+            self._spawn("api", argv, env)
         self.wait_healthy()
+
+    def stop_api(self) -> None:
+        """Stop the API process, its replicas and their balancer."""
+        for name in [n for n in self.procs if n == "api" or n.startswith("api-")]:
+            self.stop_process(name)
+
+    def _uvicorn_argv(self, port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", "api.main:app", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10",
+        ]  # fmt: skip
+
+    def _caddy_argv(self, ports: list[int]) -> list[str]:
+        upstreams = " ".join(f"127.0.0.1:{p}" for p in ports)
+        config = self.tmp / "Caddyfile"
+        config.write_text(
+            "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n}\n"
+            f"http://127.0.0.1:{self.api_port} {{\n"
+            f"\treverse_proxy {upstreams} {{\n\t\tlb_policy least_conn\n\t}}\n}}\n"
+        )
+        caddy = shutil.which("caddy", path=str(Path(sys.executable).parent)) or "caddy"
+        return [caddy, "run", "--config", str(config), "--adapter", "caddyfile"]
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process

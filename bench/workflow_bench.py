@@ -227,10 +227,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "idle", "list", "e2e"])
     parser.add_argument(
-        "--api-workers", type=int, default=1, help="uvicorn processes (1 = production shape)"
+        "--api-workers", type=int, default=1, help="uvicorn --workers of one API process"
+    )
+    parser.add_argument(
+        "--api-replicas",
+        type=int,
+        default=2,
+        help="one-process API replicas behind Caddy least_conn (docker/Caddyfile's shape; "
+        "2 = one per core of this machine)",
     )
     args = parser.parse_args()
-    stack = Stack(workers=0, api_workers=args.api_workers)
+    stack = Stack(workers=0, api_workers=args.api_workers, api_replicas=args.api_replicas)
     try:
         stack.start()
         api = stack.api_url
