@@ -104,50 +104,6 @@ def update_invoice(
     return None if row is None else int(row[0])
 
 
-def record_upload(
-    s: Session,
-    *,
-    client_id: UUID,
-    batch_id: UUID,
-    new_batch: bool,
-    batch_name: str | None,
-    file_count: int,
-    file: Mapping[str, Any],
-    audit_meta: Mapping[str, Any],
-    enqueue: bool,
-) -> tuple[str, UUID | None, UUID | None]:
-    """Record one uploaded file (batch, file, invoice, audit, job) in one round trip.
-
-    ``public.record_upload`` runs as the session's user (RLS applies); returns ``(outcome,
-    invoice_id, file_id)`` with outcome ``accepted`` or ``duplicate`` (the existing ids).
-    """
-    row = s.execute(
-        _RECORD_UPLOAD,
-        {
-            "c": client_id,
-            "b": batch_id,
-            "nb": new_batch,
-            "bn": batch_name,
-            "fc": file_count,
-            "bucket": file["bucket"],
-            "key": file["object_key"],
-            "name": file["original_name"],
-            "ct": file["content_type"],
-            "size": file["size_bytes"],
-            "sha": file["sha256"],
-            "meta": dict(audit_meta),
-            "q": enqueue,
-        },
-    ).one()
-    return str(row[0]), row[1], row[2]
-
-
-_RECORD_UPLOAD = text(
-    "select outcome, invoice_id, file_id from public.record_upload("
-    ":c, :b, :nb, :bn, :fc, :bucket, :key, :name, :ct, :size, :sha, :meta, :q)"
-).bindparams(bindparam("meta", type_=JSONB))
-
-
 def insert_invoice(s: Session, values: Mapping[str, Any]) -> dict[str, Any]:
     """Insert an invoice row; returns id, version and status."""
     keys = list(values)

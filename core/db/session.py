@@ -71,9 +71,7 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
 def _unit_of_work(engine: Engine, role: str, claims: Mapping[str, Any]) -> Iterator[Session]:
     session = Session(engine, expire_on_commit=False)
     try:
-        session.execute(
-            _SET_CLAIMS, {"role": role, "claims": json.dumps(dict(claims), default=str)}
-        )
+        session.execute(_SET_CLAIMS, {"role": role, "claims": claims_json(claims)})
         yield session
         session.commit()
     except (DBAPIError, StatementError) as exc:
@@ -90,16 +88,30 @@ def _unit_of_work(engine: Engine, role: str, claims: Mapping[str, Any]) -> Itera
         session.close()
 
 
-@contextmanager
-def user_session(engine: Engine, claims: Mapping[str, Any]) -> Iterator[Session]:
-    """One transaction as the signed-in user (verified JWT ``claims``), under RLS."""
+def user_role(claims: Mapping[str, Any]) -> str:
+    """The database role a user session takes for these claims (refused if not a user's)."""
     role = str(claims.get("role") or "authenticated")
     if role not in USER_ROLES:
         raise Forbidden(f"a user session cannot run as role {role!r}")
     if role == "authenticated" and not claims.get("sub"):
         raise Forbidden("claims without a subject cannot open a user session")
-    with _unit_of_work(engine, role, claims) as session:
+    return role
+
+
+@contextmanager
+def user_session(engine: Engine, claims: Mapping[str, Any]) -> Iterator[Session]:
+    """One transaction as the signed-in user (verified JWT ``claims``), under RLS."""
+    with _unit_of_work(engine, user_role(claims), claims) as session:
         yield session
+
+
+# For callers that pipeline a whole unit of work on the raw psycopg connection (upload_repo).
+SET_CLAIMS_SQL = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
+
+
+def claims_json(claims: Mapping[str, Any]) -> str:
+    """The claims as the ``request.jwt.claims`` setting carries them."""
+    return json.dumps(dict(claims), default=str)
 
 
 @contextmanager

@@ -21,18 +21,20 @@ from core.db.session import user_session
 from core.db.storage_objects import delete_object, insert_object, object_metadata
 from core.errors import ConfigurationError, Forbidden, NotFound, UpstreamError, ValidationFailed
 from core.storage.keys import make_key, validate_key
-from core.storage.port import StoredObject, check_size, normalise_content_type
+from core.storage.port import StagedObject, StoredObject, check_size, normalise_content_type
 from core.storage.signed_urls import derive_signing_key, sign_url, verify_signed_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session
 
     from core.config import Settings
 
 
 class LocalFileStore:
     """``FileStore`` on local disk with metadata under RLS (see the module docstring)."""
+
+    # ``stage`` only writes local bytes; the caller's transaction decides (and discards them).
+    stages_remotely = False
 
     def __init__(self, engine: Engine, settings: Settings, *, root: Path | None = None) -> None:
         self.bucket = settings.storage_bucket
@@ -50,40 +52,16 @@ class LocalFileStore:
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
-        *,
-        session: Session | None = None,
     ) -> StoredObject:
-        """Write the row as the user, then the bytes atomically; undo the file on failure.
-
-        With ``session`` the row joins the caller's transaction (one commit for the upload);
-        without, the row is committed in a session of its own before this returns.
-        """
-        check_size(data, self._max_bytes)
-        key = make_key(client_id, filename)
-        stored = StoredObject(
-            key=key,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            content_type=normalise_content_type(content_type, filename),
-            bucket=self.bucket,
-        )
-        path = self._path(key)
-        metadata = {
-            "size": stored.size,
-            "contentLength": stored.size,
-            "mimetype": stored.content_type,
-            "sha256": stored.sha256,
-            "eTag": f'"{stored.sha256}"',
-            "cacheControl": "max-age=3600",
-        }
-        if session is not None:
-            insert_object(session, bucket=self.bucket, name=key, owner=user.id, metadata=metadata)
-            _atomic_write(path, data)  # the caller discards it if its transaction rolls back
-            return stored
+        """Write the row as the user, then the bytes atomically; undo the file on failure."""
+        stored, metadata = self._describe(client_id, filename, data, content_type)
+        path = self._path(stored.key)
         written = False
         try:
-            with user_session(self._engine, user.claims) as own:
-                insert_object(own, bucket=self.bucket, name=key, owner=user.id, metadata=metadata)
+            with user_session(self._engine, user.claims) as session:
+                insert_object(
+                    session, bucket=self.bucket, name=stored.key, owner=user.id, metadata=metadata
+                )
                 _atomic_write(path, data)
                 written = True
         except BaseException:
@@ -92,10 +70,50 @@ class LocalFileStore:
             raise
         return stored
 
+    def stage(
+        self,
+        client_id: uuid.UUID,
+        filename: str,
+        data: bytes,
+        content_type: str | None,
+        user: CurrentUser,
+    ) -> StagedObject:
+        """Write the bytes (fsynced) and hand back the row for the caller's transaction."""
+        stored, metadata = self._describe(client_id, filename, data, content_type)
+        _atomic_write(self._path(stored.key), data)
+        row = {
+            "bucket_id": self.bucket,
+            "name": stored.key,
+            "owner": str(user.id),
+            "metadata": metadata,
+            "version": metadata["eTag"],
+        }
+        return StagedObject(stored, row)
+
     def discard(self, key: str, user: CurrentUser) -> None:
-        """Remove bytes whose ``storage.objects`` row was rolled back with the caller's work."""
-        path = self._path(key)
-        path.unlink(missing_ok=True)
+        """Remove staged bytes whose ``storage.objects`` row was never committed."""
+        self._path(key).unlink(missing_ok=True)
+
+    def _describe(
+        self, client_id: uuid.UUID, filename: str, data: bytes, content_type: str | None
+    ) -> tuple[StoredObject, dict[str, object]]:
+        check_size(data, self._max_bytes)
+        stored = StoredObject(
+            key=make_key(client_id, filename),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type=normalise_content_type(content_type, filename),
+            bucket=self.bucket,
+        )
+        metadata: dict[str, object] = {
+            "size": stored.size,
+            "contentLength": stored.size,
+            "mimetype": stored.content_type,
+            "sha256": stored.sha256,
+            "eTag": f'"{stored.sha256}"',
+            "cacheControl": "max-age=3600",
+        }
+        return stored, metadata
 
     def get(self, key: str, user: CurrentUser) -> bytes:
         """Read the bytes if the user may see the row; check them against the recorded hash."""

@@ -6,13 +6,10 @@ import mimetypes
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from core.auth.models import CurrentUser
 from core.errors import EmptyDocument, TooLarge, ValidationFailed
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _MIME_PART = r"[a-z0-9!#$&^_.+-]+"
@@ -31,6 +28,14 @@ class StoredObject:
     sha256: str
     content_type: str
     bucket: str = "invoices"
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    """Bytes already stored by ``FileStore.stage``, waiting for the caller's transaction."""
+
+    stored: StoredObject
+    row: dict[str, Any] | None = None  # storage.objects row to insert there, if the store keeps one
 
 
 @runtime_checkable
@@ -54,19 +59,28 @@ class FileStore(Protocol):
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
-        *,
-        session: Session | None = None,
     ) -> StoredObject:
-        """Store ``data`` under a fresh key for ``client_id``; the content type is always set.
+        """Store ``data`` under a fresh key for ``client_id``; the content type is always set."""
+        ...
 
-        With ``session`` (the caller's open user session) a store that keeps its metadata in our
-        database records it in that transaction, so the file and the caller's rows commit or
-        roll back together; if they roll back, the caller calls ``discard``.
+    def stage(
+        self,
+        client_id: uuid.UUID,
+        filename: str,
+        data: bytes,
+        content_type: str | None,
+        user: CurrentUser,
+    ) -> StagedObject:
+        """Store the bytes now; the caller's own transaction records them.
+
+        A store that keeps its metadata in our database (the local one) returns the
+        ``storage.objects`` row for that transaction to insert, so the file and the caller's
+        rows commit together; if the transaction does not commit, the caller calls ``discard``.
         """
         ...
 
     def discard(self, key: str, user: CurrentUser) -> None:
-        """Remove what ``put(..., session=...)`` wrote when the caller's transaction rolled back."""
+        """Remove staged bytes whose recording transaction did not commit."""
         ...
 
     def get(self, key: str, user: CurrentUser) -> bytes:

@@ -43,10 +43,9 @@ from core.errors import (
     ValidationFailed,
 )
 from core.storage.keys import make_key, validate_key
-from core.storage.port import StoredObject, check_size, normalise_content_type
+from core.storage.port import StagedObject, StoredObject, check_size, normalise_content_type
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
     from storage3._sync.file_api import SyncBucketProxy
 
     from core.config import Settings
@@ -95,6 +94,8 @@ def translate_storage_error(exc: Exception) -> InvoiceFlowError:
 
 class SupabaseFileStore:
     """``FileStore`` on Supabase Storage (see the module docstring)."""
+
+    stages_remotely = True  # Storage sees the bytes before our database sees the upload
 
     def __init__(self, settings: Settings, *, http_client: httpx.Client | None = None) -> None:
         if not settings.supabase_url or settings.supabase_anon_key is None:
@@ -160,13 +161,8 @@ class SupabaseFileStore:
         data: bytes,
         content_type: str | None,
         user: CurrentUser,
-        *,
-        session: Session | None = None,
     ) -> StoredObject:
-        """Upload under a fresh key with an explicit content type (never storage3's default).
-
-        ``session`` is not used: Supabase Storage records the object itself, over HTTP.
-        """
+        """Upload under a fresh key with an explicit content type (never storage3's default)."""
         check_size(data, self._max_bytes)
         key = make_key(client_id, filename)
         mime = normalise_content_type(content_type, filename)
@@ -194,6 +190,17 @@ class SupabaseFileStore:
             removed = bucket.remove([key])
         if not removed:
             raise Forbidden("you may not delete files of this client")
+
+    def stage(
+        self,
+        client_id: uuid.UUID,
+        filename: str,
+        data: bytes,
+        content_type: str | None,
+        user: CurrentUser,
+    ) -> StagedObject:
+        """Upload now: Supabase Storage records the object itself, so there is no row to pass."""
+        return StagedObject(self.put(client_id, filename, data, content_type, user))
 
     def discard(self, key: str, user: CurrentUser) -> None:
         """Remove an upload whose database rows were rolled back (Storage kept the object)."""

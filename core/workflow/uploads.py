@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo, tenant_repo
+from core.db import tenant_repo, upload_repo
 from core.db.session import user_session
 from core.errors import (
     Conflict,
@@ -146,6 +146,7 @@ class _Batch:
     name: str | None
     file_count: int
     saved: bool = False
+    access_checked: bool = False
 
     def check_access(self, s: Any) -> None:
         """The caller must be an owner or operator of the client (raised as ``_AccessDenied``)."""
@@ -153,6 +154,7 @@ class _Batch:
             require_role(s, self.client_id, WRITERS)
         except (NotFound, Forbidden) as exc:
             raise _AccessDenied(exc) from exc
+        self.access_checked = True
 
     def save(self, s: Any, *, status: str) -> None:
         """Record the batch on its own (when no file of the upload was accepted)."""
@@ -194,44 +196,37 @@ def _store_one(
     sha = hashlib.sha256(f.data).hexdigest()
     outcome.sha256, outcome.content_type = sha, media_type
     client_id = batch.client_id
-    stored = None
-    try:
+    if not batch.access_checked and getattr(services.storage, "stages_remotely", True):
+        # A remote store would refuse (or keep) a non-member's bytes before our database says
+        # "not found": ask the database first, once per upload.
         with user_session(services.engine, user.claims) as s:
-            if not batch.saved:
-                batch.check_access(s)  # before any write: a non-member gets NotFound
-            # The storage row joins this transaction; the bytes are written (fsynced) before
-            # the commit and discarded again if it does not happen.
-            stored = services.storage.put(
-                client_id, f.filename, f.data, media_type, user, session=s
-            )
-            name = display_name(f.filename)
-            outcome_name, invoice_id, file_id = invoice_repo.record_upload(
-                s,
-                client_id=client_id,
-                batch_id=batch.id,
-                new_batch=not batch.saved,
-                batch_name=batch.name,
-                file_count=batch.file_count,
-                file={
-                    "bucket": stored.bucket,
-                    "object_key": stored.key,
-                    "original_name": name,
-                    "content_type": media_type,
-                    "size_bytes": stored.size,
-                    "sha256": stored.sha256,
-                },
-                audit_meta={"filename": name, "size": stored.size, "batch_id": str(batch.id)},
-                enqueue=process,
-            )
-            if outcome_name == "duplicate":
-                raise DuplicateFile(
-                    "this file was already uploaded for this client",
-                    invoice_id=invoice_id,
-                    file_id=file_id,
-                )
-    except DuplicateFile:  # a Conflict too, but found by the lookup above, with its details
-        _discard(services, stored, user)
-        raise
+            batch.check_access(s)
+    # Store first (bytes fsynced), record second: the record is one round trip that also
+    # checks the caller's role and finds duplicates; if it does not commit, the bytes go again.
+    staged = services.storage.stage(client_id, f.filename, f.data, media_type, user)
+    stored = staged.stored
+    try:
+        name = display_name(f.filename)
+        recorded = upload_repo.record_upload(
+            services.engine,
+            user.claims,
+            client_id=client_id,
+            batch_id=batch.id,
+            new_batch=not batch.saved,
+            batch_name=batch.name,
+            file_count=batch.file_count,
+            file={
+                "bucket": stored.bucket,
+                "object_key": stored.key,
+                "original_name": name,
+                "content_type": media_type,
+                "size_bytes": stored.size,
+                "sha256": stored.sha256,
+            },
+            audit_meta={"filename": name, "size": stored.size, "batch_id": str(batch.id)},
+            enqueue=process,
+            storage_object=staged.row,
+        )
     except Conflict as exc:
         # A concurrent upload of the same bytes won the unique (client_id, sha256) race.
         _discard(services, stored, user)
@@ -239,8 +234,33 @@ def _store_one(
     except BaseException:
         _discard(services, stored, user)
         raise
-    batch.saved = True
-    outcome.status, outcome.invoice_id, outcome.file_id = "accepted", invoice_id, file_id
+    if recorded.outcome != "accepted":
+        _discard(services, stored, user)
+        _raise_refusal(recorded, client_id)
+    batch.saved = batch.access_checked = True
+    outcome.status, outcome.invoice_id, outcome.file_id = (
+        "accepted",
+        recorded.invoice_id,
+        recorded.file_id,
+    )
+
+
+def _raise_refusal(recorded: upload_repo.RecordedUpload, client_id: uuid.UUID) -> None:
+    if recorded.outcome == "duplicate":
+        raise DuplicateFile(
+            "this file was already uploaded for this client",
+            invoice_id=recorded.invoice_id,
+            file_id=recorded.file_id,
+        )
+    if recorded.outcome == "forbidden":
+        writers = ", ".join(WRITERS)
+        raise _AccessDenied(
+            Forbidden(
+                f"your role ({recorded.role}) may not do this; it needs: {writers}",
+                role=recorded.role,
+            )
+        )
+    raise _AccessDenied(NotFound("client not found", client_id=str(client_id)))
 
 
 def _discard(services: Any, stored: Any, user: CurrentUser) -> None:

@@ -108,7 +108,7 @@ select ok(
 -- Uploads: one security-invoker function records the upload under RLS; the only door from a
 -- user session into the job table is the security-definer enqueue function.
 select ok(
-  not (select prosecdef from pg_proc where oid = 'public.record_upload(uuid, uuid, boolean, text, integer, text, text, text, text, bigint, text, jsonb, boolean)'::regprocedure),
+  not (select prosecdef from pg_proc where oid = 'public.record_upload(uuid, uuid, boolean, text, integer, text, text, text, text, bigint, text, jsonb, boolean, jsonb)'::regprocedure),
   'record_upload runs as the caller (security invoker)'
 );
 select ok(

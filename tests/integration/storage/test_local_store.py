@@ -96,3 +96,19 @@ def test_signed_link_serves_bytes_and_type(
     other_bucket = sign_url(signing_key, "other", stored.key, "image/png", 60)
     with pytest.raises(ValidationFailed, match="another bucket"):
         store.verify_signed_url(other_bucket)
+
+
+def test_staged_bytes_wait_for_the_callers_row_and_discard_removes_them(tmp_path) -> None:
+    store = LocalFileStore(None, Settings(_env_file=None, data_dir=tmp_path), root=tmp_path)  # type: ignore[arg-type, call-arg]
+    client_id = uuid.uuid4()
+    user = CurrentUser(
+        id=uuid.uuid4(), email=None, role="authenticated", claims={}, access_token="t"
+    )
+    staged = store.stage(client_id, "Invoice 7.pdf", b"%PDF-1.7 staged", "application/pdf", user)
+    path = tmp_path / store.bucket / staged.stored.key
+    assert path.read_bytes() == b"%PDF-1.7 staged"
+    assert staged.row is not None
+    assert staged.row["name"] == staged.stored.key and staged.row["owner"] == str(user.id)
+    assert staged.row["metadata"]["sha256"] == staged.stored.sha256
+    store.discard(staged.stored.key, user)
+    assert not path.exists()

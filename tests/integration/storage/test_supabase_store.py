@@ -116,3 +116,15 @@ def test_worker_token_refused_without_a_project_secret(
     worker = CurrentUser(user.id, user.email, "authenticated", {"sub": str(user.id)}, "")
     with pytest.raises(InvalidToken, match="access token"):
         SupabaseFileStore(jwks_only).put(client_id, "a.pdf", b"%PDF", "application/pdf", worker)
+
+
+def test_staged_upload_is_in_storage_and_discard_removes_it(
+    fake: SupabaseFake, settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
+) -> None:
+    user, client_id = operator
+    store = SupabaseFileStore(settings)
+    staged = store.stage(client_id, "a.pdf", b"%PDF", "application/pdf", user)
+    assert staged.row is None  # Storage records the object itself; nothing for our transaction
+    assert ("invoices", staged.stored.key) in fake.objects
+    store.discard(staged.stored.key, user)
+    assert ("invoices", staged.stored.key) not in fake.objects
