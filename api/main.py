@@ -77,6 +77,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.rate_limiter.aclose()  # sends the hits counted locally
             aclose = getattr(storage, "aclose", None)
             if callable(aclose):
                 await aclose()

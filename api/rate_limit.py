@@ -4,12 +4,22 @@ Fixed windows from the ``limits`` library; the storage is whatever ``build_servi
 (Postgres in every real deployment, so N API processes count together), in-memory only when no
 shared storage is configured (single-process tests). When the storage itself fails the request is
 let through and the failure logged: a rate limiter must not turn a database hiccup into an outage.
+
+On the event loop (``hit_all_async``) a process does not ask the database on every request: while
+a key is well below its limit (shared count + what this process counted since < half the limit)
+the hit is counted locally and sent with others every ``FLUSH_SECONDS`` in one statement. Near
+the limit, for a new window, or for a key not seen yet, every hit goes to the database and the
+answer is exact. With N instances a burst can overshoot a limit by at most what N instances admit
+between two flushes beyond half of it; the counts in the database stay complete.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage
@@ -18,6 +28,18 @@ from limits.strategies import FixedWindowRateLimiter
 from core.errors import ConfigurationError, RateLimited
 
 log = logging.getLogger("invoiceflow.ratelimit")
+LOCAL_FRACTION = 0.5  # count locally while below this share of a limit
+FLUSH_SECONDS = 0.1
+
+
+@dataclass
+class _Window:
+    """What this process knows of one key's current window."""
+
+    scope: str
+    known: int = 0  # the shared count after our last exchange with the storage
+    reset_at: float = 0.0  # when that window ends (epoch seconds)
+    pending: int = 0  # hits admitted here and not sent yet
 
 
 class RateLimiter:
@@ -33,6 +55,8 @@ class RateLimiter:
             raise ConfigurationError(f"bad rate limit setting: {exc}") from exc
         self.storage = storage or MemoryStorage()
         self.strategy = FixedWindowRateLimiter(self.storage)
+        self._windows: dict[str, _Window] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
     def hit_all(self, checks: list[tuple[str, str]]) -> None:
         """Count one request against several ``(scope, key)`` limits, in one round trip when the
@@ -51,21 +75,91 @@ class RateLimiter:
         self._enforce(keyed, counts)
 
     async def hit_all_async(self, checks: list[tuple[str, str]]) -> None:
-        """``hit_all`` on the event loop when the storage has an async path (Postgres); the
-        in-memory storage is counted inline (no I/O)."""
+        """``hit_all`` on the event loop: counted locally while far below the limits, else in
+        one round trip (Postgres); the in-memory storage is counted inline (no I/O)."""
         incr_many_async = getattr(self.storage, "incr_many_async", None)
         if not callable(incr_many_async):
             self.hit_all(checks)
             return
         keyed = self._keyed(checks)
+        now = time.time()
+        if all(self._far_below(k, scope, now) for k, scope in keyed.items()):
+            for k in keyed:
+                self._windows[k].pending += 1
+            self._ensure_flusher()
+            return
+        keys = list(keyed)
+        amounts = [self._take_pending(k) + 1 for k in keys]  # what this process still owes
         try:
             counts = await incr_many_async(
-                [(k, self.items[sc].get_expiry()) for k, sc in keyed.items()]
+                [(k, self.items[keyed[k]].get_expiry()) for k in keys], amounts
             )
         except Exception:  # storage down: fail open, loudly
             log.warning("rate limit storage failed; request allowed", exc_info=True)
             return
+        self._learn(keyed, counts)
         self._enforce(keyed, counts)
+
+    async def flush(self) -> None:
+        """Send the locally counted hits (one statement for all keys)."""
+        owed = [(k, w.scope, w.pending) for k, w in self._windows.items() if w.pending]
+        now = time.time()
+        for k in [k for k, w in self._windows.items() if not w.pending and w.reset_at <= now]:
+            del self._windows[k]  # windows that ended: forget them
+        if not owed:
+            return
+        for k, _, _ in owed:
+            self._windows[k].pending = 0
+        try:
+            counts = await self.storage.incr_many_async(  # type: ignore[attr-defined]
+                [(k, self.items[scope].get_expiry()) for k, scope, _ in owed],
+                [n for _, _, n in owed],
+            )
+        except Exception:  # those hits were admitted already; the next ones go exact
+            log.warning("rate limit flush failed; %d hits not counted", len(owed), exc_info=True)
+            for k, _, _ in owed:
+                self._windows.pop(k, None)
+            return
+        self._learn({k: scope for k, scope, _ in owed}, counts)
+
+    async def aclose(self) -> None:
+        """Stop the flusher and send what is still owed (the API's shutdown calls this)."""
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RuntimeError):
+                await flusher
+        if callable(getattr(self.storage, "incr_many_async", None)):
+            await self.flush()
+
+    def _far_below(self, key: str, scope: str, now: float) -> bool:
+        w = self._windows.get(key)
+        if w is None or now >= w.reset_at:
+            return False
+        return w.known + w.pending + 1 <= self.items[scope].amount * LOCAL_FRACTION
+
+    def _take_pending(self, key: str) -> int:
+        w = self._windows.get(key)
+        if w is None:
+            return 0
+        owed, w.pending = w.pending, 0
+        return owed
+
+    def _learn(self, keyed: dict[str, str], counts: dict[str, tuple[int, float]]) -> None:
+        for k, scope in keyed.items():
+            if k in counts:
+                w = self._windows.setdefault(k, _Window(scope))
+                w.known, w.reset_at = counts[k]
+
+    def _ensure_flusher(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._flusher is None or self._flusher.done() or self._flusher.get_loop() is not loop:
+            self._flusher = loop.create_task(self._flush_forever(), name="rate-limit-flush")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self.flush()
 
     def _keyed(self, checks: list[tuple[str, str]]) -> dict[str, str]:
         return {self.items[scope].key_for(scope, key): scope for scope, key in checks}

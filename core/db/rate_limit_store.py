@@ -35,10 +35,11 @@ _HIT = text(
 # psycopg placeholders: run on the raw connection, pipelined (see ``incr_many``).
 _HIT_MANY = (
     "insert into public.api_rate_limits as r (key, count, expires_at)"
-    " select k, 1, now() + make_interval(secs => e)"
-    " from unnest(%(keys)s::text[], %(expiries)s::integer[]) as t(k, e)"
+    " select k, a, now() + make_interval(secs => e)"
+    " from unnest(%(keys)s::text[], %(expiries)s::integer[], %(amounts)s::integer[]) as t(k, e, a)"
     " on conflict (key) do update set"
-    "  count = case when r.expires_at <= now() then 1 else r.count + 1 end,"
+    "  count = case when r.expires_at <= now() then excluded.count"
+    "   else r.count + excluded.count end,"
     "  expires_at = case when r.expires_at <= now() then excluded.expires_at"
     "   else r.expires_at end"
     " returning key, count, extract(epoch from expires_at)"
@@ -72,6 +73,7 @@ class PostgresLimitsStorage(Storage):
         self.sweep_probability = sweep_probability
         self.async_pool_size = async_pool_size
         self.pool_timeout_seconds = 5.0  # then the request is let through (fail open)
+        self._dice = random.Random()  # own generator: never touches the global random state
         self._conninfo = psycopg_url(engine.url.render_as_string(hide_password=False))
         self._apool: AsyncConnectionPool[Any] | None = None
         self._apool_loop: asyncio.AbstractEventLoop | None = None
@@ -87,8 +89,12 @@ class PostgresLimitsStorage(Storage):
         and the commit go to the server as one pipeline (one network round trip), as the
         ``service_role`` like a service session.
         """
-        params = {"keys": [k[:300] for k, _ in items], "expiries": [e for _, e in items]}
-        sweep = random.random() < self.sweep_probability
+        params = {
+            "keys": [k[:300] for k, _ in items],
+            "expiries": [e for _, e in items],
+            "amounts": [1] * len(items),
+        }
+        sweep = self._dice.random() < self.sweep_probability
         raw = self.engine.raw_connection()
         try:
             conn = cast("psycopg.Connection[Any]", raw.driver_connection)
@@ -107,14 +113,21 @@ class PostgresLimitsStorage(Storage):
             raw.close()
         return {str(k): (int(c), float(t)) for k, c, t in rows}
 
-    async def incr_many_async(self, items: list[tuple[str, int]]) -> dict[str, tuple[int, float]]:
-        """``incr_many`` for the event loop: one message on a pooled async connection.
+    async def incr_many_async(
+        self, items: list[tuple[str, int]], amounts: list[int] | None = None
+    ) -> dict[str, tuple[int, float]]:
+        """``incr_many`` for the event loop (each key by its ``amounts``, default 1): one message
+        on a pooled async connection.
 
-        The API counts every request with this, so it costs no thread-pool hop and one network
-        round trip (client-side bound parameters let the transaction travel as one query).
+        The API counts requests with this, so it costs no thread-pool hop and one network round
+        trip (client-side bound parameters let the transaction travel as one query).
         """
-        params = {"keys": [k[:300] for k, _ in items], "expiries": [e for _, e in items]}
-        sweep = random.random() < self.sweep_probability
+        params = {
+            "keys": [k[:300] for k, _ in items],
+            "expiries": [e for _, e in items],
+            "amounts": amounts or [1] * len(items),
+        }
+        sweep = self._dice.random() < self.sweep_probability
         pool = await self._async_pool()
         async with pool.connection(timeout=self.pool_timeout_seconds) as conn:
             cur = psycopg.AsyncClientCursor(conn)
@@ -153,7 +166,7 @@ class PostgresLimitsStorage(Storage):
         with service_session(self.engine, "api.rate_limit") as s:
             s.execute(_ASYNC_COMMIT)
             count = int(s.execute(_HIT, {"k": key[:300], "a": amount, "e": expiry}).scalar_one())
-            if random.random() < self.sweep_probability:
+            if self._dice.random() < self.sweep_probability:
                 s.execute(text(_SWEEP))
         return count
 

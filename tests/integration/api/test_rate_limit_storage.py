@@ -92,3 +92,47 @@ def test_the_event_loop_path_fails_open_when_the_database_is_unreachable(engine)
         await storage.aclose()
 
     asyncio.run(asyncio.wait_for(twice(), timeout=30))
+
+
+def test_far_below_the_limit_hits_are_counted_locally_and_flushed_completely(engine):
+    import asyncio
+
+    from api import rate_limit
+
+    storage = PostgresLimitsStorage(engine)
+    limiter = RateLimiter(user_limit="100/minute", ip_limit="1000/minute", storage=storage)
+    other = RateLimiter(user_limit="100/minute", ip_limit="1000/minute", storage=storage)
+    calls = 0
+    real = storage.incr_many_async
+
+    async def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await real(*args, **kwargs)
+
+    storage.incr_many_async = counting  # type: ignore[method-assign]
+    key = f"u-local-{id(limiter)}"
+
+    async def scenario() -> tuple[int, int, list[str | None]]:
+        for _ in range(40):  # well below half of 100: one exact hit, then local counting
+            await limiter.hit_all_async([("ip", "10.5.5.5"), ("user", key)])
+        before_flush = calls
+        await asyncio.sleep(rate_limit.FLUSH_SECONDS * 3)  # the flusher sends the 39 owed
+        # Another instance now sees all 40 and goes exact near the limit.
+        outcomes: list[str | None] = []
+        for _ in range(70):
+            try:
+                await other.hit_all_async([("ip", "10.5.5.6"), ("user", key)])
+                outcomes.append(None)
+            except RateLimited as exc:
+                outcomes.append(exc.details["scope"])
+        await limiter.aclose()
+        await other.aclose()
+        await storage.aclose()
+        return before_flush, calls, outcomes
+
+    before_flush, total_calls, outcomes = asyncio.run(scenario())
+    assert before_flush == 1  # 40 requests, one round trip
+    assert storage.get(limiter.items["user"].key_for("user", key)) == 100 + 10  # all counted
+    assert outcomes.count(None) == 60 and set(outcomes[60:]) == {"user"}  # 40 + 60 = the limit
+    assert total_calls < 40 + 70  # fewer round trips than requests
