@@ -2,11 +2,14 @@
 
     make bench-workflow      # or: python bench/workflow_bench.py [--uploads 400] [--e2e 1000]
 
-Runs on a private stack (bench/load_stack.py: own PostgreSQL, one uvicorn API process, worker
+Runs on a private stack (bench/load_stack.py: own PostgreSQL, API replicas behind Caddy, worker
 processes), on loopback:
   1. upload: 20 concurrent clients POST a 100 KB PDF each (unique bytes, so nothing is
-     deduplicated); latency p50/p99 and uploads/s. Workers are stopped during this phase (the
-     jobs queue up) and, separately, running, since both are what a 2-core box sees.
+     deduplicated), each sending its next upload as soon as the last one answered; latency
+     p50/p99 and uploads/s after a warm-up round (printed apart). Workers are stopped during this
+     phase (the jobs queue up) and, separately, running, since both are what a 2-core box sees.
+     The API runs as --api-replicas one-process replicas behind Caddy (docker/Caddyfile's
+     least_conn), 2 by default: one per core.
   2. list: 100,000 invoices in one client (bulk-inserted rows), GET /api/v1/invoices pages with
      and without filters; p50/p99 over sequential requests.
   3. end to end: N (default 1,000) generated text-layer invoice PDFs uploaded in batches of 100,
@@ -221,7 +224,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--uploads", type=int, default=400)
+    parser.add_argument("--uploads", type=int, default=1000)
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--list-rows", type=int, default=100_000)
     parser.add_argument("--e2e", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
@@ -245,6 +249,10 @@ def main() -> int:
         if "upload" not in args.skip:
             headers, cid = sign_in(api)
             if "idle" not in args.skip:
+                # The first requests of fresh processes open pools and load libraries; the goal
+                # is about the running service, so a warm-up round is printed apart.
+                lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.warmup))
+                print_uploads("warm-up, fresh processes (not the figure)", lat, err, wall)
                 lat, err, wall = asyncio.run(upload_phase(api, headers, cid, args.uploads))
                 print_uploads("(workers stopped)", lat, err, wall)
             for i in range(args.workers):

@@ -104,6 +104,18 @@ def update_invoice(
     return None if row is None else int(row[0])
 
 
+def invoice_ids_by_vendor(
+    s: Session, pattern: str, client_id: UUID | None, *, limit: int
+) -> list[UUID]:
+    """Ids of the caller's invoices whose vendor name matches the ILIKE ``pattern`` (at most
+    ``limit``), through the trigram index (``public.invoice_ids_by_vendor``)."""
+    rows = s.execute(
+        text("select public.invoice_ids_by_vendor(:p, :c) limit :lim"),
+        {"p": pattern, "c": client_id, "lim": limit},
+    )
+    return [r[0] for r in rows]
+
+
 def insert_invoice(s: Session, values: Mapping[str, Any]) -> dict[str, Any]:
     """Insert an invoice row; returns id, version and status."""
     keys = list(values)

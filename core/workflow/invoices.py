@@ -63,7 +63,8 @@ def _where(f: InvoiceFilter) -> tuple[list[str], dict[str, Any]]:
     if f.vendor:
         # Through the trigram index: a plain ILIKE is not leakproof, so under RLS it would be
         # checked row by row after the policy (see 20261126121000_vendor_search_under_rls.sql).
-        where.append("i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor_client))")
+        # ``_resolve_vendor`` may swap this for the ids themselves (one search for page + count).
+        where.append(VENDOR_SUBQUERY)
         params["vendor"] = "%" + f.vendor.replace("%", r"\%").replace("_", r"\_") + "%"
         params["vendor_client"] = f.client_id
     if f.date_from:
@@ -94,6 +95,22 @@ def _where(f: InvoiceFilter) -> tuple[list[str], dict[str, Any]]:
     if f.amount_min is not None and f.amount_max is not None and f.amount_min > f.amount_max:
         raise ValidationFailed("amount_min is above amount_max")
     return where, params
+
+
+VENDOR_SUBQUERY = "i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor_client))"
+VENDOR_IDS_INLINE = 20_000  # up to this many matches the ids are searched once and passed
+
+
+def _resolve_vendor(s: Any, where: list[str], params: dict[str, Any]) -> None:
+    """Search the vendor once for both the page and the count, when the matches are few."""
+    if VENDOR_SUBQUERY not in where:
+        return
+    ids = invoice_repo.invoice_ids_by_vendor(
+        s, params["vendor"], params["vendor_client"], limit=VENDOR_IDS_INLINE + 1
+    )
+    if len(ids) <= VENDOR_IDS_INLINE:
+        where[where.index(VENDOR_SUBQUERY)] = "i.id = any(:vendor_ids)"
+        params["vendor_ids"] = ids
 
 
 def _scope(s: Any, filters: InvoiceFilter, where: list[str], params: dict[str, Any]) -> None:
@@ -134,6 +151,7 @@ def list_invoices(
     where, params = _where(filters)
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
+        _resolve_vendor(s, where, params)
         return invoice_repo.list_invoices(
             s,
             where=where,
@@ -280,6 +298,7 @@ def export_invoices(
     where, params = _where(filters)
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
+        _resolve_vendor(s, where, params)
         rows, count = invoice_repo.list_invoices(
             s, where=where, params=params, order_by=SORTS["created_at"], limit=MAX_EXPORT, offset=0
         )

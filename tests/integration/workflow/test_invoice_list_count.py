@@ -90,3 +90,26 @@ def test_vendor_search_finds_substrings_in_the_callers_clients_only(
 
     with pytest.raises(NotFound):
         found(alice, client_id=theirs.id, vendor="müller")
+
+
+def test_vendor_search_with_many_matches_uses_the_subquery_and_agrees(
+    services, engine, role_users, monkeypatch
+):
+    operator = as_user(role_users.members["operator"])
+    up = _upload(
+        services,
+        operator,
+        role_users.id,
+        *[(f"m-{n}.pdf", invoice_pdf(f"MANY-{n}")) for n in range(3)],
+    )
+    ids = {f.invoice_id for f in up.files}
+    _set_vendor(engine, ids, "Many Matches AG")
+    flt = InvoiceFilter(client_id=role_users.id, vendor="many matches")
+    inline_rows, inline_count = invoices.list_invoices(
+        services=services, user=operator, filters=flt
+    )
+    monkeypatch.setattr(invoices, "VENDOR_IDS_INLINE", 2)  # 3 matches: too many to pass inline
+    sub_rows, sub_count = invoices.list_invoices(services=services, user=operator, filters=flt)
+    assert inline_count == sub_count == 3
+    assert [r["id"] for r in inline_rows] == [r["id"] for r in sub_rows]
+    assert {r["id"] for r in sub_rows} == ids
