@@ -191,7 +191,12 @@ def e2e_phase(stack: Stack, api: str, headers, cid: str, n: int) -> None:
                 headers=headers,
             )
             r.raise_for_status()
+            for f in r.json()["files"]:
+                if f["status"] != "accepted":
+                    ERROR_KINDS[f"{f['status']} {f.get('error_code')}"] += 1
         uploaded = time.perf_counter() - started
+        if ERROR_KINDS:  # a refused upload is a failure of the run, not a smaller figure
+            print(f"e2e: uploads not accepted: {dict(ERROR_KINDS)}")
         while True:
             body = http.get(
                 "/invoices",

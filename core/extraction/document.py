@@ -153,8 +153,21 @@ def load_document(
     return doc
 
 
+def pdf_page_count(data: bytes) -> int:
+    """How many pages the PDF has (typed errors for damaged or encrypted files); thread-safe."""
+    with PDFIUM_LOCK:  # PDFium is not thread-safe, even across documents
+        pdf = open_pdf(data)
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+
+
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open PDF bytes, translating PDFium failures into typed document errors."""
+    """Open PDF bytes, translating PDFium failures into typed document errors.
+
+    The caller holds ``PDFIUM_LOCK`` until it has closed the document.
+    """
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

@@ -24,9 +24,10 @@ from core.errors import (
     InvoiceFlowError,
     NotFound,
     TooLarge,
+    TooManyPages,
     ValidationFailed,
 )
-from core.extraction.document import sniff_media_type
+from core.extraction.document import pdf_page_count, sniff_media_type
 from core.workflow.access import WRITERS, require_role
 
 log = logging.getLogger(__name__)
@@ -77,16 +78,8 @@ def display_name(filename: str | None) -> str:
 def _check_pages(data: bytes, media_type: str, max_pages: int) -> None:
     if media_type != "application/pdf":
         return
-    from core.extraction.document import open_pdf
-
-    pdf = open_pdf(data)
-    try:
-        pages = len(pdf)
-    finally:
-        pdf.close()
+    pages = pdf_page_count(data)  # under the process-wide PDFium lock: uploads run in threads
     if pages > max_pages:
-        from core.errors import TooManyPages
-
         raise TooManyPages(f"the PDF has {pages} pages; the limit is {max_pages}", pages=pages)
 
 

@@ -180,3 +180,26 @@ def test_users_still_cannot_touch_the_job_table_directly(engine, role_users):
             ),
             {"a": args},
         )
+
+
+def test_page_counting_is_safe_in_the_api_thread_pool():
+    # Uploads run in a thread pool and count PDF pages with PDFium, which is not thread-safe:
+    # without the process-wide lock, concurrent opens damaged PDFium's state and every later
+    # PDF of that process came back "corrupt" (seen under load: half the uploads refused).
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.demo.synthetic_invoices import generate_invoice
+
+    base = generate_invoice(1, kind="pdf").data
+    docs = [base + b"\n%" + uuid.uuid4().hex.encode() + b"0" * 100_000 for _ in range(1500)]
+
+    def check(pdf: bytes) -> str | None:
+        try:
+            uploads._check_pages(pdf, "application/pdf", max_pages=10)
+        except Exception as exc:  # the assertion below names what went wrong
+            return type(exc).__name__
+        return None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        failures = [r for r in pool.map(check, docs) if r is not None]
+    assert failures == []
