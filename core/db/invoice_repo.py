@@ -110,10 +110,13 @@ def invoice_ids_by_vendor(
     """Ids of the caller's invoices whose vendor name matches the ILIKE ``pattern`` (at most
     ``limit``), through the trigram index (``public.invoice_ids_by_vendor``)."""
     rows = s.execute(
-        text("select public.invoice_ids_by_vendor(:p, :c) limit :lim"),
+        text(
+            "select id from public.invoice_ids_by_vendor(:p, :c) with ordinality as t(id, n)"
+            " order by n limit :lim"
+        ),
         {"p": pattern, "c": client_id, "lim": limit},
     )
-    return [r[0] for r in rows]
+    return [r[0] for r in rows]  # newest first, as the function returns them
 
 
 def insert_invoice(s: Session, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,13 +145,10 @@ def list_invoices(
     With ``count_cap`` the count stops after ``count_cap + 1`` rows (a result above the cap means
     "more than the cap"): an exact count of 100k rows under RLS costs more than the page itself.
     """
-    clause = (" where " + " and ".join(where)) if where else ""
-    rows = _rows(
-        s.execute(
-            text(f"{_INVOICE_SELECT}{clause} order by {order_by} limit :_lim offset :_off"),
-            {**params, "_lim": limit, "_off": offset},
-        )
+    rows = invoice_page(
+        s, where=where, params=params, order_by=order_by, limit=limit, offset=offset
     )
+    clause = (" where " + " and ".join(where)) if where else ""
     if count_cap is None:
         sql = f"select count(*) from public.invoices i{clause}"  # noqa: S608
         count = s.execute(text(sql), dict(params))
@@ -156,6 +156,25 @@ def list_invoices(
         sql = f"select count(*) from (select 1 from public.invoices i{clause} limit :_cap) c"  # noqa: S608
         count = s.execute(text(sql), {**params, "_cap": count_cap + 1})
     return rows, int(count.scalar_one())
+
+
+def invoice_page(
+    s: Session,
+    *,
+    where: Sequence[str],
+    params: Mapping[str, Any],
+    order_by: str,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """One page of invoices matching pre-built ``where`` clauses (no count)."""
+    clause = (" where " + " and ".join(where)) if where else ""
+    return _rows(
+        s.execute(
+            text(f"{_INVOICE_SELECT}{clause} order by {order_by} limit :_lim offset :_off"),
+            {**params, "_lim": limit, "_off": offset},
+        )
+    )
 
 
 def invoice_lines(s: Session, invoice_ids: Iterable[UUID]) -> list[dict[str, Any]]:

@@ -101,6 +101,17 @@ VENDOR_SUBQUERY = "i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor
 VENDOR_IDS_INLINE = 20_000  # up to this many matches the ids are searched once and passed
 
 
+# The where clauses of a list narrowed by the vendor alone (after ``_resolve_vendor``).
+_VENDOR_ONLY = frozenset(
+    {
+        "i.id = any(:vendor_ids)",
+        "i.client_id = :client_id",
+        "i.client_id = :member_client",
+        "i.client_id = any(:member_clients)",
+    }
+)
+
+
 def _resolve_vendor(s: Any, where: list[str], params: dict[str, Any]) -> None:
     """Search the vendor once for both the page and the count, when the matches are few."""
     if VENDOR_SUBQUERY not in where:
@@ -152,6 +163,19 @@ def list_invoices(
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
         _resolve_vendor(s, where, params)
+        if sort == "-created_at" and "vendor_ids" in params and set(where) <= _VENDOR_ONLY:
+            # Only the vendor narrows the list: the matches are known, newest first, so the
+            # page is a slice of them and the count their number.
+            ids: list[uuid.UUID] = params["vendor_ids"]
+            page = invoice_repo.invoice_page(
+                s,
+                where=["i.id = any(:page_ids)"],
+                params={"page_ids": ids[offset : offset + limit]},
+                order_by=SORTS[sort],
+                limit=limit,
+                offset=0,
+            )
+            return page, len(ids)
         return invoice_repo.list_invoices(
             s,
             where=where,

@@ -113,3 +113,17 @@ def test_vendor_search_with_many_matches_uses_the_subquery_and_agrees(
     assert inline_count == sub_count == 3
     assert [r["id"] for r in inline_rows] == [r["id"] for r in sub_rows]
     assert {r["id"] for r in sub_rows} == ids
+    # Paging agrees too: the vendor-only list pages a newest-first id list, the other path SQL.
+    monkeypatch.setattr(invoices, "VENDOR_IDS_INLINE", 20_000)
+    fast = [
+        invoices.list_invoices(services=services, user=operator, filters=flt, limit=1, offset=k)
+        for k in range(3)
+    ]
+    assert [rows[0]["id"] for rows, _ in fast] == [r["id"] for r in sub_rows]
+    assert {count for _, count in fast} == {3}
+    # With another filter the generic query runs (and still finds them).
+    received = InvoiceFilter(
+        client_id=role_users.id, vendor="many matches", status=(InvoiceStatus.received,)
+    )
+    rows, count = invoices.list_invoices(services=services, user=operator, filters=received)
+    assert count == 3 and {r["id"] for r in rows} == ids
