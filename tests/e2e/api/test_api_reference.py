@@ -5,20 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.api.conftest import sign_up
+from tests.integration.workflow.test_reference_reimport import HEAD, POS, RECEIPTS, VENDORS
 
 pytestmark = pytest.mark.slow
-
-VENDORS = b"vendor_code,name\nV1,ACME Industrial Supplies GmbH\n"
-HEAD = b"po_number,vendor,currency,line_no,description,product_code,quantity,unit_price,amount\n"
-POS = HEAD + (
-    b"PO-1,V1,EUR,1,Bolts,SKU-1,10,2.50,25.00\n"
-    b"PO-1,V1,EUR,2,Nuts,SKU-2,4,1.00,4.00\n"
-    b"PO-2,V1,EUR,1,Washers,SKU-3,100,0.10,10.00\n"
-)
-RECEIPTS = (
-    b"receipt_number,po_number,line_no,quantity\n"
-    b"GR-1,PO-1,1,8\nGR-1,PO-1,2,4\nGR-2,PO-1,1,2\nGR-3,PO-2,1,100\n"
-)
 
 
 def _upload(http, headers, cid, kind, data):
