@@ -32,7 +32,7 @@ _HIT = text(
     "   else r.expires_at end"
     " returning count"
 )
-# psycopg placeholders: run on the raw connection, pipelined (see ``incr_many``).
+# psycopg placeholders: sent as one message on the raw connection (see ``incr_many``).
 _HIT_MANY = (
     "insert into public.api_rate_limits as r (key, count, expires_at)"
     " select k, a, now() + make_interval(secs => e)"
@@ -85,9 +85,8 @@ class PostgresLimitsStorage(Storage):
     def incr_many(self, items: list[tuple[str, int]]) -> dict[str, tuple[int, float]]:
         """Count one hit on each ``(key, expiry)``; key -> (count, reset at).
 
-        Runs on every API request, so it skips the ORM session: the role switch, the statement
-        and the commit go to the server as one pipeline (one network round trip), as the
-        ``service_role`` like a service session.
+        Skips the ORM session: the role switch, the statement and the commit go to the server as
+        one message (one network round trip), as the ``service_role`` like a service session.
         """
         params = {
             "keys": [k[:300] for k, _ in items],
@@ -98,16 +97,11 @@ class PostgresLimitsStorage(Storage):
         raw = self.engine.raw_connection()
         try:
             conn = cast("psycopg.Connection[Any]", raw.driver_connection)
-            with conn.cursor() as hit:
-                with conn.pipeline():
-                    conn.execute(_SERVICE_ASYNC_COMMIT)
-                    hit.execute(_HIT_MANY, params)
-                    if sweep:
-                        conn.execute(_SWEEP)
-                    conn.commit()
-                rows = hit.fetchall()  # arrived with the pipeline's single sync
+            with psycopg.ClientCursor(conn) as cur:
+                cur.execute(_HIT_MANY_SWEEP_MESSAGE if sweep else _HIT_MANY_MESSAGE, params)
+                rows = _counts(cur)
         except BaseException:
-            raw.invalidate()  # a half-done pipeline must not go back to the pool
+            raw.invalidate()  # whatever state it is in, it does not go back to the pool
             raise
         finally:
             raw.close()
@@ -195,3 +189,14 @@ class PostgresLimitsStorage(Storage):
     def clear(self, key: str) -> None:
         with service_session(self.engine, "api.rate_limit") as s:
             s.execute(text("delete from public.api_rate_limits where key = :k"), {"k": key[:300]})
+
+
+def _counts(cur: psycopg.ClientCursor[Any]) -> list[Any]:
+    """The (key, count, reset at) rows of a one-message hit: the result set with three columns."""
+    rows: list[Any] = []
+    while True:
+        if cur.description is not None and len(cur.description) == 3:
+            rows = cur.fetchall()
+        if not cur.nextset():
+            break
+    return rows

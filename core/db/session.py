@@ -105,8 +105,10 @@ def user_session(engine: Engine, claims: Mapping[str, Any]) -> Iterator[Session]
         yield session
 
 
-# For callers that pipeline a whole unit of work on the raw psycopg connection (upload_repo).
-SET_CLAIMS_SQL = "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)"
+# For callers that send a whole unit of work as one message on the raw connection (upload_repo).
+SET_CLAIMS_SQL = (
+    "select set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true)"
+)
 
 
 def claims_json(claims: Mapping[str, Any]) -> str:
