@@ -50,6 +50,7 @@ class Stack:
         # >1: that many one-process API replicas behind Caddy (least_conn), as docker/Caddyfile
         # runs `--scale api=N`; per-request balancing, unlike uvicorn --workers' shared socket.
         self.api_replicas = api_replicas
+        self._replica_ports: list[int] = []
         self.rate_limit = rate_limit
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.worker_restarts = 0
@@ -116,7 +117,7 @@ class Stack:
         limit = rate_limit or self.rate_limit
         env = {"INVOICEFLOW_API_RATE_LIMIT": limit, "INVOICEFLOW_API_RATE_LIMIT_IP": limit}
         if self.api_replicas > 1:
-            ports = [free_port() for _ in range(self.api_replicas)]
+            ports = self._replica_ports = [free_port() for _ in range(self.api_replicas)]
             for i, port in enumerate(ports):
                 self._spawn(f"api-{i}", self._uvicorn_argv(port), env)
             self._spawn("api", self._caddy_argv(ports))
@@ -156,18 +157,28 @@ class Stack:
         )
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
-        """Until /api/v1/health answers 200."""
+        """Until /api/v1/health answers 200 on every replica and through the balancer."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.procs["api"].poll() is not None:
-                raise RuntimeError(f"API exited:\n{self.log_tail('api')}")
-            try:
-                if httpx.get(f"{self.api_url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"API not healthy after {timeout}s:\n{self.log_tail('api')}")
+        for name in [n for n in self.procs if n.startswith("api-")] + ["api"]:
+            url = self._health_url(name)
+            while True:
+                if self.procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited:\n{self.log_tail(name)}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    tail = self.log_tail(name)
+                    raise TimeoutError(f"{name} not healthy after {timeout}s:\n{tail}")
+                time.sleep(0.2)
+
+    def _health_url(self, name: str) -> str:
+        if name == "api":
+            return f"{self.api_url}/api/v1/health"
+        port = self._replica_ports[int(name.removeprefix("api-"))]
+        return f"http://127.0.0.1:{port}/api/v1/health"
 
     def log_tail(self, name: str, lines: int = 20) -> str:
         path = self.tmp / f"{name}.log"
