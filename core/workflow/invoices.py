@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -101,15 +101,9 @@ VENDOR_SUBQUERY = "i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor
 VENDOR_IDS_INLINE = 20_000  # up to this many matches the ids are searched once and passed
 
 
-# The where clauses of a list narrowed by the vendor alone (after ``_resolve_vendor``).
-_VENDOR_ONLY = frozenset(
-    {
-        "i.id = any(:vendor_ids)",
-        "i.client_id = :client_id",
-        "i.client_id = :member_client",
-        "i.client_id = any(:member_clients)",
-    }
-)
+def _only_vendor(f: InvoiceFilter) -> bool:
+    """True when the vendor is the only filter besides the client."""
+    return bool(f.vendor) and replace(f, client_id=None, vendor=None) == InvoiceFilter()
 
 
 def _resolve_vendor(s: Any, where: list[str], params: dict[str, Any]) -> None:
@@ -125,6 +119,14 @@ def _resolve_vendor(s: Any, where: list[str], params: dict[str, Any]) -> None:
 
 
 def _scope(s: Any, filters: InvoiceFilter, where: list[str], params: dict[str, Any]) -> None:
+    """Limit ``where`` to the caller's clients and resolve the vendor search (see below)."""
+    _scope_clients(s, filters, where, params)
+    _resolve_vendor(s, where, params)
+
+
+def _scope_clients(
+    s: Any, filters: InvoiceFilter, where: list[str], params: dict[str, Any]
+) -> None:
     if filters.client_id:
         require_role(s, filters.client_id)
         return
@@ -162,8 +164,7 @@ def list_invoices(
     where, params = _where(filters)
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
-        _resolve_vendor(s, where, params)
-        if sort == "-created_at" and "vendor_ids" in params and set(where) <= _VENDOR_ONLY:
+        if sort == "-created_at" and "vendor_ids" in params and _only_vendor(filters):
             # Only the vendor narrows the list: the matches are known, newest first, so the
             # page is a slice of them and the count their number.
             ids: list[uuid.UUID] = params["vendor_ids"]
@@ -322,7 +323,6 @@ def export_invoices(
     where, params = _where(filters)
     with user_session(services.engine, user.claims) as s:
         _scope(s, filters, where, params)
-        _resolve_vendor(s, where, params)
         rows, count = invoice_repo.list_invoices(
             s, where=where, params=params, order_by=SORTS["created_at"], limit=MAX_EXPORT, offset=0
         )
