@@ -40,11 +40,6 @@ def _limiter(request: Request) -> RateLimiter:
     return limiter
 
 
-async def get_rate_limiter(request: Request) -> RateLimiter:
-    """The app's rate limiter."""
-    return _limiter(request)
-
-
 def client_ip(request: Request) -> str:
     """The peer address (a proxy in front must set the real one via uvicorn --proxy-headers)."""
     return request.client.host if request.client else "unknown"

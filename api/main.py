@@ -6,7 +6,6 @@ passed in by tests), so importing this module does no work.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,11 +68,6 @@ def create_app(
         app.state.rate_limiter = RateLimiter(
             user_limit=settings.api_rate_limit, ip_limit=settings.api_rate_limit_ip, storage=storage
         )
-        # Everything loaded so far lives as long as the process: keep it out of the cyclic
-        # collector's scans, which otherwise walk the whole import graph on every full pass
-        # (visible as latency spikes under load).
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:

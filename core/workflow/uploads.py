@@ -7,7 +7,6 @@ invoice id, not stored twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -186,8 +185,7 @@ def _store_one(
         raise TooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
     media_type = sniff_media_type(f.data)  # from content, never from the name
     _check_pages(f.data, media_type, settings.max_pages)
-    sha = hashlib.sha256(f.data).hexdigest()
-    outcome.sha256, outcome.content_type = sha, media_type
+    outcome.content_type = media_type
     client_id = batch.client_id
     if not batch.access_checked and getattr(services.storage, "stages_remotely", True):
         # A remote store would refuse (or keep) a non-member's bytes before our database says
@@ -198,6 +196,7 @@ def _store_one(
     # checks the caller's role and finds duplicates; if it does not commit, the bytes go again.
     staged = services.storage.stage(client_id, f.filename, f.data, media_type, user)
     stored = staged.stored
+    outcome.sha256 = stored.sha256  # hashed once, by the store
     try:
         name = display_name(f.filename)
         recorded = upload_repo.record_upload(
