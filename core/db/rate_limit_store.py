@@ -88,24 +88,24 @@ class PostgresLimitsStorage(Storage):
         Skips the ORM session: the role switch, the statement and the commit go to the server as
         one message (one network round trip), as the ``service_role`` like a service session.
         """
-        params = {
-            "keys": [k[:300] for k, _ in items],
-            "expiries": [e for _, e in items],
-            "amounts": [1] * len(items),
-        }
-        sweep = self._dice.random() < self.sweep_probability
+        message, params = self._hit_message(items, None)
         raw = self.engine.raw_connection()
         try:
             conn = cast("psycopg.Connection[Any]", raw.driver_connection)
             with psycopg.ClientCursor(conn) as cur:
-                cur.execute(_HIT_MANY_SWEEP_MESSAGE if sweep else _HIT_MANY_MESSAGE, params)
-                rows = _counts(cur)
+                cur.execute(message, params)
+                rows: list[Any] = []
+                while True:  # the counts are the result set with three columns
+                    if cur.description is not None and len(cur.description) == 3:
+                        rows = cur.fetchall()
+                    if not cur.nextset():
+                        break
         except BaseException:
             raw.invalidate()  # whatever state it is in, it does not go back to the pool
             raise
         finally:
             raw.close()
-        return {str(k): (int(c), float(t)) for k, c, t in rows}
+        return _by_key(rows)
 
     async def incr_many_async(
         self, items: list[tuple[str, int]], amounts: list[int] | None = None
@@ -116,23 +116,30 @@ class PostgresLimitsStorage(Storage):
         The API counts requests with this, so it costs no thread-pool hop and one network round
         trip (client-side bound parameters let the transaction travel as one query).
         """
-        params = {
-            "keys": [k[:300] for k, _ in items],
-            "expiries": [e for _, e in items],
-            "amounts": amounts or [1] * len(items),
-        }
-        sweep = self._dice.random() < self.sweep_probability
+        message, params = self._hit_message(items, amounts)
         pool = await self._async_pool()
         async with pool.connection(timeout=self.pool_timeout_seconds) as conn:
             cur = psycopg.AsyncClientCursor(conn)
-            await cur.execute(_HIT_MANY_SWEEP_MESSAGE if sweep else _HIT_MANY_MESSAGE, params)
+            await cur.execute(message, params)
             rows: list[Any] = []
             while True:  # the counts are the result set with three columns
                 if cur.description is not None and len(cur.description) == 3:
                     rows = await cur.fetchall()
                 if not cur.nextset():
                     break
-        return {str(k): (int(c), float(t)) for k, c, t in rows}
+        return _by_key(rows)
+
+    def _hit_message(
+        self, items: list[tuple[str, int]], amounts: list[int] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The one-message transaction (with the occasional sweep) and its parameters."""
+        params = {
+            "keys": [k[:300] for k, _ in items],
+            "expiries": [e for _, e in items],
+            "amounts": amounts or [1] * len(items),
+        }
+        sweep = self._dice.random() < self.sweep_probability
+        return (_HIT_MANY_SWEEP_MESSAGE if sweep else _HIT_MANY_MESSAGE), params
 
     async def _async_pool(self) -> AsyncConnectionPool[Any]:
         loop = asyncio.get_running_loop()
@@ -191,12 +198,5 @@ class PostgresLimitsStorage(Storage):
             s.execute(text("delete from public.api_rate_limits where key = :k"), {"k": key[:300]})
 
 
-def _counts(cur: psycopg.ClientCursor[Any]) -> list[Any]:
-    """The (key, count, reset at) rows of a one-message hit: the result set with three columns."""
-    rows: list[Any] = []
-    while True:
-        if cur.description is not None and len(cur.description) == 3:
-            rows = cur.fetchall()
-        if not cur.nextset():
-            break
-    return rows
+def _by_key(rows: list[Any]) -> dict[str, tuple[int, float]]:
+    return {str(k): (int(c), float(t)) for k, c, t in rows}

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 
 USER_ROLES = frozenset({"authenticated", "anon"})
 _TASK_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{2,80}$")
-_SET_CLAIMS = text(
-    "select set_config('role', :role, true), set_config('request.jwt.claims', :claims, true)"
+# How every user or service unit of work starts (psycopg placeholders: also sent as part of a
+# one-message transaction by core/db/upload_repo.py).
+SET_CLAIMS_SQL = (
+    "select set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true)"
 )
 
 
@@ -71,7 +73,9 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
 def _unit_of_work(engine: Engine, role: str, claims: Mapping[str, Any]) -> Iterator[Session]:
     session = Session(engine, expire_on_commit=False)
     try:
-        session.execute(_SET_CLAIMS, {"role": role, "claims": claims_json(claims)})
+        session.connection().exec_driver_sql(
+            SET_CLAIMS_SQL, {"role": role, "claims": claims_json(claims)}
+        )
         yield session
         session.commit()
     except (DBAPIError, StatementError) as exc:
@@ -103,12 +107,6 @@ def user_session(engine: Engine, claims: Mapping[str, Any]) -> Iterator[Session]
     """One transaction as the signed-in user (verified JWT ``claims``), under RLS."""
     with _unit_of_work(engine, user_role(claims), claims) as session:
         yield session
-
-
-# For callers that send a whole unit of work as one message on the raw connection (upload_repo).
-SET_CLAIMS_SQL = (
-    "select set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true)"
-)
 
 
 def claims_json(claims: Mapping[str, Any]) -> str:
