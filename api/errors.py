@@ -90,13 +90,35 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Build one problem+json response."""
+    return problem_json(
+        status=status,
+        title=title,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        errors=errors,
+        headers=headers,
+    )
+
+
+def problem_json(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    instance: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response for ``instance`` (also an ASGI app, for pure-ASGI middleware)."""
     body = Problem(
         type=f"https://invoiceflow.dev/problems/{code}",
         title=title,
         status=status,
         detail=detail,
         code=code,
-        instance=request.url.path,
+        instance=instance,
         request_id=current_request_id(),
         errors=errors,
     )

@@ -8,7 +8,6 @@ headers with secrets, or document contents: only method, route template, status 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import time
@@ -127,7 +126,7 @@ class RequestContextMiddleware:
                 "unhandled error on %s %s", scope.get("method"), scope.get("path")
             )
             if not response_started:
-                await _send_500(send_with_id, rid, str(scope.get("path", "")))
+                await _send_500(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -144,26 +143,13 @@ class RequestContextMiddleware:
             _request_id.reset(token)
 
 
-async def _send_500(send: Send, rid: str, path: str) -> None:
-    body = json.dumps(
-        {
-            "type": "https://invoiceflow.dev/problems/internal_error",
-            "title": "Internal Server Error",
-            "status": 500,
-            "detail": "an unexpected error occurred; quote the request id when reporting it",
-            "code": "internal_error",
-            "instance": path,
-            "request_id": rid,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _send_500(scope: Scope, receive: Receive, send: Send) -> None:
+    from api.errors import problem_json  # api.errors imports this module
+
+    await problem_json(
+        status=500,
+        title="Internal Server Error",
+        detail="an unexpected error occurred; quote the request id when reporting it",
+        code="internal_error",
+        instance=str(scope.get("path", "")),
+    )(scope, receive, send)

@@ -9,9 +9,9 @@ metrics are never refused.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import problem_json
 
 EXEMPT_PREFIXES = ("/api/v1/health", "/api/v1/ready", "/metrics")
 
@@ -31,7 +31,7 @@ class InFlightLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
-            await _busy(send, path, self.retry_after)
+            await _busy(scope, receive, send, self.retry_after)
             return
         self.in_flight += 1  # one event loop per process: no lock needed
         try:
@@ -40,26 +40,12 @@ class InFlightLimitMiddleware:
             self.in_flight -= 1
 
 
-async def _busy(send: Send, path: str, retry_after: str) -> None:
-    body = json.dumps(
-        {
-            "type": "https://invoiceflow.dev/problems/overloaded",
-            "title": "Too Many Requests",
-            "status": 429,
-            "detail": "the server is at capacity; retry after the indicated delay",
-            "code": "overloaded",
-            "instance": path,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", retry_after.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _busy(scope: Scope, receive: Receive, send: Send, retry_after: str) -> None:
+    await problem_json(
+        status=429,
+        title="Too Many Requests",
+        detail="the server is at capacity; retry after the indicated delay",
+        code="overloaded",
+        instance=str(scope.get("path", "")),
+        headers={"Retry-After": retry_after},
+    )(scope, receive, send)
