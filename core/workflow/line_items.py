@@ -10,11 +10,9 @@ from typing import Any
 from core.auth.models import CurrentUser
 from core.db import invoice_repo
 from core.db.session import user_session
-from core.errors import InvalidTransition, ValidationFailed
-from core.workflow.access import WRITERS, require_role
-from core.workflow.states import EDITABLE
+from core.errors import ValidationFailed
 from core.workflow.states import InvoiceStatus as S
-from core.workflow.transitions import apply_change, load_invoice, plain
+from core.workflow.transitions import apply_change, load_editable, load_invoice, plain
 
 MAX_LINES = 1000
 _NUMBERS = ("quantity", "unit_price", "amount", "tax_rate")
@@ -70,13 +68,7 @@ def correct_lines(
     cleaned = [c for c in (_clean_line(n, line) for n, line in enumerate(lines, 1)) if c]
     cleaned = [{**c, "line_no": n} for n, c in enumerate(cleaned, 1)]
     with user_session(services.engine, user.claims) as s:
-        invoice = load_invoice(s, invoice_id)
-        require_role(s, invoice["client_id"], WRITERS)
-        if S(invoice["status"]) not in EDITABLE:
-            raise InvalidTransition(
-                f"lines of an invoice in status {invoice['status']} cannot be corrected",
-                current=invoice["status"],
-            )
+        invoice = load_editable(s, invoice_id, what="lines of an invoice")
         before = invoice_repo.invoice_lines(s, [invoice_id])
         keys = ("line_no", *_TEXTS, *_NUMBERS)
         apply_change(

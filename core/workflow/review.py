@@ -20,7 +20,7 @@ from core.jobs.queue import InvoiceJob
 from core.workflow.access import WRITERS, require_role
 from core.workflow.states import EDITABLE
 from core.workflow.states import InvoiceStatus as S
-from core.workflow.transitions import apply_change, load_invoice
+from core.workflow.transitions import apply_change, load_editable, load_invoice
 
 CORRECTABLE = frozenset(invoice_repo.INVOICE_FIELDS) | {"vendor_id", "purchase_order_id"}
 _AMOUNTS = {"subtotal", "tax", "total", "amount_due"}
@@ -75,15 +75,7 @@ def correct_fields(
         raise ValidationFailed("no changes were sent")
     clean = {k: _clean(k, v) for k, v in changes.items()}
     with user_session(services.engine, user.claims) as s:
-        invoice = load_invoice(s, invoice_id)
-        require_role(s, invoice["client_id"], WRITERS)
-        if S(invoice["status"]) not in EDITABLE:
-            from core.errors import InvalidTransition
-
-            raise InvalidTransition(
-                f"an invoice in status {invoice['status']} cannot be corrected",
-                current=invoice["status"],
-            )
+        invoice = load_editable(s, invoice_id, what="an invoice")
         updates: dict[str, Any] = {k: v for k, v in clean.items() if invoice.get(k) != v}
         if invoice["status"] == S.auto_approved.value:
             updates["status"] = S.needs_review  # a person changed it: it is reviewed now

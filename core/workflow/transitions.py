@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
 from core.db import invoice_repo
-from core.errors import Conflict, Forbidden, NotFound
-from core.workflow.states import InvoiceStatus, ensure_transition
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from core.workflow.access import WRITERS, require_role
+from core.workflow.states import EDITABLE, InvoiceStatus, ensure_transition
 
 
 def plain(value: Any) -> Any:
@@ -45,6 +46,18 @@ def load_invoice(s: Session, invoice_id: uuid.UUID, *, for_update: bool = True) 
         if for_update and invoice_repo.get_invoice(s, invoice_id) is not None:
             raise Forbidden("your role may not change invoices of this client")
         raise NotFound("invoice not found", invoice_id=str(invoice_id))
+    return invoice
+
+
+def load_editable(s: Session, invoice_id: uuid.UUID, *, what: str) -> dict[str, Any]:
+    """The invoice, locked, for a writer of its client, while it may still be corrected."""
+    invoice = load_invoice(s, invoice_id)
+    require_role(s, invoice["client_id"], WRITERS)
+    if InvoiceStatus(invoice["status"]) not in EDITABLE:
+        raise InvalidTransition(
+            f"{what} in status {invoice['status']} cannot be corrected",
+            current=invoice["status"],
+        )
     return invoice
 
 
