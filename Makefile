@@ -9,7 +9,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
-        test-e2e lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db \
+        test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db \
         bench-api audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
@@ -73,6 +73,9 @@ test-integration: install ## only the tests against the real database and loopba
 
 test-e2e: install ## only the API/console end-to-end tests
 	$(PY) -m pytest tests/e2e
+
+test-security: install ## the attack suite: every finding's regression test, the role x table x operation matrix (part of make test)
+	$(PY) -m pytest -p no:cacheprovider -m security tests
 
 pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (Debian postgresql-15 + pgtap)
 	bash .ci/pgtap.sh
