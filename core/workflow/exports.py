@@ -89,11 +89,13 @@ SHEETS: dict[str, tuple[Column, ...]] = {
     "lines": LINE_COLUMNS,
     "matches": MATCH_COLUMNS,
 }
-ExportFormat = Literal["csv", "xlsx", "json"]
+# xero_bills: the bill import file of ``bills_export`` (one row per invoice line).
+ExportFormat = Literal["csv", "xlsx", "json", "xero_bills"]
 MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "json": "application/json",
+    "xero_bills": "text/csv; charset=utf-8",
 }
 
 

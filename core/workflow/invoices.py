@@ -12,7 +12,7 @@ from core.auth.models import CurrentUser
 from core.db import invoice_repo, tenant_repo
 from core.db.session import user_session
 from core.errors import ValidationFailed
-from core.workflow import exports
+from core.workflow import bills_export, exports
 from core.workflow.access import WRITERS, require_role
 from core.workflow.states import EXPORTABLE, InvoiceStatus
 from core.workflow.states import InvoiceStatus as S
@@ -312,10 +312,14 @@ def export_invoices(
     fmt: exports.ExportFormat,
     sheet: str = "invoices",
     mark_exported: bool = True,
+    bills: bills_export.BillsOptions | None = None,
 ) -> bytes:
-    """Render matching invoices (approved/exported by default); writers mark approved exported."""
+    """Render matching invoices (approved/exported by default); writers mark approved exported.
+
+    ``bills`` are the options of the ``xero_bills`` format (account code, tax rate, date order).
+    """
     if fmt not in exports.MEDIA_TYPES:
-        raise ValidationFailed("format must be csv, xlsx or json")
+        raise ValidationFailed("format must be csv, xlsx, json or xero_bills")
     if sheet not in exports.SHEETS:
         raise ValidationFailed("sheet must be invoices, lines or matches")
     if not filters.status:
@@ -346,7 +350,10 @@ def export_invoices(
                 for m in invoice_repo.matches_for(s, ids)
             ],
         )
-        data = exports.render(bundle, fmt, sheet=sheet)
+        if fmt == "xero_bills":
+            data = bills_export.to_xero_bills(bundle.invoices, bundle.lines, bills)
+        else:
+            data = exports.render(bundle, fmt, sheet=sheet)
         roles: dict[Any, str] = {}
         for row in rows if mark_exported else []:
             if row["status"] == S.approved.value:
