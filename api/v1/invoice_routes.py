@@ -7,7 +7,6 @@ import re
 import uuid
 from decimal import Decimal
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
@@ -26,6 +25,7 @@ from api.v1.schemas import (
     RejectCreate,
     SignedUrlPublic,
 )
+from core.storage.keys import content_disposition
 from core.workflow import invoices, review
 from core.workflow.invoices import SORTS, InvoiceFilter
 from core.workflow.states import InvoiceStatus
@@ -263,7 +263,7 @@ def download_file(invoice_id: uuid.UUID, user: CurrentUserDep, services: Service
         data,
         media_type=content_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Disposition": content_disposition(name),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

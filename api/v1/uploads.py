@@ -10,11 +10,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentUserDep, ServicesDep
 from api.errors import problem_responses
+from api.multipart import UploadRoute
 from api.v1.schemas import UploadedFilePublic, UploadPublic
 from core.errors import TooLarge
 from core.workflow import uploads
 
-router = APIRouter(tags=["uploads"])
+# UploadRoute: a long file name is cleaned per file, not a 400 for the whole request.
+router = APIRouter(tags=["uploads"], route_class=UploadRoute)
 CHUNK = 1024 * 1024
 
 

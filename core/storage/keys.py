@@ -13,12 +13,15 @@ import unicodedata
 import uuid
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from core.errors import ValidationFailed
 
 BUCKET = "invoices"
 MAX_NAME_LENGTH = 100
 FALLBACK_NAME = "file"
+MAX_DISPLAY_LENGTH = 255
+_WINDOWS_RESERVED = re.compile(r'[<>:"|?*]')
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _REPEATS = re.compile(r"[._-]{2,}")
 _KEY = re.compile(
@@ -52,6 +55,46 @@ def sanitize_filename(name: str | None) -> str:
         else:
             text = text[:MAX_NAME_LENGTH].rstrip("._-")
     return text or FALLBACK_NAME
+
+
+def safe_display_name(name: str | None, *, fallback: str = "upload") -> str:
+    """A user-supplied file name made safe to store, show and send back in a download.
+
+    Unlike ``sanitize_filename`` (keys: plain ASCII) it keeps letters of any script, but only the
+    last path component survives (``../../etc/passwd`` -> ``passwd``), control and format
+    characters (NUL, newlines, bidi overrides, zero-width) are dropped, characters Windows
+    refuses become ``_``, leading dots go, and it is at most 255 characters with the extension
+    kept. Never empty: ``fallback`` instead.
+    """
+    raw = re.split(r"[/\\]", unicodedata.normalize("NFC", str(name or "")))[-1]
+    kept = []
+    for c in raw:
+        kind = unicodedata.category(c)
+        if kind[0] == "C" or kind in ("Zl", "Zp"):  # controls, bidi/zero-width, line breaks
+            continue
+        kept.append(" " if kind == "Zs" else c)
+    text = "".join(kept)
+    text = " ".join(_WINDOWS_RESERVED.sub("_", text).split()).lstrip(".").strip()
+    if len(text) > MAX_DISPLAY_LENGTH:
+        stem, dot, ext = text.rpartition(".")
+        if dot and 0 < len(ext) <= 10 and stem:
+            text = stem[: MAX_DISPLAY_LENGTH - len(ext) - 1].rstrip(". ") + "." + ext
+        else:
+            text = text[:MAX_DISPLAY_LENGTH].rstrip(". ")
+    return text or fallback
+
+
+def content_disposition(name: str | None, *, disposition: str = "attachment") -> str:
+    """A ``Content-Disposition`` value for a download named ``name`` (RFC 6266).
+
+    The name is made safe first (``safe_display_name``); ``filename`` carries a plain-ASCII
+    fallback for old clients and ``filename*`` the UTF-8 name, percent-encoded (RFC 8187).
+    """
+    safe = safe_display_name(name, fallback=FALLBACK_NAME)
+    return (
+        f'{disposition}; filename="{sanitize_filename(safe)}"; '
+        f"filename*=UTF-8''{quote(safe, safe='')}"
+    )
 
 
 def make_key(

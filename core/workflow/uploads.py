@@ -27,6 +27,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.extraction.document import pdf_page_count, sniff_media_type
+from core.storage.keys import safe_display_name
 from core.workflow.access import WRITERS, require_role
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,9 @@ class UploadResult:
 
 
 def display_name(filename: str | None) -> str:
-    """The user's file name for display: control characters dropped, at most 255 characters."""
-    cleaned = "".join(ch for ch in (filename or "") if ch.isprintable()).strip()
-    return cleaned[:255] or "upload"
+    """The user's file name made safe to store and show (``keys.safe_display_name``): last path
+    component only, no control or bidi characters, at most 255 characters."""
+    return safe_display_name(filename)
 
 
 def _check_pages(data: bytes, media_type: str, max_pages: int) -> None:
@@ -109,7 +110,8 @@ def upload_files(
     batch = _Batch(uuid.uuid4(), client_id, batch_name, len(files))
     result = UploadResult(batch_id=batch.id)
     for f in files:
-        outcome = FileOutcome(filename=f.filename, status="rejected", size=len(f.data))
+        name = display_name(f.filename)
+        outcome = FileOutcome(filename=name, status="rejected", size=len(f.data))
         result.files.append(outcome)
         try:
             _store_one(services, user, batch, f, outcome, process=process)
