@@ -24,10 +24,19 @@ def _resource_modules() -> list[Any]:
     from api.v1 import (
         auth_routes,
         client_routes,
+        einvoice_routes,
         export_routes,
         invoice_routes,
         match_routes,
         uploads,
     )
 
-    return [auth_routes, client_routes, uploads, invoice_routes, match_routes, export_routes]
+    return [
+        auth_routes,
+        client_routes,
+        uploads,
+        invoice_routes,
+        einvoice_routes,
+        match_routes,
+        export_routes,
+    ]

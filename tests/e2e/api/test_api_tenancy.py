@@ -99,10 +99,13 @@ def _attempts(v):
         ("GET", f"/invoices/{i}/audit", {}),
         ("GET", f"/invoices/{i}/file", {}),
         ("GET", f"/invoices/{i}/file-url", {}),
+        ("GET", f"/invoices/{i}/einvoice", {"params": {"format": "ubl"}}),
+        ("GET", f"/invoices/{i}/einvoice", {"params": {"format": "cii"}}),
         ("POST", f"/matches/{m}/confirm", {}),
         ("POST", f"/matches/{m}/override", {"json": {"vendor_id": str(uuid.uuid4())}}),
         ("POST", f"/matches/{m}/reject", {}),
         ("GET", "/exports", {"params": {"client_id": c, "format": "json"}}),
+        ("GET", "/exports", {"params": {"client_id": c, "format": "xero_bills"}}),
         ("DELETE", f"/invoices/{i}", {}),
     ]
 

