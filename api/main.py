@@ -16,11 +16,14 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import limit_by_ip
+from api.docs_routes import install_docs
 from api.errors import install_error_handlers, problem_responses
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.operation_ids import operation_id
 from api.overload import InFlightLimitMiddleware
 from api.rate_limit import RateLimiter
 from core.config import Settings
+from core.version import version
 
 log = logging.getLogger("invoiceflow.api")
 
@@ -83,16 +86,18 @@ def create_app(
 
     app = FastAPI(
         title="InvoiceFlow API",
-        version="1.0.0",
+        version=version(),
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served offline by install_docs below, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
+    install_docs(app)
     # Added last = outermost but one: shed load before any work, still with a request id.
     app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.api_max_in_flight)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

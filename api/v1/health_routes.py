@@ -9,15 +9,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import ServicesDep
+from core.version import version
 from core.workflow.readiness import check_readiness
 
 router = APIRouter(tags=["health"])
 
 
 class HealthPublic(BaseModel):
-    """The process is up."""
+    """The process is up, and which version of the product it runs."""
 
     status: Literal["ok"] = "ok"
+    version: str = Field(examples=["0.1.0"])
 
 
 class ComponentPublic(BaseModel):
@@ -35,7 +37,7 @@ class ReadinessPublic(BaseModel):
 @router.get("/health", response_model=HealthPublic, summary="Liveness")
 def health() -> HealthPublic:
     """Answer 200 as long as the process serves requests (no dependency is touched)."""
-    return HealthPublic()
+    return HealthPublic(version=version())
 
 
 @router.get(
