@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
         test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db \
-        bench-api audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
+        bench-api bench-split audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
 help: ## list the chores
@@ -94,6 +94,9 @@ bench-matching: install ## matching speed and accuracy figures
 
 bench-workflow: install ## upload latency, list latency, end-to-end throughput
 	$(PY) bench/workflow_bench.py
+
+bench-split: install ## multi-invoice PDF split: boundary precision/recall on generated stacks
+	$(PY) bench/split_bench.py
 
 bench-api: install ## API load/fault figures on a private stack: sustained rate, 2x overload, DB restart (~8 min)
 	$(PY) bench/api_load_bench.py
