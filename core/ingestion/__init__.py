@@ -1,0 +1,1 @@
+"""E-mail ingestion: invoice documents from mailboxes (IMAP)."""
