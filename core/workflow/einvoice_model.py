@@ -261,9 +261,8 @@ def from_invoice(
     tax = tax if tax is not None else (total - basis if basis is not None else Decimal(0))
     basis = basis if basis is not None else total - tax
     line_rows = build_lines(lines, basis, f"Invoice {number}")
-    line_total = _dec(_extracted(extraction, "line_total"))
-    if line_total is None or not lines:
-        line_total = sum((line.amount for line in line_rows), Decimal(0)) if lines else basis
+    # BT-106 is the sum of the lines written (EN 16931 BR-CO-10), corrected lines included.
+    line_total = sum((line.amount for line in line_rows), Decimal(0))
     code = _extracted(extraction, "document_type_code")
     if not code:
         code = "381" if invoice.get("document_type") == "credit_note" else "380"
