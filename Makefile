@@ -5,6 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
+# `make api` / `make console` listen on loopback only; API_HOST=0.0.0.0 make api opens them up.
+API_HOST ?= 127.0.0.1
+API_PORT ?= 8000
+CONSOLE_HOST ?= 127.0.0.1
+CONSOLE_PORT ?= 8501
 export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
@@ -40,11 +45,11 @@ migrate: install ## apply supabase/migrations to DATABASE_URL (or the embedded d
 seed: install ## seed the demo workspace and print its sign-in
 	$(PY) -m core db seed-demo
 
-api: install ## serve only the API on :8000
-	$(PY) -m uvicorn api.main:app --factory --host 0.0.0.0 --port 8000
+api: install ## serve only the API on 127.0.0.1:8000 (API_HOST=0.0.0.0 to listen on every interface)
+	$(PY) -m uvicorn api.main:app --factory --host $(API_HOST) --port $(API_PORT)
 
-console: install ## serve only the console on :8501
-	$(VENV)/bin/streamlit run console/streamlit_app.py --server.port 8501 --server.headless true
+console: install ## serve only the console on 127.0.0.1:8501 (CONSOLE_HOST to change)
+	$(VENV)/bin/streamlit run console/streamlit_app.py --server.address $(CONSOLE_HOST) --server.port $(CONSOLE_PORT) --server.headless true
 
 worker: install ## run one job worker
 	$(PY) -m core worker

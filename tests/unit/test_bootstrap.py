@@ -20,6 +20,7 @@ UNREACHABLE_DB = "postgresql://nobody:nothing@127.0.0.1:9/none"
 
 
 def settings(**values: object) -> Settings:
+    values = {"environment": "test", "jwt_secret": "a-real-test-secret-" + "x" * 32, **values}
     return Settings(_env_file=None, database_url=UNREACHABLE_DB, **values)  # type: ignore[arg-type]
 
 

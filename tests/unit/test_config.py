@@ -135,3 +135,105 @@ def test_secrets_are_not_shown_in_repr() -> None:
     settings = make(environment="production", jwt_secret=REAL_SECRET, openai_api_key="sk-real")
     assert REAL_SECRET not in repr(settings)
     assert "sk-real" not in repr(settings)
+
+
+# --- F14: the default environment, the dev secret and placeholder database passwords ---------
+
+REMOTE_DB = "postgresql://app:a-real-database-password-123@db.example.test:5432/postgres"
+
+
+@pytest.mark.security
+def test_remote_database_without_environment_refuses_the_dev_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", REMOTE_DB)
+    with pytest.raises(ValidationError, match="real secret"):
+        make()  # the built-in secret, unset environment
+    with pytest.raises(ValidationError, match="real secret"):
+        make(jwt_secret=DEV_JWT_SECRET)
+    assert make(jwt_secret=REAL_SECRET).environment.value == "production"
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    "backends",
+    [
+        {
+            "auth_backend": "supabase",
+            "storage_backend": "supabase",
+            "jwks_url": "https://abc.supabase.co/jwks.json",
+        },
+        {"storage_backend": "supabase", "jwt_secret": REAL_SECRET},
+    ],
+)
+def test_supabase_backends_without_environment_run_as_production(backends: dict[str, str]) -> None:
+    settings = make(
+        supabase_url="https://abc.supabase.co", supabase_anon_key="anon-key-value", **backends
+    )
+    assert settings.environment.value == "production"
+
+
+def test_only_the_embedded_default_runs_as_development() -> None:
+    assert make().environment.value == "development"
+    assert make(environment="development").is_embedded_default
+    assert make(environment="production", jwt_secret=REAL_SECRET).environment.value == "production"
+
+
+def _env_example_database_passwords() -> list[str]:
+    """The database passwords .env.example ships (set or commented out)."""
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    text = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
+    found = []
+    for line in text.splitlines():
+        name, _, value = line.lstrip("# ").partition("=")
+        if name == "DATABASE_URL":
+            found.append(urlsplit(value).password or "")
+        elif name == "POSTGRES_PASSWORD":
+            found.append(value)
+    assert found, ".env.example names no database password any more"
+    return found
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    "password",
+    [
+        *_env_example_database_passwords(),
+        "postgres",
+        "password",
+        "changeme",
+        "Postgres",
+        "[YOUR-PASSWORD]",
+        "your-super-secret-and-long-postgres-password",
+        "",
+    ],
+)
+@pytest.mark.parametrize("environment", ["test", "staging", "production"])
+def test_placeholder_database_password_is_refused_outside_development(
+    password: str, environment: str
+) -> None:
+    from urllib.parse import quote
+
+    url = f"postgresql://postgres.ref:{quote(password)}@aws-0-eu.pooler.supabase.com:5432/postgres"
+    with pytest.raises(ValidationError, match="database password"):
+        make(environment=environment, database_url=url, jwt_secret=REAL_SECRET)
+
+
+@pytest.mark.security
+def test_placeholder_database_password_in_the_query_string_is_refused() -> None:
+    url = "postgresql://db.example.test/postgres?user=postgres&password=changeme"
+    with pytest.raises(ValidationError, match="database password"):
+        make(environment="production", database_url=url, jwt_secret=REAL_SECRET)
+
+
+def test_real_or_absent_database_password_is_accepted() -> None:
+    for url in (REMOTE_DB, "postgresql://app@db.example.test/postgres"):
+        assert make(environment="production", database_url=url, jwt_secret=REAL_SECRET)
+
+
+def test_placeholder_database_password_is_tolerated_in_development() -> None:
+    url = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+    settings = make(environment="development", database_url=url, jwt_secret=REAL_SECRET)
+    assert settings.database_url == url

@@ -187,6 +187,8 @@ def test_env_example_filled_in_is_accepted(monkeypatch) -> None:
         SUPABASE_ANON_KEY="sb_publishable_" + "a" * 32,
         SUPABASE_SERVICE_ROLE_KEY="sb_secret_" + "b" * 32,
         SUPABASE_JWT_SECRET="c" * 40,
+        DATABASE_URL="postgresql://postgres.abcdefghijklmnop:d8f1e0c2b9a7@aws-0-eu-central-1"
+        ".pooler.supabase.com:5432/postgres",
     )
     settings = _settings_from(env, monkeypatch)
     assert settings.environment.value == "production"
