@@ -67,7 +67,10 @@ SQL
 "${ADMIN_DB[@]}" -c "create extension if not exists pgtap"
 
 URL="postgresql://$OWNER:$OWNER_PW@$HOSTPORT/$DB"
-DATABASE_URL="$URL" "$PY" -m core db migrate
+# Settings outside the embedded default demand a real signing secret (even just to migrate).
+DATABASE_URL="$URL" INVOICEFLOW_ENVIRONMENT=test \
+  INVOICEFLOW_JWT_SECRET="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')" \
+  "$PY" -m core db migrate
 
 echo "pgtap: pg_prove supabase/tests"
 PGPASSWORD="$OWNER_PW" pg_prove -h "${HOSTPORT%:*}" -p "${HOSTPORT#*:}" -U "$OWNER" -d "$DB" \

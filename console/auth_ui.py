@@ -38,6 +38,17 @@ def _supabase_client() -> Any:
     return conn.session_client()
 
 
+def _client_ip() -> str | None:
+    """The browser's address, for the sign-in lock keyed by e-mail and address.
+
+    Behind Caddy every connection comes from the proxy, which sets X-Forwarded-For to the
+    client's address (it drops values sent by untrusted clients): its last entry is the client.
+    Without the header (``make run``, loopback) the peer address is the client.
+    """
+    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+    return forwarded or st.context.ip_address
+
+
 def _uses_supabase() -> bool:
     return state.get_settings().auth_backend == "supabase"
 
@@ -104,7 +115,8 @@ def sign_in(email: str, password: str) -> None:
         )
         _establish(_tokens_from_supabase(response))
     else:
-        _establish(_tokens_from_session(state.get_services().auth.sign_in(email, password)))
+        session = state.get_services().auth.sign_in(email, password, client_ip=_client_ip())
+        _establish(_tokens_from_session(session))
 
 
 def sign_up(email: str, password: str) -> None:

@@ -164,8 +164,13 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     password_min_length: int = 10
+    # Sign-in throttle (local auth): per (e-mail, client address) a lock after this many
+    # failures, with waits doubling from signin_slowdown_seconds up to 300 s ...
     signin_max_failures: int = 5
     signin_slowdown_seconds: float = 1.0
+    # ... and per e-mail from all addresses only a slowdown: doubling waits capped low.
+    signin_email_max_failures: int = 20
+    signin_email_slowdown_max_seconds: float = 30.0
     signin_failure_window_seconds: int = 15 * 60  # failures older than this are forgotten
 
     # Storage.

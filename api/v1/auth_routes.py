@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
-from api.deps import BearerDep, CurrentUserDep, ServicesDep
+from api.deps import BearerDep, CurrentUserDep, ServicesDep, client_ip
 from api.errors import problem_responses
 from api.v1.schemas import RefreshCreate, SessionPublic, SignInCreate, SignUpCreate, UserPublic
 from core.auth.models import AuthSession
@@ -34,10 +34,13 @@ def sign_up(body: SignUpCreate, services: ServicesDep) -> SessionPublic:
     return _public(services.auth.sign_up(body.email, body.password))
 
 
-@router.post("/sign-in", response_model=SessionPublic, responses=problem_responses(401))
-def sign_in(body: SignInCreate, services: ServicesDep) -> SessionPublic:
+@router.post("/sign-in", response_model=SessionPublic, responses=problem_responses(401, 429))
+def sign_in(body: SignInCreate, request: Request, services: ServicesDep) -> SessionPublic:
     """Exchange e-mail and password for an access and a refresh token."""
-    return _public(services.auth.sign_in(body.email, body.password))
+    # Failed sign-ins lock the (e-mail, client address) pair: the address is resolved as for
+    # rate limiting (behind the proxy, uvicorn's --proxy-headers from trusted addresses).
+    session = services.auth.sign_in(body.email, body.password, client_ip=client_ip(request))
+    return _public(session)
 
 
 @router.post("/refresh", response_model=SessionPublic, responses=problem_responses(401))

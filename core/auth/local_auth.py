@@ -3,14 +3,18 @@
 Passwords are bcrypt hashes in ``auth.users.encrypted_password`` (as GoTrue stores them), access
 tokens are HS256 JWTs with the claims Supabase issues, refresh tokens rotate on every use and are
 stored as SHA-256 digests. Presenting a refresh token that was already rotated revokes the whole
-session (a stolen token and its legitimate twin cannot both live on). Repeated sign-in failures
-for an e-mail slow it down exponentially; the counters live in the database so every process
-sharing it enforces the same slowdown.
+session (a stolen token and its legitimate twin cannot both live on). Sign-in attempts are
+counted before the password is checked, in one transaction with the check: after
+``signin_max_failures`` an (e-mail, client address) pair is locked with doubling waits, while
+the e-mail from all addresses together is only slowed down (doubling waits capped at
+``signin_email_slowdown_max_seconds``). The counters live in the database so every process
+sharing it enforces the same limits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import secrets
 import time
@@ -44,12 +48,25 @@ if TYPE_CHECKING:
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BCRYPT_MAX_BYTES = 72  # bcrypt ignores (bcrypt 5 refuses) anything longer
-MAX_SLOWDOWN_SECONDS = 300.0
+MAX_LOCKOUT_SECONDS = 300.0
 
 
 def hash_refresh_token(token: str) -> str:
     """The digest stored in ``auth.refresh_tokens.token`` (hex SHA-256)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def client_address_key(client_ip: str | None) -> str:
+    """The address a sign-in lock is keyed by: IPv4 as is, IPv6 by its /64 (one subscriber)."""
+    try:
+        ip = ipaddress.ip_address((client_ip or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def normalise_email(email: str) -> str:
@@ -89,6 +106,17 @@ class LocalAuthProvider:
             leeway_seconds=settings.jwt_leeway_seconds,
         )
         self._rounds = bcrypt_rounds
+        # Per (e-mail, address): doubling waits up to MAX_LOCKOUT_SECONDS (a lock for that
+        # address only). Per e-mail from every address: doubling waits capped low, a slowdown an
+        # attacker can never turn into a lock-out of the account's owner.
+        self._lockout_rule = accounts.ThrottleRule(
+            settings.signin_max_failures, settings.signin_slowdown_seconds, MAX_LOCKOUT_SECONDS
+        )
+        self._slowdown_rule = accounts.ThrottleRule(
+            settings.signin_email_max_failures,
+            settings.signin_slowdown_seconds,
+            settings.signin_email_slowdown_max_seconds,
+        )
         # Checked when the e-mail is unknown, so a miss costs as much time as a wrong password
         # (no user enumeration by timing).
         self._dummy_hash = bcrypt.hashpw(b"invoiceflow-dummy", bcrypt.gensalt(bcrypt_rounds))
@@ -118,23 +146,38 @@ class LocalAuthProvider:
             assert account is not None
             return self._open_session(conn, account)
 
-    def sign_in(self, email: str, password: str) -> AuthSession:
-        """Check the password (after the failure slowdown) and open a new session."""
+    def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:
+        """Check the password if the throttle allows it, and open a new session.
+
+        The attempt is counted before the password is compared, in one transaction with the
+        check (see ``auth_accounts.reserve_signin_attempt``), and taken back after a success.
+        ``client_ip`` is the caller's address as the API resolves it for rate limiting.
+        """
         address = normalise_email(email)
-        window = self._settings.signin_failure_window_seconds
+        client = client_address_key(client_ip)
         with self._engine.begin() as conn:
-            failures, last_failure, now = accounts.failure_state(conn, address, window)
-            self._enforce_slowdown(failures, last_failure, now)
+            wait = accounts.reserve_signin_attempt(
+                conn,
+                email=address,
+                address=client,
+                window_seconds=self._settings.signin_failure_window_seconds,
+                by_address=self._lockout_rule,
+                by_email=self._slowdown_rule,
+            )
+            if wait is not None:
+                # Raising rolls the transaction back: a refused attempt is not counted.
+                raise RateLimited(
+                    f"too many failed sign-ins; try again in {max(wait, 1):.0f} s",
+                    retry_after=wait,
+                )
             account = accounts.find_user_by_email(conn, address)
         stored = account.encrypted_password if account else None
         if not self._password_matches(password, stored) or account is None:
-            with self._engine.begin() as conn:
-                accounts.record_failure(conn, address, window)
             raise InvalidCredentials("invalid e-mail or password")
         if account.deleted_at is not None or _in_future(account.banned_until):
             raise InvalidCredentials("this account is disabled")
         with self._engine.begin() as conn:
-            accounts.clear_failures(conn, address)
+            accounts.forgive_signin_attempt(conn, email=address, address=client)
             return self._open_session(conn, account)
 
     def refresh(self, refresh_token: str) -> AuthSession:
@@ -201,18 +244,6 @@ class LocalAuthProvider:
         except ValueError:  # a malformed stored hash is a failed sign-in, not a crash
             return False
         return ok and stored is not None
-
-    def _enforce_slowdown(self, failures: int, last_failure: datetime, now: datetime) -> None:
-        over = failures - self._settings.signin_max_failures
-        if over < 0:
-            return
-        wait = min(self._settings.signin_slowdown_seconds * (2**over), MAX_SLOWDOWN_SECONDS)
-        remaining = (last_failure + timedelta(seconds=wait) - now).total_seconds()
-        if remaining > 0:
-            raise RateLimited(
-                f"too many failed sign-ins; try again in {remaining:.0f} s",
-                retry_after=remaining,
-            )
 
     def _open_session(self, conn: Any, account: accounts.AccountRow) -> AuthSession:
         session_id = uuid.uuid4()

@@ -25,8 +25,12 @@ class AuthProvider(Protocol):
         """Create a user and return a signed-in session (``ConfirmationRequired`` if none)."""
         ...
 
-    def sign_in(self, email: str, password: str) -> AuthSession:
-        """Exchange e-mail and password for a session."""
+    def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:
+        """Exchange e-mail and password for a session.
+
+        ``client_ip`` is the end user's address (the API resolves it as for rate limiting); the
+        local adapter keys its sign-in lock by e-mail and address. ``RateLimited`` while locked.
+        """
         ...
 
     def refresh(self, refresh_token: str) -> AuthSession:

@@ -149,8 +149,12 @@ class SupabaseAuthProvider:
             raise ConfirmationRequired("check your e-mail to confirm the address, then sign in")
         return self._to_session(response.session)
 
-    def sign_in(self, email: str, password: str) -> AuthSession:
-        """Password sign-in against Supabase Auth."""
+    def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:
+        """Password sign-in against Supabase Auth (which throttles sign-ins itself).
+
+        ``client_ip`` is not forwarded yet: per-user limits need ``Sb-Forwarded-For`` and an
+        ``sb_secret_`` key (issue 18); until then Supabase sees the server's address.
+        """
         with self._client() as client:
             response = client.sign_in_with_password({"email": email, "password": password})
         if response.session is None:

@@ -186,48 +186,107 @@ def revoke_refresh_token(conn: Connection, token_id: int, session_id: UUID) -> N
     )
 
 
-def failure_state(
-    conn: Connection, email: str, window_seconds: int
-) -> tuple[int, datetime, datetime]:
-    """(recent failures, time of the last one, database now) for an e-mail."""
+@dataclass(frozen=True)
+class ThrottleRule:
+    """How many failures a counter tolerates, then how long to wait (doubling, capped)."""
+
+    limit: int
+    base_seconds: float
+    cap_seconds: float
+
+
+# Seconds the next attempt must wait after the last counted one (0 below the limit). The exponent
+# is capped so that a huge counter cannot overflow power().
+_WAIT = (
+    "case when f.failures < :limit then 0 else least(:base * power(2.0::float8,"
+    " least(f.failures - :limit, 30)::float8), :cap) end"
+)
+_FRESH = "f.last_failure_at > now() - make_interval(secs => :window)"
+
+
+def _reserve(conn: Connection, table: str, key: dict[str, str], rule: ThrottleRule,
+             window_seconds: int) -> float | None:  # fmt: skip
+    columns = ", ".join(key)
+    params = {**key, "window": window_seconds, "limit": rule.limit,
+              "base": rule.base_seconds, "cap": rule.cap_seconds}  # fmt: skip
+    # The upsert locks the counter row (ON CONFLICT locks the existing row before its WHERE is
+    # evaluated), so concurrent attempts on one key are counted and checked one after another.
     row = conn.execute(
         text(
-            "select case when last_failure_at > now() - make_interval(secs => :window)"
-            " then failures else 0 end as failures, last_failure_at, now() as now"
-            " from auth.signin_failures where email = :email"
+            f"insert into {table} as f ({columns}, failures, last_failure_at)"  # noqa: S608
+            f" values ({', '.join(':' + k for k in key)}, 1, now())"
+            f" on conflict ({columns}) do update set"
+            f" failures = case when {_FRESH} then f.failures + 1 else 1 end,"
+            " last_failure_at = now()"
+            f" where not ({_FRESH}) or f.failures < :limit"
+            f" or f.last_failure_at + make_interval(secs => {_WAIT}) <= now()"
+            " returning failures"
         ),
-        {"email": email, "window": window_seconds},
+        params,
     ).first()
-    if row is None:
-        now = conn.execute(text("select now()")).scalar_one()
-        return 0, now, now
-    return int(row.failures), row.last_failure_at, row.now
-
-
-def record_failure(conn: Connection, email: str, window_seconds: int) -> int:
-    """Count one failed sign-in (forgetting failures older than the window); return the count."""
-    # Sweep counters nobody has touched for a while, so spraying random e-mails cannot grow
-    # the table without bound.
-    conn.execute(
+    if row is not None:
+        return None
+    match = " and ".join(f"f.{k} = :{k}" for k in key)
+    wait = conn.execute(
         text(
-            "delete from auth.signin_failures"
-            " where last_failure_at < now() - make_interval(secs => :window * 2)"
+            f"select extract(epoch from f.last_failure_at + make_interval(secs => {_WAIT})"  # noqa: S608
+            f" - now()) from {table} f where {match}"
         ),
-        {"window": window_seconds},
-    )
-    return int(
+        params,
+    ).scalar_one()
+    return max(float(wait), 0.001)
+
+
+def reserve_signin_attempt(
+    conn: Connection,
+    *,
+    email: str,
+    address: str,
+    window_seconds: int,
+    by_address: ThrottleRule,
+    by_email: ThrottleRule,
+) -> float | None:
+    """Count a sign-in attempt as a failure BEFORE its password is checked, if allowed.
+
+    None when the attempt may go on (``forgive_signin_attempt`` takes it back after a success);
+    otherwise the seconds to wait, and the caller must roll the transaction back. Counting and
+    checking are one statement per counter under its row lock, in the caller's transaction, so
+    N concurrent guesses can never evaluate more passwords than the limit allows. The lock is
+    keyed by (e-mail, address); the e-mail alone only slows down (its rule has a small cap).
+    Counters untouched for two windows are swept (a few rows per attempt, skipping locked ones).
+    """
+    for table in ("auth.signin_failures_by_address", "auth.signin_failures"):
         conn.execute(
             text(
-                "insert into auth.signin_failures as f (email, failures, last_failure_at)"
-                " values (:email, 1, now()) on conflict (email) do update set"
-                " failures = case when f.last_failure_at > now() - make_interval(secs => :window)"
-                " then f.failures + 1 else 1 end, last_failure_at = now() returning failures"
+                f"delete from {table} where ctid in (select ctid from {table}"  # noqa: S608
+                " where last_failure_at < now() - make_interval(secs => :window * 2)"
+                " limit 100 for update skip locked)"
             ),
-            {"email": email, "window": window_seconds},
-        ).scalar_one()
+            {"window": window_seconds},
+        )
+    wait = _reserve(
+        conn,
+        "auth.signin_failures_by_address",
+        {"email": email, "client_address": address},
+        by_address,
+        window_seconds,
     )
+    if wait is not None:
+        return wait
+    return _reserve(conn, "auth.signin_failures", {"email": email}, by_email, window_seconds)
 
 
-def clear_failures(conn: Connection, email: str) -> None:
-    """Forget the failures of an e-mail after a successful sign-in."""
-    conn.execute(text("delete from auth.signin_failures where email = :email"), {"email": email})
+def forgive_signin_attempt(conn: Connection, *, email: str, address: str) -> None:
+    """After a successful sign-in: clear this address's counter, take back this attempt."""
+    conn.execute(
+        text(
+            "delete from auth.signin_failures_by_address where email = :e and client_address = :a"
+        ),
+        {"e": email, "a": address},
+    )
+    conn.execute(
+        text(
+            "update auth.signin_failures set failures = greatest(failures - 1, 0) where email = :e"
+        ),
+        {"e": email},
+    )
