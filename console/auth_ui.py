@@ -144,9 +144,21 @@ def sign_out() -> None:
 
 
 def refresh_if_needed() -> None:
-    """Refresh the token pair shortly before it expires; sign out when that fails."""
+    """Refresh the token pair shortly before it expires; sign out when that fails.
+
+    On every other run, check that the session is still live (the verifier's session check,
+    cached for a few seconds): a sign-out elsewhere, a revoked session, a ban or a deletion ends
+    this browser session too instead of letting it act until the token expires.
+    """
     tokens = st.session_state.get(state.TOKENS)
-    if not tokens or tokens["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS:
+    if not tokens:
+        return
+    if tokens["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS:
+        try:
+            state.get_services().verifier.current_user(tokens["access_token"])
+        except errors.AuthError:
+            state.clear_user()
+            flash("Your session has ended. Please sign in again.", "info")
         return
     try:
         if _uses_supabase():

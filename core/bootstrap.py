@@ -23,6 +23,7 @@ from core.storage.port import FileStore
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from core.auth.session_check import SessionCheck
     from core.extraction.pipeline import ExtractionPipeline
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,21 @@ def build_auth(
     return LocalAuthProvider(engine, settings, verifier=verifier)
 
 
+def build_session_check(settings: Settings, engine: Engine) -> SessionCheck | None:
+    """Session liveness for every verified token (F7); None when it cannot apply."""
+    from core.auth.session_check import SessionCheck
+
+    # Local auth: always. Supabase: when the database role can read GoTrue's auth.sessions and
+    # auth.users (probed on first use), unless INVOICEFLOW_SUPABASE_SESSION_CHECK=false.
+
+    ttl = settings.session_check_ttl_seconds
+    if settings.auth_backend == "local":
+        return SessionCheck(engine, ttl_seconds=ttl)
+    if settings.supabase_session_check:
+        return SessionCheck(engine, ttl_seconds=ttl, only_if_visible=True)
+    return None
+
+
 def build_storage(settings: Settings, engine: Engine, http: httpx.Client) -> FileStore:
     """The file store ``settings.storage_backend`` names."""
     if settings.storage_backend == "supabase":
@@ -115,7 +131,9 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     # it carries no credentials; each request sets its own headers.
     http = httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
     closers.append(http.close)
-    verifier = TokenVerifier.from_settings(settings, http_client=http)
+    verifier = TokenVerifier.from_settings(
+        settings, http_client=http, session_check=build_session_check(settings, engine)
+    )
     extraction = build_extraction(settings)
     closers.append(extraction.close)
     jobs = build_jobs(engine)

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = 3600
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     password_min_length: int = 10
+    # How long one process trusts "this token's session is live" before asking auth.sessions and
+    # auth.users again: sign-out, revocation, ban and deletion take effect within this (F7).
+    session_check_ttl_seconds: float = 5.0
+    # Supabase: check tokens against GoTrue's auth.sessions/auth.users when the database role can
+    # read them (Supabase alone keeps an access token valid until it expires).
+    supabase_session_check: bool = True
     # Sign-in throttle (local auth): per (e-mail, client address) a lock after this many
     # failures, with waits doubling from signin_slowdown_seconds up to 300 s ...
     signin_max_failures: int = 5

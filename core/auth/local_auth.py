@@ -195,6 +195,7 @@ class LocalAuthProvider:
             if row.revoked:
                 accounts.delete_session(conn, row.session_id)
                 reused_session = row.session_id
+                self._verifier.forget_session(str(row.session_id))
             else:
                 not_after = row.session_not_after
                 if not_after is not None and not_after <= datetime.now(timezone.utc):
@@ -212,18 +213,25 @@ class LocalAuthProvider:
 
     def sign_out(self, access_token: str) -> None:
         """Revoke the token's session; signing out twice is not an error."""
-        user = self._verifier.current_user(access_token)
+        try:
+            user = self._verifier.current_user(access_token)
+        except SessionRevoked:
+            return  # already signed out (or revoked): nothing left to revoke
         session_id = _session_uuid(user)
         with self._engine.begin() as conn:
             accounts.delete_session(conn, session_id)
+        self._verifier.forget_session(str(session_id))
 
     def get_user(self, access_token: str) -> CurrentUser:
-        """Verify the token and check that its session is still live."""
+        """Verify the token and check, in the database now, that its session is still live."""
         user = self._verifier.current_user(access_token)
         with self._engine.connect() as conn:
-            live = accounts.session_is_live(conn, session_id=_session_uuid(user), user_id=user.id)
-        if not live:
-            raise SessionRevoked("this session was signed out; sign in again")
+            reason = accounts.session_revocation(
+                conn, session_id=_session_uuid(user), user_id=user.id
+            )
+        if reason is not None:
+            self._verifier.forget_session(user.session_id)
+            raise SessionRevoked(reason)
         return user
 
     # --- helpers --------------------------------------------------------------------------

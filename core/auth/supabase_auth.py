@@ -173,12 +173,17 @@ class SupabaseAuthProvider:
 
     def sign_out(self, access_token: str) -> None:
         """Revoke this session only (scope=local); an already-gone session is not an error."""
-        self._verifier.current_user(access_token)
+        try:
+            user = self._verifier.current_user(access_token)
+        except SessionRevoked:
+            return  # already signed out (or revoked): nothing left to revoke
         try:
             with self._client() as client:
                 client.admin.sign_out(access_token, "local")
         except (SessionRevoked, InvalidToken):
             return
+        finally:
+            self._verifier.forget_session(user.session_id)
 
     def get_user(self, access_token: str) -> CurrentUser:
         """Verify locally, then ask Supabase whether the session behind the token still lives."""

@@ -27,6 +27,7 @@ from core.auth.models import CurrentUser
 from core.errors import InvalidToken, TokenExpired, UpstreamError
 
 if TYPE_CHECKING:
+    from core.auth.session_check import SessionCheck
     from core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class TokenVerifier:
         jwks: JwksCache | None = None,
         algorithms: Iterable[str] = ("HS256", "ES256", "RS256"),
         leeway_seconds: float = 0.0,
+        session_check: SessionCheck | None = None,
     ) -> None:
         allowed = {a.upper() for a in algorithms}
         unknown = allowed - SUPPORTED_ALGORITHMS
@@ -134,6 +136,8 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
         self._secret = secret
         self._jwks = jwks
+        # Checks that the token's session is still live (F7); None = signature and expiry only.
+        self.session_check = session_check
         # Verified tokens -> (user, expiry): the API sees the same token on every request of a
         # session, and verifying it again gives the same answer until it expires.
         self._verified: dict[str, tuple[CurrentUser, float]] = {}
@@ -141,7 +145,11 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, http_client: httpx.Client | None = None
+        cls,
+        settings: Settings,
+        *,
+        http_client: httpx.Client | None = None,
+        session_check: SessionCheck | None = None,
     ) -> TokenVerifier:
         """Build the verifier the settings describe (secret, JWKS URL, issuer, audience)."""
         jwks_url = settings.jwks_url
@@ -161,6 +169,7 @@ class TokenVerifier:
             jwks=jwks,
             algorithms=settings.jwt_algorithms,
             leeway_seconds=settings.jwt_leeway_seconds,
+            session_check=session_check,
         )
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -201,25 +210,46 @@ class TokenVerifier:
             raise InvalidToken(f"invalid access token: {exc}") from exc
 
     def cached_user(self, token: str) -> CurrentUser | None:
-        """The user of a token this verifier already verified and that has not expired yet."""
+        """The user of a token already verified, unexpired, and whose session was live recently.
+
+        Never touches the network or the database (the API calls it on the event loop).
+        """
+        user = self._cached_verified(token)
+        if user is None:
+            return None
+        if self.session_check is not None and not self.session_check.is_fresh(user):
+            return None
+        return user
+
+    def current_user(self, token: str) -> CurrentUser:
+        """Verify ``token`` and return the user it proves (role must be ``authenticated``).
+
+        With a ``session_check``, also refuse (``SessionRevoked``) a token whose session was
+        signed out or revoked, or whose user was banned or deleted.
+        """
+        user = self._cached_verified(token)
+        if user is None:
+            user = self._current_user(token)
+            expires = user.claims.get("exp")
+            if isinstance(expires, int | float):
+                with self._verified_lock:
+                    if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                        self._verified.pop(next(iter(self._verified)))  # oldest first
+                    self._verified[token] = (user, float(expires))
+        if self.session_check is not None:
+            self.session_check.check(user)
+        return user
+
+    def forget_session(self, session_id: str | None) -> None:
+        """A session was revoked through this process: stop accepting its tokens at once."""
+        if self.session_check is not None:
+            self.session_check.forget(session_id)
+
+    def _cached_verified(self, token: str) -> CurrentUser | None:
         entry = self._verified.get(token)
         if entry is None or time.time() >= entry[1] + self.leeway_seconds:
             return None
         return entry[0]
-
-    def current_user(self, token: str) -> CurrentUser:
-        """Verify ``token`` and return the user it proves (role must be ``authenticated``)."""
-        cached = self.cached_user(token)
-        if cached is not None:
-            return cached
-        user = self._current_user(token)
-        expires = user.claims.get("exp")
-        if isinstance(expires, int | float):
-            with self._verified_lock:
-                if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                    self._verified.pop(next(iter(self._verified)))  # oldest first
-                self._verified[token] = (user, float(expires))
-        return user
 
     def _current_user(self, token: str) -> CurrentUser:
         claims = self.verify(token)

@@ -117,16 +117,44 @@ def create_session(
     )
 
 
-def session_is_live(conn: Connection, *, session_id: UUID, user_id: UUID) -> bool:
-    """True while the session exists, belongs to the user and has not passed ``not_after``."""
+def session_revocation(conn: Connection, *, session_id: UUID, user_id: UUID) -> str | None:
+    """None while the session is live; else why it is not (a short reason for the message).
+
+    Live means: the user exists, is not soft-deleted and not banned, and the session exists,
+    belongs to the user and has not passed ``not_after``. GoTrue keeps the same columns, so this
+    reads a Supabase project's ``auth`` schema as well as the local one.
+    """
     row = conn.execute(
         text(
-            "select 1 from auth.sessions where id = :sid and user_id = :uid"
-            " and (not_after is null or not_after > now())"
+            "select u.deleted_at is not null as deleted,"
+            " coalesce(u.banned_until > now(), false) as banned,"
+            " s.id is not null as has_session, coalesce(s.not_after <= now(), false) as expired"
+            " from auth.users u left join auth.sessions s on s.id = :sid and s.user_id = u.id"
+            " where u.id = :uid"
         ),
         {"sid": session_id, "uid": user_id},
     ).first()
-    return row is not None
+    if row is None or row.deleted:
+        return "this account no longer exists"
+    if row.banned:
+        return "this account is disabled"
+    if not row.has_session:
+        return "this session was signed out or revoked; sign in again"
+    if row.expired:
+        return "this session has expired; sign in again"
+    return None
+
+
+def can_read_sessions(conn: Connection) -> bool:
+    """Whether this connection's role may read ``auth.sessions`` and ``auth.users``."""
+    return bool(
+        conn.execute(
+            text(
+                "select coalesce(has_table_privilege(to_regclass('auth.sessions'), 'select')"
+                " and has_table_privilege(to_regclass('auth.users'), 'select'), false)"
+            )
+        ).scalar_one()
+    )
 
 
 def delete_session(conn: Connection, session_id: UUID) -> bool:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
+import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from console import state
@@ -79,3 +82,20 @@ def test_expiring_token_is_refreshed_on_the_next_run(console_env, role_users) ->
     assert at.session_state[state.USER] is not None
     assert new["refresh_token"] != old["refresh_token"]
     assert new["expires_at"] > 0
+
+
+@pytest.mark.security
+def test_a_revoked_session_is_signed_out_on_the_next_run(console_env, make_user, engine) -> None:
+    user = make_user()
+    at = sign_in(user.email, user.password)
+    assert at.session_state[state.USER].email == user.email
+    with engine.begin() as conn:  # an admin bans the user (or another device signs out)
+        conn.execute(
+            text("update auth.users set banned_until = now() + interval '1 day' where id = :u"),
+            {"u": user.id},
+        )
+    time.sleep(state.get_settings().session_check_ttl_seconds + 0.5)
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.USER] is None
+    assert at.session_state[state.TOKENS] is None

@@ -31,6 +31,9 @@ def supabase_console(test_settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
             "SUPABASE_URL": fake.url,
             "SUPABASE_ANON_KEY": fake.anon_key,
             "SUPABASE_JWT_SECRET": fake.jwt_secret,
+            # The fake keeps its sessions in memory; GoTrue keeps them in the project's database
+            # (auth.sessions), which the session check reads (tests/integration/auth).
+            "INVOICEFLOW_SUPABASE_SESSION_CHECK": "false",
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)
