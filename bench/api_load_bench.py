@@ -79,7 +79,9 @@ class Load:
             "email": f"bench-{uuid.uuid4().hex[:8]}@example.com",
             "password": "x" * 16 + "1Aa!",
         }
-        r = await self.client.post("/api/v1/auth/sign-up", json=creds)
+        r = await self.client.post("/api/v1/auth/sign-up", json=creds)  # 202, no tokens
+        r.raise_for_status()
+        r = await self.client.post("/api/v1/auth/sign-in", json=creds)
         r.raise_for_status()
         self.token = r.json()["access_token"]
         self.client.headers["Authorization"] = f"Bearer {self.token}"

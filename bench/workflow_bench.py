@@ -57,7 +57,9 @@ def sign_in(api: str) -> tuple[dict[str, str], str]:
     """A fresh user with one client; returns auth headers and the client id."""
     with httpx.Client(base_url=api + "/api/v1", timeout=60) as http:
         email = f"bench-{uuid.uuid4().hex[:8]}@example.test"
-        r = http.post("/auth/sign-up", json={"email": email, "password": "bench password 123"})
+        credentials = {"email": email, "password": "bench password 123"}
+        http.post("/auth/sign-up", json=credentials).raise_for_status()  # 202, no tokens
+        r = http.post("/auth/sign-in", json=credentials)
         r.raise_for_status()
         headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
         cid = http.post("/clients", json={"name": "Bench"}, headers=headers).json()["id"]

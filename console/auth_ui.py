@@ -24,6 +24,9 @@ from core import errors
 
 # Refresh a little before expiry so a page run never starts with a token about to lapse.
 REFRESH_MARGIN_SECONDS = 60
+# Session keys of the sign-up step: what to do next, and the address for the sign-in form.
+_SIGNUP_NOTICE = "auth_signup_notice"
+_SIGNUP_EMAIL = "auth_signup_pending_email"
 
 
 def _supabase_client() -> Any:
@@ -120,13 +123,14 @@ def sign_in(email: str, password: str) -> None:
 
 
 def sign_up(email: str, password: str) -> None:
-    """Create an account and sign in when the backend returns a session right away."""
-    if _uses_supabase():
-        client = _supabase_client()
-        response = _call_supabase(client.auth.sign_up, {"email": email, "password": password})
-        _establish(_tokens_from_supabase(response))
-    else:
-        _establish(_tokens_from_session(state.get_services().auth.sign_up(email, password)))
+    """Request an account; the sign-in form then shows what to do next, prefilled.
+
+    The core's auth adapter answers the same for a new and an existing address (both backends;
+    it runs server-side, so no session client is needed): nothing here may differ either.
+    """
+    result = state.get_services().auth.sign_up(email, password)
+    st.session_state[_SIGNUP_NOTICE] = result.message
+    st.session_state[_SIGNUP_EMAIL] = result.email
 
 
 def sign_out() -> None:
@@ -179,6 +183,11 @@ def refresh_if_needed() -> None:
 def sign_in_page() -> None:
     """The page shown to anonymous visitors: sign in or create an account."""
     st.title("InvoiceFlow")
+    if _SIGNUP_EMAIL in st.session_state:  # set before the widget exists in this run
+        st.session_state["auth_signin_email"] = st.session_state.pop(_SIGNUP_EMAIL)
+    notice = st.session_state.get(_SIGNUP_NOTICE)
+    if notice:
+        st.info(notice)
     tab_in, tab_up = st.tabs(["Sign in", "Create account"])
     with tab_in, st.form("auth_signin_form"):
         email = st.text_input("Email", key="auth_signin_email")

@@ -6,7 +6,14 @@ from fastapi import APIRouter, Request, status
 
 from api.deps import BearerDep, CurrentUserDep, ServicesDep, client_ip
 from api.errors import problem_responses
-from api.v1.schemas import RefreshCreate, SessionPublic, SignInCreate, SignUpCreate, UserPublic
+from api.v1.schemas import (
+    RefreshCreate,
+    SessionPublic,
+    SignInCreate,
+    SignUpCreate,
+    SignUpPublic,
+    UserPublic,
+)
 from core.auth.models import AuthSession
 from core.errors import AuthError
 
@@ -25,13 +32,14 @@ def _public(session: AuthSession) -> SessionPublic:
 
 @router.post(
     "/sign-up",
-    response_model=SessionPublic,
-    status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(409, 422),
+    response_model=SignUpPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(422, 429),
 )
-def sign_up(body: SignUpCreate, services: ServicesDep) -> SessionPublic:
-    """Create an account and sign in."""
-    return _public(services.auth.sign_up(body.email, body.password))
+def sign_up(body: SignUpCreate, services: ServicesDep) -> SignUpPublic:
+    """Request an account, then sign in; the answer never tells whether the address had one."""
+    result = services.auth.sign_up(body.email, body.password)
+    return SignUpPublic(state=result.state, message=result.message)
 
 
 @router.post("/sign-in", response_model=SessionPublic, responses=problem_responses(401, 429))

@@ -60,6 +60,15 @@ class UserPublic(_Public):
     role: str
 
 
+class SignUpPublic(BaseModel):
+    """What to do after signing up; the same for a new and an already registered address."""
+
+    state: Literal["sign_in", "confirm_email"] = Field(
+        description="sign_in: sign in now; confirm_email: follow the e-mailed link, then sign in"
+    )
+    message: str
+
+
 class SessionPublic(BaseModel):
     """A token pair: send ``access_token`` as ``Authorization: Bearer``."""
 

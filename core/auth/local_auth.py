@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import bcrypt
 import jwt
 
-from core.auth.models import AuthSession, CurrentUser
+from core.auth.models import AuthSession, CurrentUser, SignUpResult
 from core.auth.verifier import TokenVerifier
 from core.db import auth_accounts as accounts
 from core.errors import (
@@ -36,7 +36,6 @@ from core.errors import (
     RefreshTokenReused,
     SessionRevoked,
     TokenExpired,
-    UserAlreadyExists,
     ValidationFailed,
     WeakPassword,
 )
@@ -125,14 +124,18 @@ class LocalAuthProvider:
 
     def sign_up(
         self, email: str, password: str, *, user_metadata: dict[str, Any] | None = None
-    ) -> AuthSession:
-        """Create a confirmed user and sign them in."""
+    ) -> SignUpResult:
+        """Create a confirmed user unless the address is taken; answer the same either way.
+
+        Both paths hash the password and attempt one insert, so they also take about as long;
+        an existing account is left untouched. The caller signs in next.
+        """
         address = normalise_email(email)
         self._check_password_rules(password)
         pw_hash = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(self._rounds)).decode()
         app_metadata = {"provider": "email", "providers": ["email"]}
         with self._engine.begin() as conn:
-            created = accounts.insert_user(
+            accounts.insert_user(  # False when the address is taken: nothing changes
                 conn,
                 user_id=uuid.uuid4(),
                 email=address,
@@ -140,11 +143,7 @@ class LocalAuthProvider:
                 app_metadata=app_metadata,
                 user_metadata=dict(user_metadata or {}),
             )
-            if not created:
-                raise UserAlreadyExists("a user with this e-mail address already exists")
-            account = accounts.find_user_by_email(conn, address)
-            assert account is not None
-            return self._open_session(conn, account)
+        return SignUpResult(email=address, state="sign_in")
 
     def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:
         """Check the password if the throttle allows it, and open a new session.

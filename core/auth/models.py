@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 
@@ -38,6 +38,39 @@ class AuthSession:
     expires_at: int  # epoch seconds of the access token's ``exp``
     user: CurrentUser
     token_type: str = "bearer"  # noqa: S105 - a token kind, not a secret
+
+
+SignUpState = Literal["sign_in", "confirm_email"]
+
+# What to do after signing up. Worded so that it is true whether or not the address already had
+# an account: sign-up never tells which (no account enumeration).
+SIGN_UP_MESSAGES: dict[str, str] = {
+    "sign_in": (
+        "Sign in with this e-mail address and password. If the address already had an account, "
+        "its own password applies."
+    ),
+    "confirm_email": (
+        "Check your inbox: follow the link sent to this address to confirm it, then sign in."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SignUpResult:
+    """The answer to a sign-up: identical for a new and an already registered address.
+
+    ``state`` says what the caller does next: ``sign_in`` (the account can be used now) or
+    ``confirm_email`` (the identity provider sent a confirmation link first). No tokens: the
+    caller signs in, which succeeds only with the account's own password.
+    """
+
+    email: str
+    state: SignUpState
+
+    @property
+    def message(self) -> str:
+        """What to tell the person who signed up."""
+        return SIGN_UP_MESSAGES[self.state]
 
 
 # The names the issue and other slices use for the same thing.

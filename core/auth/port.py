@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from core.auth.models import AuthSession, CurrentUser
+from core.auth.models import AuthSession, CurrentUser, SignUpResult
 
 
 @runtime_checkable
@@ -14,15 +14,20 @@ class AuthProvider(Protocol):
     Implementations: ``core.auth.local_auth.LocalAuthProvider`` (embedded default, users in
     ``auth.users``) and ``core.auth.supabase_auth.SupabaseAuthProvider`` (Supabase Auth / GoTrue).
     Every method raises ``core.errors`` classes only: ``InvalidCredentials``, ``WeakPassword``,
-    ``UserAlreadyExists``, ``ConfirmationRequired``, ``TokenExpired``, ``InvalidToken``,
+    ``ConfirmationRequired``, ``TokenExpired``, ``InvalidToken``,
     ``RefreshTokenReused``, ``SessionRevoked``, ``RateLimited``, ``UpstreamError``.
     Implementations hold no per-user state: one provider object serves every user concurrently.
     """
 
     def sign_up(
         self, email: str, password: str, *, user_metadata: dict[str, Any] | None = None
-    ) -> AuthSession:
-        """Create a user and return a signed-in session (``ConfirmationRequired`` if none)."""
+    ) -> SignUpResult:
+        """Create a user unless the address has one; the answer never tells which.
+
+        Returns the same ``SignUpResult`` for a new and an existing address (no tokens; the
+        caller signs in next). Raises only for what does not depend on the address
+        (``ValidationFailed``, ``WeakPassword``, ``RateLimited``, ``UpstreamError``).
+        """
         ...
 
     def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:

@@ -8,6 +8,7 @@ the stateless HTTP connection pool. Tokens Supabase returns are checked by the s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from supabase_auth.errors import (
 from supabase_auth.errors import AuthError as SupabaseAuthError
 from supabase_auth.types import Session as GoTrueSession
 
-from core.auth.models import AuthSession, CurrentUser
+from core.auth.models import AuthSession, CurrentUser, SignUpResult
 from core.auth.verifier import TokenVerifier
 from core.errors import (
     AuthError,
@@ -44,6 +45,8 @@ from core.errors import (
 
 if TYPE_CHECKING:
     from core.config import Settings
+
+log = logging.getLogger(__name__)
 
 # GoTrue error codes (https://supabase.com/docs/guides/auth/debugging/error-codes) -> our errors.
 _BY_CODE: dict[str, Callable[[str], InvoiceFlowError]] = {
@@ -139,15 +142,34 @@ class SupabaseAuthProvider:
 
     def sign_up(
         self, email: str, password: str, *, user_metadata: dict[str, Any] | None = None
-    ) -> AuthSession:
-        """Create the user; ``ConfirmationRequired`` when the project confirms e-mails first."""
-        with self._client() as client:
-            response = client.sign_up(
-                {"email": email, "password": password, "options": {"data": user_metadata or {}}}
-            )
+    ) -> SignUpResult:
+        """Sign up with Supabase Auth; the answer is the same for new and existing addresses.
+
+        With "Confirm email" on, GoTrue itself answers 200 with an obfuscated user for an
+        existing address: both give ``confirm_email``. With it off, GoTrue opens a session for a
+        new address and answers ``user_already_exists`` for a taken one: both give ``sign_in``,
+        and the new session is revoked, never handed out (it would tell the two apart).
+        """
+        address = (email or "").strip()
+        try:
+            with self._client() as client:
+                response = client.sign_up(
+                    {
+                        "email": address,
+                        "password": password,
+                        "options": {"data": user_metadata or {}},
+                    }
+                )
+        except UserAlreadyExists:
+            return SignUpResult(email=address, state="sign_in")
         if response.session is None:
-            raise ConfirmationRequired("check your e-mail to confirm the address, then sign in")
-        return self._to_session(response.session)
+            return SignUpResult(email=address, state="confirm_email")
+        try:
+            with self._client() as client:
+                client.admin.sign_out(response.session.access_token, "local")
+        except InvoiceFlowError:
+            log.warning("could not revoke the session Supabase opened at sign-up", exc_info=True)
+        return SignUpResult(email=address, state="sign_in")
 
     def sign_in(self, email: str, password: str, *, client_ip: str | None = None) -> AuthSession:
         """Password sign-in against Supabase Auth (which throttles sign-ins itself).

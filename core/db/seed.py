@@ -109,7 +109,6 @@ def ensure_demo_user(engine: Engine, settings: Settings) -> tuple[Any, str]:
             "the demo seed is for the local auth backend (the embedded default)"
         )
     from core.auth.local_auth import LocalAuthProvider
-    from core.errors import UserAlreadyExists
 
     auth = LocalAuthProvider(engine, settings)
     password = _load_password(settings)
@@ -119,11 +118,11 @@ def ensure_demo_user(engine: Engine, settings: Settings) -> tuple[Any, str]:
         except (InvalidCredentials, RateLimited):
             log.info("stored demo password no longer works; resetting it")
     password = secrets.token_urlsafe(12)
-    try:
-        session = auth.sign_up(DEMO_EMAIL, password, user_metadata={"name": "Demo User"})
-    except UserAlreadyExists:
-        _reset_password(engine, password)
-        session = auth.sign_in(DEMO_EMAIL, password)
+    # Sign-up does not say whether the demo user existed (it never does), so set the password
+    # either way: a no-op for a user just created, a reset for an existing one.
+    auth.sign_up(DEMO_EMAIL, password, user_metadata={"name": "Demo User"})
+    _reset_password(engine, password)
+    session = auth.sign_in(DEMO_EMAIL, password)
     _save_password(settings, password)
     return session.user, password
 

@@ -122,6 +122,19 @@ class SupabaseFake:
             message = "Password should be at least 6 characters."
             return self._auth_error(422, "weak_password", message, weak_password=reasons)
         if email in self.users:
+            if self.confirm_email:
+                # GoTrue (internal/api/signup.go, sanitizeUser): with confirmation on, a taken
+                # address gets 200 and an obfuscated user (random id, no identities, no session)
+                # so that sign-up does not reveal it; with autoconfirm it answers "already
+                # registered".
+                obfuscated = {
+                    **self.users[email],
+                    "id": str(uuid.uuid4()),
+                    "meta": body.get("data") or {},
+                }
+                return JSONResponse(
+                    {**self._user_json(obfuscated), "identities": []}, headers=API_VERSION
+                )
             return self._auth_error(422, "user_already_exists", "User already registered")
         user = {"id": str(uuid.uuid4()), "email": email, "password": password,
                 "meta": body.get("data") or {},

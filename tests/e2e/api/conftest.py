@@ -142,12 +142,20 @@ def http(api_server: str) -> Iterator[httpx.Client]:
 
 
 def sign_up(http: httpx.Client, email: str | None = None) -> dict[str, str]:
-    """Sign up a fresh user through the API; returns auth headers."""
+    """Sign up a fresh user through the API, then sign in; returns auth headers.
+
+    Sign-up answers 202 with what to do next and no tokens (it must not tell a new address from
+    a registered one), so the client signs in as a second step.
+    """
     import uuid
 
     email = email or f"e2e-{uuid.uuid4().hex[:10]}@example.test"
-    r = http.post("/auth/sign-up", json={"email": email, "password": "a long enough password"})
-    assert r.status_code == 201, r.text
+    credentials = {"email": email, "password": "a long enough password"}
+    r = http.post("/auth/sign-up", json=credentials)
+    assert r.status_code == 202, r.text
+    assert r.json()["state"] == "sign_in", r.text
+    r = http.post("/auth/sign-in", json=credentials)
+    assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 

@@ -61,15 +61,41 @@ def test_two_sessions_never_share_the_signed_in_user(console_env, role_users) ->
     assert first.session_state[state.TOKENS] != second.session_state[state.TOKENS]
 
 
-def test_sign_up_creates_an_account_and_signs_in(console_env) -> None:
+def _sign_up(email: str, password: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
-    email = f"new-{uuid.uuid4().hex[:8]}@example.test"
     at.text_input(key="auth_signup_email").input(email)
-    at.text_input(key="auth_signup_password").input("a long enough password 123")
+    at.text_input(key="auth_signup_password").input(password)
     next(b for b in at.button if b.label == "Create account").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _notices(at: AppTest) -> list[str]:
+    return [m.value for kind in (at.info, at.success, at.warning, at.error) for m in kind]
+
+
+def test_sign_up_then_sign_in_with_the_new_account(console_env) -> None:
+    email = f"new-{uuid.uuid4().hex[:8]}@example.test"
+    at = _sign_up(email, "a long enough password 123")
+    assert at.session_state[state.USER] is None
+    assert any("sign in" in n.lower() for n in _notices(at))
+    assert at.text_input(key="auth_signin_email").value == email  # ready for the next step
+    at.text_input(key="auth_signin_password").input("a long enough password 123")
+    next(b for b in at.button if b.label == "Sign in").click().run()
     assert not at.exception
     assert at.session_state[state.USER].email == email
     assert "not a member of any client" in texts(at)
+
+
+@pytest.mark.security
+def test_sign_up_answers_alike_for_new_and_existing_addresses(console_env, make_user) -> None:
+    existing = make_user()
+    fresh = _sign_up(f"new-{uuid.uuid4().hex[:8]}@example.test", "a long enough password 123")
+    taken = _sign_up(existing.email, "a long enough password 123")
+    assert fresh.session_state[state.USER] is None
+    assert taken.session_state[state.USER] is None
+    assert _notices(fresh) == _notices(taken)
+    assert _notices(taken)  # it does say what to do next
 
 
 def test_expiring_token_is_refreshed_on_the_next_run(console_env, role_users) -> None:

@@ -67,9 +67,11 @@ def test_sign_up_sign_in_and_out_through_supabase_auth(supabase_console) -> None
         email,
         "a long enough password 1",
     )
+    assert any(path.endswith("/signup") for _, path, _ in supabase_console.requests)
+    assert first.session_state[state.USER] is None  # sign-up says what to do; then sign in
+    first = _submit(first, "signin", email, "a long enough password 1")
     assert first.session_state[state.USER].email == email
     assert "not a member of any client" in texts(first)
-    assert any(path.endswith("/signup") for _, path, _ in supabase_console.requests)
 
     second = _submit(
         AppTest.from_file(APP, default_timeout=60).run(),
@@ -99,3 +101,23 @@ def test_wrong_password_on_supabase_is_a_warning(supabase_console) -> None:
     )
     assert at.session_state[state.USER] is None
     assert any("invalid_credentials" in w.value for w in at.warning)
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    "confirm_email", [True, False], ids=["confirmation-on", "confirmation-off"]
+)
+def test_supabase_sign_up_answers_alike_for_new_and_existing_addresses(
+    supabase_console, confirm_email: bool
+) -> None:
+    supabase_console.confirm_email = confirm_email
+    taken = f"sb-{uuid.uuid4().hex[:8]}@example.test"
+    outcomes = []
+    for address in (taken, f"sb-{uuid.uuid4().hex[:8]}@example.test", taken):
+        at = _submit(
+            AppTest.from_file(APP, default_timeout=60).run(), "signup", address, "long password 1"
+        )
+        assert at.session_state[state.USER] is None
+        outcomes.append([m.value for kind in (at.info, at.warning, at.error) for m in kind])
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+    assert outcomes[0]

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from core.auth.local_auth import LocalAuthProvider
+from core.auth.models import AuthSession
+from core.auth.port import AuthProvider
 from core.auth.supabase_auth import SupabaseAuthProvider
 from core.auth.verifier import TokenVerifier
 from core.config import Settings
@@ -65,3 +67,9 @@ def fake_settings(supabase_fake: SupabaseFake, tmp_path: Path) -> Settings:
 def supabase_auth(fake_settings: Settings) -> SupabaseAuthProvider:
     """The Supabase adapter talking to the fake over HTTP."""
     return SupabaseAuthProvider(fake_settings, verifier=TokenVerifier.from_settings(fake_settings))
+
+
+def register(provider: AuthProvider, email: str, password: str, **kwargs: object) -> AuthSession:
+    """Sign up, then sign in: sign-up itself returns no session (it must not reveal the address)."""
+    provider.sign_up(email, password, **kwargs)  # type: ignore[arg-type]
+    return provider.sign_in(email, password)

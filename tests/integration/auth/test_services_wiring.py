@@ -23,7 +23,9 @@ def test_sign_up_verify_and_store_a_file_through_the_container(
     settings = test_settings.model_copy(update={"data_dir": tmp_path})
     services = build_services(settings, engine=engine)
     try:
-        session = services.auth.sign_up(f"wired-{uuid.uuid4().hex[:8]}@example.test", "x" * 12)
+        address = f"wired-{uuid.uuid4().hex[:8]}@example.test"
+        services.auth.sign_up(address, "x" * 12)
+        session = services.auth.sign_in(address, "x" * 12)
         user = services.verifier.current_user(session.access_token)
         assert user.id == session.user.id
         client = make_client(TestUser(user.id, user.email or "", "x" * 12))

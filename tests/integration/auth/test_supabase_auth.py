@@ -12,16 +12,15 @@ from core.auth.verifier import TokenVerifier
 from core.config import Settings
 from core.errors import (
     ConfigurationError,
-    ConfirmationRequired,
     InvalidCredentials,
     InvalidToken,
     RefreshTokenReused,
     SessionRevoked,
     UpstreamError,
-    UserAlreadyExists,
     WeakPassword,
 )
 from tests.fakes.supabase_fake import SupabaseFake
+from tests.integration.auth.conftest import register
 
 PASSWORD = "long enough password"
 
@@ -34,11 +33,11 @@ def test_supabase_provider_satisfies_the_port(supabase_auth: SupabaseAuthProvide
     assert isinstance(supabase_auth, AuthProvider)
 
 
-def test_sign_up_returns_a_verified_session(
+def test_sign_up_then_sign_in_gives_a_verified_session(
     supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
 ) -> None:
     address = email()
-    session = supabase_auth.sign_up(address, PASSWORD, user_metadata={"name": "Ada"})
+    session = register(supabase_auth, address, PASSWORD, user_metadata={"name": "Ada"})
     assert session.user.email == address
     assert session.user.claims["iss"] == supabase_fake.issuer
     assert session.user.claims["user_metadata"] == {"name": "Ada"}
@@ -50,22 +49,18 @@ def test_sign_up_needing_confirmation_says_so(
     supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
 ) -> None:
     supabase_fake.confirm_email = True
-    with pytest.raises(ConfirmationRequired):
-        supabase_auth.sign_up(email(), PASSWORD)
+    result = supabase_auth.sign_up(email(), PASSWORD)
+    assert result.state == "confirm_email"  # a state, not an error (issue 18: 202, not 401)
 
 
 def test_sign_up_errors_are_translated(supabase_auth: SupabaseAuthProvider) -> None:
-    address = email()
-    supabase_auth.sign_up(address, PASSWORD)
-    with pytest.raises(UserAlreadyExists):
-        supabase_auth.sign_up(address, PASSWORD)
     with pytest.raises(WeakPassword):
         supabase_auth.sign_up(email(), "123")
 
 
 def test_sign_in_and_wrong_password(supabase_auth: SupabaseAuthProvider) -> None:
     address = email()
-    created = supabase_auth.sign_up(address, PASSWORD)
+    created = register(supabase_auth, address, PASSWORD)
     session = supabase_auth.sign_in(address, PASSWORD)
     assert session.user.id == created.user.id
     assert session.user.session_id != created.user.session_id
@@ -76,7 +71,7 @@ def test_sign_in_and_wrong_password(supabase_auth: SupabaseAuthProvider) -> None
 def test_refresh_rotates_and_reuse_revokes_the_session(
     supabase_auth: SupabaseAuthProvider,
 ) -> None:
-    first = supabase_auth.sign_up(email(), PASSWORD)
+    first = register(supabase_auth, email(), PASSWORD)
     second = supabase_auth.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
     assert second.user.id == first.user.id
@@ -92,7 +87,7 @@ def test_sign_out_revokes_the_session_and_is_idempotent(
     supabase_auth: SupabaseAuthProvider,
 ) -> None:
     address = email()
-    phone = supabase_auth.sign_up(address, PASSWORD)
+    phone = register(supabase_auth, address, PASSWORD)
     laptop = supabase_auth.sign_in(address, PASSWORD)
     assert supabase_auth.get_user(phone.access_token).id == phone.user.id
     supabase_auth.sign_out(phone.access_token)
@@ -114,8 +109,8 @@ def test_garbage_token_is_refused_before_any_request(
 def test_no_signed_in_client_is_shared_between_users(
     supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
 ) -> None:
-    alice = supabase_auth.sign_up(email(), PASSWORD)
-    bob = supabase_auth.sign_up(email(), PASSWORD)
+    alice = register(supabase_auth, email(), PASSWORD)
+    bob = register(supabase_auth, email(), PASSWORD)
     supabase_fake.requests.clear()
     assert supabase_auth.get_user(bob.access_token).id == bob.user.id
     assert supabase_auth.get_user(alice.access_token).id == alice.user.id

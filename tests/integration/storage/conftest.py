@@ -116,8 +116,11 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreWorld
         )  # fmt: skip
         auth = SupabaseAuthProvider(settings, verifier=TokenVerifier.from_settings(settings))
         client_id, other_client = uuid.uuid4(), uuid.uuid4()
-        people = [auth.sign_up(f"{r}-{uuid.uuid4().hex[:8]}@example.test", PASSWORD).user
-                  for r in ("operator", "viewer", "outsider")]  # fmt: skip
+        addresses = [f"{r}-{uuid.uuid4().hex[:8]}@example.test"
+                     for r in ("operator", "viewer", "outsider")]  # fmt: skip
+        for address in addresses:
+            auth.sign_up(address, PASSWORD)  # no session: sign-up never reveals an address
+        people = [auth.sign_in(address, PASSWORD).user for address in addresses]
         fake.add_member(client_id, people[0].id, "operator")
         fake.add_member(client_id, people[1].id, "viewer")
         fake.add_member(other_client, people[2].id, "owner")

@@ -38,7 +38,9 @@ def settings(fake: SupabaseFake, tmp_path: Path) -> Settings:
 @pytest.fixture
 def operator(fake: SupabaseFake, settings: Settings) -> tuple[CurrentUser, uuid.UUID]:
     auth = SupabaseAuthProvider(settings, verifier=TokenVerifier.from_settings(settings))
-    user = auth.sign_up(f"op-{uuid.uuid4().hex[:8]}@example.test", "long enough password").user
+    address = f"op-{uuid.uuid4().hex[:8]}@example.test"
+    auth.sign_up(address, "long enough password")  # no session: sign in next
+    user = auth.sign_in(address, "long enough password").user
     client_id = uuid.uuid4()
     fake.add_member(client_id, user.id, "operator")
     return user, client_id
