@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
-        test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db \
+        test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db bench-auth \
         bench-api bench-split audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
@@ -86,6 +86,9 @@ pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (D
 	bash .ci/pgtap.sh
 
 bench: bench-extraction bench-matching bench-workflow bench-db ## every benchmark; figures printed
+
+bench-auth: install ## sign-up time for new vs registered addresses, session-check cost per token
+	$(PY) bench/auth_bench.py
 
 bench-db: install ## migration apply time (embedded PG 18, Debian PG 15) and embedded cold start
 	$(PY) bench/db_bench.py
