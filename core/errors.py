@@ -86,6 +86,12 @@ class Forbidden(InvoiceFlowError):
     code = "forbidden"
 
 
+class FileOutsideClient(Forbidden):
+    """A file row names an object outside its client's folder or bucket (refused, never read)."""
+
+    code = "file_outside_client"
+
+
 class Conflict(InvoiceFlowError):
     """State changed underneath the caller (stale version, illegal transition, already exists)."""
 

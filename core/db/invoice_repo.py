@@ -2,8 +2,9 @@
 
 Every function takes the caller's ``Session`` (a ``user_session`` under RLS, or a named
 ``service_session``): visibility and write rights are the database's business, not ours. Rows come
-back as plain dicts. Status changes are written only by ``core.workflow`` through
-``update_invoice``, which enforces optimistic locking with the ``version`` column.
+back as plain dicts. An invoice changes only through ``run_action``, which calls the database's
+doors (``public.invoice_transition`` / ``public.invoice_correct``); users cannot write lines,
+matches or audit events directly, and ``core.workflow`` is the only caller.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ INVOICE_FIELDS = (
     "vendor_name", "vendor_vat_id", "vendor_iban", "customer_name", "customer_vat_id",
     "invoice_number", "po_number", "document_type", "invoice_date", "due_date", "currency",
     "subtotal", "tax", "total", "amount_due",
-)  # fmt: skip
-WRITABLE = frozenset(
-    (*INVOICE_FIELDS, "status", "failure_reason", "extraction", "extractor", "extractor_version",
-     "model", "prompt_version", "confidence", "vendor_id", "purchase_order_id", "match_band",
-     "match_score", "reviewed_by", "reviewed_at")
 )  # fmt: skip
 _INVOICE_SELECT = """
 select i.id, i.client_id, i.file_id, i.batch_id, i.status, i.failure_reason,
@@ -45,33 +41,34 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in result.mappings().all()]
 
 
-def insert_audit(
+DOORS = {
+    "transition": "select public.invoice_transition(:i, :a, :v, :c, :m)",
+    "correct": "select public.invoice_correct(:i, :a, :v, :c, :m)",
+}
+
+
+def run_action(
     s: Session,
     *,
-    client_id: UUID,
+    door: str,
+    invoice_id: UUID,
     action: str,
-    invoice_id: UUID | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    meta: Mapping[str, Any] | None = None,
-) -> None:
-    """Append one audit event as the session's user (``actor_id`` defaults to ``auth.uid()``)."""
-    s.execute(
-        text(
-            "insert into public.audit_events (client_id, invoice_id, action, before, after, meta)"
-            " values (:c, :i, :a, :b, :af, :m)"
-        ).bindparams(
-            bindparam("b", type_=JSONB), bindparam("af", type_=JSONB), bindparam("m", type_=JSONB)
-        ),
-        {
-            "c": client_id,
-            "i": invoice_id,
-            "a": action,
-            "b": _jsonable(before),
-            "af": _jsonable(after),
-            "m": _jsonable(meta) or {},
-        },
-    )
+    expected_version: int | None,
+    changes: Mapping[str, Any],
+    meta: Mapping[str, Any],
+) -> int | None:
+    """Run one invoice action through its door; the new version, or None if ``expected_version``
+    is no longer the row's (nothing changed then)."""
+    stmt = text(DOORS[door]).bindparams(bindparam("c", type_=JSONB), bindparam("m", type_=JSONB))
+    params = {
+        "i": invoice_id,
+        "a": action,
+        "v": expected_version,
+        "c": _jsonable(changes),
+        "m": _jsonable(meta),
+    }
+    value = s.execute(stmt, params).scalar()
+    return None if value is None else int(value)
 
 
 def _jsonable(value: Mapping[str, Any] | None) -> Any:
@@ -85,23 +82,6 @@ def get_invoice(s: Session, invoice_id: UUID, *, for_update: bool = False) -> di
         sql += " for update of i"
     rows = _rows(s.execute(text(sql), {"id": invoice_id}))
     return rows[0] if rows else None
-
-
-def update_invoice(
-    s: Session, invoice_id: UUID, changes: Mapping[str, Any], *, expected_version: int
-) -> int | None:
-    """Apply ``changes`` if the row still has ``expected_version``; the new version or None."""
-    bad = set(changes) - WRITABLE
-    if bad:
-        raise ValueError(f"not writable: {sorted(bad)}")
-    sets = ", ".join(f"{k} = :{k}" for k in changes) or "status = status"
-    stmt = text(
-        f"update public.invoices set {sets} where id = :_id and version = :_v returning version"  # noqa: S608 - keys are from WRITABLE
-    )
-    if "extraction" in changes:
-        stmt = stmt.bindparams(bindparam("extraction", type_=JSONB))
-    row = s.execute(stmt, {**changes, "_id": invoice_id, "_v": expected_version}).first()
-    return None if row is None else int(row[0])
 
 
 def invoice_ids_by_vendor(
@@ -194,23 +174,6 @@ def invoice_lines(s: Session, invoice_ids: Iterable[UUID]) -> list[dict[str, Any
     )
 
 
-def replace_lines(
-    s: Session, *, client_id: UUID, invoice_id: UUID, lines: Sequence[Mapping[str, Any]]
-) -> None:
-    """Delete and re-insert an invoice's lines (idempotent for re-processing)."""
-    s.execute(text("delete from public.invoice_lines where invoice_id = :i"), {"i": invoice_id})
-    if lines:
-        s.execute(
-            text(
-                "insert into public.invoice_lines (client_id, invoice_id, line_no, description,"
-                " product_code, quantity, unit, unit_price, amount, tax_rate) values"
-                " (:client_id, :invoice_id, :line_no, :description, :product_code, :quantity,"
-                " :unit, :unit_price, :amount, :tax_rate)"
-            ),
-            [{"client_id": client_id, "invoice_id": invoice_id, **dict(line)} for line in lines],
-        )
-
-
 def matches_for(s: Session, invoice_ids: Iterable[UUID]) -> list[dict[str, Any]]:
     """Match rows of the given invoices, with the target's display name."""
     ids = list(invoice_ids)
@@ -238,50 +201,6 @@ def get_match(s: Session, match_id: UUID) -> dict[str, Any] | None:
     """One match row visible to the session."""
     rows = _rows(s.execute(text("select * from public.matches where id = :id"), {"id": match_id}))
     return rows[0] if rows else None
-
-
-def replace_matches(
-    s: Session, *, client_id: UUID, invoice_id: UUID, matches: Sequence[Mapping[str, Any]]
-) -> None:
-    """Replace the proposed (undecided) matches of an invoice; decided ones are kept."""
-    s.execute(
-        text("delete from public.matches where invoice_id = :i and status = 'proposed'"),
-        {"i": invoice_id},
-    )
-    for m in matches:
-        s.execute(
-            text(
-                "insert into public.matches (client_id, invoice_id, kind, vendor_id,"
-                " purchase_order_id, duplicate_of_invoice_id, score, band, reason,"
-                " profile_version, candidates) values (:client_id, :invoice_id, :kind, :vendor_id,"
-                " :purchase_order_id, :duplicate_of_invoice_id, :score, :band, :reason,"
-                " :profile_version, :candidates)"
-            ).bindparams(bindparam("candidates", type_=JSONB)),
-            {
-                "client_id": client_id,
-                "invoice_id": invoice_id,
-                "vendor_id": None,
-                "purchase_order_id": None,
-                "duplicate_of_invoice_id": None,
-                "score": None,
-                "reason": "",
-                "profile_version": None,
-                "candidates": [],
-                **dict(m),
-            },
-        )
-
-
-def decide_match(s: Session, match_id: UUID, changes: Mapping[str, Any]) -> None:
-    """Record a reviewer's decision on a match."""
-    sets = ", ".join(f"{k} = :{k}" for k in changes)
-    s.execute(
-        text(
-            f"update public.matches set {sets}, decided_by = auth.uid(), decided_at = now()"  # noqa: S608
-            " where id = :_id"
-        ),
-        {**changes, "_id": match_id},
-    )
 
 
 def audit_for_invoice(

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core.errors import (
     Conflict,
     Forbidden,
+    InvalidTransition,
     InvoiceFlowError,
     NotFound,
     UpstreamError,
@@ -57,6 +58,13 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
         return Forbidden("you are not allowed to do this here", **details)
     if state == "23503":
         return NotFound("a referenced object does not exist or is not visible to you", **details)
+    if state == "P0002":
+        # A definer door (invoice_transition, invitations...) found nothing the caller may see.
+        return NotFound("not found")
+    if state == "55000":
+        # A door refused a move the object's current state does not allow (an invoice's status,
+        # an invitation already answered or expired, a decided invoice changed by table access).
+        return InvalidTransition("this is not possible in the object's current state")
     # 22021/22P05: a NUL byte or an unsupported \u0000 escape in user text (text or jsonb);
     # psycopg refuses NUL in text parameters itself, as a DataError without a server sqlstate.
     if state in {"23502", "23514", "22P02", "22001", "22003", "22007", "22008", "22023", "22021",

@@ -256,19 +256,11 @@ def audit_log(
 
 
 def delete_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> None:
-    """Delete an invoice and its stored file (the audit log keeps the deletion)."""
+    """Delete an invoice and its stored file (a database trigger audits the deletion)."""
     with user_session(services.engine, user.claims) as s:
         invoice = load_invoice(s, invoice_id)
         require_role(s, invoice["client_id"], WRITERS)
         file_row = tenant_repo.get_file(s, invoice["file_id"]) if invoice["file_id"] else None
-        invoice_repo.insert_audit(
-            s,
-            client_id=invoice["client_id"],
-            invoice_id=invoice_id,
-            action="invoice.deleted",
-            before={"status": invoice["status"], "invoice_number": invoice["invoice_number"]},
-            meta={"file": file_row["original_name"] if file_row else None},
-        )
         invoice_repo.delete_invoice(s, invoice_id)
         if file_row is not None:
             tenant_repo.delete_file(s, file_row["id"])
@@ -362,11 +354,5 @@ def export_invoices(
                 if roles[row["client_id"]] not in WRITERS:
                     continue  # readers may download, only writers move the status on
                 invoice = load_invoice(s, row["id"])
-                apply_change(
-                    s,
-                    invoice,
-                    action="status.exported",
-                    changes={"status": S.exported},
-                    meta={"format": fmt},
-                )
+                apply_change(s, invoice, action="status.exported", meta={"format": fmt})
     return data

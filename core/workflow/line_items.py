@@ -8,11 +8,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo
 from core.db.session import user_session
 from core.errors import ValidationFailed
-from core.workflow.states import InvoiceStatus as S
-from core.workflow.transitions import apply_change, load_editable, load_invoice, plain
+from core.workflow.transitions import apply_change, load_editable, load_invoice
 
 MAX_LINES = 1000
 _NUMBERS = ("quantity", "unit_price", "amount", "tax_rate")
@@ -69,20 +67,13 @@ def correct_lines(
     cleaned = [{**c, "line_no": n} for n, c in enumerate(cleaned, 1)]
     with user_session(services.engine, user.claims) as s:
         invoice = load_editable(s, invoice_id, what="lines of an invoice")
-        before = invoice_repo.invoice_lines(s, [invoice_id])
-        keys = ("line_no", *_TEXTS, *_NUMBERS)
+        # The door replaces the lines and audits them before and after (a person changed them:
+        # the invoice is in review again).
         apply_change(
             s,
             invoice,
             action="invoice.lines_corrected",
-            changes={"status": S.needs_review},  # a person changed it: it is reviewed now
+            changes={"lines": cleaned},
             expected_version=expected_version,
-            meta={
-                "lines_before": [{k: plain(line.get(k)) for k in keys} for line in before],
-                "lines_after": [{k: plain(line.get(k)) for k in keys} for line in cleaned],
-            },
-        )
-        invoice_repo.replace_lines(
-            s, client_id=invoice["client_id"], invoice_id=invoice_id, lines=cleaned
         )
         return load_invoice(s, invoice_id, for_update=False)

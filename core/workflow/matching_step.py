@@ -2,7 +2,8 @@
 
 Scoring and decisions are ``core.matching``'s (pure, explainable, profile-driven); this module
 only loads the client's reference data and active profile under the caller's session, turns the
-decisions into ``matches`` rows and says whether the invoice may be auto-approved.
+decisions into ``matches`` rows and says whether the invoice may be auto-approved. The rows are
+stored by the ``status.matched`` action (processing), through the database's door.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class MatchOutcome:
     """What matching decided for one invoice."""
 
     invoice_changes: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # the proposed ``matches`` rows
     auto: bool = False
     reason: str = ""
     profile_version: int | None = None
@@ -81,7 +83,7 @@ def _score(value: Any) -> Decimal | None:
 
 
 def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction) -> MatchOutcome:
-    """Decide vendor, PO and duplicates for ``invoice`` and store the proposed match rows."""
+    """Decide vendor, PO and duplicates for ``invoice``: the proposed match rows and outcome."""
     client_id = invoice["client_id"]
     profile, profile_version = load_profile(s, client_id)
     refs = reference_repo.reference_frames(s, client_id)
@@ -146,7 +148,7 @@ def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction
         overall = "reject"
     out.invoice_changes["match_band"] = overall
     out.auto = overall == "auto"
-    invoice_repo.replace_matches(s, client_id=client_id, invoice_id=invoice["id"], matches=rows)
+    out.rows = rows
     return out
 
 

@@ -17,7 +17,9 @@ from typing import Any
 
 from core.db import invoice_repo, tenant_repo
 from core.db.session import user_session
+from core.errors import FileOutsideClient
 from core.extraction.schema import Extraction
+from core.storage.keys import BUCKET
 from core.workflow.matching_step import match_invoice
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, worker_user
@@ -76,6 +78,24 @@ def provenance(ex: Extraction) -> dict[str, Any]:
     }
 
 
+def check_file_in_client(file_row: dict[str, Any], client_id: uuid.UUID) -> None:
+    """Refuse a file row that does not name an object of the invoice's own client.
+
+    The database already refuses such rows (files_object_in_client_folder); the worker checks
+    again before it reads a byte, because it reads with the uploader's storage rights, which may
+    reach other clients' objects (F1).
+    """
+    key = str(file_row["object_key"])
+    if (
+        file_row["client_id"] != client_id
+        or file_row["bucket"] != BUCKET
+        or not key.startswith(f"{client_id}/")
+    ):
+        raise FileOutsideClient(
+            "the invoice's file is not stored under its own client", file_id=str(file_row["id"])
+        )
+
+
 def process_invoice(
     *, services: Any, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
 ) -> str:
@@ -93,7 +113,6 @@ def process_invoice(
                 s,
                 invoice,
                 action="status.extracting",
-                changes={"status": S.extracting},
                 meta={"by": "worker", "attempt": attempt},
             )
         file_row = tenant_repo.get_file(s, invoice["file_id"]) if invoice["file_id"] else None
@@ -106,6 +125,17 @@ def process_invoice(
             detail="the stored file is gone",
         )
         return "failed:file_missing"
+    try:
+        check_file_in_client(file_row, invoice["client_id"])
+    except FileOutsideClient as exc:
+        fail_invoice(
+            services=services,
+            invoice_id=invoice_id,
+            user_id=user_id,
+            reason=exc.code,
+            detail=exc.message,
+        )
+        return f"failed:{exc.code}"
     data = services.storage.get(file_row["object_key"], user)
     extraction = services.extraction.extract(data, filename=file_row["original_name"])
 
@@ -118,18 +148,15 @@ def process_invoice(
             s,
             invoice,
             action="status.extracted",
-            changes={"status": S.extracted, **_extraction_changes(extraction)},
+            changes={**_extraction_changes(extraction), "lines": _lines(extraction)},
             meta=meta,
-        )
-        invoice_repo.replace_lines(
-            s, client_id=invoice["client_id"], invoice_id=invoice_id, lines=_lines(extraction)
         )
         outcome = match_invoice(s, invoice=invoice, extraction=extraction)
         invoice = apply_change(
             s,
             invoice,
             action="status.matched",
-            changes={"status": S.matched, **outcome.invoice_changes},
+            changes={**outcome.invoice_changes, "matches": outcome.rows},
             meta={"by": "worker", "profile_version": outcome.profile_version},
         )
         auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
@@ -138,7 +165,6 @@ def process_invoice(
             s,
             invoice,
             action=f"status.{target.value}",
-            changes={"status": target},
             meta={
                 "by": "worker",
                 "profile_version": outcome.profile_version,
@@ -159,16 +185,14 @@ def fail_invoice(
         if invoice is None:
             return False
         if invoice["status"] == S.received.value:
-            invoice = apply_change(
-                s, invoice, action="status.extracting", changes={"status": S.extracting}
-            )
+            invoice = apply_change(s, invoice, action="status.extracting")
         if invoice["status"] not in (S.extracting.value, S.extracted.value, S.matched.value):
             return False
         apply_change(
             s,
             invoice,
             action="status.failed",
-            changes={"status": S.failed, "failure_reason": reason},
+            changes={"failure_reason": reason},
             meta={"by": "worker", "detail": detail[:500]},
         )
     log.warning("invoice failed", extra={"invoice_id": str(invoice_id), "reason": reason})

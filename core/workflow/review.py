@@ -77,12 +77,9 @@ def correct_fields(
     with user_session(services.engine, user.claims) as s:
         invoice = load_editable(s, invoice_id, what="an invoice")
         updates: dict[str, Any] = {k: v for k, v in clean.items() if invoice.get(k) != v}
-        if invoice["status"] == S.auto_approved.value:
-            updates["status"] = S.needs_review  # a person changed it: it is reviewed now
-        elif updates:
-            updates["status"] = S.needs_review
-        if not updates:
+        if not updates and invoice["status"] != S.auto_approved.value:
             return invoice
+        # Even with nothing new, a person looked at an auto-approved invoice: it is reviewed now.
         apply_change(
             s,
             invoice,
@@ -98,7 +95,6 @@ def _decide(
     services: Any,
     user: CurrentUser,
     invoice_id: uuid.UUID,
-    target: S,
     expected_version: int | None,
     action: str,
     extra: Mapping[str, Any] | None = None,
@@ -106,14 +102,12 @@ def _decide(
     with user_session(services.engine, user.claims) as s:
         invoice = load_invoice(s, invoice_id)
         require_role(s, invoice["client_id"], WRITERS)
-        changes: dict[str, Any] = {"status": target, **dict(extra or {})}
-        if target in (S.approved, S.rejected):
-            changes.update(reviewed_by=user.id, reviewed_at=dt.datetime.now(dt.timezone.utc))
+        # The reviewer (reviewed_by/at) is stamped by the database door, as the caller.
         apply_change(
             s,
             invoice,
             action=action,
-            changes=changes,
+            changes=dict(extra or {}),
             expected_version=expected_version,
         )
         return load_invoice(s, invoice_id, for_update=False)
@@ -123,7 +117,7 @@ def approve_invoice(
     *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
 ) -> dict[str, Any]:
     """Approve an invoice in review (or confirm an auto-approval)."""
-    return _decide(services, user, invoice_id, S.approved, expected_version, "status.approved")
+    return _decide(services, user, invoice_id, expected_version, "status.approved")
 
 
 def reject_invoice(
@@ -142,7 +136,6 @@ def reject_invoice(
         services,
         user,
         invoice_id,
-        S.rejected,
         expected_version,
         "status.rejected",
         {"failure_reason": reason[:500]},
@@ -153,7 +146,7 @@ def reopen_invoice(
     *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
 ) -> dict[str, Any]:
     """Send an approved, auto-approved or rejected invoice back to review."""
-    return _decide(services, user, invoice_id, S.needs_review, expected_version, "status.reopened")
+    return _decide(services, user, invoice_id, expected_version, "status.reopened")
 
 
 def retry_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> dict[str, Any]:
@@ -161,12 +154,7 @@ def retry_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) ->
     with user_session(services.engine, user.claims) as s:
         invoice = load_invoice(s, invoice_id)
         require_role(s, invoice["client_id"], WRITERS)
-        apply_change(
-            s,
-            invoice,
-            action="status.retry",
-            changes={"status": S.received, "failure_reason": None},
-        )
+        apply_change(s, invoice, action="status.retry", changes={"failure_reason": None})
     services.jobs.enqueue(
         [InvoiceJob(invoice_id, invoice["client_id"], user.id, invoice.get("batch_id"))]
     )
@@ -199,41 +187,23 @@ def decide_match(
                 f"matches of an invoice in status {invoice['status']} are final",
                 current=invoice["status"],
             )
-        status = {"confirm": "confirmed", "override": "overridden", "reject": "rejected"}[decision]
-        changes: dict[str, Any] = {"status": status}
-        invoice_changes: dict[str, Any] = {"status": S.needs_review}
         if decision == "override":
             if match["kind"] == "vendor" and vendor_id is None:
                 raise ValidationFailed("overriding a vendor match needs vendor_id")
             if match["kind"] == "purchase_order" and purchase_order_id is None:
                 raise ValidationFailed("overriding a PO match needs purchase_order_id")
-            if vendor_id is not None:
-                changes["vendor_id"] = invoice_changes["vendor_id"] = vendor_id
-            if purchase_order_id is not None:
-                changes["purchase_order_id"] = purchase_order_id
-                invoice_changes["purchase_order_id"] = purchase_order_id
-        elif decision == "confirm":
-            if match["kind"] == "vendor" and match.get("vendor_id"):
-                invoice_changes["vendor_id"] = match["vendor_id"]
-            if match["kind"] == "purchase_order" and match.get("purchase_order_id"):
-                invoice_changes["purchase_order_id"] = match["purchase_order_id"]
-        elif match["kind"] == "vendor":
-            invoice_changes["vendor_id"] = None
-        invoice_repo.decide_match(s, match_id, changes)
+        status = {"confirm": "confirmed", "override": "overridden", "reject": "rejected"}[decision]
+        # The door applies the decision to the match row and the invoice's vendor/PO itself.
         apply_change(
             s,
             invoice,
             action=f"match.{status}",
-            changes=invoice_changes,
-            meta={
-                "match_id": str(match_id),
-                "kind": match["kind"],
-                "profile_version": match.get("profile_version"),
-                "before_match": {
-                    "status": match["status"],
-                    "vendor_id": str(match.get("vendor_id") or ""),
-                    "purchase_order_id": str(match.get("purchase_order_id") or ""),
-                },
+            changes={
+                "match": {
+                    "id": match_id,
+                    "vendor_id": vendor_id if decision == "override" else None,
+                    "purchase_order_id": purchase_order_id if decision == "override" else None,
+                }
             },
         )
         updated = invoice_repo.get_match(s, match_id)

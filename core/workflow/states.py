@@ -7,7 +7,9 @@ silently corrupted row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
+from typing import Literal
 
 from core.errors import InvalidTransition
 
@@ -60,6 +62,49 @@ IN_FLIGHT: frozenset[InvoiceStatus] = frozenset({S.received, S.extracting, S.ext
 EXPORTABLE: frozenset[InvoiceStatus] = frozenset({S.approved, S.exported})
 
 
+@dataclass(frozen=True)
+class Action:
+    """A named move along ``TRANSITIONS``: which database door runs it, from where, to where."""
+
+    door: Literal["transition", "correct"]
+    target: InvoiceStatus
+    sources: frozenset[InvoiceStatus]
+
+
+def _action(door: Literal["transition", "correct"], target: S, *sources: S) -> Action:
+    return Action(door, target, frozenset(sources))
+
+
+_REVIEWABLE = (S.needs_review, S.auto_approved)
+# Every change of an invoice is one of these actions. The database holds the same registry
+# (public.invoice_actions, compared by a test) with the fields each action may set, and its
+# doors, public.invoice_transition (status moves) and public.invoice_correct (a reviewer's
+# corrections), refuse anything else.
+ACTIONS: dict[str, Action] = {
+    "status.extracting": _action("transition", S.extracting, S.received),
+    "status.released": _action("transition", S.received, S.extracting),
+    "status.extracted": _action("transition", S.extracted, S.extracting),
+    "status.matched": _action("transition", S.matched, S.extracted),
+    "status.needs_review": _action("transition", S.needs_review, S.matched),
+    "status.auto_approved": _action("transition", S.auto_approved, S.matched),
+    "status.failed": _action(
+        "transition", S.failed, S.received, S.extracting, S.extracted, S.matched
+    ),
+    "status.retry": _action("transition", S.received, S.failed),
+    "status.approved": _action("transition", S.approved, *_REVIEWABLE),
+    "status.rejected": _action("transition", S.rejected, *_REVIEWABLE),
+    "status.reopened": _action(
+        "transition", S.needs_review, S.approved, S.auto_approved, S.rejected
+    ),
+    "status.exported": _action("transition", S.exported, S.approved, S.exported),
+    "invoice.corrected": _action("correct", S.needs_review, *_REVIEWABLE),
+    "invoice.lines_corrected": _action("correct", S.needs_review, *_REVIEWABLE),
+    "match.confirmed": _action("correct", S.needs_review, *_REVIEWABLE),
+    "match.overridden": _action("correct", S.needs_review, *_REVIEWABLE),
+    "match.rejected": _action("correct", S.needs_review, *_REVIEWABLE),
+}
+
+
 def parse_status(value: str | InvoiceStatus) -> InvoiceStatus:
     """Return the status for ``value`` or raise ``InvalidTransition`` for an unknown name."""
     try:
@@ -85,3 +130,21 @@ def ensure_transition(current: str | InvoiceStatus, target: str | InvoiceStatus)
             allowed=allowed,
         )
     return b
+
+
+def ensure_action(current: str | InvoiceStatus, action: str) -> Action:
+    """The registered ``action`` if it may start from ``current``, else ``InvalidTransition``."""
+    found = ACTIONS.get(action)
+    if found is None:
+        raise ValueError(f"unknown invoice action {action!r}")
+    status = parse_status(current)
+    ensure_transition(status, found.target)
+    if status not in found.sources:
+        allowed = sorted(s.value for s in found.sources)
+        raise InvalidTransition(
+            f"{action} is not possible for an invoice in status {status.value}",
+            current=status.value,
+            target=found.target.value,
+            allowed_from=allowed,
+        )
+    return found

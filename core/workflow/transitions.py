@@ -1,11 +1,17 @@
-"""The one place that writes an invoice's status: check the table, lock optimistically, audit."""
+"""The one place that changes an invoice: check the action, then run it through its database door.
+
+Status, money, IBAN, matching outcome, reviewer, extraction result, lines and match decisions
+change only through ``public.invoice_transition`` / ``public.invoice_correct`` (security definer,
+see supabase/migrations/20261206100000_invoice_doors.sql): they check the role, the action's
+source statuses, the transition table and the version, set the reviewer to the caller, and write
+the audit event (before/after taken from the row). This module checks the same table first so an
+illegal move is a typed ``InvalidTransition`` with both ends named.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,18 +20,7 @@ from core.auth.models import CurrentUser
 from core.db import invoice_repo
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.workflow.access import WRITERS, require_role
-from core.workflow.states import EDITABLE, InvoiceStatus, ensure_transition
-
-
-def plain(value: Any) -> Any:
-    """JSON-friendly copy of a field value for audit before/after."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+from core.workflow.states import EDITABLE, InvoiceStatus, ensure_action
 
 
 def worker_user(user_id: uuid.UUID, email: str | None = None) -> CurrentUser:
@@ -66,33 +61,32 @@ def apply_change(
     invoice: dict[str, Any],
     *,
     action: str,
-    changes: Mapping[str, Any],
+    changes: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write ``changes`` (status included, if any) with a version check and one audit event."""
-    target = changes.get("status")
-    if target is not None:
-        ensure_transition(invoice["status"], target)
-        changes = {**changes, "status": InvoiceStatus(target).value}
+    """Run ``action`` (a key of ``states.ACTIONS``) on the locked ``invoice``; the new row values.
+
+    ``changes`` holds the fields the action sets and, where the action allows it, ``lines`` (all
+    line items), ``matches`` (the proposed match rows) or ``match`` (a decision on one match).
+    The status follows from the action. A version that moved on is a ``Conflict``.
+    """
+    registered = ensure_action(invoice["status"], action)
     seen = invoice["version"] if expected_version is None else expected_version
-    new_version = invoice_repo.update_invoice(s, invoice["id"], changes, expected_version=seen)
+    new_version = invoice_repo.run_action(
+        s,
+        door=registered.door,
+        invoice_id=invoice["id"],
+        action=action,
+        expected_version=seen,
+        changes=changes or {},
+        meta=meta or {},
+    )
     if new_version is None:
         raise Conflict(
             "the invoice was changed by someone else; reload and try again",
             expected_version=seen,
             current_version=invoice["version"],
         )
-    before = {k: plain(invoice.get(k)) for k in changes if k != "extraction"}
-    after = {k: plain(v) for k, v in changes.items() if k != "extraction"}
-    invoice_repo.insert_audit(
-        s,
-        client_id=invoice["client_id"],
-        invoice_id=invoice["id"],
-        action=action,
-        before=before,
-        after=after,
-        meta={"version": new_version, **dict(meta or {})},
-    )
-    updated = {**invoice, **changes, "version": new_version}
-    return updated
+    fields = {k: v for k, v in (changes or {}).items() if k not in ("lines", "matches", "match")}
+    return {**invoice, **fields, "status": registered.target.value, "version": new_version}
