@@ -17,8 +17,8 @@ from api.v1.schemas import (
     ImportReportPublic,
     MatchProfileCreate,
     MatchProfilePublic,
-    MemberCreate,
     MemberPublic,
+    MemberUpdate,
     Page,
     PurchaseOrderPublic,
     VendorPublic,
@@ -77,16 +77,11 @@ def list_members(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def set_member(
-    client_id: uuid.UUID, body: MemberCreate, user: CurrentUserDep, services: ServicesDep
+    client_id: uuid.UUID, body: MemberUpdate, user: CurrentUserDep, services: ServicesDep
 ) -> MemberPublic:
-    """Add a member or change a member's role (owners only)."""
+    """Change an existing member's role (owners only); new members are invited."""
     row = clients.set_member(
-        services=services,
-        user=user,
-        client_id=client_id,
-        role=body.role,
-        user_id=body.user_id,
-        email=body.email,
+        services=services, user=user, client_id=client_id, role=body.role, user_id=body.user_id
     )
     return MemberPublic.model_validate(row)
 

@@ -91,12 +91,11 @@ class ClientPublic(_Public):
     created_at: dt.datetime
 
 
-class MemberCreate(BaseModel):
-    """Add a member (or change a role) by user id or by the e-mail they signed up with."""
+class MemberUpdate(BaseModel):
+    """Change the role of an existing member (new members are invited and accept)."""
 
     role: Role = Field(examples=["operator"])
-    user_id: uuid.UUID | None = None
-    email: Email | None = Field(default=None, examples=["bob@example.com"])
+    user_id: uuid.UUID
 
 
 class MemberPublic(_Public):

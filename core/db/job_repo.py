@@ -25,10 +25,18 @@ def pending_jobs_for_client(s: Session, client_id: UUID) -> int:
 
 
 def orphaned_invoices(s: Session, *, older_than_seconds: int, limit: int) -> list[dict[str, Any]]:
-    """Invoices waiting for processing with no live job (a defer lost after commit, a crash)."""
+    """Invoices waiting for processing with no live job (a defer lost after commit, a crash).
+
+    ``created_by`` is the uploader recorded at upload (forced to the caller by a trigger and
+    immutable); ``uploader_may_write`` says whether they are still an owner or operator of the
+    client (a worker acting for someone who left would act with rights they no longer have).
+    """
     rows = s.execute(
         text(
-            "select i.id, i.client_id, i.created_by from public.invoices i"
+            "select i.id, i.client_id, i.created_by, exists (select 1 from public.client_members m"
+            "   where m.client_id = i.client_id and m.user_id = i.created_by"
+            "   and m.role in ('owner', 'operator')) as uploader_may_write"
+            " from public.invoices i"
             " where i.status in ('received', 'extracting')"
             " and i.updated_at < now() - make_interval(secs => :age)"
             " and not exists (select 1 from public.procrastinate_jobs j"

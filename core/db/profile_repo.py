@@ -61,23 +61,17 @@ def insert_profile(
 
 
 def activate(s: Session, client_id: UUID, version: int) -> dict[str, Any] | None:
-    """Deactivate the current profile and activate ``version``; None if it does not exist."""
+    """Make ``version`` the active profile (``public.activate_match_profile``, which audits it);
+    None if it does not exist."""
     exists = s.execute(
         text("select 1 from public.match_profiles where client_id = :c and version = :v"),
         {"c": client_id, "v": version},
     ).first()
     if exists is None:
         return None
-    s.execute(
-        text(
-            "update public.match_profiles set is_active = false where client_id = :c and is_active"
-        ),
-        {"c": client_id},
-    )
     row = s.execute(
         text(
-            "update public.match_profiles set is_active = true"  # noqa: S608 - fixed column list
-            f" where client_id = :c and version = :v returning {_COLUMNS}"
+            f"select {_COLUMNS} from public.activate_match_profile(:c, :v)"  # noqa: S608 - fixed
         ),
         {"c": client_id, "v": version},
     )

@@ -7,12 +7,32 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in result.mappings().all()]
+
+
+def record_import(
+    s: Session,
+    *,
+    client_id: UUID,
+    kind: str,
+    created: int,
+    updated: int,
+    meta: Mapping[str, Any],
+) -> None:
+    """The import's summary audit event (``public.record_reference_import``: users cannot insert
+    audit events; vendors' bank details are audited row by row by a trigger)."""
+    s.execute(
+        text("select public.record_reference_import(:c, :k, :n, :u, :m)").bindparams(
+            bindparam("m", type_=JSONB)
+        ),
+        {"c": client_id, "k": kind, "n": created, "u": updated, "m": dict(meta)},
+    )
 
 
 def upsert_vendor(s: Session, *, client_id: UUID, row: Mapping[str, Any]) -> tuple[UUID, bool]:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.config import Settings
+from core.db import tenant_repo
 from core.db.models import (
     Client,
     ClientMember,
@@ -142,10 +143,8 @@ def ensure_demo_client(engine: Engine, claims: dict[str, Any]) -> uuid.UUID:
         )
         if existing:
             return existing
-        client = Client(name=DEMO_CLIENT)
-        s.add(client)
-        s.flush()
-        return client.id
+        created: uuid.UUID = tenant_repo.insert_client(s, name=DEMO_CLIENT)["id"]
+        return created
 
 
 def _specs() -> list[Any]:

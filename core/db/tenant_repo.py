@@ -15,12 +15,11 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 
 
 def insert_client(s: Session, *, name: str) -> dict[str, Any]:
-    """Create a client; a trigger makes the creator its owner."""
+    """Create a client through ``public.create_client``; a trigger makes the caller its owner."""
     return dict(
         s.execute(
             text(
-                "insert into public.clients (name) values (:n)"
-                " returning id, name, created_by, created_at, updated_at"
+                "select id, name, created_by, created_at, updated_at from public.create_client(:n)"
             ),
             {"n": name},
         )
@@ -70,21 +69,23 @@ def list_members(s: Session, client_id: UUID) -> list[dict[str, Any]]:
     )
 
 
-def upsert_member(s: Session, *, client_id: UUID, user_id: UUID, role: str) -> dict[str, Any]:
-    """Add a member or change the role (RLS: owners only)."""
-    return dict(
+def update_member_role(
+    s: Session, *, client_id: UUID, user_id: UUID, role: str
+) -> dict[str, Any] | None:
+    """Change an existing member's role (RLS: owners only); None when nothing was updated."""
+    row = (
         s.execute(
             text(
-                "insert into public.client_members (client_id, user_id, role, invited_by)"
-                " values (:c, :u, cast(:r as public.member_role), auth.uid())"
-                " on conflict (client_id, user_id) do update set role = excluded.role"
+                "update public.client_members set role = cast(:r as public.member_role)"
+                " where client_id = :c and user_id = :u"
                 " returning client_id, user_id, role::text as role, created_at, updated_at"
             ),
             {"c": client_id, "u": user_id, "r": role},
         )
         .mappings()
-        .one()
+        .first()
     )
+    return None if row is None else dict(row)
 
 
 def delete_member(s: Session, *, client_id: UUID, user_id: UUID) -> bool:
@@ -106,14 +107,6 @@ def count_owners(s: Session, client_id: UUID) -> int:
             {"c": client_id},
         ).scalar_one()
     )
-
-
-def user_id_by_email(s: Session, email: str) -> UUID | None:
-    """Look up a user id by e-mail (service sessions only: auth.users is not user-readable)."""
-    row = s.execute(
-        text("select id from auth.users where lower(email) = lower(:e)"), {"e": email}
-    ).first()
-    return None if row is None else row[0]
 
 
 def insert_batch(

@@ -147,8 +147,17 @@ class JobQueue:
         with service_session(self.engine, "jobs.requeue_orphans") as s:
             rows = job_repo.orphaned_invoices(s, older_than_seconds=older_than_seconds, limit=limit)
         jobs = [
-            InvoiceJob(r["id"], r["client_id"], r["created_by"]) for r in rows if r["created_by"]
+            InvoiceJob(r["id"], r["client_id"], r["created_by"])
+            for r in rows
+            if r["created_by"] and r["uploader_may_write"]
         ]
+        skipped = [str(r["id"]) for r in rows if not (r["created_by"] and r["uploader_may_write"])]
+        if skipped:
+            # Their uploader left the client (or was deleted): a writer can retry them.
+            log.warning(
+                "orphaned invoices not requeued: their uploader may no longer write the client",
+                extra={"invoice_ids": skipped[:20], "count": len(skipped)},
+            )
         return self.enqueue(jobs)
 
 

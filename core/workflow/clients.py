@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo, tenant_repo
-from core.db.session import service_session, user_session
+from core.db import tenant_repo
+from core.db.session import user_session
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.workflow.access import OWNERS, require_role
 
@@ -20,10 +20,7 @@ def create_client(*, services: Any, user: CurrentUser, name: str) -> dict[str, A
     if not 1 <= len(name) <= 200:
         raise ValidationFailed("a client name has 1-200 characters", field="name")
     with user_session(services.engine, user.claims) as s:
-        client = tenant_repo.insert_client(s, name=name)
-        invoice_repo.insert_audit(
-            s, client_id=client["id"], action="client.created", after={"name": name}
-        )
+        client = tenant_repo.insert_client(s, name=name)  # audited by a trigger
     return {**client, "role": "owner"}
 
 
@@ -49,50 +46,29 @@ def list_members(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> l
         return tenant_repo.list_members(s, client_id)
 
 
-def _resolve_user(services: Any, user_id: uuid.UUID | None, email: str | None) -> uuid.UUID:
-    if user_id is not None:
-        return user_id
-    if not email:
-        raise ValidationFailed("give user_id or email")
-    # auth.users is not readable by users; looking up an id by e-mail is a named system task.
-    with service_session(services.engine, "members.lookup_user") as s:
-        found = tenant_repo.user_id_by_email(s, email)
-    if found is None:
-        raise NotFound("no user with this e-mail address has signed up")
-    return found
-
-
 def set_member(
     *,
     services: Any,
     user: CurrentUser,
     client_id: uuid.UUID,
+    user_id: uuid.UUID,
     role: str,
-    user_id: uuid.UUID | None = None,
-    email: str | None = None,
 ) -> dict[str, Any]:
-    """Add a member with ``role`` or change their role (owners only)."""
+    """Change the role of an existing member (owners only). New members are invited
+    (``core.workflow.invitations``) and join by accepting."""
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, OWNERS)
-    target = _resolve_user(services, user_id, email)
-    with user_session(services.engine, user.claims) as s:
         before = {m["user_id"]: m["role"] for m in tenant_repo.list_members(s, client_id)}
-        if before.get(target) == "owner" and role != "owner":
+        if user_id not in before:
+            raise NotFound("not a member of this client")
+        if before[user_id] == "owner" and role != "owner":
             _keep_an_owner(s, client_id)
-        try:
-            member = tenant_repo.upsert_member(s, client_id=client_id, user_id=target, role=role)
-        except NotFound as exc:
-            raise NotFound("no such user") from exc
-        invoice_repo.insert_audit(
-            s,
-            client_id=client_id,
-            action="member.set",
-            before={"user_id": str(target), "role": before.get(target)},
-            after={"user_id": str(target), "role": role},
-        )
-        return member
+        member = tenant_repo.update_member_role(s, client_id=client_id, user_id=user_id, role=role)
+        if member is None:
+            raise NotFound("not a member of this client")
+        return member  # the change is audited by a trigger
 
 
 def _keep_an_owner(s: Any, client_id: uuid.UUID) -> None:
@@ -111,13 +87,7 @@ def remove_member(
             raise NotFound("not a member of this client")
         if roles[user_id] == "owner":
             _keep_an_owner(s, client_id)
-        tenant_repo.delete_member(s, client_id=client_id, user_id=user_id)
-        invoice_repo.insert_audit(
-            s,
-            client_id=client_id,
-            action="member.removed",
-            before={"user_id": str(user_id), "role": roles[user_id]},
-        )
+        tenant_repo.delete_member(s, client_id=client_id, user_id=user_id)  # audited by a trigger
 
 
 def batch_progress(*, services: Any, user: CurrentUser, batch_id: uuid.UUID) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo, profile_repo
+from core.db import profile_repo
 from core.db.session import user_session
 from core.errors import NotFound
 from core.matching.profile import MatchProfile
@@ -44,13 +44,7 @@ def save_profile(
             profile=stored.model_dump(mode="json"),
             notes=notes or stored.notes or None,
         )
-        invoice_repo.insert_audit(
-            s,
-            client_id=client_id,
-            action="profile.saved",
-            after={"version": version, "name": stored.name},
-        )
-        if activate:
+        if activate:  # saving and activating are audited by the database
             row = _activate(s, client_id, version)
         return row
 
@@ -65,15 +59,7 @@ def activate_profile(
 
 
 def _activate(s: Any, client_id: uuid.UUID, version: int) -> dict[str, Any]:
-    before = invoice_repo.active_profile(s, client_id)
     row = profile_repo.activate(s, client_id, version)
     if row is None:
         raise NotFound(f"profile version {version} not found")
-    invoice_repo.insert_audit(
-        s,
-        client_id=client_id,
-        action="profile.activated",
-        before={"version": before["version"] if before else None},
-        after={"version": version},
-    )
     return row

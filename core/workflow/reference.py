@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import goods_receipt_repo, invoice_repo, reference_repo
+from core.db import goods_receipt_repo, reference_repo
 from core.db.session import user_session
 from core.workflow.access import WRITERS, require_role
 from core.workflow.reference_import import Kind, RowError, parse_reference_table
@@ -62,11 +62,12 @@ def import_reference(
             _import_receipts(s, client_id, parsed.rows, parsed.row_numbers, report)
         report.errors.sort(key=lambda e: e.row)
         report.warnings.sort(key=lambda w: w.row)
-        invoice_repo.insert_audit(
+        reference_repo.record_import(
             s,
             client_id=client_id,
-            action=f"reference.imported.{kind}",
-            after={"created": report.created, "updated": report.updated},
+            kind=kind,
+            created=report.created,
+            updated=report.updated,
             meta={
                 "filename": (filename or "")[:255],
                 "rejected_rows": len(report.errors),

@@ -60,9 +60,7 @@ def test_unique_violation_becomes_conflict_and_rolls_back(engine, make_user):
 def test_creating_a_client_makes_the_creator_its_owner(engine, make_user):
     user = make_user()
     with user_session(engine, user.claims) as s:
-        client_id = s.execute(
-            text("insert into public.clients (name) values ('Acme GmbH') returning id")
-        ).scalar()
+        client_id = s.execute(text("select id from public.create_client('Acme GmbH')")).scalar()
     with user_session(engine, user.claims) as s:
         role = s.execute(
             text(
@@ -79,8 +77,11 @@ def test_a_refused_value_becomes_validation_failed(engine, role_users):
         user_session(engine, role_users.members["operator"].claims) as s,
     ):
         s.execute(
-            text("insert into public.invoices (client_id, status) values (:c, 'teleported')"),
+            text(
+                "insert into public.vendors (client_id, name, country)"
+                " values (:c, 'V', 'teleported')"
+            ),
             {"c": role_users.id},
         )
-    assert caught.value.details["constraint"] == "invoices_status_check"
+    assert caught.value.details["constraint"] == "vendors_country_check"
     assert "teleported" not in caught.value.message  # no SQL or data echoed to the user

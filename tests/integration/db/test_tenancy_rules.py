@@ -10,9 +10,9 @@ from core.errors import Forbidden, NotFound
 
 
 def test_audit_events_cannot_be_changed_even_by_the_service_role(engine, role_users):
-    with user_session(engine, role_users.members["operator"].claims) as s:
+    with user_session(engine, role_users.members["operator"].claims) as s:  # audited by trigger
         s.execute(
-            text("insert into public.audit_events (client_id, action) values (:c, 'x')"),
+            text("insert into public.vendors (client_id, name, iban) values (:c, 'V', 'DE1')"),
             {"c": role_users.id},
         )
     for statement in (
@@ -51,7 +51,10 @@ def test_rows_cannot_reference_another_clients_rows(engine, make_user, make_clie
         ).scalar_one()
     with pytest.raises(NotFound), user_session(engine, owner.claims) as s:
         s.execute(
-            text("insert into public.invoices (client_id, vendor_id) values (:c, :v)"),
+            text(
+                "insert into public.purchase_orders (client_id, vendor_id, po_number)"
+                " values (:c, :v, 'PO-X')"
+            ),
             {"c": a.id, "v": vendor_b},
         )
 
