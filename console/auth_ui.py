@@ -222,7 +222,10 @@ def sidebar() -> None:
                 key=state.CLIENT_ID,
             )
         else:
-            st.info("You are not a member of any client yet. Ask an owner to invite you.")
+            st.info(
+                "You are not a member of any client yet. Ask an owner to invite you; "
+                "invitations appear under Setup → Members & invitations."
+            )
         if st.button("Sign out", key="auth_signout"):
             with guarded("signing out"):
                 sign_out()

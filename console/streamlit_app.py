@@ -53,6 +53,7 @@ def main() -> None:
         ],
         "Setup": [
             _page("reference_data", "Reference data", ":material/menu_book:"),
+            _page("members", "Members & invitations", ":material/group_add:"),
         ],
     }
     st.navigation(pages).run()

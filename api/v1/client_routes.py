@@ -15,6 +15,8 @@ from api.v1.schemas import (
     ClientPublic,
     GoodsReceiptPublic,
     ImportReportPublic,
+    InvitationCreate,
+    InvitationPublic,
     MatchProfileCreate,
     MatchProfilePublic,
     MemberPublic,
@@ -26,7 +28,7 @@ from api.v1.schemas import (
 from api.v1.uploads import read_upload
 from core.errors import ValidationFailed
 from core.matching.profile import MatchProfile
-from core.workflow import clients, profiles, reference
+from core.workflow import clients, invitations, profiles, reference
 
 router = APIRouter(tags=["clients"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -96,6 +98,47 @@ def remove_member(
 ) -> None:
     """Remove a member (owners only; a client keeps at least one owner)."""
     clients.remove_member(services=services, user=user, client_id=client_id, user_id=user_id)
+
+
+@router.post(
+    "/clients/{client_id}/invitations",
+    response_model=InvitationPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def invite_member(
+    client_id: uuid.UUID, body: InvitationCreate, user: CurrentUserDep, services: ServicesDep
+) -> InvitationPublic:
+    """Invite an e-mail address to the client (owners only); they join when they accept."""
+    row = invitations.invite_member(
+        services=services, user=user, client_id=client_id, email=body.email, role=body.role
+    )
+    return InvitationPublic.model_validate(row)
+
+
+@router.get(
+    "/clients/{client_id}/invitations", response_model=Page[InvitationPublic], responses=ERRORS
+)
+def list_invitations(
+    client_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[InvitationPublic]:
+    """The client's invitations with their status, newest first (owners only)."""
+    rows = invitations.list_invitations(services=services, user=user, client_id=client_id)
+    return Page(data=[InvitationPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.delete(
+    "/clients/{client_id}/invitations/{invitation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def revoke_invitation(
+    client_id: uuid.UUID, invitation_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> None:
+    """Revoke an open invitation (owners only)."""
+    invitations.revoke_invitation(
+        services=services, user=user, client_id=client_id, invitation_id=invitation_id
+    )
 
 
 @router.get("/clients/{client_id}/batches", response_model=Page[BatchPublic], responses=ERRORS)

@@ -26,6 +26,7 @@ def _resource_modules() -> list[Any]:
         client_routes,
         einvoice_routes,
         export_routes,
+        invitation_routes,
         invoice_routes,
         match_routes,
         uploads,
@@ -34,6 +35,7 @@ def _resource_modules() -> list[Any]:
     return [
         auth_routes,
         client_routes,
+        invitation_routes,
         uploads,
         invoice_routes,
         einvoice_routes,

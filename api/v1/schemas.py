@@ -98,6 +98,39 @@ class MemberUpdate(BaseModel):
     user_id: uuid.UUID
 
 
+class InvitationCreate(BaseModel):
+    """Invite an e-mail address; the answer is the same whether or not it has an account."""
+
+    email: Email = Field(examples=["bob@example.com"])
+    role: Role = Field(examples=["operator"])
+
+
+class InvitationPublic(_Public):
+    """An invitation as its client's owners see it (never the invitee's user id)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    email: str
+    role: str
+    status: Literal["pending", "accepted", "declined", "revoked", "expired"]
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None = None
+    declined_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+
+
+class ReceivedInvitationPublic(_Public):
+    """An open invitation sent to your verified e-mail address."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    client_name: str
+    role: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+
+
 class MemberPublic(_Public):
     client_id: uuid.UUID
     user_id: uuid.UUID

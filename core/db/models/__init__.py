@@ -12,13 +12,14 @@ from core.db.models.purchasing import (
     Vendor,
 )
 from core.db.models.storage import StorageBucket, StorageObject
-from core.db.models.tenancy import Client, ClientMember, MemberRole
+from core.db.models.tenancy import Client, ClientInvitation, ClientMember, MemberRole
 
 __all__ = [
     "AuditEvent",
     "Base",
     "Batch",
     "Client",
+    "ClientInvitation",
     "ClientMember",
     "ExtractionCacheEntry",
     "File",

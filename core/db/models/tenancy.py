@@ -57,3 +57,26 @@ class ClientMember(Base):
     invited_by: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class ClientInvitation(Base):
+    """An invitation of an e-mail address to a client; the invitee accepts or declines.
+
+    Written only by security-definer functions (invite, revoke, answer); users read them.
+    """
+
+    __tablename__ = "client_invitations"
+    __table_args__ = {"schema": "public"}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("public.clients.id"))
+    email: Mapped[str]
+    role: Mapped[MemberRole] = mapped_column(member_role_type)
+    invited_by: Mapped[uuid.UUID | None] = current_user_id()
+    expires_at: Mapped[datetime] = mapped_column(server_default=text("now() + interval '14 days'"))
+    accepted_at: Mapped[datetime | None]
+    accepted_by: Mapped[uuid.UUID | None]
+    declined_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

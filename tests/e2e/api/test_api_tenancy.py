@@ -72,6 +72,11 @@ def _attempts(v):
         ("GET", f"/clients/{c}/members", {}),
         ("PUT", f"/clients/{c}/members", {"json": {"role": "owner", "user_id": str(uuid.uuid4())}}),
         ("DELETE", f"/clients/{c}/members/{uuid.uuid4()}", {}),
+        ("POST", f"/clients/{c}/invitations", {"json": {"email": "a@b.test", "role": "owner"}}),
+        ("GET", f"/clients/{c}/invitations", {}),
+        ("DELETE", f"/clients/{c}/invitations/{uuid.uuid4()}", {}),
+        ("POST", f"/invitations/{uuid.uuid4()}/accept", {}),
+        ("POST", f"/invitations/{uuid.uuid4()}/decline", {}),
         ("GET", f"/clients/{c}/batches", {}),
         ("GET", f"/batches/{b}", {}),
         (
@@ -146,12 +151,13 @@ def test_viewer_reads_but_cannot_write(http, victim):
     cid = http.post("/clients", json={"name": "Roles Ltd"}, headers=owner_headers).json()["id"]
     viewer_email = f"viewer-{uuid.uuid4().hex[:8]}@example.test"
     viewer = sign_up(http, viewer_email)
-    r = http.put(
-        f"/clients/{cid}/members",
+    r = http.post(
+        f"/clients/{cid}/invitations",
         json={"role": "viewer", "email": viewer_email},
         headers=owner_headers,
     )
-    assert r.status_code == 200, r.text
+    assert r.status_code == 201, r.text
+    assert http.post(f"/invitations/{r.json()['id']}/accept", headers=viewer).status_code == 200
     assert http.get(f"/clients/{cid}", headers=viewer).json()["role"] == "viewer"
     pdf = generate_invoice(79, kind="pdf").data
     r = http.post(
@@ -160,7 +166,12 @@ def test_viewer_reads_but_cannot_write(http, victim):
         headers=viewer,
     )
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    viewer_id = http.get("/auth/me", headers=viewer).json()["id"]
     r = http.put(
-        f"/clients/{cid}/members", json={"role": "owner", "email": viewer_email}, headers=viewer
+        f"/clients/{cid}/members", json={"role": "owner", "user_id": viewer_id}, headers=viewer
+    )
+    assert r.status_code == 403
+    r = http.post(
+        f"/clients/{cid}/invitations", json={"role": "owner", "email": viewer_email}, headers=viewer
     )
     assert r.status_code == 403

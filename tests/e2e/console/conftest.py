@@ -27,6 +27,7 @@ PAGES = {
     "downloads": "app_pages/downloads.py",
     "dashboard": "app_pages/dashboard.py",
     "reference_data": "app_pages/reference_data.py",
+    "members": "app_pages/members.py",
 }
 
 
