@@ -1,14 +1,15 @@
 -- Structure of the access model: RLS on every table, the policies that exist, and the grants.
 -- Runs with `supabase test db` against a project, and with .ci/pgtap.sh on Debian PostgreSQL 15.
 begin;
-select plan(47);
+select plan(78);
 
 -- Every product table exists and has row level security enabled.
 select has_table('public', t, 'table public.' || t || ' exists')
 from unnest(array[
   'clients', 'client_members', 'batches', 'files', 'vendors', 'purchase_orders',
   'purchase_order_lines', 'goods_receipts', 'goods_receipt_lines', 'invoices', 'invoice_lines',
-  'match_profiles', 'matches', 'extraction_cache', 'audit_events'
+  'match_profiles', 'matches', 'extraction_cache', 'audit_events', 'client_invitations',
+  'invoice_status_transitions', 'invoice_actions'
 ]) as t;
 
 select is(
@@ -48,20 +49,22 @@ select is(
 );
 
 -- Policies (by name) on the key tables.
+-- No insert policy on clients (public.create_client) or client_members (invitations).
 select policies_are('public', 'clients',
-  array['clients_select', 'clients_insert', 'clients_update', 'clients_delete']);
+  array['clients_select', 'clients_update', 'clients_delete']);
 select policies_are('public', 'client_members',
-  array['client_members_select', 'client_members_insert', 'client_members_update',
-        'client_members_delete']);
+  array['client_members_select', 'client_members_update', 'client_members_delete']);
 select policies_are('public', 'invoices',
   array['invoices_select', 'invoices_insert', 'invoices_update', 'invoices_delete']);
 select policies_are('public', 'match_profiles',
-  array['match_profiles_select', 'match_profiles_insert', 'match_profiles_update',
-        'match_profiles_delete']);
-select policies_are('public', 'audit_events', array['audit_events_select', 'audit_events_insert']);
+  array['match_profiles_select', 'match_profiles_insert', 'match_profiles_delete']);
+select policies_are('public', 'audit_events', array['audit_events_select']);
+select policies_are('public', 'invoice_lines', array['invoice_lines_select']);
+select policies_are('public', 'matches', array['matches_select']);
+select policies_are('public', 'client_invitations', array['client_invitations_select']);
 select policy_roles_are('public', 'invoices', 'invoices_select', array['authenticated']);
-select policy_cmd_is('public', 'audit_events', 'audit_events_insert', 'INSERT',
-  'audit_events_insert is an INSERT policy');
+select policy_cmd_is('public', 'audit_events', 'audit_events_select', 'SELECT',
+  'audit_events has only a SELECT policy');
 
 -- Grants: anon gets nothing; audit_events is append-only for everyone.
 select is(
@@ -70,10 +73,38 @@ select is(
   0,
   'anon holds no privilege on any public table'
 );
-select table_privs_are('public', 'audit_events', 'authenticated', array['INSERT', 'SELECT']);
+select table_privs_are('public', 'audit_events', 'authenticated', array['SELECT']);
 select table_privs_are('public', 'audit_events', 'service_role', array['INSERT', 'SELECT']);
-select table_privs_are('public', 'invoices', 'authenticated',
-  array['DELETE', 'INSERT', 'SELECT', 'UPDATE']);
+-- invoices: table-wide only SELECT and DELETE; INSERT and UPDATE per column (below).
+select table_privs_are('public', 'invoices', 'authenticated', array['DELETE', 'SELECT']);
+select table_privs_are('public', 'invoice_lines', 'authenticated', array['SELECT']);
+select table_privs_are('public', 'matches', 'authenticated', array['SELECT']);
+select table_privs_are('public', 'client_invitations', 'authenticated', array['SELECT']);
+select table_privs_are('public', 'invoice_status_transitions', 'authenticated', array[]::text[]);
+select table_privs_are('public', 'invoice_actions', 'authenticated', array[]::text[]);
+select is(
+  (select array_agg(column_name::text order by column_name)
+   from information_schema.column_privileges
+   where grantee = 'authenticated' and table_schema = 'public' and table_name = 'invoices'
+     and privilege_type = 'UPDATE'),
+  array['customer_name', 'customer_vat_id', 'document_type', 'due_date', 'invoice_date',
+        'invoice_number', 'po_number', 'vendor_name', 'vendor_vat_id'],
+  'users update only the plain correction columns of invoices'
+);
+select is(
+  (select array_agg(column_name::text order by column_name)
+   from information_schema.column_privileges
+   where grantee = 'authenticated' and table_schema = 'public' and table_name = 'invoices'
+     and privilege_type = 'INSERT'),
+  array['batch_id', 'client_id', 'file_id', 'id'],
+  'users insert only what an upload names'
+);
+select ok(
+  not has_column_privilege('authenticated', 'public.invoices', c, 'UPDATE'),
+  'authenticated cannot update invoices.' || c
+)
+from unnest(array['status', 'total', 'vendor_iban', 'reviewed_by', 'created_by', 'currency',
+                  'vendor_id', 'extraction', 'client_id', 'file_id']) as c;
 select table_privs_are('public', 'procrastinate_jobs', 'authenticated', array[]::text[]);
 select ok(
   (select relrowsecurity from pg_class where oid = 'public.procrastinate_jobs'::regclass),
@@ -142,6 +173,36 @@ select ok(
   not has_function_privilege('anon', 'public.invoice_ids_by_vendor(text, uuid)', 'execute'),
   'anon cannot search vendors'
 );
+
+-- The doors: security definer, pinned search_path, callable by signed-in users only; their
+-- implementation is callable by nobody but its owner.
+select ok(
+  (select prosecdef and proconfig @> array['search_path=""'] from pg_proc where oid = f::regprocedure),
+  f || ' is security definer with an empty search_path'
+)
+from unnest(array[
+  'public.invoice_transition(uuid, text, integer, jsonb, jsonb)',
+  'public.invoice_correct(uuid, text, integer, jsonb, jsonb)',
+  'public.create_client(text)',
+  'public.answer_client_invitation(uuid, boolean)'
+]) as f;
+select ok(
+  not has_function_privilege('anon', 'public.invoice_transition(uuid, text, integer, jsonb, jsonb)', 'execute')
+  and not has_function_privilege('authenticated', 'public.invoice_apply_action(text, uuid, text, integer, jsonb, jsonb)', 'execute')
+  and not has_function_privilege('authenticated', 'public.audit_invoice_change()', 'execute'),
+  'anon calls no door; users cannot call the doors'' implementation or the audit triggers'
+);
+-- The transition table is core/workflow/states.py's (the pytest suite compares them too), and
+-- every action moves along it.
+select is((select count(*)::int from public.invoice_status_transitions), 21,
+  'the transition table has the 21 edges of states.TRANSITIONS');
+select is_empty(
+  $$select a.action, s from public.invoice_actions a, unnest(a.from_statuses) s
+    where not exists (select 1 from public.invoice_status_transitions t
+                      where t.from_status = s and t.to_status = a.target_status)$$,
+  'every action moves only along the transition table'
+);
+select has_check('public', 'files', 'files has a check constraint (object key in its client)');
 
 select * from finish();
 rollback;

@@ -1,7 +1,7 @@
 -- Behaviour of the policies: two clients, a member of each role in client A, a member of B and a
 -- stranger; each acts through `set local role authenticated` + request.jwt.claims, as PostgREST.
 begin;
-select plan(37);
+select plan(42);
 
 -- Fixtures (as the migration owner; everything is rolled back at the end).
 insert into auth.users (id, email, aud, role) values
@@ -60,7 +60,9 @@ select throws_ok(
   $$insert into public.vendors (client_id, name) values ('aaaaaaaa-0000-4000-8000-000000000000', 'x')$$,
   '42501', null, 'viewer cannot insert vendors');
 select is_empty(
-  $$update public.invoices set status = 'approved' returning id$$, 'viewer updates no invoice');
+  $$update public.invoices set invoice_number = 'x' returning id$$, 'viewer updates no invoice');
+select throws_ok($$update public.invoices set status = 'approved'$$, '42501', null,
+  'viewer cannot set a status by table access');
 select is_empty($$delete from public.vendors returning id$$, 'viewer deletes no vendor');
 select throws_ok(
   $$insert into storage.objects (bucket_id, name) values ('invoices', 'aaaaaaaa-0000-4000-8000-000000000000/x.pdf')$$,
@@ -76,10 +78,13 @@ select lives_ok(
   $$insert into public.vendors (client_id, name) values ('aaaaaaaa-0000-4000-8000-000000000000', 'New A Vendor')$$,
   'operator inserts vendors in A');
 select isnt_empty(
-  $$update public.invoices set status = 'approved' where client_id = 'aaaaaaaa-0000-4000-8000-000000000000' returning id$$,
-  'operator updates A''s invoice');
+  $$update public.invoices set invoice_number = 'A-1' where client_id = 'aaaaaaaa-0000-4000-8000-000000000000' returning id$$,
+  'operator corrects a plain field of A''s invoice in review');
+select throws_ok(
+  $$update public.invoices set status = 'approved' where client_id = 'aaaaaaaa-0000-4000-8000-000000000000'$$,
+  '42501', null, 'operator cannot set a status by table access (only public.invoice_transition)');
 select is_empty(
-  $$update public.invoices set status = 'approved' where client_id = 'bbbbbbbb-0000-4000-8000-000000000000' returning id$$,
+  $$update public.invoices set invoice_number = 'B-1' where client_id = 'bbbbbbbb-0000-4000-8000-000000000000' returning id$$,
   'operator cannot update B''s invoice');
 select throws_ok(
   $$insert into public.vendors (client_id, name) values ('bbbbbbbb-0000-4000-8000-000000000000', 'x')$$,
@@ -96,9 +101,9 @@ select throws_ok(
 select throws_ok(
   $$insert into public.client_members (client_id, user_id, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'c0000000-0000-4000-8000-000000000001', 'viewer')$$,
   '42501', null, 'operator cannot add members');
-select lives_ok(
-  $$insert into public.audit_events (client_id, action) values ('aaaaaaaa-0000-4000-8000-000000000000', 'approved')$$,
-  'operator appends audit events as themselves');
+select throws_ok(
+  $$insert into public.audit_events (client_id, action) values ('aaaaaaaa-0000-4000-8000-000000000000', 'status.approved')$$,
+  '42501', null, 'operator cannot write audit events (doors and triggers write them)');
 select throws_ok(
   $$insert into public.audit_events (client_id, actor_id, action) values ('aaaaaaaa-0000-4000-8000-000000000000', 'a0000000-0000-4000-8000-000000000004', 'x')$$,
   '42501', null, 'operator cannot write audit events in another user''s name');
@@ -113,24 +118,30 @@ select pg_temp.act_as('a0000000-0000-4000-8000-000000000003');
 select lives_ok(
   $$insert into public.match_profiles (client_id, version, name, profile) values ('aaaaaaaa-0000-4000-8000-000000000000', 1, 'tuned', '{"auto": 0.9}')$$,
   'analyst writes match profiles');
-select is_empty(
-  $$update public.invoices set status = 'rejected' returning id$$, 'analyst does not change invoices');
+select throws_ok($$update public.invoices set status = 'rejected'$$, '42501', null,
+  'analyst does not change invoices');
+select throws_ok(
+  $$insert into public.audit_events (client_id, action) values ('aaaaaaaa-0000-4000-8000-000000000000', 'x')$$,
+  '42501', null, 'analyst cannot write audit events');
 reset role;
 
 -- Owner of A --------------------------------------------------------------------------------
 select pg_temp.act_as('a0000000-0000-4000-8000-000000000001');
-select lives_ok(
+select throws_ok(
   $$insert into public.client_members (client_id, user_id, role) values ('aaaaaaaa-0000-4000-8000-000000000000', 'c0000000-0000-4000-8000-000000000001', 'viewer')$$,
-  'owner adds a member');
+  '42501', null, 'owner cannot add a member without their consent (invitations)');
 select isnt_empty(
-  $$delete from public.client_members where user_id = 'c0000000-0000-4000-8000-000000000001' returning user_id$$,
+  $$delete from public.client_members where user_id = 'a0000000-0000-4000-8000-000000000004' returning user_id$$,
   'owner removes a member');
+select throws_ok(
+  $$delete from public.client_members where user_id = 'a0000000-0000-4000-8000-000000000001'$$,
+  '23514', null, 'the last owner cannot be removed');
 select is_empty(
   $$update public.clients set name = 'Mine now' where id = 'bbbbbbbb-0000-4000-8000-000000000000' returning id$$,
   'owner of A cannot rename B');
 select throws_ok(
-  $$insert into public.invoices (client_id, vendor_id) values ('aaaaaaaa-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-00000000000e')$$,
-  '23503', null, 'an invoice of A cannot point at a vendor of B');
+  $$insert into public.purchase_orders (client_id, vendor_id, po_number) values ('aaaaaaaa-0000-4000-8000-000000000000', 'bbbbbbbb-0000-4000-8000-00000000000e', 'PO-X')$$,
+  '23503', null, 'a purchase order of A cannot point at a vendor of B');
 reset role;
 
 -- Stranger (signed in, member of nothing) ---------------------------------------------------
@@ -139,8 +150,10 @@ select is_empty('select id from public.clients', 'stranger sees no client');
 select is_empty('select id from public.invoices', 'stranger sees no invoice');
 select is_empty('select id from public.audit_events', 'stranger sees no audit event');
 select is_empty('select id from storage.objects', 'stranger sees no stored object');
-select lives_ok($$insert into public.clients (name) values ('Stranger Co')$$,
-  'any signed-in user may create a client');
+select throws_ok($$insert into public.clients (name) values ('Stranger Co')$$, '42501', null,
+  'clients are not inserted by table access');
+select lives_ok($$select public.create_client('Stranger Co')$$,
+  'any signed-in user may create a client through public.create_client');
 select results_eq('select name from public.clients', array['Stranger Co'],
   '... and then sees it (as its owner)');
 reset role;

@@ -1,8 +1,12 @@
 """Data and per-table statements for the RLS matrix (tests/integration/db/test_rls_matrix.py).
 
 Each table gets one SELECT/INSERT/UPDATE/DELETE aimed at the rows of one target client, and the
-set of member roles that may write it. Statements take ``:client`` (target client id) and the
-target client's object ids (``:invoice``, ``:vendor``...) as parameters.
+set of member roles that may do it by table access (as PostgREST gives it). Statements take
+``:client`` (target client id) and the target client's object ids (``:invoice``, ``:vendor``...)
+as parameters. ``PROTECTED`` lists UPDATEs of columns nobody may set by table access (status,
+money, IBAN, reviewer, creators, tenant and file ids...), and ``CALLS`` every function a signed-in
+user may call, with who may use it on the target client. ``audited`` marks the operations that
+must leave an audit event whenever they change something.
 """
 
 from __future__ import annotations
@@ -28,8 +32,13 @@ class TableCase:
     insert_roles: frozenset[str] = WRITERS
     update_roles: frozenset[str] = WRITERS
     delete_roles: frozenset[str] = WRITERS
-    # clients: any signed-in user may create one (not tied to the target client)
-    insert_by_anyone_signed_in: bool = False
+    select_roles: frozenset[str] = ALL_MEMBERS
+    audited: frozenset[str] = frozenset()  # operations that must leave an audit event
+
+
+NOBODY: frozenset[str] = frozenset()
+OWNERS = frozenset({"owner"})
+PROFILE_WRITERS = frozenset({"owner", "analyst"})
 
 
 def _ops(table: str, set_clause: str, where: str = "client_id = :client") -> dict[str, str]:
@@ -44,21 +53,34 @@ CASES: list[TableCase] = [
     TableCase(
         "public.clients",
         **_ops("public.clients", "name = name || ''", "id = :client"),
+        # created through public.create_client only (see CALLS)
         insert="insert into public.clients (name) values ('new client')",
-        insert_by_anyone_signed_in=True,
-        update_roles=frozenset({"owner"}),
-        delete_roles=frozenset({"owner"}),
+        insert_roles=NOBODY,
+        update_roles=OWNERS,
+        delete_roles=OWNERS,
     ),
     TableCase(
         "public.client_members",
         **_ops(
             "public.client_members", "role = 'owner'", "client_id = :client and user_id = :viewer"
         ),
+        # members join by accepting an invitation only
         insert="insert into public.client_members (client_id, user_id, role)"
         " values (:client, :stranger, 'viewer')",
-        insert_roles=frozenset({"owner"}),
-        update_roles=frozenset({"owner"}),
-        delete_roles=frozenset({"owner"}),
+        insert_roles=NOBODY,
+        update_roles=OWNERS,
+        delete_roles=OWNERS,
+        audited=frozenset({"update", "delete"}),
+    ),
+    TableCase(
+        "public.client_invitations",
+        **_ops("public.client_invitations", "role = 'owner'"),
+        insert="insert into public.client_invitations (client_id, email, role)"
+        " values (:client, 'x-' || :rand || '@example.test', 'owner')",
+        select_roles=OWNERS,
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
     ),
     TableCase(
         "public.batches",
@@ -74,8 +96,10 @@ CASES: list[TableCase] = [
     ),
     TableCase(
         "public.vendors",
-        **_ops("public.vendors", "name = 'Renamed Ltd'"),
-        insert="insert into public.vendors (client_id, name) values (:client, 'New Vendor')",
+        **_ops("public.vendors", "iban = 'XX00ATTACKER'"),
+        insert="insert into public.vendors (client_id, name, iban)"
+        " values (:client, 'New Vendor', 'DE02120300000000202051')",
+        audited=frozenset({"insert", "update", "delete"}),  # bank details: payment fraud
     ),
     TableCase(
         "public.purchase_orders",
@@ -103,29 +127,42 @@ CASES: list[TableCase] = [
     ),
     TableCase(
         "public.invoices",
-        **_ops("public.invoices", "failure_reason = 'touched'"),
+        # a plain correction column of invoices not yet decided (decided ones: see PROTECTED)
+        **_ops(
+            "public.invoices",
+            "invoice_number = 'touched'",
+            "client_id = :client and id in (:invoice, :review_invoice)",
+        ),
         insert="insert into public.invoices (client_id, file_id) values (:client, :file)",
+        audited=frozenset({"insert", "update", "delete"}),
     ),
     TableCase(
         "public.invoice_lines",
         **_ops("public.invoice_lines", "description = 'changed'"),
         insert="insert into public.invoice_lines (client_id, invoice_id, line_no)"
         " values (:client, :invoice, 99)",
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
     ),
     TableCase(
         "public.matches",
         **_ops("public.matches", "reason = 'changed'"),
         insert="insert into public.matches (client_id, invoice_id, kind, vendor_id, band)"
         " values (:client, :invoice, 'vendor', :vendor, 'review')",
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
     ),
     TableCase(
         "public.match_profiles",
         **_ops("public.match_profiles", "name = 'renamed'"),
         insert="insert into public.match_profiles (client_id, version, name, profile)"
         " values (:client, 99, 'p', '{}')",
-        insert_roles=frozenset({"owner", "analyst"}),
-        update_roles=frozenset({"owner", "analyst"}),
-        delete_roles=frozenset({"owner", "analyst"}),
+        insert_roles=PROFILE_WRITERS,
+        update_roles=NOBODY,  # profiles are immutable; activation is a function (CALLS)
+        delete_roles=PROFILE_WRITERS,
+        audited=frozenset({"insert", "delete"}),
     ),
     TableCase(
         "public.extraction_cache",
@@ -137,9 +174,9 @@ CASES: list[TableCase] = [
         "public.audit_events",
         **_ops("public.audit_events", "action = 'forged'"),
         insert="insert into public.audit_events (client_id, action) values (:client, 'test')",
-        insert_roles=frozenset({"owner", "operator", "analyst"}),
-        update_roles=frozenset(),
-        delete_roles=frozenset(),
+        insert_roles=NOBODY,  # written by the database's doors and triggers only
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
     ),
     TableCase(
         "storage.objects",
@@ -150,6 +187,175 @@ CASES: list[TableCase] = [
         ),
         insert="insert into storage.objects (bucket_id, name, owner)"
         " values ('invoices', :client || '/2026/11/26/' || :rand || '.pdf', auth.uid())",
+    ),
+]
+
+
+# UPDATEs that nobody may make by table access, whatever the role: each runs against the target
+# client's rows and must change nothing. The first is finding F5 exactly as reported.
+PROTECTED: list[tuple[str, str]] = [
+    (
+        "F5: export with a forged reviewer, total and IBAN",
+        "update public.invoices set status = 'exported', reviewed_by = :owner, total = 1.00,"
+        " vendor_iban = 'XX00ATTACKER' where id = :review_invoice",
+    ),
+    *(
+        (f"invoices.{column}", f"update public.invoices set {column} = {value}"
+         " where id in (:invoice, :review_invoice)")
+        for column, value in (
+            ("status", "'approved'"), ("subtotal", "1"), ("tax", "0"), ("total", "1"),
+            ("amount_due", "1"), ("currency", "'USD'"), ("vendor_iban", "'XX00ATTACKER'"),
+            ("vendor_id", "null"), ("purchase_order_id", "null"), ("match_band", "'auto'"),
+            ("match_score", "1"), ("reviewed_by", "auth.uid()"), ("reviewed_at", "now()"),
+            ("created_by", "auth.uid()"), ("failure_reason", "'x'"), ("extraction", "'{}'"),
+            ("extractor", "'forged'"), ("confidence", "1"), ("client_id", "client_id"),
+            ("file_id", "null"), ("batch_id", "null"), ("version", "version + 1"),
+        )
+    ),
+    ("invoices: correcting a decided invoice",
+     "update public.invoices set invoice_number = 'late' where id = :approved_invoice"),
+    ("invoice_lines.amount",
+     "update public.invoice_lines set amount = 1 where client_id = :client"),
+    ("invoice_lines.quantity/unit_price",
+     "update public.invoice_lines set quantity = 9, unit_price = 9 where client_id = :client"),
+    ("matches.status/decided_by",
+     "update public.matches set status = 'confirmed', decided_by = auth.uid()"
+     " where client_id = :client"),
+    ("matches.vendor_id", "update public.matches set vendor_id = null where client_id = :client"),
+    ("files.object_key", "update public.files set object_key = object_key || '.x'"
+     " where client_id = :client"),
+    ("files.bucket", "update public.files set bucket = 'evil' where client_id = :client"),
+    ("files.uploaded_by",
+     "update public.files set uploaded_by = :stranger where client_id = :client"),
+    ("files.client_id", "update public.files set client_id = client_id where client_id = :client"),
+    ("batches.created_by", "update public.batches set created_by = :stranger"
+     " where client_id = :client"),
+    ("clients.created_by", "update public.clients set created_by = :stranger where id = :client"),
+    ("client_members.user_id", "update public.client_members set user_id = :stranger"
+     " where client_id = :client and user_id = :viewer"),
+    ("client_members.invited_by", "update public.client_members set invited_by = :stranger"
+     " where client_id = :client"),
+    ("match_profiles.is_active", "update public.match_profiles set is_active = true"
+     " where client_id = :client"),
+    ("match_profiles.profile", "update public.match_profiles set profile = '{}'"
+     " where client_id = :client"),
+    ("match_profiles.created_by", "update public.match_profiles set created_by = :stranger"
+     " where client_id = :client"),
+    ("client_invitations.accepted_at", "update public.client_invitations set accepted_at = now()"
+     " where client_id = :client"),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CallCase:
+    """A function a signed-in user may call; ``sql`` returns a count, > 0 when it did something."""
+
+    name: str
+    sql: str
+    roles: frozenset[str]  # member roles of the target client it works for
+    anyone_signed_in: bool = False  # not tied to the target client
+    audited: bool = True
+
+
+CALLS: list[CallCase] = [
+    CallCase(
+        "invoice_transition: approve",
+        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        " 'status.approved', null, '{}', '{}') v) x where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_transition: reject",
+        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        " 'status.rejected', null, '{\"failure_reason\": \"no\"}', '{}') v) x"
+        " where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_transition: export an approved invoice",
+        "select count(*) from (select public.invoice_transition(:approved_invoice,"
+        " 'status.exported', null, '{}', '{}') v) x where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_correct: total and IBAN",
+        "select count(*) from (select public.invoice_correct(:review_invoice,"
+        " 'invoice.corrected', null, '{\"total\": 1, \"vendor_iban\": \"XX00\"}', '{}') v) x"
+        " where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_correct: lines",
+        "select count(*) from (select public.invoice_correct(:review_invoice,"
+        ' \'invoice.lines_corrected\', null, \'{"lines": [{"line_no": 1, "amount": 1}]}\','
+        " '{}') v) x where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_correct: confirm a match",
+        "select count(*) from (select public.invoice_correct(:review_invoice, 'match.confirmed',"
+        " null, jsonb_build_object('match', jsonb_build_object('id', cast(:review_match as text))),"
+        " '{}') v) x where v is not null",
+        WRITERS,
+    ),
+    CallCase(
+        "create_client",
+        "select count(*) from public.create_client('Created ' || :rand)",
+        ALL_MEMBERS,
+        anyone_signed_in=True,
+    ),
+    CallCase(
+        "activate_match_profile",
+        "select count(*) from public.activate_match_profile(:client, 2)",
+        PROFILE_WRITERS,
+    ),
+    CallCase(
+        "record_reference_import",
+        "select count(*) from (select public.record_reference_import(:client, 'vendors', 1, 0,"
+        " '{}')) x",
+        WRITERS,
+    ),
+    CallCase(
+        "invite_client_member",
+        "select count(*) from public.invite_client_member(:client,"
+        " 'new-' || :rand || '@example.test', 'viewer')",
+        OWNERS,
+    ),
+    CallCase(
+        "revoke_client_invitation",
+        "select count(*) from public.revoke_client_invitation(:invitation)",
+        OWNERS,
+    ),
+    CallCase(
+        "answer_client_invitation (sent to someone else)",
+        "select count(*) from public.answer_client_invitation(:invitation, true)",
+        NOBODY,
+    ),
+    CallCase(
+        "enqueue_invoice_processing",
+        "select count(*) from (select public.enqueue_invoice_processing(:invoice)) x",
+        WRITERS,
+        audited=False,  # queues a job, changes no invoice
+    ),
+    CallCase(
+        "record_upload",
+        "select count(*) from public.record_upload(:client, gen_random_uuid(), true, 'm', 1,"
+        " 'invoices', :client || '/2026/12/06/' || :rand || '-m.pdf', 'm.pdf',"
+        " 'application/pdf', 1, encode(sha256(convert_to(:rand, 'UTF8')), 'hex'), '{}', false)"
+        " where outcome = 'accepted'",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_ids_by_vendor (read)",
+        "select count(*) from public.invoice_ids_by_vendor('%Seed%', :client)",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
+        "my_client_invitations (read; none are for the actors)",
+        "select count(*) from public.my_client_invitations()",
+        NOBODY,
+        audited=False,
     ),
 ]
 
@@ -206,9 +412,26 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         p=ids["po"],
     )
     add(
+        "review_invoice",
+        "insert into public.invoices (client_id, status, vendor_name, total, vendor_id)"
+        " values (:c, 'needs_review', 'Seed Vendor GmbH', 119, :v)",
+        v=ids["vendor"],
+    )
+    add(
+        "approved_invoice",
+        "insert into public.invoices (client_id, status, total) values (:c, 'approved', 50)",
+    )
+    add(
         "invoice_line",
         "insert into public.invoice_lines (client_id, invoice_id, line_no) values (:c, :i, 1)",
         i=ids["invoice"],
+    )
+    add(
+        "review_match",
+        "insert into public.matches (client_id, invoice_id, kind, vendor_id, band)"
+        " values (:c, :i, 'vendor', :v, 'review')",
+        i=ids["review_invoice"],
+        v=ids["vendor"],
     )
     add(
         "match",
@@ -221,6 +444,16 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         "profile",
         "insert into public.match_profiles (client_id, version, name, profile, is_active)"
         " values (:c, 1, 'default', '{}', true)",
+    )
+    add(
+        "profile_v2",
+        "insert into public.match_profiles (client_id, version, name, profile)"
+        " values (:c, 2, 'tuned', '{}')",
+    )
+    add(
+        "invitation",
+        "insert into public.client_invitations (client_id, email, role)"
+        " values (:c, 'invitee-' || :c || '@example.test', 'viewer')",
     )
     add(
         "cache",
