@@ -69,9 +69,14 @@ def apply_change(
 
     ``changes`` holds the fields the action sets and, where the action allows it, ``lines`` (all
     line items), ``matches`` (the proposed match rows) or ``match`` (a decision on one match).
-    The status follows from the action. A version that moved on is a ``Conflict``.
+    The status follows from the action (a ``status`` key, if given, must be that target). A
+    version that moved on is a ``Conflict``.
     """
     registered = ensure_action(invoice["status"], action)
+    fields = dict(changes or {})
+    stated = fields.pop("status", None)  # optional: it must be the action's own target
+    if stated is not None and InvoiceStatus(stated) is not registered.target:
+        raise ValueError(f"{action} leads to {registered.target.value}, not {stated}")
     seen = invoice["version"] if expected_version is None else expected_version
     new_version = invoice_repo.run_action(
         s,
@@ -79,7 +84,7 @@ def apply_change(
         invoice_id=invoice["id"],
         action=action,
         expected_version=seen,
-        changes=changes or {},
+        changes=fields,
         meta=meta or {},
     )
     if new_version is None:
@@ -88,5 +93,5 @@ def apply_change(
             expected_version=seen,
             current_version=invoice["version"],
         )
-    fields = {k: v for k, v in (changes or {}).items() if k not in ("lines", "matches", "match")}
-    return {**invoice, **fields, "status": registered.target.value, "version": new_version}
+    written = {k: v for k, v in fields.items() if k not in ("lines", "matches", "match")}
+    return {**invoice, **written, "status": registered.target.value, "version": new_version}

@@ -100,14 +100,15 @@ values
   ('match.rejected', 'correct', 'needs_review', '{needs_review,auto_approved}', '{}', false,
    'decide', false);
 
--- Reference data for the doors only: RLS on, no policy, no grant. Not forced, so the doors read
--- it as its owner whatever that owner's BYPASSRLS.
+-- Reference data for the doors only: RLS on and forced, no policy, no grant (the doors read it as
+-- their owner, who bypasses RLS as for every table here).
 do $$
 declare
   t text;
 begin
   foreach t in array array['invoice_status_transitions', 'invoice_actions'] loop
     execute format('alter table public.%I enable row level security', t);
+    execute format('alter table public.%I force row level security', t);
     execute format('revoke all on table public.%I from public, anon, authenticated, service_role', t);
   end loop;
 end
