@@ -15,7 +15,7 @@ export PYTHONPATH := $(CURDIR)
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
         test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db bench-auth \
-        bench-api bench-split audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
+        bench-api bench-split smoke-supabase audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
 help: ## list the chores
@@ -108,6 +108,9 @@ bench-split: install ## multi-invoice PDF split: boundary precision/recall on ge
 
 bench-api: install ## API load/fault figures on a private stack: sustained rate, 2x overload, DB restart (~8 min)
 	$(PY) bench/api_load_bench.py
+
+smoke-supabase: install ## live checks against a staging Supabase project (SUPABASE_TEST_*; skips cleanly without them)
+	$(PY) docker/supabase_smoke.py
 
 audit: install ## pip-audit the pinned requirements (needs the vulnerability service)
 	bash .ci/audit.sh

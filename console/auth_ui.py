@@ -1,14 +1,20 @@
 """Sign-in, sign-up, sign-out and session refresh for the console.
 
-Two backends, chosen by ``settings.auth_backend``:
+Both backends (``settings.auth_backend``: ``supabase`` or ``local``) go through the core's auth
+adapter of the services container, the same one the API uses. For Supabase that adapter builds a
+fresh GoTrue client per call with auto-refresh and persistence off, so:
 
-- ``supabase``: Supabase Auth through st-supabase-connection. Every call goes through
-  ``session_client()``, a Supabase client stored in this browser session's state, never the
-  connection's shared client, so one person's sign-in cannot leak into another's session.
-- ``local``: the local auth adapter of the services container (users in ``auth.users``).
+- no client refreshes tokens on a timer behind this session's state (st-supabase-connection's
+  ``session_client()`` is built with supabase-py's defaults, auto-refresh on: each browser session
+  would rotate its refresh token in a background thread and spend the deployment's shared Auth
+  allowance);
+- sign-ins carry the browser's address in ``Sb-Forwarded-For`` when an ``sb_secret_`` key is
+  configured, so Supabase's rate limits count per user, not per server;
+- Auth's answers arrive as core errors: rate limits (with their wait), weak passwords and
+  unconfirmed addresses are shown as what they are.
 
-Either way the access token is verified by the core's one verifier and turned into a
-``CurrentUser``; the tokens and the user live only in ``st.session_state``.
+The access token is verified by the core's one verifier and turned into a ``CurrentUser``; the
+tokens and the user live only in ``st.session_state``, never in a shared object.
 """
 
 from __future__ import annotations
@@ -21,24 +27,13 @@ import streamlit as st
 from console import state
 from console.feedback import flash, guarded
 from core import errors
+from core.auth.passwords import check_password_length
 
 # Refresh a little before expiry so a page run never starts with a token about to lapse.
 REFRESH_MARGIN_SECONDS = 60
 # Session keys of the sign-up step: what to do next, and the address for the sign-in form.
 _SIGNUP_NOTICE = "auth_signup_notice"
 _SIGNUP_EMAIL = "auth_signup_pending_email"
-
-
-def _supabase_client() -> Any:
-    """This browser session's Supabase client (created on first use, kept in session state)."""
-    from st_supabase_connection import SupabaseConnection
-
-    settings = state.get_settings()
-    key = settings.supabase_anon_key.get_secret_value() if settings.supabase_anon_key else ""
-    conn = st.connection(
-        "invoiceflow_supabase", type=SupabaseConnection, url=settings.supabase_url, key=key
-    )
-    return conn.session_client()
 
 
 def _client_ip() -> str | None:
@@ -52,42 +47,12 @@ def _client_ip() -> str | None:
     return forwarded or st.context.ip_address
 
 
-def _uses_supabase() -> bool:
-    return state.get_settings().auth_backend == "supabase"
-
-
-def _tokens_from_supabase(response: Any) -> dict[str, Any]:
-    session = getattr(response, "session", None)
-    if session is None or not session.access_token:
-        raise errors.ConfirmationRequired("Check your inbox to confirm the address, then sign in.")
-    return {
-        "access_token": session.access_token,
-        "refresh_token": session.refresh_token,
-        "expires_at": float(session.expires_at or time.time() + (session.expires_in or 3600)),
-    }
-
-
 def _tokens_from_session(session: Any) -> dict[str, Any]:
     return {
         "access_token": session.access_token,
         "refresh_token": session.refresh_token,
         "expires_at": float(session.expires_at),
     }
-
-
-def _call_supabase(fn: Any, *args: Any) -> Any:
-    """Call supabase-auth and translate its exceptions into core errors."""
-    from supabase_auth.errors import AuthApiError
-    from supabase_auth.errors import AuthError as SupabaseAuthError
-
-    try:
-        return fn(*args)
-    except AuthApiError as exc:
-        if exc.status in (400, 401, 403, 422):
-            raise errors.InvalidCredentials(exc.message or "Sign-in refused") from exc
-        raise errors.UpstreamError("Supabase Auth is not answering properly") from exc
-    except SupabaseAuthError as exc:
-        raise errors.UpstreamError("Supabase Auth is not reachable") from exc
 
 
 def _establish(tokens: dict[str, Any]) -> None:
@@ -111,15 +76,8 @@ def load_memberships() -> None:
 
 def sign_in(email: str, password: str) -> None:
     """Sign in with email and password; raises a core error on failure."""
-    if _uses_supabase():
-        client = _supabase_client()
-        response = _call_supabase(
-            client.auth.sign_in_with_password, {"email": email, "password": password}
-        )
-        _establish(_tokens_from_supabase(response))
-    else:
-        session = state.get_services().auth.sign_in(email, password, client_ip=_client_ip())
-        _establish(_tokens_from_session(session))
+    session = state.get_services().auth.sign_in(email, password, client_ip=_client_ip())
+    _establish(_tokens_from_session(session))
 
 
 def sign_up(email: str, password: str) -> None:
@@ -128,19 +86,26 @@ def sign_up(email: str, password: str) -> None:
     The core's auth adapter answers the same for a new and an existing address (both backends;
     it runs server-side, so no session client is needed): nothing here may differ either.
     """
+    check_password_length(password)  # Supabase Auth and bcrypt take at most 72 bytes
     result = state.get_services().auth.sign_up(email, password)
     st.session_state[_SIGNUP_NOTICE] = result.message
     st.session_state[_SIGNUP_EMAIL] = result.email
 
 
-def sign_out() -> None:
-    """Revoke the refresh token where possible and forget the user in this session."""
+def sign_out(*, everywhere: bool = False) -> None:
+    """Revoke this session (or, asked to, every session of the user) and forget the user here.
+
+    Only this browser session by default (scope ``local``): the user's other browsers and API
+    clients keep working unless they ask for everywhere.
+    """
     tokens = st.session_state.get(state.TOKENS) or {}
+    auth = state.get_services().auth
     try:
-        if _uses_supabase():
-            _call_supabase(_supabase_client().auth.sign_out)
-        elif tokens.get("access_token"):
-            state.get_services().auth.sign_out(tokens["access_token"])
+        if tokens.get("access_token"):
+            if everywhere:
+                auth.sign_out_everywhere(tokens["access_token"])
+            else:
+                auth.sign_out(tokens["access_token"])
     except errors.AuthError:
         pass  # an expired or revoked session is already as signed out as it gets
     finally:
@@ -165,16 +130,17 @@ def refresh_if_needed() -> None:
             flash("Your session has ended. Please sign in again.", "info")
         return
     try:
-        if _uses_supabase():
-            response = _call_supabase(
-                _supabase_client().auth.refresh_session, tokens["refresh_token"]
-            )
-            new_tokens = _tokens_from_supabase(response)
-        else:
-            new_tokens = _tokens_from_session(
-                state.get_services().auth.refresh(tokens["refresh_token"])
-            )
+        new_tokens = _tokens_from_session(
+            state.get_services().auth.refresh(tokens["refresh_token"])
+        )
         _establish(new_tokens)
+    except (errors.RateLimited, errors.UpstreamError) as exc:
+        # Auth is busy or away: keep the session while the token still works, and say why.
+        if tokens["expires_at"] > time.time():
+            flash(f"Could not refresh the session yet: {exc.message}", "warning")
+            return
+        state.clear_user()
+        flash(f"Your session expired and could not be refreshed: {exc.message}", "info")
     except errors.InvoiceFlowError:
         state.clear_user()
         flash("Your session expired. Please sign in again.", "info")
@@ -229,4 +195,12 @@ def sidebar() -> None:
         if st.button("Sign out", key="auth_signout"):
             with guarded("signing out"):
                 sign_out()
+            st.rerun()
+        if st.button(
+            "Sign out everywhere",
+            key="auth_signout_everywhere",
+            help="Also ends your sessions in other browsers and API clients.",
+        ):
+            with guarded("signing out everywhere"):
+                sign_out(everywhere=True)
             st.rerun()

@@ -67,7 +67,10 @@ def describe(exc: errors.InvoiceFlowError) -> str:
         more = f"\n- … and {len(row_errors) - 20} more" if len(row_errors) > 20 else ""
         text += "\n\n" + shown + more
     if isinstance(exc, errors.RateLimited):
-        text += f" Try again in {exc.retry_after:.0f} s."
+        wait = exc.retry_after
+        text += (
+            f" Try again in {wait / 60:.0f} min." if wait >= 120 else f" Try again in {wait:.0f} s."
+        )
     return text
 
 

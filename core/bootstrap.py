@@ -98,7 +98,7 @@ def build_storage(settings: Settings, engine: Engine, http: httpx.Client) -> Fil
     if settings.storage_backend == "supabase":
         from core.storage.supabase_store import SupabaseFileStore
 
-        return SupabaseFileStore(settings, http_client=http)
+        return SupabaseFileStore(settings, http_client=http, engine=engine)
     from core.storage.local_store import LocalFileStore
 
     return LocalFileStore(engine, settings)

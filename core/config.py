@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("SUPABASE_JWKS_URL", "INVOICEFLOW_JWKS_URL")
     )
     jwt_issuer: str | None = None  # defaults to <supabase_url>/auth/v1, or "invoiceflow-local"
+    # More issuers to accept (JSON list). With a Supabase custom domain SUPABASE_URL is the
+    # custom domain, but tokens may still carry iss=https://<ref>.supabase.co/auth/v1: list it.
+    jwt_extra_issuers: tuple[str, ...] = ()
+    # Supabase anonymous sign-ins give tokens with is_anonymous=true and role authenticated;
+    # they are refused unless this is set (they would otherwise count as signed-in users).
+    allow_anonymous_users: bool = False
     jwt_audience: str = "authenticated"
     jwt_algorithms: tuple[str, ...] = ("HS256", "ES256", "RS256")
     jwks_ttl_seconds: float = 600.0
@@ -316,6 +322,12 @@ class Settings(BaseSettings):
         if self.auth_backend == "supabase" and self.supabase_url:
             return self.supabase_url.rstrip("/") + "/auth/v1"
         return "invoiceflow-local"
+
+    @property
+    def accepted_jwt_issuers(self) -> tuple[str, ...]:
+        """Every ``iss`` a token may carry: the effective issuer, then the extra ones."""
+        extra = tuple(i for i in self.jwt_extra_issuers if i and i != self.effective_jwt_issuer)
+        return (self.effective_jwt_issuer, *extra)
 
     @property
     def uses_embedded_db(self) -> bool:

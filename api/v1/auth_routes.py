@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from api.deps import BearerDep, CurrentUserDep, ServicesDep, client_ip
 from api.errors import problem_responses
@@ -14,8 +15,9 @@ from api.v1.schemas import (
     SignUpPublic,
     UserPublic,
 )
-from core.auth.models import AuthSession
-from core.errors import AuthError
+from core.auth.models import SIGN_UP_MESSAGES, AuthSession
+from core.auth.passwords import check_password_length
+from core.errors import AuthError, ConfirmationRequired
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -38,16 +40,31 @@ def _public(session: AuthSession) -> SessionPublic:
 )
 def sign_up(body: SignUpCreate, services: ServicesDep) -> SignUpPublic:
     """Request an account, then sign in; the answer never tells whether the address had one."""
+    check_password_length(body.password)  # Supabase Auth and bcrypt take at most 72 bytes
     result = services.auth.sign_up(body.email, body.password)
     return SignUpPublic(state=result.state, message=result.message)
 
 
-@router.post("/sign-in", response_model=SessionPublic, responses=problem_responses(401, 429))
-def sign_in(body: SignInCreate, request: Request, services: ServicesDep) -> SessionPublic:
-    """Exchange e-mail and password for an access and a refresh token."""
+@router.post(
+    "/sign-in",
+    response_model=SessionPublic,
+    responses={
+        202: {"model": SignUpPublic, "description": "the address must be confirmed first"},
+        **problem_responses(401, 429),
+    },
+)
+def sign_in(
+    body: SignInCreate, request: Request, services: ServicesDep
+) -> SessionPublic | JSONResponse:
+    """Exchange e-mail and password for tokens; 202 {state} while the address is unconfirmed."""
     # Failed sign-ins lock the (e-mail, client address) pair: the address is resolved as for
     # rate limiting (behind the proxy, uvicorn's --proxy-headers from trusted addresses).
-    session = services.auth.sign_in(body.email, body.password, client_ip=client_ip(request))
+    try:
+        session = services.auth.sign_in(body.email, body.password, client_ip=client_ip(request))
+    except ConfirmationRequired:
+        # Not a failed sign-in: the password matched and the next step is the e-mailed link.
+        pending = SignUpPublic(state="confirm_email", message=SIGN_UP_MESSAGES["confirm_email"])
+        return JSONResponse(pending.model_dump(), status_code=status.HTTP_202_ACCEPTED)
     return _public(session)
 
 
@@ -58,11 +75,21 @@ def refresh(body: RefreshCreate, services: ServicesDep) -> SessionPublic:
 
 
 @router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401))
-def sign_out(_: CurrentUserDep, credentials: BearerDep, services: ServicesDep) -> None:
+def sign_out(
+    _: CurrentUserDep,
+    credentials: BearerDep,
+    services: ServicesDep,
+    everywhere: bool = Query(
+        False, description="revoke every session of the user, not just this one"
+    ),
+) -> None:
     """Revoke the session of the access token (its refresh tokens stop working)."""
     if credentials is None:
         raise AuthError("sign in first")
-    services.auth.sign_out(credentials.credentials)
+    if everywhere:
+        services.auth.sign_out_everywhere(credentials.credentials)
+    else:
+        services.auth.sign_out(credentials.credentials)
 
 
 @router.get("/me", response_model=UserPublic, responses=problem_responses(401))

@@ -221,6 +221,17 @@ class LocalAuthProvider:
             accounts.delete_session(conn, session_id)
         self._verifier.forget_session(str(session_id))
 
+    def sign_out_everywhere(self, access_token: str) -> None:
+        """Revoke every session of the token's user (all devices)."""
+        try:
+            user = self._verifier.current_user(access_token)
+        except SessionRevoked:
+            return
+        with self._engine.begin() as conn:
+            revoked = accounts.delete_user_sessions(conn, user.id)
+        for session_id in revoked:
+            self._verifier.forget_session(session_id)
+
     def get_user(self, access_token: str) -> CurrentUser:
         """Verify the token and check, in the database now, that its session is still live."""
         user = self._verifier.current_user(access_token)

@@ -46,6 +46,10 @@ class AuthProvider(Protocol):
         """Revoke the session the access token belongs to (its refresh tokens stop working)."""
         ...
 
+    def sign_out_everywhere(self, access_token: str) -> None:
+        """Revoke every session of the token's user (all devices and API clients)."""
+        ...
+
     def get_user(self, access_token: str) -> CurrentUser:
         """Verify the token, check its session is still live, and return the user."""
         ...

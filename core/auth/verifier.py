@@ -118,19 +118,25 @@ class TokenVerifier:
     def __init__(
         self,
         *,
-        issuer: str,
+        issuer: str | Iterable[str],
         audience: str = "authenticated",
         secret: str | None = None,
         jwks: JwksCache | None = None,
         algorithms: Iterable[str] = ("HS256", "ES256", "RS256"),
         leeway_seconds: float = 0.0,
         session_check: SessionCheck | None = None,
+        allow_anonymous: bool = False,
     ) -> None:
         allowed = {a.upper() for a in algorithms}
         unknown = allowed - SUPPORTED_ALGORITHMS
         if unknown:
             raise ValueError(f"unsupported JWT algorithms in the allow-list: {sorted(unknown)}")
-        self.issuer = issuer
+        # One issuer, or several (a custom domain's tokens may carry the project's own URL).
+        issuers = (issuer,) if isinstance(issuer, str) else tuple(issuer)
+        self.issuer = issuers[0]
+        self.issuers = issuers
+        # Supabase anonymous users (is_anonymous=true) are refused unless allowed.
+        self.allow_anonymous = allow_anonymous
         self.audience = audience
         self.algorithms = frozenset(allowed)
         self.leeway_seconds = leeway_seconds
@@ -162,7 +168,7 @@ class TokenVerifier:
             else None
         )
         return cls(
-            issuer=settings.effective_jwt_issuer,
+            issuer=settings.accepted_jwt_issuers,
             audience=settings.jwt_audience,
             # None unless a real secret is configured (or the embedded default's built-in one).
             secret=settings.jwt_verification_secret,
@@ -170,6 +176,7 @@ class TokenVerifier:
             algorithms=settings.jwt_algorithms,
             leeway_seconds=settings.jwt_leeway_seconds,
             session_check=session_check,
+            allow_anonymous=settings.allow_anonymous_users,
         )
 
     def verify(self, token: str) -> dict[str, Any]:
@@ -190,7 +197,7 @@ class TokenVerifier:
                 key,
                 algorithms=[alg],
                 audience=self.audience,
-                issuer=self.issuer,
+                issuer=list(self.issuers),
                 leeway=self.leeway_seconds,
                 options={"require": list(REQUIRED_CLAIMS)},
             )
@@ -199,7 +206,7 @@ class TokenVerifier:
         except jwt.InvalidAudienceError as exc:
             raise InvalidToken(f"token audience is not {self.audience!r}") from exc
         except jwt.InvalidIssuerError as exc:
-            raise InvalidToken(f"token issuer is not {self.issuer!r}") from exc
+            raise InvalidToken(f"token issuer is not one of {list(self.issuers)!r}") from exc
         except jwt.InvalidSignatureError as exc:
             raise InvalidToken("token signature does not verify (tampered or wrong key)") from exc
         except jwt.MissingRequiredClaimError as exc:
@@ -260,6 +267,11 @@ class TokenVerifier:
         role = str(claims.get("role", ""))
         if role != "authenticated":
             raise InvalidToken(f"token role {role!r} is not a signed-in user")
+        if claims.get("is_anonymous") is True and not self.allow_anonymous:
+            # GoTrue's anonymous sign-ins are role authenticated too; only is_anonymous tells.
+            raise InvalidToken(
+                "anonymous users may not sign in (INVOICEFLOW_ALLOW_ANONYMOUS_USERS)"
+            )
         email = claims.get("email")
         return CurrentUser(
             id=user_id,

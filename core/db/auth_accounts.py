@@ -165,6 +165,14 @@ def delete_session(conn: Connection, session_id: UUID) -> bool:
     return row is not None
 
 
+def delete_user_sessions(conn: Connection, user_id: UUID) -> list[str]:
+    """Revoke every session of a user (sign-out everywhere); return the revoked ids."""
+    rows = conn.execute(
+        text("delete from auth.sessions where user_id = :uid returning id"), {"uid": user_id}
+    ).all()
+    return [str(row.id) for row in rows]
+
+
 def insert_refresh_token(
     conn: Connection, *, token_hash: str, user_id: UUID, session_id: UUID, parent: str | None
 ) -> None:

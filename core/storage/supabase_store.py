@@ -4,10 +4,14 @@ Every call builds a ``SyncStorageClient`` whose headers carry ``Authorization: B
 token>`` and ``apikey: <anon key>``, so Supabase applies the storage policies in our migrations to
 that user; the service key is never used here. Only the stateless HTTP pool is shared.
 
-Workers act for the uploader without holding their access token (``worker_user``). For them the
-store signs a 60-second token for that same user with the project's JWT secret, exactly the kind
-of token Supabase Auth issues, so Storage still applies the user's policies (no service role).
-Without a project secret (JWKS-only projects) such calls are refused with ``InvalidToken``.
+Workers act for the uploader without holding their access token (``worker_user``) and only
+read. The store first asks Postgres, as that uploader under RLS (``user_session``), whether the
+object's ``storage.objects`` row is visible: the same storage policies Storage would apply to the
+uploader's JWT decide, with the uploader's memberships as they are now. Only then is that one
+object fetched with the server-side key (``SUPABASE_SECRET_KEY`` ``sb_secret_...`` or the legacy
+``service_role`` key). No token is minted, so it works with legacy keys, with the new keys and
+after the legacy JWT secret is revoked; anything the uploader may not read stays unread.
+Worker writes are refused (``InvalidToken``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import jwt
@@ -26,7 +30,8 @@ from storage3.exceptions import StorageApiError
 from storage3.utils import StorageException
 
 from core.auth.models import CurrentUser
-from core.config import DEV_JWT_SECRET
+from core.db.session import user_session
+from core.db.storage_objects import object_metadata
 from core.errors import (
     ConfigurationError,
     Conflict,
@@ -46,11 +51,10 @@ from core.storage.keys import make_key, validate_key
 from core.storage.port import StagedObject, StoredObject, check_size, normalise_content_type
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from storage3._sync.file_api import SyncBucketProxy
 
     from core.config import Settings
-
-WORKER_TOKEN_TTL_SECONDS = 60
 
 
 def translate_storage_error(exc: Exception) -> InvoiceFlowError:
@@ -62,11 +66,19 @@ def translate_storage_error(exc: Exception) -> InvoiceFlowError:
         code = str(exc.code or "")
         message = str(exc.message or "")
         lowered = f"{code} {message}".lower()
-        if "jwt" in lowered or status == "401":
-            if "exp" in lowered:
+        if "row-level security" in lowered:
+            return Forbidden("you may not change files of this client")
+        # storage-api plugins/jwt.ts: a bad or expired JWT on upload, sign and delete is HTTP
+        # 400 with {"statusCode": "403", "error": "Unauthorized", "message": "jwt expired"}.
+        if "jwt" in lowered or status == "401" or (status == "403" and code == "Unauthorized"):
+            if "expired" in lowered:
                 return TokenExpired("the access token has expired; sign in again")
             return InvalidToken("Supabase Storage refused the access token")
-        if "row-level security" in lowered or status == "403" or code == "AccessDenied":
+        if code in ("NoSuchBucket", "Bucket not found"):
+            return ConfigurationError(
+                "the Supabase Storage bucket does not exist (create it: supabase db push)"
+            )
+        if status == "403" or code == "AccessDenied":
             return Forbidden("you may not change files of this client")
         if status == "404" or code in ("not_found", "NoSuchKey", "NoSuchBucket"):
             return NotFound("file not found")
@@ -97,7 +109,13 @@ class SupabaseFileStore:
 
     stages_remotely = True  # Storage sees the bytes before our database sees the upload
 
-    def __init__(self, settings: Settings, *, http_client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.Client | None = None,
+        engine: Engine | None = None,
+    ) -> None:
         if not settings.supabase_url or settings.supabase_anon_key is None:
             raise ConfigurationError("Supabase storage needs SUPABASE_URL and SUPABASE_ANON_KEY")
         self.bucket = settings.storage_bucket
@@ -106,35 +124,55 @@ class SupabaseFileStore:
         self._max_bytes = settings.max_upload_bytes
         self._default_ttl = settings.signed_url_ttl_seconds
         self._http = http_client or httpx.Client(timeout=httpx.Timeout(60.0, connect=5.0))
-        secret = settings.jwt_secret.get_secret_value()
-        self._project_secret = secret if secret and secret != DEV_JWT_SECRET else None
-        self._issuer = settings.effective_jwt_issuer
-        self._audience = settings.jwt_audience
+        service = settings.supabase_service_key
+        self._service_key = service.get_secret_value() if service is not None else None
+        self._engine = engine  # workers authorize in Postgres before a server-side read
 
-    def _token_for(self, user: CurrentUser) -> str:
-        if user.access_token:
-            return user.access_token
-        if self._project_secret is None:
+    def _user_headers(self, user: CurrentUser) -> dict[str, str]:
+        """The user's JWT (Storage applies their policies); an expired one is refused here."""
+        if not user.access_token:
             raise InvalidToken("Supabase Storage needs the user's access token")
-        now = int(time.time())
-        claims = {
-            "sub": str(user.id),
-            "role": "authenticated",
-            "aud": self._audience,
-            "iss": self._issuer,
-            "iat": now,
-            "exp": now + WORKER_TOKEN_TTL_SECONDS,
-            "email": user.email or "",
-        }
-        return jwt.encode(claims, self._project_secret, algorithm="HS256")
+        try:
+            expires = jwt.decode(user.access_token, options={"verify_signature": False}).get("exp")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("the access token is malformed") from exc
+        # Storage treats an expired token as anonymous on downloads (a private bucket then says
+        # "not found"), so tell expiry here, where the caller can still refresh.
+        if isinstance(expires, int | float) and expires <= time.time():
+            raise TokenExpired("the access token has expired; sign in again")
+        return {"Authorization": f"Bearer {user.access_token}", "apikey": self._anon_key}
+
+    def _service_headers(self) -> dict[str, str]:
+        if not self._service_key:
+            raise ConfigurationError(
+                "workers read Supabase Storage with the server-side key: set SUPABASE_SECRET_KEY "
+                "(sb_secret_...) or the legacy SUPABASE_SERVICE_ROLE_KEY"
+            )
+        if self._service_key.startswith("sb_"):
+            return {"apikey": self._service_key}  # an sb_ key is never a bearer token
+        return {"apikey": self._service_key, "Authorization": f"Bearer {self._service_key}"}
+
+    def _worker_headers(self, key: str, user: CurrentUser) -> dict[str, str]:
+        """Headers for a worker's read of ``key``, after the uploader's RLS check in Postgres."""
+        headers = self._service_headers()
+        if self._engine is None:
+            raise ConfigurationError("the Supabase file store needs the database for workers")
+        with user_session(self._engine, user.claims) as session:
+            visible = object_metadata(session, bucket=self.bucket, name=key) is not None
+        if not visible:
+            raise NotFound("file not found")
+        return headers
 
     def ping(self) -> None:
-        """Readiness: Supabase Storage answers (any non-5xx; the bucket itself is private)."""
+        """Readiness: Storage answers and, with the server-side key, the bucket exists."""
+        headers = (
+            self._service_headers()
+            if self._service_key
+            else {"apikey": self._anon_key, "Authorization": f"Bearer {self._anon_key}"}
+        )
         try:
             response = self._http.get(
-                f"{self._url}bucket/{self.bucket}",
-                headers={"apikey": self._anon_key, "Authorization": f"Bearer {self._anon_key}"},
-                timeout=5.0,
+                f"{self._url}bucket/{self.bucket}", headers=headers, timeout=5.0
             )
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout("Supabase Storage did not answer in 5 s") from exc
@@ -142,11 +180,25 @@ class SupabaseFileStore:
             raise UpstreamError(f"Supabase Storage unreachable ({type(exc).__name__})") from exc
         if response.status_code >= 500:
             raise UpstreamError(f"Supabase Storage answered HTTP {response.status_code}")
+        if self._service_key and response.status_code >= 400:
+            body = _json_or_empty(response)
+            if body.get("statusCode") == "404" or response.status_code == 404:
+                raise ConfigurationError(
+                    f"the Supabase Storage bucket {self.bucket!r} does not exist: create it with "
+                    "supabase db push (migration *_storage_policies.sql) or set "
+                    "INVOICEFLOW_STORAGE_BUCKET"
+                )
+            raise ConfigurationError(
+                f"Supabase Storage refused the server-side key (HTTP {response.status_code})"
+            )
 
     @contextmanager
-    def _as(self, user: CurrentUser) -> Iterator[SyncBucketProxy]:
-        headers = {"Authorization": f"Bearer {self._token_for(user)}", "apikey": self._anon_key}
-        client = SyncStorageClient(self._url, headers, http_client=self._http)
+    def _as(
+        self, user: CurrentUser, headers: dict[str, str] | None = None
+    ) -> Iterator[SyncBucketProxy]:
+        client = SyncStorageClient(
+            self._url, headers or self._user_headers(user), http_client=self._http
+        )
         try:
             yield client.from_(self.bucket)
         except InvoiceFlowError:
@@ -165,7 +217,9 @@ class SupabaseFileStore:
         """Upload under a fresh key with an explicit content type (never storage3's default)."""
         check_size(data, self._max_bytes)
         key = make_key(client_id, filename)
-        mime = normalise_content_type(content_type, filename)
+        # The bare MIME type: a bucket's allowed types are matched whole, so "text/xml;
+        # charset=utf-8" would be refused where "text/xml" is allowed.
+        mime = normalise_content_type(content_type, filename).split(";", 1)[0].strip()
         with self._as(user) as bucket:
             bucket.upload(key, data, {"content-type": mime, "cache-control": "3600"})
         return StoredObject(
@@ -177,9 +231,10 @@ class SupabaseFileStore:
         )
 
     def get(self, key: str, user: CurrentUser) -> bytes:
-        """Download as the user."""
+        """Download as the user, or for a worker after the uploader's RLS check (module doc)."""
         validate_key(key)
-        with self._as(user) as bucket:
+        headers = None if user.access_token else self._worker_headers(key, user)
+        with self._as(user, headers) as bucket:
             return bucket.download(key)
 
     def delete(self, key: str, user: CurrentUser) -> None:
@@ -210,7 +265,11 @@ class SupabaseFileStore:
     def exists(self, key: str, user: CurrentUser) -> bool:
         """True if Storage reports the object to this user."""
         validate_key(key)
-        with self._as(user) as bucket:
+        try:
+            headers = None if user.access_token else self._worker_headers(key, user)
+        except NotFound:
+            return False
+        with self._as(user, headers) as bucket:
             return bucket.exists(key)
 
     def signed_url(self, key: str, user: CurrentUser, ttl_seconds: int | None = None) -> str:
@@ -222,3 +281,11 @@ class SupabaseFileStore:
         if not url:
             raise NotFound("file not found")
         return str(url)
+
+
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from core.db.session import service_session
 from core.db.tenant_repo import ping
+from core.errors import InvoiceFlowError
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,9 @@ def _probe(check: Callable[[], object]) -> ComponentStatus:
     started = time.perf_counter()
     try:
         check()
-    except Exception as exc:  # any failure means "not ready"; only the class name is shown
+    except InvoiceFlowError as exc:  # our messages are safe to show (no secrets, no URLs)
+        return ComponentStatus(False, f"{type(exc).__name__}: {exc.message}")
+    except Exception as exc:  # any other failure means "not ready"; only the class name is shown
         return ComponentStatus(False, f"{type(exc).__name__}")
     return ComponentStatus(True, f"ok in {(time.perf_counter() - started) * 1000:.1f} ms")
 

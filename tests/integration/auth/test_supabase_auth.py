@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -68,19 +69,40 @@ def test_sign_in_and_wrong_password(supabase_auth: SupabaseAuthProvider) -> None
         supabase_auth.sign_in(address, "wrong password")
 
 
-def test_refresh_rotates_and_reuse_revokes_the_session(
-    supabase_auth: SupabaseAuthProvider,
+def test_refresh_rotates_and_follows_gotrues_reuse_rules(
+    supabase_auth: SupabaseAuthProvider, supabase_fake: SupabaseFake
 ) -> None:
+    # GoTrue internal/tokens/service.go: the previous token again gives the current session;
+    # an older one after the reuse interval is refresh_token_already_used and revokes the
+    # session's tokens; a token that cannot be one is validation_failed (here: InvalidToken).
+    supabase_fake.reuse_interval = 0.2
     first = register(supabase_auth, email(), PASSWORD)
     second = supabase_auth.refresh(first.refresh_token)
     assert second.refresh_token != first.refresh_token
     assert second.user.id == first.user.id
+    again = supabase_auth.refresh(first.refresh_token)  # the answer got lost: same session back
+    assert again.refresh_token == second.refresh_token
+    third = supabase_auth.refresh(second.refresh_token)
+    time.sleep(0.3)  # past the reuse interval
     with pytest.raises(RefreshTokenReused):
-        supabase_auth.refresh(first.refresh_token)
-    with pytest.raises(SessionRevoked):
-        supabase_auth.refresh(second.refresh_token)
+        supabase_auth.refresh(first.refresh_token)  # two generations old: reuse
+    time.sleep(0.3)
+    with pytest.raises(RefreshTokenReused):
+        supabase_auth.refresh(third.refresh_token)  # the family was revoked with it
     with pytest.raises(InvalidToken, match="not found"):
-        supabase_auth.refresh("never-issued")
+        supabase_auth.refresh("neverissued12")
+    with pytest.raises(InvalidToken, match="malformed"):
+        supabase_auth.refresh("not a token!")
+
+
+def test_refresh_after_sign_out_is_refresh_token_not_found(
+    supabase_auth: SupabaseAuthProvider,
+) -> None:
+    session = register(supabase_auth, email(), PASSWORD)
+    supabase_auth.sign_out(session.access_token)
+    with pytest.raises(InvalidToken, match="not found") as refused:
+        supabase_auth.refresh(session.refresh_token)
+    assert not isinstance(refused.value, SessionRevoked | RefreshTokenReused)
 
 
 def test_sign_out_revokes_the_session_and_is_idempotent(

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import jwt
 import pytest
-from pydantic import SecretStr
 
 from core.auth.models import CurrentUser
 from core.auth.supabase_auth import SupabaseAuthProvider
 from core.auth.verifier import TokenVerifier
-from core.config import DEV_JWT_SECRET, Settings
-from core.errors import InvalidToken, TokenExpired, UpstreamError
+from core.config import Settings
+from core.errors import InvalidToken, NotFound, TokenExpired, UpstreamError
 from core.storage.supabase_store import SupabaseFileStore
 from tests.fakes.supabase_fake import SupabaseFake, running_fake
 
@@ -79,11 +78,28 @@ def test_expired_and_foreign_tokens_are_translated(
     now = int(time.time())
     expired_claims = {**user.claims, "iat": now - 7200, "exp": now - 3600}
     expired = jwt.encode(expired_claims, fake.jwt_secret, algorithm="HS256")
-    with pytest.raises(TokenExpired):
-        store.get(stored.key, CurrentUser(user.id, user.email, user.role, expired_claims, expired))
+    expired_user = CurrentUser(user.id, user.email, user.role, expired_claims, expired)
+    fake.requests.clear()
+    # Storage would treat it as anonymous on download (404 on a private bucket): the store
+    # tells expiry before sending, so the caller refreshes instead of seeing "not found".
+    for call in (
+        lambda: store.get(stored.key, expired_user),
+        lambda: store.put(client_id, "b.pdf", b"%PDF", "application/pdf", expired_user),
+        lambda: store.signed_url(stored.key, expired_user, 60),
+    ):
+        with pytest.raises(TokenExpired):
+            call()
+    assert fake.requests == []
     forged = jwt.encode(user.claims, "another-secret-0123456789-abcdefghijk", algorithm="HS256")
+    forged_user = CurrentUser(user.id, user.email, user.role, user.claims, forged)
+    # storage-api: upload and sign answer HTTP 400 {"statusCode": "403", "error":
+    # "Unauthorized", "message": "invalid signature"}; download treats the caller as anon.
     with pytest.raises(InvalidToken):
-        store.get(stored.key, CurrentUser(user.id, user.email, user.role, user.claims, forged))
+        store.put(client_id, "b.pdf", b"%PDF", "application/pdf", forged_user)
+    with pytest.raises(InvalidToken):
+        store.signed_url(stored.key, forged_user, 60)
+    with pytest.raises(NotFound):
+        store.get(stored.key, forged_user)
 
 
 def test_unreachable_storage_is_an_upstream_error(
@@ -93,31 +109,6 @@ def test_unreachable_storage_is_an_upstream_error(
     down = SupabaseFileStore(settings.model_copy(update={"supabase_url": "http://127.0.0.1:9"}))
     with pytest.raises(UpstreamError):
         down.put(client_id, "a.pdf", b"%PDF", "application/pdf", user)
-
-
-def test_worker_acting_for_the_user_gets_a_short_user_token(
-    fake: SupabaseFake, settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
-) -> None:
-    user, client_id = operator
-    worker = CurrentUser(user.id, user.email, "authenticated", {"sub": str(user.id)}, "")
-    store = SupabaseFileStore(settings)
-    fake.requests.clear()
-    stored = store.put(client_id, "a.pdf", b"%PDF", "application/pdf", worker)
-    assert store.get(stored.key, worker) == b"%PDF"
-    bearer = fake.requests[-1][2] or ""
-    claims = jwt.decode(bearer[7:], fake.jwt_secret, algorithms=["HS256"], audience="authenticated")
-    assert claims["sub"] == str(user.id) and claims["role"] == "authenticated"
-    assert claims["exp"] - claims["iat"] == 60
-
-
-def test_worker_token_refused_without_a_project_secret(
-    settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
-) -> None:
-    user, client_id = operator
-    jwks_only = settings.model_copy(update={"jwt_secret": SecretStr(DEV_JWT_SECRET)})
-    worker = CurrentUser(user.id, user.email, "authenticated", {"sub": str(user.id)}, "")
-    with pytest.raises(InvalidToken, match="access token"):
-        SupabaseFileStore(jwks_only).put(client_id, "a.pdf", b"%PDF", "application/pdf", worker)
 
 
 def test_staged_upload_is_in_storage_and_discard_removes_it(
