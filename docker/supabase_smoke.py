@@ -81,7 +81,7 @@ def env(name: str) -> str | None:
 def settings() -> Settings:
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
-        environment="staging",
+        environment=env("SUPABASE_TEST_ENVIRONMENT") or "staging",
         auth_backend="supabase",
         storage_backend="supabase",
         supabase_url=env("SUPABASE_TEST_URL"),
@@ -180,12 +180,14 @@ def main() -> int:
             raise SkipCheck("set SUPABASE_TEST_SIGNUP_EMAIL (a mailbox you own; mail is sent)")
         local, _, domain = address.partition("@")
         fresh = f"{local}+smoke{int(time.time())}@{domain}"
-        result = auth.sign_up(fresh, f"smoke-{uuid.uuid4().hex}")
+        password = f"smoke-{uuid.uuid4().hex}"
+        result = auth.sign_up(fresh, password)
         assert result.state == "confirm_email", "Confirm email is off (deploy guide 2.4)"
         again = auth.sign_up(fresh, f"smoke-{uuid.uuid4().hex}")
         assert again.state == "confirm_email"
-        expect(ConfirmationRequired, lambda: auth.sign_in(fresh, "wrong password, surely"))
-        return "confirm_email for new and taken address alike"
+        # GoTrue checks the password first, then the confirmation.
+        expect(ConfirmationRequired, lambda: auth.sign_in(fresh, password))
+        return "confirm_email for new and taken address alike; sign-in waits for the link"
 
     def refresh() -> str:
         session = auth.sign_in(str(env("SUPABASE_TEST_EMAIL")), str(env("SUPABASE_TEST_PASSWORD")))

@@ -26,7 +26,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -91,6 +91,9 @@ class SupabaseFake:
     emails_sent: list[float] = field(default_factory=list)
     # The edge in front of Auth and Storage: while set, every request gets a bare 429.
     gateway_retry_after: int | None = None
+    # Storage writes each object's storage.objects row in the project's database, as the
+    # caller (under RLS): tests that share our database pass a callback that does the same.
+    on_object: Callable[[str, str, str, dict[str, Any]], None] | None = None
     signing_keys: list[tuple[str, ec.EllipticCurvePrivateKey]] = field(default_factory=list)
     standby_keys: list[tuple[str, ec.EllipticCurvePrivateKey]] = field(default_factory=list)
     _suffix: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -618,6 +621,8 @@ class SupabaseFake:
             return self._storage_error(
                 "409", "KeyAlreadyExists", "Duplicate", "The resource already exists"
             )
+        if self.on_object is not None:
+            self.on_object("insert", bucket_name, name, claims)
         obj = {"data": data, "content_type": content_type, "owner": claims.get("sub")}
         self.objects[(bucket_name, name)] = {**obj, "id": str(uuid.uuid4())}
         return JSONResponse(
@@ -666,6 +671,8 @@ class SupabaseFake:
             writer = claims.get("role") == "service_role" or self._role(claims, name) in WRITERS
             if self._visible(claims, bucket, name) and writer:
                 self.objects.pop((bucket, name))
+                if self.on_object is not None:
+                    self.on_object("delete", bucket, name, claims)
                 removed.append({"name": name, "bucket_id": bucket})
         return JSONResponse(removed)
 

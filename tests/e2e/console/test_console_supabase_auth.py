@@ -80,16 +80,65 @@ def test_sign_up_sign_in_and_out_through_supabase_auth(supabase_console) -> None
         "a long enough password 1",
     )
     assert second.session_state[state.USER].email == email
-    # One Supabase client per browser session, never shared.
-    (client_a,), (client_b,) = _session_clients(first), _session_clients(second)
-    assert client_a is not client_b
+    # No long-lived Supabase client per browser session (supabase-py's default auto-refresh
+    # would rotate tokens on a timer behind the session state): the core adapter is used.
+    assert _session_clients(first) == [] and _session_clients(second) == []
     assert first.session_state[state.TOKENS] != second.session_state[state.TOKENS]
 
     next(b for b in second.button if b.key == "auth_signout").click().run()
     assert second.session_state[state.USER] is None
-    assert any(path.endswith("/logout") for _, path, _ in supabase_console.requests)
+    logout = [p for _, p, _ in supabase_console.requests if p.endswith("/logout")]
+    assert logout
+    assert supabase_console.last_headers("/logout") is not None
     first.run()
     assert first.session_state[state.USER].email == email  # the other session is untouched
+
+
+def test_sign_out_is_local_unless_everywhere_is_asked(supabase_console) -> None:
+    email = f"sb-{uuid.uuid4().hex[:8]}@example.test"
+    supabase_console.add_user(email, "a long enough password 1")
+    phone = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signin", email,
+                    "a long enough password 1")  # fmt: skip
+    laptop = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signin", email,
+                     "a long enough password 1")  # fmt: skip
+    assert len(supabase_console.sessions) == 2
+    next(b for b in phone.button if b.key == "auth_signout").click().run()
+    assert len(supabase_console.sessions) == 1  # scope local: the laptop keeps its session
+    phone = _submit(phone, "signin", email, "a long enough password 1")
+    next(b for b in laptop.button if b.key == "auth_signout_everywhere").click().run()
+    assert laptop.session_state[state.USER] is None
+    assert supabase_console.sessions == {}  # scope global: every device
+    refresh = phone.session_state[state.TOKENS]["refresh_token"]
+    assert refresh not in supabase_console.refresh_tokens  # the phone cannot refresh any more
+
+
+def test_weak_password_rate_limit_and_unconfirmed_address_show_as_what_they_are(
+    supabase_console,
+) -> None:
+    weak = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signup",
+                   f"sb-{uuid.uuid4().hex[:8]}@example.test", "12345")  # fmt: skip
+    assert any("weak_password" in w.value for w in weak.warning), texts(weak)
+    assert "not reachable" not in texts(weak)
+    too_long = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signup",
+                       f"sb-{uuid.uuid4().hex[:8]}@example.test", "é" * 40)  # fmt: skip
+    assert any("72 bytes" in w.value for w in too_long.warning), texts(too_long)
+
+    supabase_console.confirm_email = True
+    address = f"sb-{uuid.uuid4().hex[:8]}@example.test"
+    pending = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signup", address,
+                      "a long enough password 1")  # fmt: skip
+    pending = _submit(pending, "signin", address, "a long enough password 1")
+    assert pending.session_state[state.USER] is None
+    assert any("confirmation_required" in i.value for i in pending.info), texts(pending)
+
+    supabase_console.gateway_retry_after = 120
+    limited = _submit(AppTest.from_file(APP, default_timeout=60).run(), "signin", address,
+                      "a long enough password 1")  # fmt: skip
+    supabase_console.gateway_retry_after = None
+    assert any("rate_limited" in w.value and "2 min" in w.value for w in limited.warning), texts(
+        limited
+    )
+    assert "not answering" not in texts(limited)
 
 
 def test_wrong_password_on_supabase_is_a_warning(supabase_console) -> None:
