@@ -298,3 +298,18 @@ def test_token_from_another_secret_is_refused(
     foreign = register(make_local_auth(settings=other), new_email(), PASSWORD)
     with pytest.raises(InvalidToken, match="signature"):
         make_local_auth().get_user(foreign.access_token)
+
+
+def test_sign_out_everywhere_revokes_every_session_of_the_user(
+    local_auth: LocalAuthProvider,
+) -> None:
+    email = new_email()
+    phone = register(local_auth, email, PASSWORD)
+    laptop = local_auth.sign_in(email, PASSWORD)
+    other = register(local_auth, new_email(), PASSWORD)
+    local_auth.sign_out_everywhere(laptop.access_token)
+    for gone in (phone, laptop):
+        with pytest.raises(SessionRevoked):
+            local_auth.get_user(gone.access_token)
+    assert local_auth.get_user(other.access_token).id == other.user.id  # nobody else's
+    local_auth.sign_out_everywhere(laptop.access_token)  # twice: not an error
