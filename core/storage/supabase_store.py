@@ -1,8 +1,9 @@
-"""Supabase Storage file store over storage3, always with the signed-in user's JWT.
+"""Supabase Storage file store over storage3, with the signed-in user's JWT (workers: see below).
 
 Every call builds a ``SyncStorageClient`` whose headers carry ``Authorization: Bearer <user access
 token>`` and ``apikey: <anon key>``, so Supabase applies the storage policies in our migrations to
-that user; the service key is never used here. Only the stateless HTTP pool is shared.
+that user. The server-side key serves only a worker's read after the RLS check below and the
+readiness probe's bucket check. Only the stateless HTTP pool is shared.
 
 Workers act for the uploader without holding their access token (``worker_user``) and only
 read. The store first asks Postgres, as that uploader under RLS (``user_session``), whether the
