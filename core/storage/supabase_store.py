@@ -184,10 +184,11 @@ class SupabaseFileStore:
         if self._service_key and response.status_code >= 400:
             body = _json_or_empty(response)
             if body.get("statusCode") == "404" or response.status_code == 404:
+                missing = f"the Supabase Storage bucket {self.bucket!r} does not exist"
                 raise ConfigurationError(
-                    f"the Supabase Storage bucket {self.bucket!r} does not exist: create it with "
-                    "supabase db push (migration *_storage_policies.sql) or set "
-                    "INVOICEFLOW_STORAGE_BUCKET"
+                    f"{missing}: create it with supabase db push (migration "
+                    "*_storage_policies.sql) or set INVOICEFLOW_STORAGE_BUCKET",
+                    readiness=f"{missing} (supabase db push creates it)",
                 )
             raise ConfigurationError(
                 f"Supabase Storage refused the server-side key (HTTP {response.status_code})"

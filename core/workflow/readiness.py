@@ -24,9 +24,13 @@ def _probe(check: Callable[[], object]) -> ComponentStatus:
     started = time.perf_counter()
     try:
         check()
-    except InvoiceFlowError as exc:  # our messages are safe to show (no secrets, no URLs)
-        return ComponentStatus(False, f"{type(exc).__name__}: {exc.message}")
-    except Exception as exc:  # any other failure means "not ready"; only the class name is shown
+    except InvoiceFlowError as exc:
+        # Only a detail the raiser marked as public (no paths, URLs or secrets), else the class.
+        public = exc.details.get("readiness")
+        return ComponentStatus(
+            False, f"{type(exc).__name__}: {public}" if public else type(exc).__name__
+        )
+    except Exception as exc:  # any failure means "not ready"; only the class name is shown
         return ComponentStatus(False, f"{type(exc).__name__}")
     return ComponentStatus(True, f"ok in {(time.perf_counter() - started) * 1000:.1f} ms")
 
