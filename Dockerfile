@@ -32,13 +32,8 @@ RUN pip wheel --wheel-dir /wheels -r requirements.txt \
  && python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements.txt
 
-# rapidocr-onnxruntime depends on opencv-python, whose cv2 needs libGL/GLib/X11 from the host.
-# The headless build of the SAME version has the same cv2 API and needs none of them.
-RUN cv_version="$(/opt/venv/bin/python -c 'import importlib.metadata as m; print(m.version("opencv-python"))')" \
- && /opt/venv/bin/pip uninstall -y opencv-python \
- && /opt/venv/bin/pip wheel --no-deps --wheel-dir /wheels "opencv-python-headless==${cv_version}" \
- && /opt/venv/bin/pip install --no-index --no-deps --find-links /wheels "opencv-python-headless==${cv_version}" \
- && /opt/venv/bin/python -m compileall -q /opt/venv/lib
+# rapidocr depends on opencv-python-headless (no libGL/X11 needed at run time).
+RUN /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
 # ---------------------------------------------------------------------------------------------
 # runtime: no compilers, no pip caches, no secrets; runs as an unprivileged user under tini.
@@ -89,8 +84,8 @@ RUN python -m compileall -q /app/core /app/api /app/console
 
 USER 10001:10001
 
-# The OCR models ship inside the rapidocr-onnxruntime wheel; prove they load and read text without
-# any download, so an image that builds can OCR offline. Then prove every role's code imports.
+# The OCR models ship inside the rapidocr wheel; prove they load and read text without any
+# download, so an image that builds can OCR offline. Then prove every role's code imports.
 RUN python /app/docker/ocr_smoke.py \
  && python -c "import api.main, core.__main__" \
  && test -f /app/console/streamlit_app.py

@@ -1,8 +1,16 @@
-"""OCR with RapidOCR (ONNX Runtime, models shipped in the wheel: no download, no network).
+"""OCR with RapidOCR (``rapidocr``, ONNX Runtime; models shipped in the wheel: no download).
 
 The engine is created lazily once per process; it is not thread-safe, so calls hold a lock.
 Text boxes come back per line of text; they are split into words with positions interpolated
 along the box, which is what the layout rules need (column x-positions, label/value order).
+
+Why these settings (measured side by side in ``bench/extraction_bench.py``, section "OCR
+engines"): the PP-OCRv6 small models of the maintained ``rapidocr`` package read Latin text with
+its spaces (the PP-OCRv4 models of the unmaintained ``rapidocr-onnxruntime`` glued words
+together) and recall about 99% of a dense A4 page's words against its text layer, against 79%;
+ONNX Runtime's memory arena and a detector input of 1024 px for A4-like pages bring a dense page
+under 2 s of one core. Recognition batches are sorted by crop width inside the engine, so a
+batch pads little.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,34 +30,84 @@ from core.extraction.layout import Word
 
 # Render DPI for text-less PDF pages: 150 dpi keeps 8 pt text legible for the recogniser.
 OCR_DPI = 150
-# Longest side fed to the text detector, whose cost grows with the pixel count: 1280 px finds
-# the lines of an A4 page; recognition still reads the crops at full resolution.
-DET_MAX_SIDE = 1280
+# Longest side fed to the text detector for page-shaped images; its cost grows with the pixel
+# count. Recognition reads the crops from the full-resolution image whatever this is.
+DET_MAX_SIDE = 1024
+# Tall narrow images (till receipts, phone photos of a strip) keep at least this many pixels
+# across in the detector, up to DET_LIMIT_LONG on the long side: small print must stay legible.
+DET_MIN_SHORT_SIDE = 640
+DET_LIMIT_LONG = 2048
+# Images larger than this on their long side are scaled down first (memory, time).
+MAX_INPUT_SIDE = 2600
 MIN_SCORE = 0.5
+MODELS = {
+    "det": "PP-OCRv6_det_small.onnx",
+    "rec": "PP-OCRv6_rec_small.onnx",
+    "cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+}
 
 _lock = threading.Lock()
 _engine: Any = None
+
+
+def model_dir() -> Path:
+    """Where the wheel keeps its ONNX models (inside the installed package)."""
+    return Path(str(files("rapidocr") / "models"))
 
 
 def _get_engine() -> Any:
     global _engine
     if _engine is None:
         try:
-            from rapidocr_onnxruntime import RapidOCR
+            from rapidocr import RapidOCR
         except ImportError as exc:  # pragma: no cover - the wheel is a runtime requirement
-            raise DocumentError("OCR is not installed (rapidocr-onnxruntime)") from exc
+            raise DocumentError("OCR is not installed (rapidocr)") from exc
+        folder = model_dir()
+        # Explicit model paths: the engine never looks for (or downloads) anything else.
         # One ONNX thread per engine: parallelism comes from worker processes, and on a busy
-        # 2-core host extra intra-op threads only contend. Recognition batches pad every crop
-        # to the widest one, so single-crop batches measured fastest (bench/extraction_bench.py).
+        # 2-core host extra intra-op threads only contend.
         _engine = RapidOCR(
-            det_limit_side_len=DET_MAX_SIDE,
-            det_limit_type="max",
-            max_side_len=4 * DET_MAX_SIDE,
-            rec_batch_num=1,
-            intra_op_num_threads=1,
-            inter_op_num_threads=1,
+            params={
+                "Global.log_level": "error",
+                "Global.use_cls": False,
+                "Global.max_side_len": MAX_INPUT_SIDE,
+                "Global.model_root_dir": str(folder),
+                "Det.model_path": str(folder / MODELS["det"]),
+                "Rec.model_path": str(folder / MODELS["rec"]),
+                "Cls.model_path": str(folder / MODELS["cls"]),
+                "Det.limit_side_len": DET_MAX_SIDE,
+                "Det.limit_type": "max",
+                "Rec.rec_batch_num": 6,
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+            }
         )
     return _engine
+
+
+def detector_side(width: int, height: int) -> int:
+    """The detector's longest side for one page: A4-like pages get ``DET_MAX_SIDE``; tall strips
+    keep ``DET_MIN_SHORT_SIDE`` across (bounded by ``DET_LIMIT_LONG``)."""
+    long, short = max(width, height), max(1, min(width, height))
+    side = max(DET_MAX_SIDE, round(DET_MIN_SHORT_SIDE * long / short))
+    return min(side, DET_LIMIT_LONG, max(long, 32))
+
+
+def _run(image: np.ndarray) -> list[tuple[Any, str, float]]:
+    """(box, text, score) per text line found in ``image`` (RGB array)."""
+    engine = _get_engine()
+    with _lock:
+        det = engine._load_det_model()  # the detector size is chosen per page
+        det.limit_side_len = detector_side(image.shape[1], image.shape[0])
+        # Upright pages are the norm; the 180-degree classifier costs more than it saves.
+        out = engine(image, use_cls=False)
+    if out.boxes is None or out.txts is None:
+        return []
+    return [
+        (box, str(text), float(score))
+        for box, text, score in zip(out.boxes, out.txts, out.scores, strict=False)
+    ]
 
 
 def ocr_image(image: Image.Image, *, points_per_pixel: float) -> list[Word]:
@@ -55,14 +115,12 @@ def ocr_image(image: Image.Image, *, points_per_pixel: float) -> list[Word]:
     rgb = image.convert("RGB")
     factor = 1.0
     longest = max(rgb.width, rgb.height)
-    if longest > 2 * DET_MAX_SIDE:  # spare memory and time on huge scans
-        factor = (2 * DET_MAX_SIDE) / longest
+    if longest > MAX_INPUT_SIDE:  # spare memory and time on huge scans
+        factor = MAX_INPUT_SIDE / longest
         rgb = rgb.resize((round(rgb.width * factor), round(rgb.height * factor)))
-    with _lock:
-        # Upright pages are the norm; the 180-degree classifier costs more than it saves.
-        result, _ = _get_engine()(np.asarray(rgb), use_cls=False)
+    result = _run(np.asarray(rgb))
     scale = points_per_pixel / factor
-    kept = [(b, t) for b, t, sc in result or [] if float(sc) >= MIN_SCORE and str(t).strip()]
+    kept = [(b, t) for b, t, sc in result if sc >= MIN_SCORE and t.strip()]
     # A scan turned by a degree or two puts a right-hand value on another "line" than its
     # label: turn the boxes back by the page's median text angle before reading rows.
     angle = _skew(b for b, _ in kept)
@@ -77,9 +135,7 @@ def ocr_image(image: Image.Image, *, points_per_pixel: float) -> list[Word]:
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
         words.extend(
-            _split_line(
-                str(text), min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale
-            )
+            _split_line(text, min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale)
         )
     return words
 
