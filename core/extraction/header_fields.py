@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from core.extraction.label_lexicon import Lexicon
 from core.extraction.labels import LabelHit, Segment, below, fold, right_of, segment_labels, tokens
+from core.extraction.language_packs import Locale
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import (
     ISO_CURRENCIES,
@@ -48,6 +50,8 @@ class Context:
     pages: list[list[list[Segment]]]
     decimal_sep: str | None
     day_first: bool | None
+    lexicon: Lexicon | None = None  # the document's languages (None: every language)
+    locale: Locale | None = None
 
 
 def claim_labels(ctx: Context) -> list[LabelHit]:
@@ -57,7 +61,9 @@ def claim_labels(ctx: Context) -> list[LabelHit]:
     for lines in ctx.pages:
         for segs in lines:
             for seg in segs:
-                found = sorted(segment_labels(seg).values(), key=lambda h: -h.specificity)
+                found = sorted(
+                    segment_labels(seg, ctx.lexicon).values(), key=lambda h: -h.specificity
+                )
                 taken: list[LabelHit] = []
                 for hit in found:
                     if hit.field in PARTY_FIELDS and not _heading(hit):

@@ -1,362 +1,74 @@
-"""Label lexicons in English, German and French, as normalised token sequences.
+"""Label lexicons built from the language packs, as normalised token sequences.
 
-Tokens are case-folded, accent-free and punctuation-free (see ``labels.tokens``): "USt.-Id.-Nr."
-is "ust id nr", "Date d'échéance" is "date d echeance". A field's longest label found in a
-segment wins; ``NEGATIVE`` phrases near a label veto it (a delivery date is not the invoice date).
+Tokens are case-folded, accent-free and punctuation-free (see ``language_packs.tokens``):
+"USt.-Id.-Nr." is "ust id nr", "Date d'échéance" is "date d echeance". A field's longest label
+found in a segment wins; ``negative`` phrases near a label veto it (a delivery date is not the
+invoice date). The words themselves live in ``language_packs/<lang>.toml``; a document is read
+with the lexicon of its detected languages plus English (see :func:`lexicon_for`).
 """
 
 from __future__ import annotations
 
-# Each label is a space-separated token sequence after normalisation (see ``tokens``).
-LEXICON: dict[str, tuple[str, ...]] = {
-    "invoice_number": (
-        "invoice number",
-        "invoice no",
-        "invoice nr",
-        "invoice num",
-        "invoice id",
-        "invoice",
-        "inv no",
-        "bill no",
-        "bill number",
-        "receipt no",
-        "receipt number",
-        "document no",
-        "document number",
-        "credit note no",
-        "credit note number",
-        "credit note",
-        "rechnungsnummer",
-        "rechnungsnr",
-        "rechnungs nr",
-        "rechnung nr",
-        "rechnung",
-        "belegnummer",
-        "beleg nr",
-        "belegnr",
-        "gutschriftsnummer",
-        "gutschrift nr",
-        "gutschrift",
-        "handelsrechnung",
-        "rechnungskorrektur",
-        "beitragsrechnung",
-        "numero de facture",
-        "no de facture",
-        "n de facture",
-        "facture n",
-        "facture no",
-        "facture",
-        "avoir n",
-        "avoir no",
-        "avoir",
-        "numero facture",
-        "nr",
-        "no",
-        "number",
-    ),
-    "invoice_date": (
-        "invoice date",
-        "date of invoice",
-        "date of issue",
-        "issue date",
-        "issued on",
-        "issued at",
-        "issued",
-        "dated",
-        "date",
-        "rechnungsdatum",
-        "belegdatum",
-        "beleg datum",
-        "datum",
-        "ausstellungsdatum",
-        "date de facture",
-        "date de facturation",
-        "date d emission",
-        "date facture",
-        "vom",
-        "du",
-    ),
-    "due_date": (
-        "due date",
-        "payment due",
-        "payment due date",
-        "due on",
-        "due by",
-        "pay by",
-        "payable by",
-        "payable until",
-        "please remit until",
-        "remit until",
-        "due",
-        "faellig am",
-        "fallig am",
-        "faelligkeitsdatum",
-        "falligkeitsdatum",
-        "faelligkeit",
-        "falligkeit",
-        "zahlbar bis",
-        "falligkeitstag",
-        "faelligkeitstag",
-        "netto bis",
-        "date d echeance",
-        "echeance",
-        "a payer avant le",
-        "payable avant le",
-        "date limite de paiement",
-    ),
-    "po_number": (
-        "purchase order number",
-        "purchase order no",
-        "purchase order",
-        "po number",
-        "po no",
-        "po",
-        "order number",
-        "order no",
-        "your order",
-        "order ref",
-        "bestellnummer",
-        "bestell nr",
-        "bestellung nr",
-        "bestellung",
-        "ihre bestellung",
-        "auftragsnummer",
-        "auftrag nr",
-        "bon de commande",
-        "n de commande",
-        "numero de commande",
-        "commande",
-    ),
-    "line_total": (
-        "positionssumme",
-        "summe positionen",
-        "warenwert",
-        "total lines",
-        "line total",
-        "lines total",
-        "items total",
-        "total des lignes",
-    ),
-    "subtotal": (
-        "subtotal",
-        "sub total",
-        "net total",
-        "total net",
-        "net amount",
-        "total excl vat",
-        "total excluding vat",
-        "total before tax",
-        "amount before tax",
-        "taxable amount",
-        "nettobetrag",
-        "netto",
-        "summe netto",
-        "rechnungssumme netto",
-        "rechnungssumme ohne ust",
-        "gesamtbetrag netto",
-        "zwischensumme",
-        "nettosumme",
-        "total ht",
-        "montant ht",
-        "sous total",
-        "summe exkl ust",
-        "summe ohne ust",
-        "summe exkl mwst",
-        "summe ohne mwst",
-        "gesamt exkl mwst",
-        "total excl tax",
-        "total hors tva",
-        "total hors taxes",
-        "gesamtbeitrag",
-        "total hors taxes",
-        "base ht",
-    ),
-    "tax": (
-        "total vat",
-        "vat total",
-        "vat amount",
-        "total tax",
-        "tax total",
-        "tax amount",
-        "sales tax",
-        "vat",
-        "tax",
-        "gst",
-        "mwst betrag",
-        "mwst",
-        "ust betrag",
-        "ust",
-        "umsatzsteuer",
-        "steuerbetrag",
-        "mehrwertsteuer",
-        "versicherungsteuer",
-        "versicherungssteuer",
-        "total taxes",
-        "total tva",
-        "montant tva",
-        "tva",
-    ),
-    "total": (
-        "grand total",
-        "invoice total",
-        "total amount",
-        "total incl vat",
-        "total including vat",
-        "amount incl vat",
-        "total",
-        "gross amount",
-        "gesamtbetrag",
-        "bruttosumme",
-        "rechnungssumme brutto",
-        "rechnungsbetrag",
-        "endbetrag",
-        "gesamtsumme",
-        "bruttobetrag",
-        "summe brutto",
-        "brutto",
-        "summe",
-        "rechnungsbeitrag",
-        "summe inkl ust",
-        "summe inkl mwst",
-        "summe brutto inkl ust",
-        "gesamt inkl mwst",
-        "gesamtbetrag inkl mwst",
-        "betrag inkl mwst",
-        "total incl tax",
-        "total inc vat",
-        "total tax included",
-        "total toutes taxes comprises",
-        "total ttc",
-        "montant ttc",
-        "total a payer",
-    ),
-    "amount_due": (
-        "amount due",
-        "balance due",
-        "total due",
-        "due payable",
-        "amount payable",
-        "to pay",
-        "please pay",
-        "zahlbetrag",
-        "zu zahlen",
-        "zu zahlender betrag",
-        "offener betrag",
-        "restbetrag",
-        "solde a payer",
-        "net a payer",
-        "reste a payer",
-        "montant du",
-    ),
-    "payment_terms": (
-        "payment terms",
-        "terms of payment",
-        "terms",
-        "payment conditions",
-        "zahlungsbedingungen",
-        "zahlungsbedingung",
-        "zahlungsziel",
-        "zahlungskonditionen",
-        "conditions de paiement",
-        "conditions de reglement",
-        "modalites de paiement",
-        "modalites de reglement",
-        "delai de paiement",
-    ),
-    # Delivery addresses are not the buyer: claiming their headings keeps them out of names.
-    "delivery": (
-        "delivery address",
-        "ship to",
-        "shipping address",
-        "deliver to",
-        "lieferadresse",
-        "lieferanschrift",
-        "warenempfanger",
-        "abweichender warenempfanger",
-        "adresse de livraison",
-        "livrer a",
-        "lieu de livraison",
-    ),
-    "currency": ("currency", "wahrung", "waehrung", "rechnungswahrung", "betrage in", "devise"),
-    "vendor": (
-        "seller",
-        "supplier",
-        "vendor",
-        "from",
-        "issuer",
-        "rechnungsersteller",
-        "verkaufer",
-        "lieferant",
-        "leistungserbringer",
-        "absender",
-        "vendeur",
-        "fournisseur",
-        "emetteur",
-    ),
-    "customer": (
-        "an",
-        "to",
-        "bill to",
-        "billed to",
-        "invoice to",
-        "sold to",
-        "customer",
-        "client",
-        "buyer",
-        "recipient",
-        "rechnungsempfanger",
-        "kaufer",
-        "kaufer leistungsempfanger",
-        "leistungsempfanger",
-        "kunde",
-        "empfanger",
-        "facture a",
-        "adresse de facturation",
-        "destinataire",
-        "acheteur",
-    ),
-    "vat_id": (
-        "vat id",
-        "vat no",
-        "vat number",
-        "vat reg no",
-        "vat registration number",
-        "tax id",
-        "ust idnr",
-        "ust id nr",
-        "ust id",
-        "ustidnr",
-        "ust identnr",
-        "umsatzsteuer id",
-        "umsatzsteuer identifikationsnummer",
-        "n tva",
-        "tva",
-        "numero tva",
-        "tva intracommunautaire",
-        "vat",
-    ),
-}
-# Phrases that look like a label but name something else (delivery date, customer number...).
-NEGATIVE = (
-    "liefer",
-    "leistungs",
-    "delivery",
-    "livraison",
-    "kundennummer",
-    "kunden nr",
-    "customer no",
-    "customer number",
-    "client no",
-    "steuernummer",
-    "steuernr",
-    "tax number",
-    "bestell datum",
-    "order date",
-    "auftrag datum",
-    "skonto",
-    "facture liee",
-    "related invoice",
-    "original invoice",
-    "ursprungsrechnung",
-    "bezugsrechnung",
-)
+from dataclasses import dataclass
+from functools import lru_cache
+
+from core.extraction.language_packs import LANGUAGE_CODES, languages, tokens
+
+# Fields whose labels mark amounts that are not the document's totals (receipt payment lines).
+PAYMENT_FIELDS = frozenset({"tendered", "change", "rounding", "discount"})
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Labels of some languages, indexed for matching token runs of a segment."""
+
+    languages: tuple[str, ...]
+    labels: dict[str, tuple[str, ...]]
+    negative: tuple[str, ...]
+    exact: dict[str, tuple[tuple[str, str], ...]]
+    glued: dict[str, tuple[tuple[str, str], ...]]
+    max_tokens: int
+
+
+def _norm(label: str) -> str:
+    return " ".join(tokens(label))
+
+
+@lru_cache(maxsize=64)
+def lexicon_for(codes: tuple[str, ...]) -> Lexicon:
+    """The merged lexicon of ``codes`` (order-insensitive; unknown codes are ignored)."""
+    packs = languages()
+    chosen = [packs[c] for c in sorted(set(codes)) if c in packs]
+    labels: dict[str, list[str]] = {}
+    negative: list[str] = []
+    for pack in chosen:
+        for field, names in pack.labels.items():
+            bucket = labels.setdefault(field, [])
+            bucket.extend(n for n in (_norm(x) for x in names) if n and n not in bucket)
+        negative.extend(_norm(p) for p in pack.negative if _norm(p) not in negative)
+    exact: dict[str, list[tuple[str, str]]] = {}
+    glued: dict[str, list[tuple[str, str]]] = {}
+    for field, names in labels.items():
+        for label in names:
+            exact.setdefault(label, []).append((field, label))
+            if " " in label:
+                # Compound labels are often glued ("Rechnungsnr", "USt-IdNr", "Factuurnr").
+                glued.setdefault(label.replace(" ", ""), []).append((field, label))
+    return Lexicon(
+        languages=tuple(sorted(set(codes) & set(packs))),
+        labels={k: tuple(v) for k, v in labels.items()},
+        negative=tuple(negative),
+        exact={k: tuple(v) for k, v in exact.items()},
+        glued={k: tuple(v) for k, v in glued.items()},
+        max_tokens=max((n.count(" ") + 1 for v in labels.values() for n in v), default=1),
+    )
+
+
+def all_languages() -> Lexicon:
+    """Every pack's labels: used where any language's label is still a label, not a name."""
+    return lexicon_for(LANGUAGE_CODES)
+
+
+# Backward-compatible views over every language.
+LEXICON: dict[str, tuple[str, ...]] = all_languages().labels
+NEGATIVE: tuple[str, ...] = all_languages().negative

@@ -1,4 +1,4 @@
-"""Label lexicons (English, German, French) and the geometry that pairs a label with its value.
+"""Label matching (lexicons from the language packs) and the geometry that pairs label and value.
 
 A page is cut into *segments*: runs of words on one line separated by column-wide gaps. A label
 is matched on normalised tokens (case and accents folded, punctuation dropped), and its value
@@ -9,25 +9,16 @@ segment just below. Nothing here knows a particular invoice layout.
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from core.extraction.document import Document
-from core.extraction.label_lexicon import LEXICON, NEGATIVE
+from core.extraction.label_lexicon import Lexicon, all_languages
+from core.extraction.language_packs import fold, tokens
 from core.extraction.layout import Word, join_words
 
-
-def fold(text: str) -> str:
-    """Case-fold and strip accents ('Fälligkeit' -> 'falligkeit')."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
-
-
-def tokens(text: str) -> list[str]:
-    """Normalised alphanumeric tokens of ``text``."""
-    return re.findall(r"[a-z0-9]+", fold(text))
+__all__ = ["LabelHit", "Segment", "below", "fold", "is_label_text", "page_segments", "right_of",
+           "segment_labels", "tokens"]  # fmt: skip
 
 
 @dataclass
@@ -106,34 +97,19 @@ def _cached_tokens(text: str) -> tuple[str, ...]:
     return tuple(tokens(text))
 
 
-def _build_index() -> tuple[dict[str, list[tuple[str, str]]], dict[str, list[tuple[str, str]]]]:
-    exact: dict[str, list[tuple[str, str]]] = {}
-    glued: dict[str, list[tuple[str, str]]] = {}
-    for field, labels in LEXICON.items():
-        for label in labels:
-            exact.setdefault(label, []).append((field, label))
-            if " " in label:
-                # Compound German labels are often glued ("Rechnungsnr", "USt-IdNr").
-                glued.setdefault(label.replace(" ", ""), []).append((field, label))
-    return exact, glued
-
-
-_EXACT, _GLUED = _build_index()
-_MAX_TOKENS = max(label.count(" ") + 1 for labels in LEXICON.values() for label in labels)
-
-
-def segment_labels(segment: Segment) -> dict[str, LabelHit]:
+def segment_labels(segment: Segment, lexicon: Lexicon | None = None) -> dict[str, LabelHit]:
     """For each field, its longest label in ``segment`` (first occurrence), skipping negatives."""
+    lex = lexicon if lexicon is not None else all_languages()
     toks = _word_tokens(segment.words)
     flat = [t for t, _ in toks]
     best: dict[str, tuple[int, int, int, str]] = {}  # field -> (-len, start, end, label)
     for i in range(len(flat)):
-        found = [(fl, i, i) for fl in _GLUED.get(flat[i], ())]
-        if flat[i].endswith("rechnung") and len(flat[i]) > 8 and flat[i] not in _EXACT:
+        found = [(fl, i, i) for fl in lex.glued.get(flat[i], ())]
+        if flat[i].endswith("rechnung") and len(flat[i]) > 8 and flat[i] not in lex.exact:
             # German compounds name the document: Mietrechnung, Schlussrechnung, Baurechnung.
             found.append((("invoice_number", "rechnung"), i, i))
-        for n in range(1, min(_MAX_TOKENS, len(flat) - i) + 1):
-            found.extend((fl, i, i + n - 1) for fl in _EXACT.get(" ".join(flat[i : i + n]), ()))
+        for n in range(1, min(lex.max_tokens, len(flat) - i) + 1):
+            found.extend((fl, i, i + n - 1) for fl in lex.exact.get(" ".join(flat[i : i + n]), ()))
         for (field, label), start, end in found:
             # Labels cover whole words: "PO-7781" is a value, not the label "PO".
             if (start > 0 and toks[start - 1][1] == toks[start][1]) or (
@@ -144,8 +120,8 @@ def segment_labels(segment: Segment) -> dict[str, LabelHit]:
             if field in best and best[field] <= key:
                 continue
             context = " ".join(flat[max(0, start - 2) : end + 2])
-            if any(neg in context for neg in NEGATIVE) and not any(
-                neg in label for neg in NEGATIVE
+            if any(neg in context for neg in lex.negative) and not any(
+                neg in label for neg in lex.negative
             ):
                 continue
             best[field] = key
@@ -224,6 +200,7 @@ def is_label_text(text: str) -> bool:
     toks = tokens(text)
     if not toks:
         return False
-    if " ".join(toks) in _EXACT or "".join(toks) in _GLUED or "".join(toks) in _EXACT:
+    lex = all_languages()
+    if " ".join(toks) in lex.exact or "".join(toks) in lex.glued or "".join(toks) in lex.exact:
         return True
     return all(t in _COLUMN_WORDS or t in ("nr", "no") for t in toks)

@@ -23,7 +23,9 @@ from core.extraction.header_fields import (
     claim_labels,
 )
 from core.extraction.identifiers import ibans, vat_ids
+from core.extraction.label_lexicon import lexicon_for
 from core.extraction.labels import fold, page_segments
+from core.extraction.language_packs import Locale, detect_locale
 from core.extraction.line_items import extract_line_items
 from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
 from core.extraction.parties import party_names, vendor_address, window_customers
@@ -91,21 +93,22 @@ _CORRECTION = re.compile(
 _INVOICE = re.compile(r"(?i)(rechnung|invoice|facture|bill\b|receipt|quittung|re[cç]u\b)")
 
 
-def _day_first(text: str) -> bool | None:
-    """Whether numeric slash dates are day-first: from unambiguous dates, else the language."""
+def _day_first(text: str, locale: Locale) -> bool | None:
+    """Whether numeric slash dates are day-first: from unambiguous dates, else the country."""
     votes = 0
-    for m in re.finditer(r"\b(\d{1,2})/(\d{1,2})/(\d{2,4})\b", text):
+    for m in re.finditer(r"\b(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b", text):
         a, b = int(m.group(1)), int(m.group(2))
         votes += 1 if a > 12 >= b else -1 if b > 12 >= a else 0
     if votes:
         return votes > 0
-    words = set(re.findall(r"[a-zäöüéèàç]+", text.lower()))
-    european = {"rechnung", "datum", "betrag", "facture", "montant", "date", "tva", "mwst"}
-    if words & european and (not words & {"invoice", "amount"} or words & {"rechnung", "facture"}):
-        return True
-    if "$" in text and not words & {"ust", "tva", "mwst"}:
-        return False
-    return None
+    return locale.day_first
+
+
+def _locale_field(value: str | None, score: float, why: str) -> ExtractedField[str]:
+    if value is None:
+        return ExtractedField()
+    conf = round(min(0.95, 0.4 + score / 20), 3) if score > 1 else 0.6
+    return ExtractedField(value=value, confidence=conf, evidence=Evidence(text=why[:200]))
 
 
 def _field(cand: Candidate | None, confidence: float | None = None) -> ExtractedField[Any]:
@@ -187,7 +190,16 @@ class OfflineExtractor:
         if not text.strip():
             ex.warnings.append("no_text: the document has no readable text")
             return ex
-        ctx = Context(page_segments(document), detect_decimal_separator(text), _day_first(text))
+        locale = detect_locale(text)
+        ex.language = _locale_field(locale.language, locale.language_score, "frequent words")
+        ex.country = _locale_field(locale.country, 0.8, "; ".join(locale.country_evidence[:4]))
+        ctx = Context(
+            page_segments(document),
+            detect_decimal_separator(text),
+            _day_first(text, locale),
+            lexicon_for((*locale.languages, "en")),
+            locale,
+        )
         hits = claim_labels(ctx)
         found = {f: candidates(ctx, hits, f) for f in (
             "invoice_number", "invoice_date", "due_date", "po_number", "currency", "payment_terms",

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from core.extraction.language_packs import fold, month_names
+
 # Thin spaces, no-break spaces and apostrophes used as thousands separators.
 _GROUP_CHARS = " \u00a0\u202f\u2009'’`´"
 AMOUNT_RE = re.compile(
@@ -116,26 +118,8 @@ def find_amounts(text: str, decimal_sep: str | None = None) -> list[tuple[int, i
     return out
 
 
-MONTHS: dict[str, int] = {}
-for _num, _names in enumerate(
-    [
-        "january jan januar jän jan jänner janner janvier janv",
-        "february feb februar février fevrier févr fevr",
-        "march mar märz maerz marz mrz mars",
-        "april apr avril avr",
-        "may mai",
-        "june jun juni juin",
-        "july jul juli juillet juil",
-        "august aug août aout aoùt",
-        "september sep sept septembre",
-        "october oct oktober okt octobre",
-        "november nov novembre",
-        "december dec dezember dez décembre decembre déc dèc",
-    ],
-    start=1,
-):
-    for _n in _names.split():
-        MONTHS[_n] = _num
+# Month names of every language pack, as printed and folded ("März", "marz", "września").
+MONTHS: dict[str, int] = month_names()
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
 
 
@@ -151,12 +135,19 @@ class ParsedDate:
 
 _ISO = r"(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUM = r"(?P<a>\d{1,2})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})"
+# "3 de agosto de 2014" (es, pt), "3. März 2014", "03-Mar-2014", "3rd March, 2014".
 _DMY = (
-    rf"(?P<d1>\d{{1,2}})(?:er|st|nd|rd|th)?\.?[\s-]*(?P<m1>{_MONTH_ALT})\.?[\s,-]*"
-    r"(?P<y1>\d{4}|\d{2}(?!\d))"
+    rf"(?P<d1>\d{{1,2}})(?:er|st|nd|rd|th|º|°)?\.?[\s-]*(?:de\s+)?(?P<m1>{_MONTH_ALT})\.?"
+    r"[\s,-]*(?:de\s+|del\s+)?(?P<y1>\d{4}|\d{2}(?!\d))"
 )
-_MDY = rf"(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{{4}})"
-DATE_RE = re.compile(rf"(?<![\w.])(?:{_ISO}|{_NUM}|{_DMY}|{_MDY})(?![\w]|\.\d)", re.IGNORECASE)
+# "August 3, 2014" and, as OCR prints it, "August 3 , 2014".
+_MDY = rf"(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y2>\d{{4}})"
+# A date ends at a word boundary, or where OCR glued the time to a four-digit year
+# ("22/12/201714:03").
+_END = r"(?:(?![\w]|\.\d)|(?<=\d{4})(?=\d{1,2}:\d{2}))"
+DATE_RE = re.compile(rf"(?<![\w.])(?:{_ISO}|{_NUM}|{_DMY}|{_MDY}){_END}", re.IGNORECASE)
+# Eight digits with no separator: "25032018" (day first) or "20180325" (year first).
+_COMPACT = re.compile(r"(?<![\w.,/-])(\d{8})(?![\w.,/-]|:)")
 
 
 def _year(text: str) -> int:
@@ -169,6 +160,10 @@ def _make(y: int, m: int, d: int) -> dt.date | None:
         return dt.date(y, m, d)
     except ValueError:
         return None
+
+
+def _month(name: str) -> int:
+    return MONTHS.get(name.lower()) or MONTHS[fold(name)]
 
 
 def _from_match(m: re.Match[str], day_first: bool | None) -> ParsedDate | None:
@@ -188,9 +183,9 @@ def _from_match(m: re.Match[str], day_first: bool | None) -> ParsedDate | None:
         date = _make(y, b, a) if dfirst else _make(y, a, b)
         return ParsedDate(date, ambiguous, m.start(), m.end()) if date else None
     if g["d1"]:
-        date = _make(_year(g["y1"]), MONTHS[g["m1"].lower()], int(g["d1"]))
+        date = _make(_year(g["y1"]), _month(g["m1"]), int(g["d1"]))
     else:
-        date = _make(int(g["y2"]), MONTHS[g["m2"].lower()], int(g["d2"]))
+        date = _make(int(g["y2"]), _month(g["m2"]), int(g["d2"]))
     return ParsedDate(date, False, m.start(), m.end()) if date else None
 
 
@@ -201,6 +196,21 @@ def find_dates(text: str, day_first: bool | None = None) -> list[ParsedDate]:
         parsed = _from_match(m, day_first)
         if parsed is not None and 1900 <= parsed.value.year <= 2100:
             out.append(parsed)
+    return out
+
+
+def compact_dates(text: str, year_first: bool = False) -> list[ParsedDate]:
+    """Eight-digit dates ("25032018", "20180325"): read only where a label or a printed time
+    says the number is a date, since ids have eight digits too."""
+    out = []
+    for m in _COMPACT.finditer(text):
+        raw = m.group(1)
+        y_first = _make(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        d_first = _make(int(raw[4:]), int(raw[2:4]), int(raw[:2]))
+        options = [y_first, d_first] if year_first or raw[:2] in ("19", "20") else [d_first]
+        date = next((d for d in options if d is not None and 1990 <= d.year <= 2100), None)
+        if date is not None:
+            out.append(ParsedDate(date, False, m.start(), m.end()))
     return out
 
 

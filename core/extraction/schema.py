@@ -134,6 +134,11 @@ class Extraction(BaseModel):
     tax_breakdown: list[TaxLine] = Field(default_factory=list)
     line_items: list[LineItem] = Field(default_factory=list)
 
+    # The document's language (ISO 639-1) and country (ISO 3166-1 alpha-2), read from its text;
+    # the evidence says why (tax id, currency, phone prefix, legal form, frequent words).
+    language: ExtractedField[str] = Field(default_factory=ExtractedField[str])
+    country: ExtractedField[str] = Field(default_factory=ExtractedField[str])
+
     # Provenance.
     extractor: str = ""  # e.g. "offline", "openai", "einvoice"
     extractor_version: str = ""

@@ -1,0 +1,313 @@
+"""Language and country packs: the data that the offline rules read, one file per language.
+
+``<lang>.toml`` holds a language's labels (as normalised token sequences, see :func:`fold`),
+month names, document titles, phrases that introduce the seller and the words that tell the
+language apart. ``countries.toml`` holds each country's currency and the meaning of its local
+symbols ("$" is ARS in Argentina), date order, decimal separator, legal forms of companies and
+tax identifiers (pattern + python-stdnum module for the check digits). Adding a language or a
+country is adding data here; no rule branches on a language code.
+
+:func:`detect_locale` reads a document's language and country from its text: the language by
+its frequent words, the country by checked tax ids, currency symbols and codes, phone prefixes,
+country names and legal forms, falling back to the language's most common country.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+# Letters that NFKD does not decompose but that invoices print in labels ("Płatność", "KDV
+# Tutarı", "Bærum"): folded to their base letters so labels match however they are typed.
+_EXTRA_FOLD = str.maketrans({"ł": "l", "ı": "i", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe"})
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents ('Fälligkeit' -> 'falligkeit', 'Płatność' -> 'platnosc')."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised alphanumeric tokens of ``text``."""
+    return re.findall(r"[a-z0-9]+", fold(text))
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    """One language's words: labels per field, months, titles, detection words."""
+
+    code: str
+    name: str
+    countries: tuple[str, ...]
+    default_country: str
+    detect: frozenset[str]
+    months: tuple[tuple[str, ...], ...]
+    titles: frozenset[str]
+    vendor_intro: tuple[str, ...]
+    labels: dict[str, tuple[str, ...]]
+    negative: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaxIdRule:
+    """A tax identifier's printed shape, its checker and whether it needs a label."""
+
+    country: str
+    name: str
+    pattern: re.Pattern[str]
+    stdnum: str | None = None
+    labelled: bool = False
+
+    def is_valid(self, value: str) -> bool:
+        """Whether ``value`` passes the check digits (shape only when no checker exists)."""
+        if self.stdnum is None:
+            return True
+        try:
+            module: Any = importlib.import_module(f"stdnum.{self.stdnum}")
+        except ImportError:  # pragma: no cover - every module named in the data exists
+            return True
+        compact = re.sub(r"[\s.\-/]", "", value)
+        return bool(module.is_valid(compact) or module.is_valid(value))
+
+
+@dataclass(frozen=True)
+class CountryPack:
+    """One country's conventions (see ``countries.toml``)."""
+
+    code: str
+    names: tuple[str, ...]
+    currency: str
+    symbols: dict[str, str]
+    date_order: str
+    decimal: str
+    phone: str
+    legal_forms: tuple[str, ...]
+    legal_form_prefixes: tuple[str, ...]
+    tax_ids: tuple[TaxIdRule, ...]
+
+
+def _read(name: str) -> dict[str, Any]:
+    return tomllib.loads((files(__package__) / name).read_text(encoding="utf-8"))
+
+
+LANGUAGE_CODES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "tr", "cs", "id")
+
+
+@lru_cache(maxsize=1)
+def languages() -> dict[str, LanguagePack]:
+    """Every language pack by ISO 639-1 code."""
+    out = {}
+    for code in LANGUAGE_CODES:
+        raw = _read(f"{code}.toml")
+        out[code] = LanguagePack(
+            code=raw["code"],
+            name=raw["name"],
+            countries=tuple(raw["countries"]),
+            default_country=raw["default_country"],
+            detect=frozenset(fold(w) for w in raw["detect"]),
+            months=tuple(tuple(m) for m in raw["months"]),
+            titles=frozenset(" ".join(tokens(t)) for t in raw["titles"]),
+            vendor_intro=tuple(" ".join(tokens(t)) for t in raw.get("vendor_intro", [])),
+            labels={k: tuple(v) for k, v in raw["labels"].items()},
+            negative=tuple(raw.get("negative", {}).get("phrases", [])),
+        )
+    return out
+
+
+@lru_cache(maxsize=1)
+def countries() -> dict[str, CountryPack]:
+    """Every country pack by ISO 3166-1 alpha-2 code."""
+    out = {}
+    for code, raw in _read("countries.toml").items():
+        rules = tuple(
+            TaxIdRule(
+                country=code,
+                name=r["name"],
+                pattern=re.compile(rf"(?<![\w/.-])(?:{r['pattern']})(?![\w/-]|\.\d)"),
+                stdnum=r.get("stdnum"),
+                labelled=bool(r.get("labelled", False)),
+            )
+            for r in raw.get("tax_ids", [])
+        )
+        out[code] = CountryPack(
+            code=code,
+            names=tuple(fold(n) for n in raw.get("name", [])),
+            currency=raw["currency"],
+            symbols=dict(raw.get("symbols", {})),
+            date_order=raw["date_order"],
+            decimal=raw["decimal"],
+            phone=raw.get("phone", ""),
+            legal_forms=tuple(raw.get("legal_forms", [])),
+            legal_form_prefixes=tuple(raw.get("legal_form_prefixes", [])),
+            tax_ids=rules,
+        )
+    return out
+
+
+def _form_pattern(form: str) -> str:
+    """A printed legal form as a regex: dots and spaces optional, capitals kept for short ones."""
+    strict = len(re.sub(r"\W", "", form)) <= 3 and "." not in form and form.isupper()
+    out = []
+    for ch in form:
+        if ch == ".":
+            out.append(r"\.?")
+        elif ch == " ":
+            out.append(r"\s*")
+        elif ch in "&/(),":
+            out.append(rf"\s*{re.escape(ch)}?\s*")
+        elif strict or not ch.isalpha():
+            out.append(re.escape(ch))
+        else:
+            low, up = ch.lower(), ch.upper()
+            folded = fold(ch)
+            alts = {low, up, folded, folded.upper()}
+            out.append("[" + "".join(sorted(re.escape(a) for a in alts)) + "]")
+    return "".join(out)
+
+
+@lru_cache(maxsize=64)
+def legal_form_regex(country: str | None = None) -> re.Pattern[str]:
+    """Legal forms of ``country`` (all countries when None), longest first, as whole words."""
+    packs = countries()
+    chosen = [packs[country]] if country in packs else list(packs.values())
+    forms = sorted({f for p in chosen for f in p.legal_forms}, key=len, reverse=True)
+    prefixes = sorted({f for p in chosen for f in p.legal_form_prefixes}, key=len, reverse=True)
+    suffix = "|".join(_form_pattern(f) for f in forms)
+    prefix = "|".join(_form_pattern(f) for f in prefixes)
+    parts = [rf"(?<![\w.])(?:{suffix})(?![\w])"]
+    if prefix:
+        parts.append(rf"^(?:{prefix})\s+(?=[A-Z0-9])")
+    return re.compile("|".join(parts))
+
+
+@lru_cache(maxsize=1)
+def month_names() -> dict[str, int]:
+    """Month name (as printed and folded) -> month number, over every language."""
+    out: dict[str, int] = {}
+    for pack in languages().values():
+        for number, names in enumerate(pack.months, start=1):
+            for name in names:
+                out.setdefault(name.lower(), number)
+                out.setdefault(fold(name), number)
+    return out
+
+
+@dataclass
+class Locale:
+    """The language and country read from a document, with the evidence that decided them."""
+
+    language: str | None = None
+    country: str | None = None
+    languages: tuple[str, ...] = ()  # languages with enough evidence, best first
+    language_score: float = 0.0
+    country_evidence: list[str] = field(default_factory=list)
+
+    @property
+    def country_pack(self) -> CountryPack | None:
+        return countries().get(self.country or "")
+
+    @property
+    def day_first(self) -> bool | None:
+        pack = self.country_pack
+        return None if pack is None else pack.date_order == "DMY"
+
+    @property
+    def year_first(self) -> bool:
+        pack = self.country_pack
+        return pack is not None and pack.date_order == "YMD"
+
+
+@lru_cache(maxsize=1)
+def _word_weights() -> dict[str, dict[str, float]]:
+    """Detection word -> language -> weight; a word shared by n languages weighs 1/n."""
+    owners: dict[str, list[str]] = {}
+    for code, pack in languages().items():
+        for word in pack.detect:
+            owners.setdefault(word, []).append(code)
+    return {w: {c: 1.0 / len(cs) for c in cs} for w, cs in owners.items()}
+
+
+def detect_language(text: str) -> list[tuple[str, float]]:
+    """Languages by evidence (weighted frequent-word hits), best first; empty when none."""
+    weights = _word_weights()
+    scores: Counter[str] = Counter()
+    for tok in tokens(text):
+        for code, weight in weights.get(tok, {}).items():
+            scores[code] += weight
+    return [(c, round(s, 2)) for c, s in scores.most_common() if s > 0]
+
+
+_PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s(]")
+
+
+def detect_country(text: str, language: str | None) -> tuple[str | None, list[str]]:
+    """The country with the most weighted evidence, and that evidence."""
+    packs = countries()
+    votes: Counter[str] = Counter()
+    evidence: dict[str, list[str]] = {}
+
+    def vote(code: str, weight: float, why: str) -> None:
+        votes[code] += weight
+        evidence.setdefault(code, []).append(why)
+
+    upper = text.upper()
+    for code, pack in packs.items():
+        for rule in pack.tax_ids:
+            if rule.labelled:
+                continue
+            for m in rule.pattern.finditer(upper):
+                if rule.stdnum and rule.is_valid(m.group(0)):
+                    vote(code, 3.0, f"{rule.name} {m.group(0)}")
+                    break
+        if pack.currency in ("EUR", "USD"):
+            pass  # shared currencies say little about the country
+        elif re.search(rf"(?<![A-Z]){pack.currency}(?![A-Z])", text):
+            vote(code, 2.0, f"currency {pack.currency}")
+        for symbol, iso in pack.symbols.items():
+            if symbol in ("$", "€", "kr", "R", "¥", "Rs", "TL") or iso != pack.currency:
+                continue
+            if re.search(rf"(?<![\w]){re.escape(symbol)}(?=\s?\d)", text):
+                vote(code, 1.5, f"symbol {symbol}")
+        if pack.phone and re.search(rf"(?<![\w+])\{pack.phone}[\s(\-]", text):
+            vote(code, 1.0, f"phone {pack.phone}")
+        folded = fold(text)
+        for name in pack.names:
+            if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", folded):
+                vote(code, 1.0, f"name {name}")
+                break
+        forms = [f for f in pack.legal_forms if len(f) > 3 or "." in f]
+        if forms and legal_form_regex(code).search(text):
+            hit = legal_form_regex(code).search(text)
+            if hit is not None and len(hit.group(0).strip()) > 3:
+                vote(code, 0.5, f"legal form {hit.group(0).strip()}")
+    lang = languages().get(language or "")
+    if lang is not None:
+        for code in lang.countries:
+            if code in votes:
+                votes[code] += 0.5  # the language makes its own countries likelier
+        votes[lang.default_country] += 0.75
+    if not votes:
+        return None, []
+    best = max(votes, key=lambda c: votes[c])
+    return best, evidence.get(best, ["language default"])
+
+
+def detect_locale(text: str) -> Locale:
+    """Language and country of a document's text."""
+    ranked = detect_language(text)
+    if not ranked:
+        country, why = detect_country(text, None)
+        return Locale(None, country, (), 0.0, why)
+    top, score = ranked[0]
+    # Every language with at least a third of the leader's evidence contributes its labels.
+    kept = tuple(c for c, s in ranked if s >= max(1.0, score / 3))
+    country, why = detect_country(text, top)
+    return Locale(top, country, kept or (top,), score, why)
