@@ -41,6 +41,7 @@ class Candidate:
     bbox: tuple[float, float, float, float] | None = None
     label: str = ""
     anchor: Segment | None = None  # the segment a name was read from (addresses follow it)
+    signals: tuple[str, ...] = ()  # what made a scored choice win (vendor name)
 
 
 @dataclass

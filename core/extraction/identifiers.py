@@ -1,4 +1,8 @@
-"""VAT ids and IBANs: found by pattern (and checksum), assigned to the vendor or the customer.
+"""Tax ids and IBANs: found by pattern and check digits, assigned to the vendor or the customer.
+
+EU VAT ids are found anywhere by shape; national ids (CUIT, CNPJ, NIP, NIF, GSTIN...) come from
+the country packs: those with check digits anywhere, label-only shapes (a bare 11-digit P.IVA)
+only after a tax-id label.
 
 A VAT id belongs to the customer when its line says so ("Customer VAT No.", "Votre n° TVA",
 "USt-IdNr. des Kunden") or when it sits in the block a customer label opens; to the vendor when
@@ -13,6 +17,7 @@ from stdnum import iban as std_iban
 
 from core.extraction.header_fields import Candidate, Context
 from core.extraction.labels import LabelHit, Segment, fold, tokens
+from core.extraction.language_packs import TaxIdRule, countries
 
 VAT_RE = re.compile(
     r"(?<![A-Z0-9])(?:ATU\d{8}|BE[01]\d{9}|BG\d{9,10}|CHE[-\s]?\d{3}\.?\d{3}\.?\d{3}(?:\s?(?:MWST|TVA|IVA))?|CY\d{8}[A-Z]|"
@@ -35,33 +40,146 @@ def _canonical_vat(raw: str) -> str:
     return compact
 
 
-def vat_ids(
-    ctx: Context, hits: list[LabelHit], vendor: str | None = None
-) -> dict[str, list[Candidate]]:
-    """VAT ids by pattern, each assigned to the vendor or the customer by its context."""
-    party_labels = [h for h in hits if h.field in ("vendor", "customer")]
-    vendor_key = fold(vendor) if vendor else None
-    out: dict[str, list[Candidate]] = {"vendor": [], "customer": []}
-    for lines in ctx.pages:
-        for segs in lines:
-            line_text = " ".join(s.text for s in segs)
-            for seg in segs:
-                for m in VAT_RE.finditer(seg.text.upper()):
-                    value = _canonical_vat(m.group(0))
-                    if vendor_key and vendor_key in fold(line_text):
-                        owner = "vendor"  # a footer or sender line that names the vendor
-                    else:
-                        owner = _owner(seg, line_text, party_labels)
-                    score = 0.8 - seg.line * 0.001 - (seg.page - 1) * 0.05
-                    out[owner].append(Candidate(value, score, seg.page, line_text))
+_CUSTOMER_WORDS = frozenset(
+    {"client", "customer", "kunde", "kunden", "buyer", "kaufer", "acheteur", "votre", "vos", "your",
+     "ihre", "leistungsempfanger", "cliente", "nabywca", "odbiorca", "destinatario", "debiteur",
+     "debiteurnummer", "klant", "afnemer", "cessionario", "committente", "adquirente", "tomador",
+     "odberatel", "alici", "musteri", "pembeli", "pelanggan", "senor", "senores", "sres",
+     "kundennummer", "comprador", "koper", "odbiorcy", "nabywcy"}
+)  # fmt: skip
+# Lines that carry the seller's own registration details (footers, letterheads).
+_VENDOR_CUES = frozenset(
+    {"iban", "bic", "swift", "kvk", "hrb", "hra", "registergericht", "amtsgericht", "rcs", "siret",
+     "tel", "telefon", "phone", "fax", "www", "email", "mail", "bank", "capitale", "sociale",
+     "rea", "krs", "regon", "bdo", "ingresos", "brutos", "inicio", "actividades", "iec",
+     "handelsregister", "registered", "company", "reg", "sede"}
+)  # fmt: skip
+_GENERIC_ID = re.compile(r"(?<![\w])(?=[A-Z0-9./\- ]*\d[A-Z0-9./\- ]*\d)[A-Z]{0,3}\d[\dA-Z./\-]{4,22}")
+
+
+def _tax_rules(country: str | None) -> list[TaxIdRule]:
+    packs = countries()
+    home = list(packs[country].tax_ids) if country in packs else []
+    return home + [r for c, p in packs.items() if c != country for r in p.tax_ids]
+
+
+def national_id_ok(value: str) -> bool:
+    """Whether ``value`` is a national tax id of some country with valid check digits."""
+    upper = value.upper().strip()
+    for rule in _tax_rules(None):
+        if rule.stdnum and rule.pattern.fullmatch(upper) and rule.is_valid(upper):
+            return True
+    return False
+
+
+def _ids_in(text: str, country: str | None, labelled: bool) -> list[tuple[int, str, float]]:
+    """(position, value, strength) of tax ids in ``text``: EU VAT shapes, then national ids
+    (check digits where a checker exists; label-only shapes only when ``labelled``)."""
+    upper = text.upper()
+    out: list[tuple[int, str, float]] = []
+    taken: list[tuple[int, int]] = []
+    # Strength: an EU VAT id 1.1, a national id with valid check digits 1.0, a label-only shape
+    # 0.8, anything id-like after a tax-id label 0.6.
+    for m in VAT_RE.finditer(upper):
+        out.append((m.start(), _canonical_vat(m.group(0)), 1.1))
+        taken.append(m.span())
+    for rule in _tax_rules(country):
+        if rule.labelled and not labelled:
+            continue
+        for m in rule.pattern.finditer(upper):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            checked = rule.stdnum is not None
+            if checked and not rule.is_valid(m.group(0)):
+                continue
+            if not checked and not labelled:
+                continue
+            value = m.group(0).strip()
+            out.append((m.start(), value, 1.0 if checked else 0.8))
+            taken.append(m.span())
+    if labelled and not out:
+        m = _GENERIC_ID.search(upper)
+        if m is not None and sum(c.isdigit() for c in m.group(0)) >= 6:
+            out.append((m.start(), m.group(0).strip(" .-/"), 0.6))
+    out.sort()
     return out
 
 
-def _owner(seg: Segment, line_text: str, labels: list[LabelHit]) -> str:
+def vat_ids(
+    ctx: Context, hits: list[LabelHit], vendor: str | None = None
+) -> dict[str, list[Candidate]]:
+    """Tax ids (VAT and national ids) by pattern, check digits and labels, each assigned to the
+    vendor or the customer by its context."""
+    party_labels = [h for h in hits if h.field in ("vendor", "customer")]
+    id_labels = {id(h.segment): h for h in hits if h.field == "vat_id"}
+    vendor_key = fold(vendor) if vendor else None
+    country = ctx.locale.country if ctx.locale is not None else None
+    out: dict[str, list[Candidate]] = {"vendor": [], "customer": []}
+    seen: set[tuple[str, int, int]] = set()
+    n_pages = len(ctx.pages)
+    for lines in ctx.pages:
+        for segs in lines:
+            line_text = " ".join(s.text for s in segs)
+            for i, seg in enumerate(segs):
+                hit = id_labels.get(id(seg))
+                if hit is not None:
+                    after = " ".join(w.text for w in hit.rest)
+                    if not after.strip(" :") and i + 1 < len(segs):
+                        after = segs[i + 1].text  # "NIP:   123-456-78-90" in the next column
+                    found = _ids_in(after, country, labelled=True)
+                else:
+                    found = _ids_in(seg.text, country, labelled=False)
+                for _, value, strength in found:
+                    key = (value, seg.page, seg.line)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if vendor_key and vendor_key in fold(line_text):
+                        owner = "vendor"  # a footer or sender line that names the vendor
+                    else:
+                        owner = _owner(seg, line_text, party_labels, lines)
+                    words = set(tokens(line_text))
+                    cue = 0.08 if words & _VENDOR_CUES else 0.0
+                    last_lines = seg.page == n_pages and seg.line >= len(lines) - 4
+                    score = (
+                        0.6
+                        + 0.2 * strength
+                        + cue
+                        + (0.04 if last_lines else 0.0)
+                        + (0.05 if hit is not None else 0.0)
+                        - seg.line * 0.001
+                        - (seg.page - 1) * 0.05
+                    )
+                    out[owner].append(Candidate(value, score, seg.page, line_text))
+    for key in out:
+        out[key].sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+def line_tax_ids(ctx: Context) -> dict[tuple[int, int], list[str]]:
+    """Tax ids (by shape and check digits, no label needed) on each (page, line)."""
+    country = ctx.locale.country if ctx.locale is not None else None
+    out: dict[tuple[int, int], list[str]] = {}
+    for lines in ctx.pages:
+        for li, segs in enumerate(lines):
+            for seg in segs:
+                for _, value, _s in _ids_in(seg.text, country, labelled=False):
+                    out.setdefault((seg.page, li), []).append(value)
+    return out
+
+
+def _owner(
+    seg: Segment, line_text: str, labels: list[LabelHit], lines: list[list[Segment]]
+) -> str:
     words = set(tokens(line_text))
-    customer_words = {"client", "customer", "kunde", "kunden", "buyer", "kaufer", "acheteur"}
-    if words & (customer_words | {"votre", "vos", "your", "ihre", "leistungsempfanger"}):
+    if words & _CUSTOMER_WORDS:
         return "customer"
+    # The line above in the same column names the customer ("Debiteurnummer: 4711" over
+    # "Btw-nummer: NL..."): the id belongs to that block.
+    for li in range(max(0, seg.line - 2), seg.line):
+        for other in lines[li]:
+            if abs(other.x0 - seg.x0) < 40 and set(tokens(other.text)) & _CUSTOMER_WORDS:
+                return "customer"
     nearest: LabelHit | None = None
     for hit in labels:
         s = hit.segment

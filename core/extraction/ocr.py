@@ -16,6 +16,7 @@ batch pads little.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterable
 from importlib.resources import files
@@ -155,8 +156,13 @@ def _skew(boxes: Iterable[Any]) -> float:
     return median if abs(median) > math.radians(0.2) else 0.0
 
 
+# OCR drops the space after a label's colon ("USt-IdNr.:339/5264/3049"); times keep theirs.
+_LABEL_COLON = re.compile(r"(?<=[^\W\d_]|\.):(?=\w)")
+
+
 def _split_line(text: str, x0: float, y0: float, x1: float, y1: float) -> list[Word]:
     """Split one OCR text box into words, spreading x-positions by character count."""
+    text = _LABEL_COLON.sub(": ", text)
     parts = text.split()
     total = len(text)
     if len(parts) <= 1 or total == 0:

@@ -9,6 +9,7 @@ the value was found (explicit label, geometry, arithmetic agreement) and is adju
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from core.extraction.language_packs import Locale, detect_locale
 from core.extraction.line_items import extract_line_items
 from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
 from core.extraction.parties import party_names, vendor_address, window_customers
+from core.extraction.vendor import choose_vendor
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
@@ -118,7 +120,9 @@ def _field(cand: Candidate | None, confidence: float | None = None) -> Extracted
     return ExtractedField(
         value=cand.value,
         confidence=round(max(0.05, min(0.99, conf)), 3),
-        evidence=Evidence(page=cand.page, text=cand.text[:200], bbox=cand.bbox),
+        evidence=Evidence(
+            page=cand.page, text=cand.text[:200], bbox=cand.bbox, signals=cand.signals
+        ),
     )
 
 
@@ -178,8 +182,13 @@ class OfflineExtractor:
     name = "offline"
     version = "1.0.0"
 
-    def extract(self, document: Document) -> Extraction:
-        """Read header fields and line items from the document's words."""
+    def extract(
+        self, document: Document, *, known_vendors: Sequence[str] | None = None
+    ) -> Extraction:
+        """Read header fields and line items from the document's words.
+
+        ``known_vendors`` (the client's vendor master, when the caller has one) makes a
+        candidate line that agrees with one of its names the likelier vendor."""
         if document.media_type == XML:
             raise UnsupportedType("an XML file is read by the e-invoice extractor, not by layout")
         ex = Extraction(extractor=self.name, extractor_version=self.version)
@@ -220,7 +229,7 @@ class OfflineExtractor:
                 ex.invoice_date = _field(cand)
         self._amounts(ex, found)
         self._currency(ex, found["currency"], text)
-        self._parties(ex, ctx, hits, text)
+        self._parties(ex, ctx, hits, text, known_vendors)
         code, kind = _doc_type(document.pages[0].text)
         if code:
             ex.document_type_code = ExtractedField(value=code, confidence=0.6)
@@ -266,13 +275,23 @@ class OfflineExtractor:
             )
 
     @staticmethod
-    def _parties(ex: Extraction, ctx: Context, hits: list[Any], text: str) -> None:
+    def _parties(
+        ex: Extraction,
+        ctx: Context,
+        hits: list[Any],
+        text: str,
+        known_vendors: Sequence[str] | None = None,
+    ) -> None:
         names = party_names(ctx, hits)
-        vendor = names["vendor"][0] if names["vendor"] else None
-        vats = vat_ids(ctx, hits, vendor.value if vendor else None)
-        pool = names["customer"] + window_customers(
-            ctx.pages[0] if ctx.pages else [], vendor.value if vendor else None
+        windows = window_customers(ctx.pages[0] if ctx.pages else [], None)
+        first_ids = vat_ids(ctx, hits, None)
+        vendor = choose_vendor(
+            ctx, hits, names["vendor"], names["customer"], first_ids["vendor"], known_vendors
         )
+        vats = vat_ids(ctx, hits, vendor.value if vendor else None)
+        pool = names["customer"] + [
+            w for w in windows if vendor is None or fold(w.value) != fold(vendor.value)
+        ]
         pool.sort(key=lambda c: c.score, reverse=True)
         customer = next(
             (c for c in pool if vendor is None or fold(c.value) != fold(vendor.value)), None

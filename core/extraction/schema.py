@@ -33,6 +33,9 @@ class Evidence(BaseModel):
     page: int | None = None
     text: str = ""
     bbox: tuple[float, float, float, float] | None = None  # x0, y0, x1, y1 in PDF points
+    # For values chosen among scored candidates (the vendor name): the signals that won,
+    # e.g. ("top-line-1", "legal-form-PL", "next-to-tax-id").
+    signals: tuple[str, ...] = ()
 
 
 class ExtractedField(BaseModel, Generic[T]):

@@ -131,7 +131,7 @@ def countries() -> dict[str, CountryPack]:
             TaxIdRule(
                 country=code,
                 name=r["name"],
-                pattern=re.compile(rf"(?<![\w/.-])(?:{r['pattern']})(?![\w/-]|\.\d)"),
+                pattern=re.compile(rf"(?<![\w/.-])(?:{r['pattern']})(?![\w/]|[.\-]\d)"),
                 stdnum=r.get("stdnum"),
                 labelled=bool(r.get("labelled", False)),
             )
@@ -153,24 +153,34 @@ def countries() -> dict[str, CountryPack]:
 
 
 def _form_pattern(form: str) -> str:
-    """A printed legal form as a regex: dots and spaces optional, capitals kept for short ones."""
-    strict = len(re.sub(r"\W", "", form)) <= 3 and "." not in form and form.isupper()
-    out = []
-    for ch in form:
-        if ch == ".":
-            out.append(r"\.?")
-        elif ch == " ":
-            out.append(r"\s*")
-        elif ch in "&/(),":
-            out.append(rf"\s*{re.escape(ch)}?\s*")
-        elif strict or not ch.isalpha():
-            out.append(re.escape(ch))
-        else:
-            low, up = ch.lower(), ch.upper()
-            folded = fold(ch)
-            alts = {low, up, folded, folded.upper()}
-            out.append("[" + "".join(sorted(re.escape(a) for a in alts)) + "]")
-    return "".join(out)
+    """A printed legal form as a regex.
+
+    Written with dots ("S.A.", "Sp. z o.o."): any case, dots required, spaces optional; the same
+    form without its dots only in capitals ("SA", "SP Z OO"), so "Sa 9-13h" is no company.
+    Written without dots: short all-capital forms ("AG", "SE") in capitals only, others in
+    any case ("GmbH", "Ltd")."""
+
+    def letters(text: str, strict: bool) -> str:
+        out = []
+        for ch in text:
+            if ch == ".":
+                out.append(r"\.\s*")
+            elif ch == " ":
+                out.append(r"\s*")
+            elif ch in "&/(),":
+                out.append(rf"\s*{re.escape(ch)}?\s*")
+            elif strict or not ch.isalpha():
+                out.append(re.escape(ch))
+            else:
+                alts = {ch.lower(), ch.upper(), fold(ch), fold(ch).upper()}
+                out.append("[" + "".join(sorted(re.escape(a) for a in alts)) + "]")
+        return "".join(out)
+
+    if "." in form:
+        bare = form.replace(".", "").upper()
+        return f"{letters(form, False)}|{letters(bare, True)}"
+    strict = len(re.sub(r"\W", "", form)) <= 3 and form.isupper()
+    return letters(form, strict)
 
 
 @lru_cache(maxsize=64)
@@ -182,7 +192,8 @@ def legal_form_regex(country: str | None = None) -> re.Pattern[str]:
     prefixes = sorted({f for p in chosen for f in p.legal_form_prefixes}, key=len, reverse=True)
     suffix = "|".join(_form_pattern(f) for f in forms)
     prefix = "|".join(_form_pattern(f) for f in prefixes)
-    parts = [rf"(?<![\w.])(?:{suffix})(?![\w])"]
+    # A dotted form may run straight into the next one: "Sp.z o.o.Sp.j.".
+    parts = [rf"(?<![\w.])(?:{suffix})(?:(?<=\.)|(?<=\.\s)|(?![\w]))"]
     if prefix:
         parts.append(rf"^(?:{prefix})\s+(?=[A-Z0-9])")
     return re.compile("|".join(parts))
