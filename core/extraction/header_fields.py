@@ -27,6 +27,8 @@ from core.extraction.parsing import (
 )
 
 AMOUNTS = ("line_total", "subtotal", "tax", "total", "amount_due")
+# Amounts that are not the document's totals but help choose them (see core.extraction.amounts).
+ROLE_AMOUNTS = ("tax_included", "tendered", "change", "rounding", "discount", "gross_sales")
 _STOP = {"no", "nr", "n", "number", "num", "numero", "vom", "du", "de", "of", "the", "is", "id"}
 
 
@@ -169,7 +171,7 @@ def parser_for(field: str, ctx: Context) -> Callable[[str], Any]:
             return found[0].value if found else None
 
         return date_value
-    if field in AMOUNTS:
+    if field in AMOUNTS or field in ROLE_AMOUNTS:
         return lambda text: _amount_value(text, ctx)
     if field == "currency":
         return _currency_value
@@ -225,7 +227,7 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
             if id(seg) in labelled:
                 break
             rights.extend(seg.words)
-        if field in AMOUNTS and rights:
+        if (field in AMOUNTS or field in ROLE_AMOUNTS) and rights:
             # A totals row ends with its value: "VAT 19% (base 3.690,63)   701,22".
             options.append((hit.rest + rights, 1.0))
         elif hit.rest:
@@ -314,53 +316,3 @@ def _column_sums(
         ]
     total = sum(values, Decimal(0))
     return [Candidate(total, base * 0.72, page, f"{label_text} (column sum)", None, hit.label)]
-
-
-def choose_totals(c: dict[str, list[Candidate]]) -> dict[str, Candidate]:
-    """Pick subtotal, tax and total together, preferring a triple with subtotal + tax = total."""
-    subs = c.get("subtotal", [])[:12]
-    taxes = list(c.get("tax", [])[:15])
-    totals = c.get("total", [])[:12] + [
-        Candidate(x.value, x.score * 0.8, x.page, x.text, x.bbox, x.label)
-        for x in c.get("amount_due", [])[:3]
-    ]
-    rate_lines = [t for t in taxes if t.label not in ("total vat", "vat total", "total tax")]
-    distinct = {t.value for t in rate_lines}
-    if len(distinct) > 1:  # one tax line per rate: the tax total is their sum
-        s = sum(distinct, Decimal(0))
-        taxes.append(Candidate(s, 0.7, rate_lines[0].page, "sum of tax lines", None, "sum"))
-    taxes.append(Candidate(Decimal("0.00"), 0.3, 1, "no tax shown", None, "zero"))
-    best: tuple[float, dict[str, Candidate]] | None = None
-    for s in subs:
-        for t in taxes:
-            for g in totals:
-                if (s.value + t.value == g.value and s.value != g.value) or (
-                    s.value == g.value and t.value == 0
-                ):
-                    score = s.score + t.score + g.score + 1.5
-                    if best is None or score > best[0]:
-                        best = (score, {"subtotal": s, "tax": t, "total": g})
-    if best is not None:
-        return best[1]
-    chosen: dict[str, Candidate] = {}
-    for name, pool in (
-        ("subtotal", subs),
-        ("tax", c.get("tax", [])),
-        ("total", c.get("total", [])),
-    ):
-        if pool:
-            chosen[name] = pool[0]
-    s_, t_, g_ = (chosen.get(k) for k in ("subtotal", "tax", "total"))
-    if s_ and t_ and not g_:
-        chosen["total"] = Candidate(
-            s_.value + t_.value, 0.45, s_.page, "subtotal + tax", None, "derived"
-        )
-    elif g_ and t_ and not s_:
-        chosen["subtotal"] = Candidate(
-            g_.value - t_.value, 0.45, g_.page, "total - tax", None, "derived"
-        )
-    elif g_ and s_ and not t_ and g_.value >= s_.value:
-        chosen["tax"] = Candidate(
-            g_.value - s_.value, 0.45, g_.page, "total - subtotal", None, "derived"
-        )
-    return chosen

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.extraction.header_fields import AMOUNTS, Context
+from core.extraction.header_fields import AMOUNTS, ROLE_AMOUNTS, Context
 from core.extraction.labels import LabelHit, fold
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import find_dates, parse_amount
@@ -173,7 +173,9 @@ _CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*\.?")
 
 def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
     """All line items of the document, in reading order across pages."""
-    totals_lines = {(h.segment.page, h.segment.line) for h in hits if h.field in AMOUNTS}
+    totals_lines = {
+        (h.segment.page, h.segment.line) for h in hits if h.field in AMOUNTS or h.field in ROLE_AMOUNTS
+    }
     items: list[LineItem] = []
     for page_index, lines in enumerate(ctx.pages):
         page_no = page_index + 1

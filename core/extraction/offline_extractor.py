@@ -15,12 +15,13 @@ from typing import Any
 
 from core.errors import UnsupportedType
 from core.extraction.document import XML, Document
+from core.extraction.amounts import choose_totals, tax_tables
 from core.extraction.header_fields import (
     AMOUNTS,
+    ROLE_AMOUNTS,
     Candidate,
     Context,
     candidates,
-    choose_totals,
     claim_labels,
 )
 from core.extraction.identifiers import ibans, vat_ids
@@ -212,7 +213,7 @@ class OfflineExtractor:
         hits = claim_labels(ctx)
         found = {f: candidates(ctx, hits, f) for f in (
             "invoice_number", "invoice_date", "due_date", "po_number", "currency", "payment_terms",
-            *AMOUNTS
+            *AMOUNTS, *ROLE_AMOUNTS
         )}  # fmt: skip
         for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
@@ -227,8 +228,10 @@ class OfflineExtractor:
                     first[0].value, 0.35, 1, document.pages[0].text[first[0].start : first[0].end]
                 )
                 ex.invoice_date = _field(cand)
-        self._amounts(ex, found)
-        self._currency(ex, found["currency"], text)
+        tables = tax_tables(ctx)
+        self._amounts(ex, found, ctx, tables)
+        ex.tax_breakdown = [row for table in tables[:1] for row in table.rows]
+        self._currency(ex, found["currency"], text, locale.country)
         self._parties(ex, ctx, hits, text, known_vendors)
         code, kind = _doc_type(document.pages[0].text)
         if code:
@@ -239,8 +242,10 @@ class OfflineExtractor:
         return ex
 
     @staticmethod
-    def _amounts(ex: Extraction, found: dict[str, list[Candidate]]) -> None:
-        chosen = choose_totals(found)
+    def _amounts(
+        ex: Extraction, found: dict[str, list[Candidate]], ctx: Context, tables: list[Any]
+    ) -> None:
+        chosen = choose_totals(found, ctx, tables)
         agreed = (
             {"subtotal", "tax", "total"} <= chosen.keys()
             and all(chosen[k].label not in ("derived",) for k in ("subtotal", "tax", "total"))
@@ -259,11 +264,13 @@ class OfflineExtractor:
             )
 
     @staticmethod
-    def _currency(ex: Extraction, labelled: list[Candidate], text: str) -> None:
+    def _currency(
+        ex: Extraction, labelled: list[Candidate], text: str, country: str | None
+    ) -> None:
         if labelled:
             ex.currency = _field(labelled[0], 0.95)
             return
-        counts = find_currencies(text)
+        counts = find_currencies(text, country)
         if counts:
             code = max(counts, key=lambda c: counts[c])
             share = counts[code] / sum(counts.values())

@@ -300,25 +300,70 @@ CURRENCY_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("Fr.", "CHF"),
     ("$", "USD"),
 )
-_WORDS = {"euro": "EUR", "euros": "EUR", "dollars": "USD", "pounds": "GBP", "franken": "CHF"}
+# Currency names in words; "$"-named ones ("pesos", "dollars") take the country's own dollar.
+_WORDS = {"euro": "EUR", "euros": "EUR", "pounds": "GBP", "franken": "CHF", "reais": "BRL",
+          "zlotych": "PLN", "złotych": "PLN", "zloty": "PLN", "złoty": "PLN", "ringgit": "MYR",
+          "rupiah": "IDR", "rupees": "INR", "rupee": "INR", "korun": "CZK", "lira": "TRY",
+          "lirasi": "TRY", "forint": "HUF"}  # fmt: skip
+_DOLLAR_WORDS = frozenset({"dollars", "dollar", "pesos", "peso"})
+# Local abbreviations that name a currency only next to an amount ("RM8.35", "12,50 zł").
+LOCAL_ABBREVIATIONS: dict[str, str] = {
+    "RM": "MYR", "Rs": "INR", "Rs.": "INR", "Rp": "IDR", "Rp.": "IDR", "zł": "PLN", "zl": "PLN",
+    "Kč": "CZK", "Kc": "CZK", "TL": "TRY", "Ft": "HUF", "lei": "RON", "S$": "SGD", "₱": "PHP",
+    "฿": "THB", "₫": "VND",
+}  # fmt: skip
 _CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+_CODE_NEAR_AMOUNT = re.compile(
+    r"(?i)(?<![a-z])([a-z]{3})(?=\s{0,4}[-−]?\d)|(?<=\d)\s{0,4}([a-z]{3})(?![a-z])"
+)
 
 
-def find_currencies(text: str) -> dict[str, int]:
-    """ISO codes evidenced in ``text`` with how often each appears (codes, symbols, words)."""
+def find_currencies(text: str, country: str | None = None) -> dict[str, int]:
+    """ISO codes evidenced in ``text`` with how often each appears (codes, symbols, words).
+
+    ``country`` (ISO 3166 alpha-2) gives "$" and local abbreviations their meaning there:
+    "$" is ARS on an Argentine invoice and USD only when nothing says otherwise."""
+    from core.extraction.language_packs import countries
+
+    pack = countries().get(country or "")
+    local = dict(pack.symbols) if pack is not None else {}
     counts: dict[str, int] = {}
+
+    def add(code: str, n: int = 1) -> None:
+        counts[code] = counts.get(code, 0) + n
+
     for m in _CODE_RE.finditer(text):
         if m.group(1) in ISO_CURRENCIES:
-            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+            add(m.group(1))
+    for m in _CODE_NEAR_AMOUNT.finditer(text):
+        raw = m.group(1) or m.group(2)
+        code = raw.upper()
+        if raw != code and code in ISO_CURRENCIES:  # "Eur 319,03": a code not in capitals
+            add(code)
+    # Symbols, most specific first ("US$" before "$"); a bare "$" is the country's dollar.
+    dollar = local.get("$", "USD")
     rest = text
     for symbol, code in CURRENCY_SYMBOLS:
-        n = rest.count(symbol)
+        # "A$" is Australian, but not inside "IVA$".
+        lead = r"(?<![A-Za-z])" if symbol[:1].isalpha() else ""
+        rest, n = re.subn(lead + re.escape(symbol), " ", rest)
         if n:
-            counts[code] = counts.get(code, 0) + n
-            rest = rest.replace(symbol, " ")
-    for word in re.findall(r"[A-Za-z]+", text.lower()):
+            add(dollar if symbol == "$" else code, n)
+    printed = {sym for sym, _ in CURRENCY_SYMBOLS}
+    for abbr, code in {**LOCAL_ABBREVIATIONS, **local}.items():
+        if not abbr[:1].isalpha() or abbr.upper() in ISO_CURRENCIES or "$" in abbr:
+            continue
+        if abbr in printed:
+            continue
+        pattern = rf"(?<![\w]){re.escape(abbr)}(?=\s?\d)|(?<=\d)\s?{re.escape(abbr)}(?![\w])"
+        n = len(re.findall(pattern, text))
+        if n:
+            add(code, n)
+    for word in re.findall(r"[^\W\d_]+", text.lower()):
         if word in _WORDS:
-            counts[_WORDS[word]] = counts.get(_WORDS[word], 0) + 1
+            add(_WORDS[word])
+        elif word in _DOLLAR_WORDS and (word.startswith("dollar") or dollar != "USD"):
+            add(dollar)
     return counts
 
 
