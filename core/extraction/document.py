@@ -29,6 +29,10 @@ from core.errors import (
 )
 from core.extraction.layout import Line, Word, group_lines, lines_text, pdf_page_words
 from core.extraction.pdfium_lock import PDFIUM_LOCK
+from core.extraction.text_quality import MIN_TEXT_QUALITY, text_quality
+
+# A text layer laid over a scan by another program's OCR must be cleaner than this to be kept.
+SCANNED_MIN_TEXT_QUALITY = 0.9
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -75,6 +79,8 @@ class Document:
     xml: bytes | None = None
     data: bytes = field(default=b"", repr=False)
     embedded_xml_name: str | None = None
+    # What loading decided that the extraction should say (e.g. a text layer sent to OCR).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def full_text(self) -> str:
@@ -147,7 +153,9 @@ def load_document(
         doc.xml = data
     elif media_type == PDF:
         with PDFIUM_LOCK:  # PDFium is not thread-safe, even across documents
-            doc.pages, doc.embedded_xml, doc.embedded_xml_name = _load_pdf(data, max_pages, ocr)
+            doc.pages, doc.embedded_xml, doc.embedded_xml_name = _load_pdf(
+                data, max_pages, ocr, doc.notes
+            )
     else:
         doc.pages = _load_image(data, max_pages, ocr)
     return doc
@@ -177,7 +185,7 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
 
 
 def _load_pdf(
-    data: bytes, max_pages: int, ocr: bool
+    data: bytes, max_pages: int, ocr: bool, notes: list[str]
 ) -> tuple[list[Page], bytes | None, str | None]:
     pdf = open_pdf(data)
     try:
@@ -197,7 +205,20 @@ def _load_pdf(
                     pages.append(_ocr_pdf_page(page, i + 1, width, height))
                     continue
                 lines = group_lines(words)
-                pages.append(Page(i + 1, width, height, words, lines_text(lines), "text_layer"))
+                text = lines_text(lines)
+                if ocr:
+                    quality = text_quality(text)
+                    limit = MIN_TEXT_QUALITY
+                    if quality < SCANNED_MIN_TEXT_QUALITY and _invisible_text_over_image(page):
+                        limit = SCANNED_MIN_TEXT_QUALITY  # another program's OCR of a scan
+                    if quality < limit:
+                        notes.append(
+                            f"text_layer_replaced: page {i + 1} text layer scored {quality:.2f}"
+                            f" < {limit:.2f} (character statistics); read by OCR instead"
+                        )
+                        pages.append(_ocr_pdf_page(page, i + 1, width, height))
+                        continue
+                pages.append(Page(i + 1, width, height, words, text, "text_layer"))
             except pdfium.PdfiumError as exc:
                 raise CorruptDocument(f"page {i + 1} of the PDF cannot be read") from exc
             finally:
@@ -205,6 +226,25 @@ def _load_pdf(
         return pages, xml, xml_name
     finally:
         pdf.close()
+
+
+def _invisible_text_over_image(page: pdfium.PdfPage) -> bool:
+    """A scan with an OCR layer: a page-sized image under text drawn invisibly (render mode 3)."""
+    width, height = page.get_size()
+    covered = False
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        if (right - left) * (top - bottom) >= 0.8 * width * height:
+            covered = True
+            break
+    if not covered:
+        return False
+    texts = invisible = 0
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_TEXT,), max_depth=2):
+        texts += 1
+        mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
+        invisible += mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
+    return texts > 0 and invisible >= 0.9 * texts
 
 
 def _embedded_xml(pdf: pdfium.PdfDocument) -> tuple[bytes | None, str | None]:

@@ -41,6 +41,8 @@ DET_LIMIT_LONG = 2048
 # Images larger than this on their long side are scaled down first (memory, time).
 MAX_INPUT_SIDE = 2600
 MIN_SCORE = 0.5
+# Share of a detected box's height trimmed off its top and bottom (detector padding).
+BOX_TRIM = 0.15
 MODELS = {
     "det": "PP-OCRv6_det_small.onnx",
     "rec": "PP-OCRv6_rec_small.onnx",
@@ -135,8 +137,14 @@ def ocr_image(image: Image.Image, *, points_per_pixel: float) -> list[Word]:
         ]
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
+        # The detector pads each box beyond its glyphs (unclip ratio 1.6): keep the middle of
+        # the box, or two tightly spaced rows overlap and merge into one line.
+        top, bottom = min(ys), max(ys)
+        pad = (bottom - top) * BOX_TRIM
         words.extend(
-            _split_line(text, min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale)
+            _split_line(
+                text, min(xs) * scale, (top + pad) * scale, max(xs) * scale, (bottom - pad) * scale
+            )
         )
     return words
 

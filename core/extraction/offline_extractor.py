@@ -194,6 +194,7 @@ class OfflineExtractor:
             raise UnsupportedType("an XML file is read by the e-invoice extractor, not by layout")
         ex = Extraction(extractor=self.name, extractor_version=self.version)
         ex.page_count = document.page_count
+        ex.warnings.extend(document.notes)
         sources = {p.source for p in document.pages if p.words}
         ex.source = "ocr" if sources == {"ocr"} else "text_layer"
         text = document.full_text

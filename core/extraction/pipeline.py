@@ -180,6 +180,7 @@ class ExtractionPipeline:
         if mode == "openai":
             try:
                 result = self._get("openai").extract(document)
+                result.warnings.extend(document.notes)
                 result.warnings.extend(notes)
                 return result, True
             except UpstreamError as exc:
