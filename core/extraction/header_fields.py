@@ -109,7 +109,14 @@ def _heading(hit: LabelHit) -> bool:
 _MARKERS = {"nr", "no", "n", "number", "nummer", "num", "numero", "#"}
 
 
+# Argentine, Mexican... numbering: point of sale, dash, number ("00003 - 00003668").
+_POS_NUMBER = re.compile(r"(?<![\w-])(\d{4,5})\s*-\s*(\d{8})(?![\w-])")
+
+
 def _id_value(text: str) -> str | None:
+    joined = _POS_NUMBER.search(text[:40])
+    if joined is not None:
+        return f"{joined.group(1)}-{joined.group(2)}"
     words = text.split()
     # "Rechnung des Versicherers (575) Nr. 01.234" : the id follows the number marker.
     for i, raw in enumerate(words[:8]):
@@ -129,8 +136,8 @@ def _first_id(words: list[str]) -> str | None:
             continue
         if find_dates(word) or word.endswith("%"):
             return None
-        has_digit = any(c.isdigit() for c in word)
-        if (has_digit and len(word) >= 2) or re.fullmatch(r"[A-Z0-9][A-Z0-9\-/_.]{3,}", word):
+        # An id has a digit: "DOCUMENTO COMMERCIALE", "INVOICE EXAMPLE" name no number.
+        if any(c.isdigit() for c in word) and len(word) >= 2:
             return word.rstrip(".")
         return None
     return None
@@ -244,6 +251,10 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
         offset = -hit.segment.y0 / 100000 - (hit.segment.page - 1) * 0.01
         for words, factor in options:
             value = parse(join_words(words))
+            if value is not None and field in ("invoice_number", "po_number"):
+                # Document numbers are seldom one to three digits (a street or page number).
+                digits = sum(c.isdigit() for c in str(value))
+                factor *= 0.85 if digits <= 3 else 1.03 if digits >= 6 else 1.0
             if value is not None:
                 text = f"{label_text} {join_words(words)}".strip()
                 out.append(

@@ -99,6 +99,8 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
     if rest:
         # "Customer: 4711" is a customer number, not the heading of an address block.
         name = _clean_name(rest)
+        if name and hit.rest and hit.segment is lines[hit.segment.line][-1]:
+            name = _continued_caps(lines, hit.segment, name)
         return Candidate(name, 0.9, hit.segment.page, rest) if name else None
     block = below(lines, hit.segment, max_lines=7, max_gap=9)
     for seg in block:  # an explicit "Name:" line in the block wins
@@ -125,6 +127,27 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
     if right and (name := _clean_name(right[0].text)):
         return Candidate(name, 0.6, hit.segment.page, right[0].text)
     return None
+
+
+def _continued_caps(lines: list[list[Segment]], seg: Segment, name: str) -> str:
+    """'LA SEGUNDA ... DE SEGUROS' + 'GENERALES' on the next line: a capitalised name that
+    wrapped at the end of its line continues on a short capitalised line of its own."""
+    if seg.line + 1 >= len(lines) or not name.isupper():
+        return name
+    nxt = lines[seg.line + 1]
+    if len(nxt) != 1:
+        return name
+    text = nxt[0].text.strip()
+    gap = nxt[0].y0 - seg.y1
+    if (
+        text.isupper()
+        and len(text.split()) <= 3
+        and not re.search(r"[\d:]", text)
+        and gap < 0.8 * (seg.y1 - seg.y0)
+        and _clean_name(text) is not None
+    ):
+        return f"{name} {text}"
+    return name
 
 
 def _continues(seg: Segment, nxt: Segment, name: str) -> bool:

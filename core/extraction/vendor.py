@@ -19,7 +19,7 @@ from core.extraction.blocks import POSTCODE_LINE
 from core.extraction.header_fields import Candidate, Context
 from core.extraction.label_lexicon import all_languages
 from core.extraction.labels import LabelHit, Segment, fold, is_label_text, tokens
-from core.extraction.language_packs import languages, legal_form_regex
+from core.extraction.language_packs import canonical_forms, languages, legal_form_regex
 
 # Mail and hosting domains that say nothing about who sent the document.
 GENERIC_DOMAINS = frozenset(
@@ -271,6 +271,7 @@ def choose_vendor(
     name = best.name
     if best.seg is not None and best.seg.page == 1:
         name = _with_wrapped_form(ctx, best.seg, name, any_forms)
+    name = canonical_forms(name, country)
     cand = Candidate(
         name,
         round(max(0.3, min(0.95, 0.35 + best.score * 0.5)), 3),

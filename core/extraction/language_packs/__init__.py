@@ -173,9 +173,12 @@ def _form_pattern(form: str) -> str:
                 out.append(re.escape(ch))
             else:
                 alts = {ch.lower(), ch.upper(), fold(ch), fold(ch).upper()}
+                if ch in "oO" and ocr_zero:
+                    alts.add("0")  # OCR reads "o.o." as "0.0."
                 out.append("[" + "".join(sorted(re.escape(a) for a in alts)) + "]")
         return "".join(out)
 
+    ocr_zero = "." in form
     if "." in form:
         bare = form.replace(".", "").upper()
         return f"{letters(form, False)}|{letters(bare, True)}"
@@ -197,6 +200,20 @@ def legal_form_regex(country: str | None = None) -> re.Pattern[str]:
     if prefix:
         parts.append(rf"^(?:{prefix})\s+(?=[A-Z0-9])")
     return re.compile("|".join(parts))
+
+
+def canonical_forms(name: str, country: str | None = None) -> str:
+    """``name`` with each legal form as the country writes it where OCR misread it
+    ("SP. Z 0.0." -> "Sp. z o.o.")."""
+    packs = countries()
+    chosen = [packs[country]] if country in packs else list(packs.values())
+    forms = sorted({f for p in chosen for f in p.legal_forms if "." in f}, key=len, reverse=True)
+    for form in forms:
+        pattern = re.compile(rf"(?<![\w.])(?:{_form_pattern(form)})")
+        m = pattern.search(name)
+        if m is not None and "0" in m.group(0):
+            return name[: m.start()] + form + name[m.end() :]
+    return name
 
 
 @lru_cache(maxsize=1)
