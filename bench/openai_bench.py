@@ -1,4 +1,4 @@
-"""OpenAI path against the loopback fake: batch wall time and repeat LLM calls.
+"""OpenAI path against the loopback fake: batch wall time, repeat LLM calls, routing savings.
 
 Goals (issue 3): 100 invoices through a fake with 1 s latency per call in <= 15 s at the default
 concurrency (``Settings.openai_concurrency``), and 0 LLM calls when the same files run again
@@ -6,6 +6,11 @@ concurrency (``Settings.openai_concurrency``), and 0 LLM calls when the same fil
 with each document's own values, so the run also reports accuracy of the whole path.
 
     python bench/openai_bench.py [--n 100] [--latency 1.0] [--concurrency N]
+                                 [--routing-threshold 0.8] [--routing-only]
+
+The routing section runs the dev sets (../shared/benchmarks; skipped when absent) through the
+pipeline with the LLM configured, once with routing off and once at the threshold, and prints
+how many LLM calls routing saves.
 """
 
 from __future__ import annotations
@@ -122,13 +127,79 @@ def run(n: int, latency: float, concurrency: int | None) -> None:
             print_report(report, "accuracy of the OpenAI path (answers of the fake, from cache)")
 
 
+def routing(threshold: float | None = None) -> None:
+    """LLM calls that cost-aware routing saves on the dev sets. The fake answers nothing useful
+    here: the call counts and the accuracy of the documents kept offline are the figures."""
+    from bench.dev_sets import benchmarks_dir, load_truth
+    from core.extraction.document import load_document
+    from core.extraction.evaluation import Tally
+    from core.extraction.offline_extractor import OfflineExtractor
+    from core.extraction.routing import routing_score
+    from core.extraction.validation import validate
+
+    threshold = Settings().llm_routing_min_confidence if threshold is None else threshold
+    data = benchmarks_dir()
+    print(f"\n== cost-aware routing on the dev sets (default llm_routing_min_confidence"
+          f" {threshold:g}; e-invoice XML is read first, as in the product)")  # fmt: skip
+    if data is None:
+        print("  (dev sets not found: no ../shared/benchmarks; skipped)")
+        return
+    grid = (0.6, 0.7, 0.8, 0.9)
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        fake_in_subprocess(0.0, [], Path(tmp_name)) as url,
+    ):
+        for name in ("zugferd", "multilingual"):
+            folder = data / "extraction-dev" / name
+            if not (folder / "truth.jsonl").is_file():
+                continue
+            rows = load_truth(folder)
+            files = [((folder / r["file"]).read_bytes(), Path(r["file"]).name) for r in rows]
+            # What-if: each document's routing score from one offline reading.
+            scored = []
+            for (data_bytes, _), row in zip(files, rows, strict=True):
+                doc = load_document(data_bytes, max_bytes=50 << 20, max_pages=200)
+                if doc.einvoice_xml is not None:
+                    scored.append((None, row, None))
+                    continue
+                result = OfflineExtractor().extract(doc)
+                score, _ = routing_score(result, doc.full_text)
+                scored.append((score, row, validate(result, doc.full_text).to_flat_fields()))
+            einvoice = sum(1 for s, _, _ in scored if s is None)
+            print(f"  {name}: {len(rows)} documents, {einvoice} read from their e-invoice XML")
+            for thr in grid:
+                kept = [(r, f) for s, r, f in scored if s is not None and s >= thr]
+                tally = Tally()
+                for r, f in kept:
+                    tally.add(r["file"], f, r)
+                acc = f"{tally.header_accuracy():.3f}" if kept else "  -  "
+                print(f"    threshold {thr:.1f}: LLM calls {len(rows) - einvoice - len(kept):>3}"
+                      f" of {len(rows)} (saved {einvoice + len(kept)}); kept offline {len(kept)},"
+                      f" their header fields exact {acc}")  # fmt: skip
+            # The real thing at the default threshold: calls counted by the loopback fake.
+            settings = Settings(openai_api_key="sk-bench-loopback", openai_base_url=url,
+                                data_dir=Path(tmp_name), openai_vision=False,
+                                llm_routing_min_confidence=threshold)  # fmt: skip
+            pipeline = ExtractionPipeline(settings)
+            before = fake_stats(url)["calls"]
+            pipeline.extract_many(files, extractor="openai")
+            calls = fake_stats(url)["calls"] - before
+            pipeline.close()
+            print(f"    pipeline at {threshold:g} against the fake: {calls} LLM calls for"
+                  f" {len(rows)} documents ({len(rows) - calls} saved)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--routing-threshold", type=float, default=None)
+    parser.add_argument("--routing-only", action="store_true", help="only the routing figures")
     args = parser.parse_args()
-    run(args.n, args.latency, args.concurrency)
+    if not args.routing_only:
+        run(args.n, args.latency, args.concurrency)
+    routing(args.routing_threshold)
 
 
 if __name__ == "__main__":

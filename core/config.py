@@ -206,6 +206,10 @@ class Settings(BaseSettings):
     openai_vision: bool = True
     extraction_backend: Literal["auto", "offline", "openai"] = "auto"
     ocr_enabled: bool = True
+    # Cost-aware routing with an LLM configured: a document the offline extractor reads with
+    # vendor, date, total and currency all at or above this validated confidence (and
+    # arithmetic that agrees) needs no LLM call. 1.0 sends every document to the LLM.
+    llm_routing_min_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
 
     # Upload limits.
     max_upload_bytes: int = 25 * 1024 * 1024

@@ -139,21 +139,29 @@ def choose_totals(
         for x in outside(c.get("amount_due", []))[:3]
     ]
     included = [x for x in c.get("tax_included", [])[:5] if x.value != 0]
-    for t in tables:
-        if t.tax is not None and t.tax != 0:
-            taxes.append(Candidate(t.tax, 0.8, t.page, "tax table", None, "tax table"))
-        if t.base is not None and t.base != 0:
-            subs.append(Candidate(t.base, 0.6, t.page, "tax table base", None, "tax table"))
+    for table in tables:
+        if table.tax is not None and table.tax != 0:
+            taxes.append(Candidate(table.tax, 0.8, table.page, "tax table", None, "tax table"))
+        if table.base is not None and table.base != 0:
+            subs.append(Candidate(table.base, 0.6, table.page, "tax table base", None, "tax table"))
     # Cash handed over is not the total: a "total" equal to the tendered amount when change
     # was given is the payment line.
     paid = {x.value for x in c.get("tendered", [])}
     change = [x.value for x in c.get("change", []) if x.value > 0]
     if change:
-        totals = [g for g in totals if not (g.value in paid and any(g.value - ch in {t.value for t in totals} for ch in change))]
+        totals = [
+            g
+            for g in totals
+            if not (
+                g.value in paid and any(g.value - ch in {t.value for t in totals} for ch in change)
+            )
+        ]
     top_total = max((abs(g.value) for g in totals), default=None)
     if top_total:
         taxes = [t for t in taxes if abs(t.value) <= top_total * MAX_TAX_SHARE]
-    rate_lines = [t for t in taxes if t.label not in ("total vat", "vat total", "total tax", "tax table")]
+    rate_lines = [
+        t for t in taxes if t.label not in ("total vat", "vat total", "total tax", "tax table")
+    ]
     distinct = {t.value for t in rate_lines}
     if len(distinct) > 1:  # one tax line per rate: the tax total is their sum
         s = sum(distinct, Decimal(0))
@@ -175,11 +183,15 @@ def choose_totals(
                 elif s.value == g.value and t.value == 0:
                     # "No tax" loses to a tax the document says is included in the total.
                     bonus = 0.6 if included else 1.5
-                    offer(s.score + t.score + g.score + bonus, {"subtotal": s, "tax": t, "total": g})
+                    offer(
+                        s.score + t.score + g.score + bonus, {"subtotal": s, "tax": t, "total": g}
+                    )
     for t in included:
         for g in totals:
             if abs(t.value) <= abs(g.value) * MAX_TAX_SHARE:
-                net = Candidate(g.value - t.value, 0.45, g.page, "total - included tax", None, "derived")
+                net = Candidate(
+                    g.value - t.value, 0.45, g.page, "total - included tax", None, "derived"
+                )
                 offer(g.score + t.score + 1.2, {"subtotal": net, "tax": t, "total": g})
     if best is not None:
         return best[1]

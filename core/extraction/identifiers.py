@@ -54,7 +54,9 @@ _VENDOR_CUES = frozenset(
      "rea", "krs", "regon", "bdo", "ingresos", "brutos", "inicio", "actividades", "iec",
      "handelsregister", "registered", "company", "reg", "sede"}
 )  # fmt: skip
-_GENERIC_ID = re.compile(r"(?<![\w])(?=[A-Z0-9./\- ]*\d[A-Z0-9./\- ]*\d)[A-Z]{0,3}\d[\dA-Z./\-]{4,22}")
+_GENERIC_ID = re.compile(
+    r"(?<![\w])(?=[A-Z0-9./\- ]*\d[A-Z0-9./\- ]*\d)[A-Z]{0,3}\d[\dA-Z./\-]{4,22}"
+)
 
 
 def _tax_rules(country: str | None) -> list[TaxIdRule]:
@@ -98,9 +100,9 @@ def _ids_in(text: str, country: str | None, labelled: bool) -> list[tuple[int, s
             out.append((m.start(), value, 1.0 if checked else 0.8))
             taken.append(m.span())
     if labelled and not out:
-        m = _GENERIC_ID.search(upper)
-        if m is not None and sum(c.isdigit() for c in m.group(0)) >= 6:
-            out.append((m.start(), m.group(0).strip(" .-/"), 0.6))
+        generic = _GENERIC_ID.search(upper)
+        if generic is not None and sum(c.isdigit() for c in generic.group(0)) >= 6:
+            out.append((generic.start(), generic.group(0).strip(" .-/"), 0.6))
     out.sort()
     return out
 
@@ -130,10 +132,10 @@ def vat_ids(
                 else:
                     found = _ids_in(seg.text, country, labelled=False)
                 for _, value, strength in found:
-                    key = (value, seg.page, seg.line)
-                    if key in seen:
+                    seen_key = (value, seg.page, seg.line)
+                    if seen_key in seen:
                         continue
-                    seen.add(key)
+                    seen.add(seen_key)
                     if vendor_key and vendor_key in fold(line_text):
                         owner = "vendor"  # a footer or sender line that names the vendor
                     else:
@@ -168,9 +170,7 @@ def line_tax_ids(ctx: Context) -> dict[tuple[int, int], list[str]]:
     return out
 
 
-def _owner(
-    seg: Segment, line_text: str, labels: list[LabelHit], lines: list[list[Segment]]
-) -> str:
+def _owner(seg: Segment, line_text: str, labels: list[LabelHit], lines: list[list[Segment]]) -> str:
     words = set(tokens(line_text))
     if words & _CUSTOMER_WORDS:
         return "customer"

@@ -43,13 +43,13 @@ def lexicon_for(codes: tuple[str, ...]) -> Lexicon:
     negative: list[str] = []
     for pack in chosen:
         for field, names in pack.labels.items():
-            bucket = labels.setdefault(field, [])
-            bucket.extend(n for n in (_norm(x) for x in names) if n and n not in bucket)
+            found = labels.setdefault(field, [])
+            found.extend(n for n in (_norm(x) for x in names) if n and n not in found)
         negative.extend(_norm(p) for p in pack.negative if _norm(p) not in negative)
     exact: dict[str, list[tuple[str, str]]] = {}
     glued: dict[str, list[tuple[str, str]]] = {}
-    for field, names in labels.items():
-        for label in names:
+    for field, bucket in labels.items():
+        for label in bucket:
             exact.setdefault(label, []).append((field, label))
             if " " in label:
                 # Compound labels are often glued ("Rechnungsnr", "USt-IdNr", "Factuurnr").

@@ -171,11 +171,16 @@ def _next_line_description(words: list[Word], decimal_sep: str | None) -> list[W
 _CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*\.?")
 
 
-def extract_line_items(ctx: Context, hits: list[LabelHit]) -> list[LineItem]:
-    """All line items of the document, in reading order across pages."""
+def extract_line_items(
+    ctx: Context, hits: list[LabelHit], skip: set[tuple[int, int]] | None = None
+) -> list[LineItem]:
+    """All line items of the document, in reading order across pages; ``skip`` holds
+    (page, line) keys that are no items (a tax table's rows)."""
     totals_lines = {
-        (h.segment.page, h.segment.line) for h in hits if h.field in AMOUNTS or h.field in ROLE_AMOUNTS
-    }
+        (h.segment.page, h.segment.line)
+        for h in hits
+        if h.field in AMOUNTS or h.field in ROLE_AMOUNTS
+    } | (skip or set())
     items: list[LineItem] = []
     for page_index, lines in enumerate(ctx.pages):
         page_no = page_index + 1

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import UnsupportedType
-from core.extraction.document import XML, Document
 from core.extraction.amounts import choose_totals, tax_tables
+from core.extraction.document import XML, Document
 from core.extraction.header_fields import (
     AMOUNTS,
     ROLE_AMOUNTS,
@@ -29,10 +29,15 @@ from core.extraction.label_lexicon import lexicon_for
 from core.extraction.labels import fold, page_segments
 from core.extraction.language_packs import Locale, detect_locale
 from core.extraction.line_items import extract_line_items
-from core.extraction.parsing import detect_decimal_separator, find_currencies, find_dates
+from core.extraction.parsing import (
+    compact_dates,
+    detect_decimal_separator,
+    find_currencies,
+    find_dates,
+)
 from core.extraction.parties import party_names, vendor_address, window_customers
-from core.extraction.vendor import choose_vendor
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
+from core.extraction.vendor import choose_vendor
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
 DOC_CODES = frozenset(
@@ -159,6 +164,37 @@ _DUE = re.compile(
 )
 
 
+# Words that open or join a period ("Zeitraum vom ... bis ...", "billing period", "desde ...").
+_PERIOD_WORDS = re.compile(
+    r"(?i)\b(?:period|periodo|período|zeitraum|leistungszeitraum|p[ée]riode|okres|periode|"
+    r"desde|hasta|from|von|vom|bis|du|au|dal|al|van|tot|od|do|billing|abrechnung|"
+    r"facturado|servicio|service|vigencia|validity|g[üu]ltig)\W*$"
+)
+_RANGE_AFTER = re.compile(r"^\s*(?:[-–—]|to|bis|au|al|a|hasta|tot|do|till|until)\s*\d", re.I)
+_TIME_AFTER = re.compile(r"^\s{0,3}(?:\d{1,2}[:.h]\d{2}|[0-2]?\d:\d{2})")
+
+
+def _unlabelled_date(text: str, locale: Locale, day_first: bool | None) -> Candidate | None:
+    """An unlabelled document date (receipts print it bare): dates in ranges and periods are
+    skipped; one distinct date, or a date printed with its time, is a confident reading."""
+    found = list(find_dates(text, day_first))
+    # Compact dates ("25032018") count only where a time follows them, as tills print them.
+    found += [d for d in compact_dates(text, locale.year_first) if _TIME_AFTER.match(text[d.end :])]
+    kept = []
+    for d in sorted(found, key=lambda d: d.start):
+        before, after = text[max(0, d.start - 30) : d.start], text[d.end : d.end + 16]
+        if _PERIOD_WORDS.search(before) or _RANGE_AFTER.match(after):
+            continue
+        kept.append(d)
+    if not kept:
+        return None
+    first = kept[0]
+    distinct = {d.value for d in kept}
+    timed = bool(_TIME_AFTER.match(text[first.end :]))
+    conf = 0.8 if len(distinct) == 1 else 0.6 if timed else 0.35
+    return Candidate(first.value, conf, 1, text[first.start : first.end])
+
+
 def _due_sentence(text: str, day_first: bool | None) -> Candidate | None:
     """Unlabelled due dates: "Bitte überweisen Sie bis zum 30.05.2017", "Please pay by ..."."""
     for m in _DUE.finditer(text):
@@ -181,7 +217,7 @@ class OfflineExtractor:
     """Layout rules over the text layer (or OCR words) of a PDF or image."""
 
     name = "offline"
-    version = "1.0.0"
+    version = "2.0.0"
 
     def extract(
         self, document: Document, *, known_vendors: Sequence[str] | None = None
@@ -223,12 +259,9 @@ class OfflineExtractor:
         if ex.payment_terms.value is None:
             ex.payment_terms = _field(_terms_sentence(document.full_text))
         if ex.invoice_date.value is None:
-            first = find_dates(document.pages[0].text, ctx.day_first)
-            if first:
-                cand = Candidate(
-                    first[0].value, 0.35, 1, document.pages[0].text[first[0].start : first[0].end]
-                )
-                ex.invoice_date = _field(cand)
+            ex.invoice_date = _field(
+                _unlabelled_date(document.pages[0].text, locale, ctx.day_first)
+            )
         tables = tax_tables(ctx)
         self._amounts(ex, found, ctx, tables)
         ex.tax_breakdown = [row for table in tables[:1] for row in table.rows]
@@ -238,7 +271,7 @@ class OfflineExtractor:
         if code:
             ex.document_type_code = ExtractedField(value=code, confidence=0.6)
             ex.document_type = ExtractedField(value=kind, confidence=0.7)
-        ex.line_items = extract_line_items(ctx, hits)
+        ex.line_items = extract_line_items(ctx, hits, {k for t in tables for k in t.lines})
         self._line_total(ex, found["line_total"])
         return ex
 

@@ -117,6 +117,7 @@ class ExtractionPipeline:
         model = None
         if mode == "openai":
             parts.append(f"openai={self._version('openai')}")
+            parts.append(f"route={self.settings.llm_routing_min_confidence:g}")
             parts.append(f"vision={int(self.settings.openai_vision)}")
             model = self.settings.openai_model
         else:
@@ -178,6 +179,17 @@ class ExtractionPipeline:
                     "this is an e-invoice XML file and e-invoice reading is switched off"
                 )
         if mode == "openai":
+            threshold = self.settings.llm_routing_min_confidence
+            if threshold < 1.0 and document.media_type != XML:
+                from core.extraction.routing import offline_is_enough
+
+                with self._cpu:
+                    offline = self._get("offline").extract(document)
+                keep, why = offline_is_enough(offline, document.full_text, threshold)
+                if keep:
+                    offline.warnings.append(f"llm_skipped: {why}")
+                    offline.warnings.extend(notes)
+                    return offline, True
             try:
                 result = self._get("openai").extract(document)
                 result.warnings.extend(document.notes)

@@ -10,6 +10,7 @@ says so (``warnings``: ``text_layer_replaced``).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -31,14 +32,12 @@ _PUNCT = frozenset("-–—:;,.!?()[]/&%*#+=\"'’“”«»|€$£§@")
 def _class_runs(token: str) -> int:
     """How often the token switches between letters and digits ("A1B2" -> 3)."""
     kinds = ["d" if c.isdigit() else "a" for c in token if c.isalnum()]
-    return sum(1 for a, b in zip(kinds, kinds[1:], strict=False) if a != b)
+    return sum(1 for a, b in itertools.pairwise(kinds) if a != b)
 
 
 def token_ok(token: str) -> bool:
     """Whether one whitespace-separated token looks like ordinary text."""
-    if any(
-        unicodedata.category(c) in ("Co", "Cs", "Cn", "Cc") or c == "\ufffd" for c in token
-    ):
+    if any(unicodedata.category(c) in ("Co", "Cs", "Cn", "Cc") or c == "\ufffd" for c in token):
         return False
     if _MOJIBAKE.search(token):
         return False

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from stdnum import iban as std_iban
 
+from core.extraction.identifiers import national_id_ok
 from core.extraction.labels import fold
-from core.extraction.parsing import CURRENCY_SYMBOLS
+from core.extraction.parsing import CURRENCY_SYMBOLS, find_currencies
 from core.extraction.schema import ExtractedField, Extraction
 
 CENT = Decimal("0.01")
@@ -103,7 +104,11 @@ def _check_ids(ex: Extraction) -> None:
         _scale(ex.vendor_iban, 0.3)
     for name in ("vendor_vat_id", "customer_vat_id"):
         field = ex.field(name)
-        if field.present and not vat_shape_ok(str(field.value)):
+        if (
+            field.present
+            and not vat_shape_ok(str(field.value))
+            and not national_id_ok(str(field.value))
+        ):
             ex.warnings.append(f"vat_id_shape: {name} {field.value}")
             _scale(field, 0.4)
     if ex.vendor_vat_id.present and ex.vendor_vat_id.value == ex.customer_vat_id.value:
@@ -127,8 +132,11 @@ def _check_currency(ex: Extraction, text: str) -> None:
     if ex.source == "einvoice_xml" or not text:
         return
     symbols = [sym for sym, iso in CURRENCY_SYMBOLS if iso == code]
-    if not re.search(rf"(?<![A-Za-z]){code}(?![A-Za-z])", text) and not any(
-        s in text for s in symbols
+    local = code in find_currencies(text, ex.country.value) if ex.country.present else False
+    if (
+        not local
+        and not re.search(rf"(?<![A-Za-z]){code}(?![A-Za-z])", text)
+        and not any(s in text for s in symbols)
     ):
         ex.warnings.append(f"currency_not_in_text: {code}")
         _scale(ex.currency, 0.5)

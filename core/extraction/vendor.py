@@ -28,7 +28,9 @@ GENERIC_DOMAINS = frozenset(
      "orange", "free", "wanadoo", "laposte", "sfr", "bluewin", "seznam", "yandex", "qq", "163",
      "uol", "bol", "terra", "ziggo", "kpn", "planet", "home", "msn", "example"}
 )  # fmt: skip
-_DOMAIN = re.compile(r"(?i)(?:@|www\.|https?://)([a-z0-9][a-z0-9-]{1,40})\.(?:[a-z]{2,6})(?:\.[a-z]{2})?")
+_DOMAIN = re.compile(
+    r"(?i)(?:@|www\.|https?://)([a-z0-9][a-z0-9-]{1,40})\.(?:[a-z]{2,6})(?:\.[a-z]{2})?"
+)
 _STREET = re.compile(
     r"(?i)^(?:ul\.?|ulica|calle|c/|avda\.?|av\.?|avenida|via|viale|piazza|rua|travessa|rue|"
     r"boulevard|bd|chemin|all[ée]e|jalan|jl\.?|p\.?o\.?\s?box|postfach|apartado|no\.?\s?\d)\b|"
@@ -225,12 +227,12 @@ def choose_vendor(
     known = [k for k in (known_vendors or []) if k and k.strip()]
     for item in pool.values():
         name = item.name
-        seg = item.seg
+        anchor = item.seg
         form = home_forms.search(name) or any_forms.search(name)
         if form:
             local = home_forms.search(name) is not None and country is not None
-            item.add(0.35 if local else 0.25, f"legal-form{'-' + country if local else ''}")
-        if seg is not None and (seg.page, seg.line) in zone:
+            item.add(0.35 if local else 0.25, f"legal-form-{country}" if local else "legal-form")
+        if anchor is not None and (anchor.page, anchor.line) in zone:
             item.add(-0.9, "customer-block")
         if _STREET.search(name) or POSTCODE_LINE.search(name):
             item.add(-0.6 if not form else -0.2, "address")
@@ -240,23 +242,25 @@ def choose_vendor(
             item.add(-0.4, "label-value")
         if _sentence(name):
             item.add(-0.35, "sentence")
-        if seg is not None:
-            size = max(w.size for w in seg.words)
-            if median and size >= 1.3 * median and seg.page == 1:
+        if anchor is not None:
+            size = max(w.size for w in anchor.words)
+            if median and size >= 1.3 * median and anchor.page == 1:
                 item.add(0.15, "large-print")
-            if any(abs(seg.line - ln) <= 2 and seg.page == pg for pg, ln in id_lines):
+            if any(abs(anchor.line - ln) <= 2 and anchor.page == pg for pg, ln in id_lines):
                 item.add(0.15, "next-to-tax-id")
-            others = [v for v in id_values.get((seg.page, seg.line), []) if v != vendor_id]
+            others = [v for v in id_values.get((anchor.page, anchor.line), []) if v != vendor_id]
             if others and vendor_id is not None:
                 item.add(-0.5, "other-party-tax-id")
         key = _compact(name)
-        if domains and any(d.replace("-", "") in key or (len(key) >= 4 and key in d) for d in domains):
+        if domains and any(
+            d.replace("-", "") in key or (len(key) >= 4 and key in d) for d in domains
+        ):
             item.add(0.25, "matches-domain")
         if known:
             from rapidfuzz import fuzz
 
-            best = max(fuzz.token_set_ratio(fold(name), fold(k)) for k in known)
-            if best >= 90:
+            similarity = max(fuzz.token_set_ratio(fold(name), fold(k)) for k in known)
+            if similarity >= 90:
                 item.add(0.6, "vendor-master")
         if name.isupper() or name[:1].isupper():
             item.add(0.02, "capitalised")
@@ -265,16 +269,21 @@ def choose_vendor(
     if _DEBUG:
         for it in sorted(pool.values(), key=lambda s: -s.score)[:8]:
             print(f"   VENDOR? {it.score:.2f} {it.name[:50]!r} {it.signals}")
-    best = max(pool.values(), key=lambda s: (round(s.score, 3), -s.page, len(s.name)))
+    ranked = sorted(pool.values(), key=lambda s: (round(s.score, 3), -s.page, len(s.name)))
+    best = ranked[-1]
+    runner_up = next((s.score for s in reversed(ranked[:-1]) if s.name not in best.name), 0.0)
+    margin = best.score - max(0.0, runner_up)
     if best.score < 0.2:
         return None
     name = best.name
     if best.seg is not None and best.seg.page == 1:
         name = _with_wrapped_form(ctx, best.seg, name, any_forms)
     name = canonical_forms(name, country)
+    # Confidence grows with the winner's evidence and with its lead over the next candidate.
+    conf = 0.3 + 0.4 * min(best.score, 1.0) + 0.5 * min(max(margin, 0.0), 0.4)
     cand = Candidate(
         name,
-        round(max(0.3, min(0.95, 0.35 + best.score * 0.5)), 3),
+        round(max(0.3, min(0.95, conf)), 3),
         best.page,
         best.text,
         (best.seg.x0, best.seg.y0, best.seg.x1, best.seg.y1) if best.seg else None,
@@ -331,7 +340,9 @@ def _has_field_label(name: str) -> bool:
     for field_name in _FIELD_LABELS:
         for label in labels.get(field_name, ()):
             parts = label.split()
-            if len(parts) < len(toks) and (toks[: len(parts)] == parts or toks[-len(parts) :] == parts):
+            if len(parts) < len(toks) and (
+                toks[: len(parts)] == parts or toks[-len(parts) :] == parts
+            ):
                 return True
     return False
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import importlib
 import re
-import tomllib
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
+
+import tomllib
 
 # Letters that NFKD does not decompose but that invoices print in labels ("Płatność", "KDV
 # Tutarı", "Bærum"): folded to their base letters so labels match however they are typed.
@@ -266,11 +266,12 @@ def _word_weights() -> dict[str, dict[str, float]]:
 def detect_language(text: str) -> list[tuple[str, float]]:
     """Languages by evidence (weighted frequent-word hits), best first; empty when none."""
     weights = _word_weights()
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = {}
     for tok in tokens(text):
         for code, weight in weights.get(tok, {}).items():
-            scores[code] += weight
-    return [(c, round(s, 2)) for c, s in scores.most_common() if s > 0]
+            scores[code] = scores.get(code, 0.0) + weight
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    return [(c, round(s, 2)) for c, s in ranked if s > 0]
 
 
 _PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s(]")
@@ -279,11 +280,11 @@ _PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s(]")
 def detect_country(text: str, language: str | None) -> tuple[str | None, list[str]]:
     """The country with the most weighted evidence, and that evidence."""
     packs = countries()
-    votes: Counter[str] = Counter()
+    votes: dict[str, float] = {}
     evidence: dict[str, list[str]] = {}
 
     def vote(code: str, weight: float, why: str) -> None:
-        votes[code] += weight
+        votes[code] = votes.get(code, 0.0) + weight
         evidence.setdefault(code, []).append(why)
 
     upper = text.upper()
@@ -321,7 +322,7 @@ def detect_country(text: str, language: str | None) -> tuple[str | None, list[st
         for code in lang.countries:
             if code in votes:
                 votes[code] += 0.5  # the language makes its own countries likelier
-        votes[lang.default_country] += 0.75
+        votes[lang.default_country] = votes.get(lang.default_country, 0.0) + 0.75
     if not votes:
         return None, []
     best = max(votes, key=lambda c: votes[c])

@@ -176,6 +176,7 @@ def test_extraction_upstream_failing_falls_back_and_says_so(
         OPENAI_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/v1",
         INVOICEFLOW_OPENAI_MAX_RETRIES="1",
         INVOICEFLOW_OPENAI_TIMEOUT_SECONDS="5",
+        INVOICEFLOW_LLM_ROUTING_MIN_CONFIDENCE="1.0",  # every invoice must reach the LLM here
     ).start()
     try:
         wait_for_batch(http, headers, upload["batch_id"], timeout=240)

@@ -40,6 +40,8 @@ def openai_settings(fake: FakeOpenAI, tmp_path) -> Callable[..., Settings]:
             "openai_max_retries": 2,
             "openai_vision": False,
             "data_dir": tmp_path,
+            # These tests exercise the LLM path itself: routing off unless a test turns it on.
+            "llm_routing_min_confidence": 1.0,
         }
         values.update(overrides)
         return Settings(**values)

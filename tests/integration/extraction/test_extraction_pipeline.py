@@ -146,3 +146,36 @@ def test_scans_go_to_the_model_with_page_images(fake, openai_settings) -> None:
     assert result.source == "llm_vision"
     parts = fake.requests[-1].body["messages"][1]["content"]
     assert any(p["type"] == "image_url" for p in parts)
+
+
+def test_routing_keeps_a_confident_offline_reading_and_spends_no_llm_call(
+    fake, openai_settings, invoices
+) -> None:
+    inv = invoices[0]  # a clean text-layer invoice: vendor, date, total, currency all labelled
+    fake.default = ok(truth_responder([inv.truth]))
+    result = _pipeline(openai_settings(llm_routing_min_confidence=0.6)).extract(inv.data)
+    assert fake.calls == 0
+    assert result.extractor == "offline"
+    assert any(w.startswith("llm_skipped:") for w in result.warnings), result.warnings
+    assert result.to_flat_fields()["total"] == inv.truth["total"]
+
+
+def test_routing_sends_an_uncertain_reading_to_the_llm(fake, openai_settings, invoices) -> None:
+    inv = invoices[0]
+    fake.default = ok(truth_responder([inv.truth]))
+    # No offline reading reaches a confidence of 1: the document goes to the model.
+    result = _pipeline(openai_settings(llm_routing_min_confidence=0.999)).extract(inv.data)
+    assert fake.calls == 1
+    assert result.extractor == "openai"
+    assert not any(w.startswith("llm_skipped:") for w in result.warnings)
+
+
+def test_the_routing_threshold_is_part_of_the_cache_key(fake, openai_settings, invoices) -> None:
+    inv = invoices[0]
+    fake.default = ok(truth_responder([inv.truth]))
+    cache = MemoryCache()
+    _pipeline(openai_settings(llm_routing_min_confidence=0.6), cache).extract(inv.data)
+    assert fake.calls == 0
+    # The same bytes under "always ask the model" must not be served the offline answer.
+    result = _pipeline(openai_settings(llm_routing_min_confidence=1.0), cache).extract(inv.data)
+    assert fake.calls == 1 and result.extractor == "openai"
