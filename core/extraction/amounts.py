@@ -68,6 +68,17 @@ def _split_row(rate: Decimal, values: list[Decimal]) -> tuple[Decimal, Decimal] 
     return None
 
 
+def _is_item_row(values: list[Decimal]) -> bool:
+    """Whether two of the row's numbers multiply to a third (a line item, not a tax row)."""
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            if i < j and a > 0 and b > 0:
+                product = a * b
+                if any(abs(product - c) <= CENT for k, c in enumerate(values) if k not in (i, j)):
+                    return True
+    return False
+
+
 def tax_tables(ctx: Context) -> list[TaxTable]:
     """Tax summary tables: consecutive rows with a rate and a base/tax pair, and their total."""
     tables: list[TaxTable] = []
@@ -77,6 +88,8 @@ def tax_tables(ctx: Context) -> list[TaxTable]:
             text = "   ".join(s.text for s in segs)
             rate, values = _row_amounts(text, ctx)
             pair = _split_row(rate, values) if rate is not None and len(values) >= 2 else None
+            if pair is not None and _is_item_row(values):
+                pair = None  # quantity x price = amount: a line item with a VAT column
             if pair is not None and current is None:
                 # A table starts under a tax heading or with a row that names the tax.
                 above = set(tokens(" ".join(s.text for s in lines[li - 1]))) if li > 0 else set()
