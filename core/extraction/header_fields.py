@@ -169,7 +169,7 @@ def _currency_value(text: str) -> str | None:
 
 def parser_for(field: str, ctx: Context) -> Callable[[str], Any]:
     """The value parser of ``field``; returns None when the text holds no such value."""
-    if field in ("invoice_number", "po_number"):
+    if field in ("invoice_number", "po_number", "pos_number"):
         return _id_value
     if field in ("invoice_date", "due_date"):
 

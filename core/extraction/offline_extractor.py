@@ -37,7 +37,7 @@ from core.extraction.parsing import (
 )
 from core.extraction.parties import party_names, vendor_address, window_customers
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
-from core.extraction.vendor import choose_vendor
+from core.extraction.vendor import choose_vendor, invoice_pages
 
 # UNTDID 1001 codes that invoices print next to their title, e.g. "Gutschrift (389)".
 DOC_CODES = frozenset(
@@ -110,6 +110,16 @@ def _day_first(text: str, locale: Locale) -> bool | None:
     if votes:
         return votes > 0
     return locale.day_first
+
+
+def _join_point_of_sale(ex: Extraction, pos: list[Candidate]) -> None:
+    """'Punto de Venta: 00003' + 'Comp. Nro: 00001475' is invoice number '00003-00001475'."""
+    number = ex.invoice_number.value
+    if not pos or not isinstance(number, str) or not number.isdigit() or len(number) < 6:
+        return
+    point = str(pos[0].value)
+    if point.isdigit() and 1 <= len(point) <= 5 and point != number:
+        ex.invoice_number.value = f"{point}-{number}"
 
 
 def _locale_field(value: str | None, score: float, why: str) -> ExtractedField[str]:
@@ -250,10 +260,11 @@ class OfflineExtractor:
         hits = claim_labels(ctx)
         found = {f: candidates(ctx, hits, f) for f in (
             "invoice_number", "invoice_date", "due_date", "po_number", "currency", "payment_terms",
-            *AMOUNTS, *ROLE_AMOUNTS
+            "pos_number", *AMOUNTS, *ROLE_AMOUNTS
         )}  # fmt: skip
         for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
+        _join_point_of_sale(ex, found["pos_number"])
         if ex.due_date.value is None:
             ex.due_date = _field(_due_sentence(text, ctx.day_first))
         if ex.payment_terms.value is None:
@@ -262,6 +273,12 @@ class OfflineExtractor:
             ex.invoice_date = _field(
                 _unlabelled_date(document.pages[0].text, locale, ctx.day_first)
             )
+        # Totals come from the invoice's own pages, not from an attached scan (a work order).
+        own = set(invoice_pages(ctx))
+        for name in (*AMOUNTS, *ROLE_AMOUNTS):
+            mine = [c for c in found[name] if c.page in own]
+            if mine or len(own) < len(ctx.pages):
+                found[name] = mine
         tables = tax_tables(ctx)
         self._amounts(ex, found, ctx, tables)
         ex.tax_breakdown = [row for table in tables[:1] for row in table.rows]

@@ -82,8 +82,14 @@ def _clean(text: str) -> str | None:
 
 
 def _customer_zone(ctx: Context, hits: list[LabelHit], customers: list[Candidate]) -> set[tuple]:
-    """(page, line) keys of the customer's block: under customer labels and their names."""
+    """(page, line) keys of the customer's block: the lines a customer label heads, up to a
+    line that carries another field's label or an amount (the block has ended)."""
     zone: set[tuple[int, int]] = set()
+    field_lines = {
+        (h.segment.page, h.segment.line)
+        for h in hits
+        if h.field not in ("customer", "vendor", "vat_id", "delivery")
+    }
     for hit in hits:
         if hit.field != "customer":
             continue
@@ -92,9 +98,12 @@ def _customer_zone(ctx: Context, hits: list[LabelHit], customers: list[Candidate
         lines = ctx.pages[head.page - 1]
         height = max(head.y1 - head.y0, 1.0)
         last_y = head.y1
-        for li in range(head.line + 1, min(len(lines), head.line + 7)):
+        depth = 3 if hit.rest else 6  # "Bill to: ACME" names the customer on its own line
+        for li in range(head.line + 1, min(len(lines), head.line + 1 + depth)):
             inside = [s for s in lines[li] if s.x0 < head.x1 + 60 and s.x1 > head.x0 - 30]
-            if not inside or inside[0].y0 - last_y > 3 * height:
+            if not inside or inside[0].y0 - last_y > 2 * height:
+                break
+            if (head.page, li) in field_lines or any(_AMOUNT.search(s.text) for s in inside):
                 break
             zone.add((head.page, li))
             last_y = inside[0].y1
@@ -102,6 +111,9 @@ def _customer_zone(ctx: Context, hits: list[LabelHit], customers: list[Candidate
         if cand.anchor is not None:
             zone.add((cand.anchor.page, cand.anchor.line))
     return zone
+
+
+_AMOUNT = re.compile(r"\d[.,]\d{2}(?!\d)")
 
 
 def _domains(text: str) -> list[str]:
