@@ -143,14 +143,17 @@ def _first_id(words: list[str]) -> str | None:
     return None
 
 
-_GLUED_UNIT = re.compile(r"(?<=\d)(?=[A-Za-z€$£¥])|(?<=[€$£¥])(?=\d)")
+_GLUED_UNIT = re.compile(r"(?<=\d)(?=[A-Za-z€$£¥])|(?<=[€$£¥₹₺₱฿])(?=\d)")
+# A currency abbreviation printed against its amount: "RM8.35", "Rs.120", "Rp15.000", "R$10".
+_GLUED_ABBREVIATION = re.compile(r"(?<![A-Za-z])((?:[A-Z][A-Za-z]{0,2}|[RS]\$)\.?)(?=\d)")
 
 
 def _amount_value(text: str, ctx: Context) -> Decimal | None:
     # "-£17,129.70": the sign belongs to the number, not to the currency.
     text = re.sub(r"([-−–])\s*(?:[€$£¥]|[A-Z]{3})\s*(?=\d)", r"\1", text)
-    # OCR glues currency and digits ("701,22EUR", "€12.00"): split them before reading.
+    # OCR glues currency and digits ("701,22EUR", "€12.00", "RM8.35"): split them first.
     text = _GLUED_UNIT.sub(" ", text)
+    text = _GLUED_ABBREVIATION.sub(r"\1 ", text)
     # A later "Other label:" starts another label's value ("MwSt 19,0, Rabattbetrag: -5,60").
     text = re.split(r"\s[^\W\d_][\w.\-/]{2,}:\s", " " + text, maxsplit=1)[0]
     # Percentages and dates are not amounts; keep the last amount written after the label.

@@ -67,6 +67,7 @@ def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], De
     for i, w in enumerate(words):
         # OCR noise around numbers: a glued currency or a trailing full stop ("21,57.").
         text = re.sub(r"(?:[A-Z]{3}|[€$£])$", "", w.text.strip("€$£")).rstrip(".")
+        text = re.sub(r"^(?:RM|Rs\.?|Rp\.?|[RS]\$|TL|zł|Kč)(?=\d)", "", text)
         nxt = words[i + 1].text if i + 1 < len(words) else ""
         if text.endswith("%") or nxt.startswith("%"):
             rate = parse_amount(text.rstrip("%"), decimal_sep)
