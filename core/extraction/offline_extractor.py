@@ -181,6 +181,7 @@ _PERIOD_WORDS = re.compile(
     r"facturado|servicio|service|vigencia|validity|g[üu]ltig)\W*$"
 )
 _RANGE_AFTER = re.compile(r"^\s*(?:[-–—]|to|bis|au|al|a|hasta|tot|do|till|until)\s*\d", re.I)
+_RANGE_GAP = re.compile(r"^\s*(?:[-–—]|to|bis|au|al|a|hasta|tot|do|till|until)\s*$", re.I)
 _TIME_AFTER = re.compile(r"^\s{0,3}(?:\d{1,2}[:.h]\d{2}|[0-2]?\d:\d{2})")
 
 
@@ -191,9 +192,11 @@ def _unlabelled_date(text: str, locale: Locale, day_first: bool | None) -> Candi
     # Compact dates ("25032018") count only where a time follows them, as tills print them.
     found += [d for d in compact_dates(text, locale.year_first) if _TIME_AFTER.match(text[d.end :])]
     kept = []
-    for d in sorted(found, key=lambda d: d.start):
+    ordered = sorted(found, key=lambda d: d.start)
+    for i, d in enumerate(ordered):
         before, after = text[max(0, d.start - 30) : d.start], text[d.end : d.end + 16]
-        if _PERIOD_WORDS.search(before) or _RANGE_AFTER.match(after):
+        closes_range = i > 0 and bool(_RANGE_GAP.match(text[ordered[i - 1].end : d.start]))
+        if _PERIOD_WORDS.search(before) or _RANGE_AFTER.match(after) or closes_range:
             continue
         kept.append(d)
     if not kept:
