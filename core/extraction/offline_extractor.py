@@ -112,6 +112,23 @@ def _day_first(text: str, locale: Locale) -> bool | None:
     return locale.day_first
 
 
+def _keep_prefix(ex: Extraction, options: list[Candidate]) -> None:
+    """'E2018092011804' in the title and '2018092011804' under a label are one number: the
+    document's own spelling keeps its letter prefix."""
+    number = ex.invoice_number.value
+    if not isinstance(number, str) or not number[:1].isdigit():
+        return
+    for cand in options:
+        value = str(cand.value)
+        if (
+            value != number
+            and value.endswith(number)
+            and re.fullmatch(r"[A-Z]{1,4}[-/]?", value[: -len(number)])
+        ):
+            ex.invoice_number.value = value
+            return
+
+
 def _join_point_of_sale(ex: Extraction, pos: list[Candidate]) -> None:
     """'Punto de Venta: 00003' + 'Comp. Nro: 00001475' is invoice number '00003-00001475'."""
     number = ex.invoice_number.value
@@ -268,6 +285,7 @@ class OfflineExtractor:
         for name in ("invoice_number", "po_number", "invoice_date", "due_date", "payment_terms"):
             setattr(ex, name, _field(found[name][0] if found[name] else None))
         _join_point_of_sale(ex, found["pos_number"])
+        _keep_prefix(ex, found["invoice_number"])
         if ex.due_date.value is None:
             ex.due_date = _field(_due_sentence(text, ctx.day_first))
         if ex.payment_terms.value is None:

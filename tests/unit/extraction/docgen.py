@@ -93,7 +93,10 @@ def scan_with_junk_layer(rows: Sequence[Row], junk: Sequence[str]) -> bytes:
     image = page_image(rows)
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4)
-    canvas.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+    # A page-sized scan: the drawn rows at their own aspect ratio on a white A4 sheet.
+    sheet = Image.new("RGB", (image.width, round(image.width * A4[1] / A4[0])), "white")
+    sheet.paste(image, (0, 0))
+    canvas.drawImage(ImageReader(sheet), 0, 0, width=A4[0], height=A4[1])
     text = canvas.beginText(20 * mm, A4[1] - 25 * mm)
     text.setTextRenderMode(3)  # invisible, over the image
     text.setFont("Helvetica", 10)

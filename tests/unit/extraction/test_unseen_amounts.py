@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pypdfium2 as pdfium
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -138,7 +139,10 @@ def test_totals_come_from_the_invoice_not_from_an_attached_scanned_work_order() 
     first = text_pdf([invoice])
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=A4)
-    canvas.drawImage(ImageReader(page_image(order)), 0, 0, width=A4[0], height=A4[1])
+    image = page_image(order)
+    sheet = Image.new("RGB", (image.width, round(image.width * A4[1] / A4[0])), "white")
+    sheet.paste(image, (0, 0))
+    canvas.drawImage(ImageReader(sheet), 0, 0, width=A4[0], height=A4[1])
     canvas.showPage()
     canvas.save()
     merged = _concat(first, buf.getvalue())
