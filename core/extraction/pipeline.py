@@ -56,6 +56,8 @@ class ExtractionPipeline:
             einvoice_extractor,
         )
         self._init_lock = threading.Lock()
+        # The vendor master of the call in progress, per thread (extract_many runs threads).
+        self._known_vendors = threading.local()
         # Loading, OCR and rules are CPU-bound: no more of them at once than there are cores,
         # however many LLM requests are in flight.
         self._cpu = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
@@ -135,14 +137,19 @@ class ExtractionPipeline:
         extractor: Mode = "auto",
         einvoice: bool = True,
         cache: ExtractionCache | None = None,
+        known_vendors: Sequence[str] | None = None,
     ) -> Extraction:
         """Extract one file; bad input raises DocumentError, UnsupportedType or TooLarge.
 
         ``cache`` overrides the pipeline's cache for this call (e.g. a per-client
-        ``DbExtractionCache`` in a worker).
+        ``DbExtractionCache`` in a worker). ``known_vendors`` (the client's vendor master)
+        helps the offline extractor choose the vendor name; it is part of the cache key.
         """
         mode = self.resolve_mode(extractor)
         key = self.cache_key(hashlib.sha256(data).hexdigest(), mode, einvoice)
+        if known_vendors:
+            digest = hashlib.sha256("\n".join(sorted(known_vendors)).encode()).hexdigest()[:16]
+            key = CacheKey(key.sha256, f"{key.extractor_version};vendors={digest}", key.model)
         cache = cache if cache is not None else self.cache
         if (hit := _cache_get(cache, key)) is not None:
             return hit
@@ -154,7 +161,11 @@ class ExtractionPipeline:
                 max_pages=self.settings.max_pages,
                 ocr=self.settings.ocr_enabled,
             )
-        result, cacheable = self._read(document, mode, einvoice)
+        self._known_vendors.value = known_vendors
+        try:
+            result, cacheable = self._read(document, mode, einvoice)
+        finally:
+            self._known_vendors.value = None
         from core.extraction.validation import validate
 
         result = validate(result, document.full_text)
@@ -184,7 +195,7 @@ class ExtractionPipeline:
                 from core.extraction.routing import offline_is_enough
 
                 with self._cpu:
-                    offline = self._get("offline").extract(document)
+                    offline = self._offline_extract(document)
                 keep, why = offline_is_enough(offline, document.full_text, threshold)
                 if keep:
                     offline.warnings.append(f"llm_skipped: {why}")
@@ -198,15 +209,22 @@ class ExtractionPipeline:
             except UpstreamError as exc:
                 log.warning("LLM extraction failed, falling back to offline: %s", exc.code)
                 with self._cpu:
-                    result = self._get("offline").extract(document)
+                    result = self._offline_extract(document)
                 result.fallback_reason = f"{exc.code}: {exc.message}"
                 result.warnings.append(f"llm_fallback:{exc.code}")
                 result.warnings.extend(notes)
                 return result, False
         with self._cpu:
-            result = self._get("offline").extract(document)
+            result = self._offline_extract(document)
         result.warnings.extend(notes)
         return result, True
+
+    def _offline_extract(self, document: Document) -> Extraction:
+        known = getattr(self._known_vendors, "value", None)
+        extractor = self._get("offline")
+        if known:
+            return extractor.extract(document, known_vendors=known)  # type: ignore[call-arg]
+        return extractor.extract(document)
 
     def extract_many(
         self,

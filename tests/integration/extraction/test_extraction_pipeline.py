@@ -179,3 +179,22 @@ def test_the_routing_threshold_is_part_of_the_cache_key(fake, openai_settings, i
     # The same bytes under "always ask the model" must not be served the offline answer.
     result = _pipeline(openai_settings(llm_routing_min_confidence=1.0), cache).extract(inv.data)
     assert fake.calls == 1 and result.extractor == "openai"
+
+
+def test_the_vendor_master_reaches_the_offline_extractor_and_the_cache_key(tmp_path) -> None:
+    from tests.unit.extraction.docgen import text_pdf
+
+    rows = [
+        [(20, "Alpha Foods GmbH")],
+        [(120, "Beta Logistik GmbH")],
+        [(20, "Rechnungsnummer: 2024-55"), (120, "Datum: 01.02.2024")],
+        [(20, "Gesamtbetrag"), (150, "119,00 €")],
+    ]
+    data = text_pdf([rows])
+    cache = MemoryCache()
+    pipeline = ExtractionPipeline(Settings(openai_api_key=None, data_dir=tmp_path), cache=cache)
+    plain = pipeline.extract(data)
+    known = pipeline.extract(data, known_vendors=["Beta Logistik GmbH"])
+    assert known.vendor_name.value == "Beta Logistik GmbH"
+    assert plain.vendor_name.value != known.vendor_name.value
+    assert len(cache) == 2  # one entry per vendor master: the answers differ

@@ -194,7 +194,7 @@ def test_invoice_number_labels_beyond_invoice_no_keep_their_prefix(
 @pytest.mark.parametrize(
     ("text", "language", "country"),
     [
-        ("FACTUUR Factuurnummer 12 Totaal te betalen BTW 21% bedankt voor uw bestelling", "nl", "NL"),
+        ("FACTUUR Factuurnummer 12 Totaal te betalen BTW 21% bedankt voor uw order", "nl", "NL"),
         ("FACTURA Fecha de emisión CUIT 20-26756539-3 Importe total SON PESOS", "es", "AR"),
         ("Factura simplificada total IVA incluido gracias por su visita", "es", "ES"),
         ("PARAGON FISKALNY SUMA PLN PTU A NIP 856-734-62-15 dziękujemy", "pl", "PL"),
