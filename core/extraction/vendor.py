@@ -254,6 +254,8 @@ def choose_vendor(
             item.add(-0.4, "label-value")
         if _sentence(name):
             item.add(-0.35, "sentence")
+        if anchor is not None and not form and len(ctx.pages[anchor.page - 1][anchor.line]) >= 4:
+            item.add(-0.3, "table-row")  # a line of four columns or more: a table's header or row
         if anchor is not None:
             size = max(w.size for w in anchor.words)
             if median and size >= 1.3 * median and anchor.page == 1:
