@@ -59,6 +59,9 @@ _GENERIC_ID = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _tax_rules(country: str | None) -> list[TaxIdRule]:
     packs = countries()
     home = list(packs[country].tax_ids) if country in packs else []
@@ -77,8 +80,10 @@ def national_id_ok(value: str) -> bool:
 def _ids_in(text: str, country: str | None, labelled: bool) -> list[tuple[int, str, float]]:
     """(position, value, strength) of tax ids in ``text``: EU VAT shapes, then national ids
     (check digits where a checker exists; label-only shapes only when ``labelled``)."""
-    upper = text.upper()
     out: list[tuple[int, str, float]] = []
+    if len(_DIGIT.findall(text)) < 5:
+        return out  # every tax id has at least five digits
+    upper = text.upper()
     taken: list[tuple[int, int]] = []
     # Strength: an EU VAT id 1.1, a national id with valid check digits 1.0, a label-only shape
     # 0.8, anything id-like after a tax-id label 0.6.
@@ -152,22 +157,24 @@ def vat_ids(
                         - seg.line * 0.001
                         - (seg.page - 1) * 0.05
                     )
-                    out[owner].append(Candidate(value, score, seg.page, line_text))
+                    out[owner].append(Candidate(value, score, seg.page, line_text, anchor=seg))
     for key in out:
         out[key].sort(key=lambda c: c.score, reverse=True)
     return out
 
 
-def line_tax_ids(ctx: Context) -> dict[tuple[int, int], list[str]]:
-    """Tax ids (by shape and check digits, no label needed) on each (page, line)."""
-    country = ctx.locale.country if ctx.locale is not None else None
-    out: dict[tuple[int, int], list[str]] = {}
-    for lines in ctx.pages:
-        for li, segs in enumerate(lines):
-            for seg in segs:
-                for _, value, _s in _ids_in(seg.text, country, labelled=False):
-                    out.setdefault((seg.page, li), []).append(value)
-    return out
+def reassign_to_vendor(
+    found: dict[str, list[Candidate]], vendor: str | None
+) -> dict[str, list[Candidate]]:
+    """Move ids whose line names the vendor (a footer or sender line) to the vendor."""
+    if not vendor:
+        return found
+    key = fold(vendor)
+    moved = [c for c in found["customer"] if key in fold(c.text)]
+    if not moved:
+        return found
+    vendor_ids = sorted(found["vendor"] + moved, key=lambda c: c.score, reverse=True)
+    return {"vendor": vendor_ids, "customer": [c for c in found["customer"] if c not in moved]}
 
 
 def _owner(seg: Segment, line_text: str, labels: list[LabelHit], lines: list[list[Segment]]) -> str:

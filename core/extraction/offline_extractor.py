@@ -24,7 +24,7 @@ from core.extraction.header_fields import (
     candidates,
     claim_labels,
 )
-from core.extraction.identifiers import ibans, vat_ids
+from core.extraction.identifiers import ibans, reassign_to_vendor, vat_ids
 from core.extraction.label_lexicon import lexicon_for
 from core.extraction.labels import fold, page_segments
 from core.extraction.language_packs import Locale, detect_locale
@@ -365,9 +365,15 @@ class OfflineExtractor:
         windows = window_customers(ctx.pages[0] if ctx.pages else [], None)
         first_ids = vat_ids(ctx, hits, None)
         vendor = choose_vendor(
-            ctx, hits, names["vendor"], names["customer"], first_ids["vendor"], known_vendors
+            ctx,
+            hits,
+            names["vendor"],
+            names["customer"],
+            first_ids["vendor"],
+            known_vendors,
+            all_ids=first_ids["vendor"] + first_ids["customer"],
         )
-        vats = vat_ids(ctx, hits, vendor.value if vendor else None)
+        vats = reassign_to_vendor(first_ids, vendor.value if vendor else None)
         pool = names["customer"] + [
             w for w in windows if vendor is None or fold(w.value) != fold(vendor.value)
         ]

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from core.extraction.language_packs import fold, month_names
 
@@ -318,6 +319,22 @@ _CODE_NEAR_AMOUNT = re.compile(
 )
 
 
+@lru_cache(maxsize=64)
+def _abbreviations(local: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    """Local currency abbreviations next to an amount ("RM8.35", "12,50 zł"), one pattern."""
+    printed = {sym for sym, _ in CURRENCY_SYMBOLS}
+    keys = [
+        abbr
+        for abbr in {**LOCAL_ABBREVIATIONS, **dict(local)}
+        if abbr[:1].isalpha()
+        and abbr.upper() not in ISO_CURRENCIES
+        and "$" not in abbr
+        and abbr not in printed
+    ]
+    alt = "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"(?<![\w])({alt})(?=\s?\d)|(?<=\d)\s?({alt})(?![\w])")
+
+
 def find_currencies(text: str, country: str | None = None) -> dict[str, int]:
     """ISO codes evidenced in ``text`` with how often each appears (codes, symbols, words).
 
@@ -349,16 +366,9 @@ def find_currencies(text: str, country: str | None = None) -> dict[str, int]:
         rest, n = re.subn(lead + re.escape(symbol), " ", rest)
         if n:
             add(dollar if symbol == "$" else code, n)
-    printed = {sym for sym, _ in CURRENCY_SYMBOLS}
-    for abbr, code in {**LOCAL_ABBREVIATIONS, **local}.items():
-        if not abbr[:1].isalpha() or abbr.upper() in ISO_CURRENCIES or "$" in abbr:
-            continue
-        if abbr in printed:
-            continue
-        pattern = rf"(?<![\w]){re.escape(abbr)}(?=\s?\d)|(?<=\d)\s?{re.escape(abbr)}(?![\w])"
-        n = len(re.findall(pattern, text))
-        if n:
-            add(code, n)
+    for m in _abbreviations(tuple(sorted(local.items()))).finditer(text):
+        abbr = m.group(1) or m.group(2)
+        add(local.get(abbr) or LOCAL_ABBREVIATIONS[abbr])
     for word in re.findall(r"[^\W\d_]+", text.lower()):
         if word in _WORDS:
             add(_WORDS[word])

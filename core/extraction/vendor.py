@@ -60,6 +60,7 @@ class _Scored:
             self.signals.append(signal)
 
 
+@lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
     return frozenset(t for pack in languages().values() for t in pack.titles)
 
@@ -136,6 +137,7 @@ def choose_vendor(
     customers: list[Candidate],
     vendor_ids: list[Candidate],
     known_vendors: Sequence[str] | None = None,
+    all_ids: list[Candidate] | None = None,
 ) -> Candidate | None:
     """The best vendor candidate, its evidence naming the signals that won."""
     if not ctx.pages or not ctx.pages[0]:
@@ -179,7 +181,7 @@ def choose_vendor(
     first = ctx.pages[0]
     sizes = sorted(max(w.size for w in s.words) for segs in first for s in segs)
     median = sizes[len(sizes) // 2] if sizes else 0.0
-    top_lines = [(li, segs) for li, segs in enumerate(first[:14])]
+    top_lines = [(li, segs) for li, segs in enumerate(first[:12])]
     for rank, (_li, segs) in enumerate(top_lines):
         for seg in segs:
             consider(seg.text, seg, 1, f"top-line-{rank + 1}", max(0.05, 0.3 - rank * 0.03))
@@ -193,7 +195,7 @@ def choose_vendor(
             consider(joined, a[0], 1, f"top-line-{rank + 1}", max(0.05, 0.3 - rank * 0.03))
     last = ctx.pages[-1]
     for page_no, lines in ((1, first), (len(ctx.pages), last)):
-        for segs in lines[-8:]:
+        for segs in lines[-6:]:
             for seg in segs:
                 consider(seg.text, seg, page_no, "footer", 0.08)
                 for part in re.split(r"\s*[,|·•]\s*|\s{3,}", seg.text):
@@ -233,9 +235,12 @@ def choose_vendor(
                     if len(key) >= 4 and (key == d.replace("-", "") or key == d):
                         consider(seg.text, seg, p, "name-equals-domain", 0.3)
 
-    id_lines = {(c.page, _line_of(ctx, c)) for c in vendor_ids[:1]}
+    id_lines = {(c.page, c.anchor.line if c.anchor else -99) for c in vendor_ids[:1]}
     vendor_id = vendor_ids[0].value if vendor_ids else None
-    id_values = _all_ids(ctx)
+    id_values: dict[tuple[int, int], list[str]] = {}
+    for c in all_ids if all_ids is not None else vendor_ids:
+        if c.anchor is not None:
+            id_values.setdefault((c.page, c.anchor.line), []).append(str(c.value))
     known = [k for k in (known_vendors or []) if k and k.strip()]
     for item in pool.values():
         name = item.name
@@ -345,20 +350,19 @@ def _page_source(lines: list[list[Segment]]) -> str:
 _FIELD_LABELS = ("invoice_number", "invoice_date", "due_date", "total", "subtotal", "amount_due")
 
 
+@lru_cache(maxsize=1)
+def _field_label_tuples() -> frozenset[tuple[str, ...]]:
+    labels = all_languages().labels
+    return frozenset(tuple(lb.split()) for f in _FIELD_LABELS for lb in labels.get(f, ()))
+
+
 def _has_field_label(name: str) -> bool:
     """A short line that starts or ends with a field label ("A NUMERO", "Fecha: ...")."""
     toks = tokens(name)
     if not toks or len(toks) > 3:
         return False
-    labels = all_languages().labels
-    for field_name in _FIELD_LABELS:
-        for label in labels.get(field_name, ()):
-            parts = label.split()
-            if len(parts) < len(toks) and (
-                toks[: len(parts)] == parts or toks[-len(parts) :] == parts
-            ):
-                return True
-    return False
+    known = _field_label_tuples()
+    return any(tuple(toks[:n]) in known or tuple(toks[-n:]) in known for n in range(1, len(toks)))
 
 
 def _short_word_line(seg: Segment) -> bool:
@@ -395,21 +399,6 @@ def _line_above(ctx: Context, seg: Segment) -> str | None:
     if above is None or re.search(r"\d", above.text):
         return None
     return above.text.strip()
-
-
-def _all_ids(ctx: Context) -> dict[tuple[int, int], list[str]]:
-    """Tax ids printed on each (page, line)."""
-    from core.extraction.identifiers import line_tax_ids
-
-    return line_tax_ids(ctx)
-
-
-def _line_of(ctx: Context, cand: Candidate) -> int:
-    lines = ctx.pages[cand.page - 1] if 0 < cand.page <= len(ctx.pages) else []
-    for li, segs in enumerate(lines):
-        if " ".join(s.text for s in segs) == cand.text:
-            return li
-    return -99
 
 
 def _with_wrapped_form(ctx: Context, seg: Segment, name: str, forms: re.Pattern[str]) -> str:

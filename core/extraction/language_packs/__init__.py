@@ -29,10 +29,15 @@ import tomllib
 _EXTRA_FOLD = str.maketrans({"ł": "l", "ı": "i", "ø": "o", "đ": "d", "æ": "ae", "œ": "oe"})
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def fold(text: str) -> str:
     """Case-fold and strip accents ('Fälligkeit' -> 'falligkeit', 'Płatność' -> 'platnosc')."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLD))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
+    return _COMBINING.sub("", decomposed).replace("ß", "ss")
 
 
 def tokens(text: str) -> list[str]:
@@ -274,7 +279,51 @@ def detect_language(text: str) -> list[tuple[str, float]]:
     return [(c, round(s, 2)) for c, s in ranked if s > 0]
 
 
-_PHONE = re.compile(r"(?<![\w+])\+\s?(\d{1,3})[\s(]")
+@dataclass(frozen=True)
+class _Clues:
+    """Every country's text clues as four compiled patterns and what each match points to."""
+
+    currency: re.Pattern[str]
+    symbol: re.Pattern[str]
+    phone: re.Pattern[str]
+    name: re.Pattern[str]
+    by_currency: dict[str, list[str]]
+    by_symbol: dict[str, list[str]]
+    by_phone: dict[str, list[str]]
+    by_name: dict[str, list[str]]
+
+
+def _alternation(keys: list[str]) -> str:
+    return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) or "(?!)"
+
+
+@lru_cache(maxsize=1)
+def _clues() -> _Clues:
+    """Built once per process from ``countries.toml``."""
+    by_currency: dict[str, list[str]] = {}
+    by_symbol: dict[str, list[str]] = {}
+    by_phone: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
+    for code, pack in countries().items():
+        if pack.currency not in ("EUR", "USD"):  # shared currencies say little
+            by_currency.setdefault(pack.currency, []).append(code)
+        for sym, iso in pack.symbols.items():
+            if sym not in ("$", "€", "kr", "R", "¥", "Rs", "TL") and iso == pack.currency:
+                by_symbol.setdefault(sym, []).append(code)
+        if pack.phone:
+            by_phone.setdefault(pack.phone.lstrip("+"), []).append(code)
+        for name in pack.names:
+            by_name.setdefault(name, []).append(code)
+    return _Clues(
+        currency=re.compile(rf"(?<![A-Z])({_alternation(list(by_currency))})(?![A-Z])"),
+        symbol=re.compile(rf"(?<![\w])({_alternation(list(by_symbol))})(?=\s?\d)"),
+        phone=re.compile(r"(?<![\w+])\+(\d{1,3})[\s(\-]"),
+        name=re.compile(rf"(?<![a-z])({_alternation(list(by_name))})(?![a-z])"),
+        by_currency=by_currency,
+        by_symbol=by_symbol,
+        by_phone=by_phone,
+        by_name=by_name,
+    )
 
 
 def detect_country(text: str, language: str | None) -> tuple[str | None, list[str]]:
@@ -288,36 +337,35 @@ def detect_country(text: str, language: str | None) -> tuple[str | None, list[st
         evidence.setdefault(code, []).append(why)
 
     upper = text.upper()
-    for code, pack in packs.items():
-        for rule in pack.tax_ids:
-            if rule.labelled:
-                continue
-            for m in rule.pattern.finditer(upper):
-                if rule.stdnum and rule.is_valid(m.group(0)):
-                    vote(code, 3.0, f"{rule.name} {m.group(0)}")
-                    break
-        if pack.currency in ("EUR", "USD"):
-            pass  # shared currencies say little about the country
-        elif re.search(rf"(?<![A-Z]){pack.currency}(?![A-Z])", text):
-            vote(code, 2.0, f"currency {pack.currency}")
-        for symbol, iso in pack.symbols.items():
-            if symbol in ("$", "€", "kr", "R", "¥", "Rs", "TL") or iso != pack.currency:
-                continue
-            if re.search(rf"(?<![\w]){re.escape(symbol)}(?=\s?\d)", text):
-                vote(code, 1.5, f"symbol {symbol}")
-        if pack.phone and re.search(rf"(?<![\w+])\{pack.phone}[\s(\-]", text):
-            vote(code, 1.0, f"phone {pack.phone}")
-        folded = fold(text)
-        for name in pack.names:
-            if re.search(rf"(?<![a-z]){re.escape(name)}(?![a-z])", folded):
-                vote(code, 1.0, f"name {name}")
-                break
-        forms = [f for f in pack.legal_forms if len(f) > 3 or "." in f]
-        if forms and legal_form_regex(code).search(text):
-            hit = legal_form_regex(code).search(text)
-            if hit is not None and len(hit.group(0).strip()) > 3:
-                vote(code, 0.5, f"legal form {hit.group(0).strip()}")
+    clues = _clues()
+    for found, table, weight, what in (
+        (set(clues.currency.findall(text)), clues.by_currency, 2.0, "currency"),
+        (set(clues.symbol.findall(text)), clues.by_symbol, 1.5, "symbol"),
+        (set(clues.phone.findall(text)), clues.by_phone, 1.0, "phone +"),
+        (set(clues.name.findall(fold(text))), clues.by_name, 1.0, "name"),
+    ):
+        for key in sorted(found):
+            for code in table.get(key, ()):
+                vote(code, weight, f"{what} {key}".replace("+ ", "+"))
     lang = languages().get(language or "")
+    # Tax ids with check digits: of the language's countries and those the clues point to (all
+    # countries when the language is unknown); checking every pattern costs more than it says.
+    if sum(c.isdigit() for c in text) >= 6:
+        scope = set(votes) | set(lang.countries) if lang is not None else set(packs)
+        for code in sorted(scope & set(packs)):
+            for rule in packs[code].tax_ids:
+                if rule.labelled or not rule.stdnum:
+                    continue
+                for m in rule.pattern.finditer(upper):
+                    if rule.is_valid(m.group(0)):
+                        vote(code, 3.0, f"{rule.name} {m.group(0)}")
+                        break
+    # Legal forms only decide between countries that something else already points to.
+    for code in set(votes) | set(lang.countries if lang is not None else ()):
+        pack = packs.get(code)
+        hit = legal_form_regex(code).search(text) if pack is not None and pack.legal_forms else None
+        if hit is not None and len(hit.group(0).strip()) > 3:
+            vote(code, 0.5, f"legal form {hit.group(0).strip()}")
     if lang is not None:
         for code in lang.countries:
             if code in votes:
