@@ -60,6 +60,25 @@ class _Scored:
             self.signals.append(signal)
 
 
+class _Memo:
+    """A big pattern's search/finditer answers kept per text for one document (the legal-form
+    alternation runs over the same candidate names several times)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self._found: dict[str, list[re.Match[str]]] = {}
+
+    def finditer(self, text: str) -> list[re.Match[str]]:
+        found = self._found.get(text)
+        if found is None:
+            found = self._found[text] = list(self.pattern.finditer(text))
+        return found
+
+    def search(self, text: str) -> re.Match[str] | None:
+        found = self.finditer(text)
+        return found[0] if found else None
+
+
 @lru_cache(maxsize=1)
 def _titles() -> frozenset[str]:
     return frozenset(t for pack in languages().values() for t in pack.titles)
@@ -143,7 +162,7 @@ def choose_vendor(
     if not ctx.pages or not ctx.pages[0]:
         return None
     country = ctx.locale.country if ctx.locale is not None else None
-    home_forms, any_forms = legal_form_regex(country), legal_form_regex(None)
+    home_forms, any_forms = legal_form_regex(country), _Memo(legal_form_regex(None))
     zone = _customer_zone(ctx, hits, customers)
     own = invoice_pages(ctx)
     text_own = "\n".join(s.text for p in own for segs in ctx.pages[p - 1] for s in segs)
@@ -245,9 +264,9 @@ def choose_vendor(
     for item in pool.values():
         name = item.name
         anchor = item.seg
-        form = home_forms.search(name) or any_forms.search(name)
+        form = any_forms.search(name)
         if form:
-            local = home_forms.search(name) is not None and country is not None
+            local = country is not None and home_forms.search(name) is not None
             item.add(0.35 if local else 0.25, f"legal-form-{country}" if local else "legal-form")
         if anchor is not None and (anchor.page, anchor.line) in zone:
             item.add(-0.9, "customer-block")
@@ -370,7 +389,7 @@ def _short_word_line(seg: Segment) -> bool:
     return 1 <= len(words) <= 2 and not re.search(r"\d|[:@]", seg.text) and len(seg.text) <= 24
 
 
-def _trim_after_form(name: str, forms: re.Pattern[str]) -> str:
+def _trim_after_form(name: str, forms: re.Pattern[str] | _Memo) -> str:
     """'MERCADONA, S.A. A-46103834' -> 'MERCADONA, S.A.': a name ends with its legal form(s)."""
     found = [m for m in forms.finditer(name) if m.group(0).strip()]
     if not found or found[0].start() == 0:
@@ -386,7 +405,7 @@ def _trim_after_form(name: str, forms: re.Pattern[str]) -> str:
     return name
 
 
-def _only_form(name: str, forms: re.Pattern[str]) -> bool:
+def _only_form(name: str, forms: re.Pattern[str] | _Memo) -> bool:
     m = forms.search(name)
     return m is not None and len(name.strip(" .,")) - len(m.group(0).strip(" .,")) <= 1
 
@@ -401,7 +420,9 @@ def _line_above(ctx: Context, seg: Segment) -> str | None:
     return above.text.strip()
 
 
-def _with_wrapped_form(ctx: Context, seg: Segment, name: str, forms: re.Pattern[str]) -> str:
+def _with_wrapped_form(
+    ctx: Context, seg: Segment, name: str, forms: re.Pattern[str] | _Memo
+) -> str:
     """'IKEA Deutschland' + 'GmbH & Co. KG' on the next line: a name whose legal form wrapped."""
     if forms.search(name):
         return name
