@@ -45,3 +45,17 @@ def test_a_turned_scan_still_reads_label_and_value_on_one_line() -> None:
     lines = [line.text.lower() for line in page.lines]
     assert any("total" in t and "1.234,50" in t for t in lines), lines
     assert any("invoice" in t and "inv-4711" in t for t in lines), lines
+
+
+def test_the_build_smoke_check_loads_the_models_the_product_loads() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from core.extraction.ocr import MODELS
+
+    path = Path(__file__).resolve().parents[3] / "docker" / "ocr_smoke.py"
+    spec = importlib.util.spec_from_file_location("ocr_smoke", path)
+    assert spec is not None and spec.loader is not None
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    assert smoke.MODELS == MODELS
