@@ -61,6 +61,12 @@ class LanguagePack:
     negative: tuple[str, ...]
 
 
+@lru_cache(maxsize=256)
+def _labelled_regex(name: str, pattern: str) -> re.Pattern[str]:
+    label = re.escape(name.upper()).replace(r"\ ", r"\s*")
+    return re.compile(rf"(?<![A-Z]){label}(?![A-Z])[\s.:#°]*(?:NO\.?|NR\.?|N°)?[\s.:#]*({pattern})")
+
+
 @dataclass(frozen=True)
 class TaxIdRule:
     """A tax identifier's printed shape, its checker and whether it needs a label."""
@@ -70,6 +76,10 @@ class TaxIdRule:
     pattern: re.Pattern[str]
     stdnum: str | None = None
     labelled: bool = False
+
+    def labelled_regex(self) -> re.Pattern[str]:
+        """The id right after its label (``ABN: 83 914 571 673``), the id as group 1."""
+        return _labelled_regex(self.name, self.pattern.pattern)
 
     def is_valid(self, value: str) -> bool:
         """Whether ``value`` passes the check digits (shape only when no checker exists)."""
@@ -354,14 +364,21 @@ def detect_country(text: str, language: str | None) -> tuple[str | None, list[st
         scope = set(votes) | set(lang.countries) if lang is not None else set(packs)
         for code in sorted(scope & set(packs)):
             for rule in packs[code].tax_ids:
-                if rule.labelled or not rule.stdnum:
+                if rule.labelled:
+                    # A labelled id ("ABN 83 914 571 673") is evidence only next to its label.
+                    hit = rule.labelled_regex().search(upper)
+                    if hit is not None and rule.is_valid(hit.group(1)):
+                        vote(code, 3.0 if rule.stdnum else 1.5, f"{rule.name} {hit.group(1)}")
+                    continue
+                if not rule.stdnum:
                     continue
                 for m in rule.pattern.finditer(upper):
                     if rule.is_valid(m.group(0)):
                         vote(code, 3.0, f"{rule.name} {m.group(0)}")
                         break
     # Legal forms only decide between countries that something else already points to.
-    for code in set(votes) | set(lang.countries if lang is not None else ()):
+    # Sorted, so that a tie is broken the same way in every process (sets follow the hash seed).
+    for code in sorted(set(votes) | set(lang.countries if lang is not None else ())):
         pack = packs.get(code)
         hit = legal_form_regex(code).search(text) if pack is not None and pack.legal_forms else None
         if hit is not None and len(hit.group(0).strip()) > 3:
@@ -373,7 +390,7 @@ def detect_country(text: str, language: str | None) -> tuple[str | None, list[st
         votes[lang.default_country] = votes.get(lang.default_country, 0.0) + 0.75
     if not votes:
         return None, []
-    best = max(votes, key=lambda c: votes[c])
+    best = max(sorted(votes), key=lambda c: votes[c])
     return best, evidence.get(best, ["language default"])
 
 

@@ -210,3 +210,25 @@ def test_language_and_country_are_detected_from_the_text(
 ) -> None:
     locale = detect_locale(text)
     assert (locale.language, locale.country) == (language, country)
+
+
+def test_country_detection_is_the_same_in_every_process() -> None:
+    """Ties between countries are broken by name, not by the hash seed of the process."""
+    import subprocess
+    import sys
+
+    code = (
+        "from core.extraction.language_packs import detect_locale;"
+        "print(detect_locale('Harbour Cafe Pty Ltd\\nABN 83 914 571 673\\nTotal $ 5.35').country)"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert seen == {"AU"}  # the labelled ABN with valid check digits decides
