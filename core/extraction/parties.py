@@ -130,7 +130,7 @@ def _block_name(ctx: Context, hit: LabelHit) -> Candidate | None:
 
 
 def _continued_caps(lines: list[list[Segment]], seg: Segment, name: str) -> str:
-    """'LA SEGUNDA ... DE SEGUROS' + 'GENERALES' on the next line: a capitalised name that
+    """'LA PAMPA ... DE SEGUROS' + 'GENERALES' on the next line: a capitalised name that
     wrapped at the end of its line continues on a short capitalised line of its own."""
     if seg.line + 1 >= len(lines) or not name.isupper():
         return name

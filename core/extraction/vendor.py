@@ -204,7 +204,7 @@ def choose_vendor(
     for rank, (_li, segs) in enumerate(top_lines):
         for seg in segs:
             consider(seg.text, seg, 1, f"top-line-{rank + 1}", max(0.05, 0.3 - rank * 0.03))
-    # A short name printed over two lines ("DELPHIN" / "APOTHEKE").
+    # A short name printed over two lines ("LINDEN" / "APOTHEKE").
     for rank in range(min(5, len(first) - 1)):
         a, b = first[rank], first[rank + 1]
         if len(a) == 1 and len(b) == 1 and _short_word_line(a[0]) and _short_word_line(b[0]):
@@ -390,7 +390,7 @@ def _short_word_line(seg: Segment) -> bool:
 
 
 def _trim_after_form(name: str, forms: re.Pattern[str] | _Memo) -> str:
-    """'MERCADONA, S.A. A-46103834' -> 'MERCADONA, S.A.': a name ends with its legal form(s)."""
+    """'ALMACENES SOL, S.A. A-12345678' -> 'ALMACENES SOL, S.A.': a name ends with its legal form(s)."""
     found = [m for m in forms.finditer(name) if m.group(0).strip()]
     if not found or found[0].start() == 0:
         return name
@@ -423,7 +423,7 @@ def _line_above(ctx: Context, seg: Segment) -> str | None:
 def _with_wrapped_form(
     ctx: Context, seg: Segment, name: str, forms: re.Pattern[str] | _Memo
 ) -> str:
-    """'IKEA Deutschland' + 'GmbH & Co. KG' on the next line: a name whose legal form wrapped."""
+    """'Moebelhaus Nord' + 'GmbH & Co. KG' on the next line: a name whose legal form wrapped."""
     if forms.search(name):
         return name
     lines = ctx.pages[seg.page - 1]

@@ -78,14 +78,14 @@ def test_the_legal_company_beats_the_brand_printed_above_it() -> None:
     rows = [
         [(70, "CONAD", 18)],
         [(60, "SUPERMERCATO")],
-        [(50, "SIENA STORE S.R.L.")],
-        [(50, "Via Roma 1 - 53100 Siena")],
+        [(50, "LUCCA MODA S.R.L.")],
+        [(50, "Via Roma 1 - 55100 Lucca")],
         [(50, "P.IVA 00743110157")],
         [(20, "DOCUMENTO COMMERCIALE")],
         [(20, "TOTALE COMPLESSIVO"), (150, "2,99")],
     ]
     ex = extract(text_pdf([rows]))
-    assert ex.vendor_name.value == "SIENA STORE S.R.L."
+    assert ex.vendor_name.value == "LUCCA MODA S.R.L."
     assert ex.vendor_vat_id.value == "00743110157"
 
 
@@ -124,8 +124,8 @@ def test_the_vendor_master_decides_between_two_plausible_names() -> None:
     [
         ("Kedai Maju Sdn Bhd", "MY"), ("Maju Holdings Bhd", "MY"), ("Tata Foods Pvt Ltd", "IN"),
         ("Suministros Sur S.L.", "ES"), ("Ferramenta Rossi S.p.A.", "IT"),
-        ("CARREFOUR Polska Sp. z o.o.", "PL"), ("Doces Emek Ltda", "BR"),
-        ("Hamburger Pte. Ltd.", "SG"), ("Kaufland Polska Markety Sp.z o.o.Sp.j.", "PL"),
+        ("HURTOWNIA ODRA Sp. z o.o.", "PL"), ("Padaria Sol Nascente Ltda", "BR"),
+        ("Marina Noodles Pte. Ltd.", "SG"), ("Sklepy Mazur Sp.z o.o.Sp.j.", "PL"),
     ],
 )  # fmt: skip
 def test_legal_forms_of_asia_and_latin_countries_are_known(name: str, country: str) -> None:
