@@ -254,3 +254,299 @@ def make_queries(
             j = rng.randrange(len(names))
             rows.append((f"Q{i:06d}", make_variant(rng, names[j]), ids[j]))
     return pd.DataFrame(rows, columns=["id", "name", "truth"])
+
+
+# --- Held-out style company-name lookup --------------------------------------------------------
+# A vendor master of companies and invoice spellings of them with the phenomena that make real
+# vendor lookup hard: former names, typos and transliterations, acronyms, place tails, spelled-out
+# legal forms, spaced/glued letters, dropped words; and unknown vendors that share only generic
+# words or a family name with a master vendor. Built from word pools, not from any real list.
+
+GENERIC = str.split(
+    "International Holding Group Europe Europa Global Services Solutions Systems Industries "
+    "Technologies Trading Partners Consulting Management Logistics Enterprises Worldwide Capital"
+)
+TRADE_WORDS = str.split(
+    "Logistik Bau Transport Energie Chemie Pharma Medical Foods Elektro Maschinen Software "
+    "Automotive Textil Papier Glas Stahl Marine Aviation Telecom Media Finance Insurance Retail"
+)
+SPELLED_LEGAL = {
+    "N.V.": "Naamloze Vennootschap",
+    "B.V.": "Besloten Vennootschap",
+    "GmbH": "Gesellschaft mit beschränkter Haftung",
+    "AG": "Aktiengesellschaft",
+    "S.A.": "Sociedad Anónima",
+    "SA": "Société Anonyme",
+    "S.p.A.": "Società per Azioni",
+    "S.r.l.": "Società a responsabilità limitata",
+    "S.L.": "Sociedad Limitada",
+    "Ltd": "Limited",
+    "PLC": "Public Limited Company",
+    "Inc.": "Incorporated",
+    "Corp.": "Corporation",
+    "AB": "Aktiebolag",
+    "Oy": "Osakeyhtiö",
+    "Sp. z o.o.": "Spółka z ograniczoną odpowiedzialnością",
+    "s.r.o.": "společnost s ručením omezeným",
+    "LLC": "Limited Liability Company",
+}
+COUNTRY_LEGAL = {
+    "nl": ["N.V.", "B.V."],
+    "de": ["GmbH", "AG", "GmbH & Co. KG", "KG"],
+    "es": ["S.A.", "S.L."],
+    "fr": ["SA", "SAS", "SARL"],
+    "it": ["S.p.A.", "S.r.l."],
+    "uk": ["Ltd", "PLC", "Limited"],
+    "us": ["Inc.", "Corp.", "LLC"],
+    "se": ["AB"],
+    "fi": ["Oy"],
+    "pl": ["Sp. z o.o.", "S.A."],
+    "cz": ["s.r.o.", "a.s."],
+}
+PLACE_TAILS = {
+    "nl": ["Nederland", "Amsterdam", "Rotterdam"],
+    "de": ["Deutschland", "München", "Hamburg", "Berlin"],
+    "es": ["España", "Madrid", "Barcelona"],
+    "fr": ["France", "Paris", "Lyon"],
+    "it": ["Italia", "Milano", "Roma"],
+    "uk": ["UK", "London", "Manchester"],
+    "us": ["USA", "Chicago", "New York"],
+    "se": ["Sverige", "Stockholm"],
+    "fi": ["Suomi", "Helsinki"],
+    "pl": ["Polska", "Warszawa"],
+    "cz": ["Praha", "Česko"],
+}
+TRANSLIT = {
+    "ü": "ue",
+    "ö": "oe",
+    "ä": "ae",
+    "ß": "ss",
+    "é": "e",
+    "è": "e",
+    "ó": "o",
+    "í": "i",
+    "ś": "s",
+    "ł": "l",
+    "ø": "oe",
+    "å": "aa",
+    "ñ": "n",
+    "č": "c",
+    "ř": "r",
+    "š": "s",
+}
+CYRILLIC = {
+    "a": "а",
+    "b": "б",
+    "v": "в",
+    "g": "г",
+    "d": "д",
+    "e": "е",
+    "z": "з",
+    "i": "и",
+    "k": "к",
+    "l": "л",
+    "m": "м",
+    "n": "н",
+    "o": "о",
+    "p": "п",
+    "r": "р",
+    "s": "с",
+    "t": "т",
+    "u": "у",
+    "f": "ф",
+    "h": "х",
+    "c": "к",
+    "y": "й",
+    "j": "й",
+    "w": "в",
+    "x": "кс",
+    "q": "к",
+}
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3, 3, 4)))).title()
+
+
+def _company(rng: random.Random) -> tuple[list[str], str, str]:
+    """(name words without the legal form, legal form, country) of one company."""
+    country = rng.choice(list(COUNTRY_LEGAL))
+    legal = rng.choice(COUNTRY_LEGAL[country])
+    shape = rng.random()
+    if shape < 0.2:  # family-name firm
+        words = [_surname(rng), rng.choice(TRADE_WORDS)]
+    elif shape < 0.35:  # two family names
+        words = [_surname(rng), "&", _surname(rng)]
+    elif shape < 0.5:  # brand + generic
+        words = [_word(rng), rng.choice(GENERIC)]
+    elif shape < 0.65:  # three-word descriptive name (acronym-prone)
+        words = [_word(rng), rng.choice(TRADE_WORDS), rng.choice(GENERIC)]
+    elif shape < 0.75:  # an acronym brand
+        words = ["".join(rng.choice("ABCDEFGHKLMNPRSTVW") for _ in range(rng.choice((3, 3, 4))))]
+        words += [rng.choice(TRADE_WORDS)] if rng.random() < 0.5 else []
+    elif shape < 0.85:  # stem + suffix brand with a trade
+        words = [f"{rng.choice(STEMS)}{rng.choice(SUFFIX)}", rng.choice(TRADE_WORDS)]
+    else:  # a single brand word
+        words = [_word(rng)]
+    return words, legal, country
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0].upper() for w in words if w[0].isalpha() and w not in ("&", "und"))
+
+
+def make_lookup_set(
+    n_masters: int, seed: int, *, unknown_rate: float = 0.22, per_master: float = 5.4
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Vendor master (``id,name,aliases``) and queries (``id,name,truth,kind``).
+
+    About a fifth of the vendors changed their name: the master lists most former names in
+    ``aliases`` (separated by ``|``), some not (those queries can only go to review or reject).
+    """
+    rng = random.Random(seed)
+    masters: list[dict[str, object]] = []
+    seen: set[str] = set()
+    while len(masters) < n_masters:
+        words, legal, country = _company(rng)
+        if rng.random() < 0.12 and masters:  # a sibling of an earlier company
+            other = masters[rng.randrange(len(masters))]
+            words = [str(other["words"][0]), rng.choice(TRADE_WORDS)]  # type: ignore[index]
+        name = " ".join([*words, legal])
+        if name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        former = ""
+        if rng.random() < 0.2:
+            former_words, former_legal, _ = _company(rng)
+            former = " ".join([*former_words, former_legal])
+        masters.append(
+            {
+                "words": words,
+                "legal": legal,
+                "country": country,
+                "name": name,
+                "former": former,
+                "listed": bool(former) and rng.random() < 0.7,
+            }
+        )
+    ids = [f"M{i:04d}" for i in range(n_masters)]
+    master = pd.DataFrame(
+        {
+            "id": ids,
+            "name": [m["name"] for m in masters],
+            "aliases": [m["former"] if m["listed"] else "" for m in masters],
+        }
+    )
+    rows: list[tuple[str, str, str, str]] = []
+    n_known = int(n_masters * per_master * (1 - unknown_rate))
+    for _ in range(n_known):
+        j = rng.randrange(n_masters)
+        spelling, kind = _spelling(rng, masters[j])
+        rows.append((f"Q{len(rows):05d}", spelling, ids[j], kind))
+    n_unknown = int(n_known * unknown_rate / (1 - unknown_rate))
+    for _ in range(n_unknown):
+        spelling, kind = _unknown(rng, masters, seen)
+        rows.append((f"Q{len(rows):05d}", spelling, "", kind))
+    rng.shuffle(rows)
+    return master, pd.DataFrame(rows, columns=["id", "name", "truth", "kind"])
+
+
+def _spelling(rng: random.Random, m: dict[str, object]) -> tuple[str, str]:
+    words = list(m["words"])  # type: ignore[call-overload]
+    legal, country = str(m["legal"]), str(m["country"])
+    if m["former"] and rng.random() < 0.45:
+        return str(m["former"]), "former name"
+    kind = rng.choice(
+        [
+            "typo",
+            "transliteration",
+            "acronym",
+            "tail",
+            "spelled legal form",
+            "spaced letters",
+            "dropped word",
+            "legal form variant",
+            "case and punctuation",
+        ]
+    )
+    if kind == "typo":
+        out = _typo(rng, " ".join([*words, legal]))
+        return (_typo(rng, out) if rng.random() < 0.3 else out), kind
+    if kind == "transliteration":
+        text = " ".join([*words, legal])
+        if rng.random() < 0.4:
+            cyr = "".join(CYRILLIC.get(c, c) for c in " ".join(words).lower())
+            return cyr.title(), kind
+        folded = "".join(TRANSLIT.get(c, c) for c in text)
+        return (folded if folded != text else _typo(rng, text)), kind
+    if kind == "acronym":
+        core = [w for w in words if w != "&"]
+        if len(core) >= 3:
+            return f"{_initials(core)} {legal}", kind
+        if len(core[0]) <= 4 and core[0].isupper():
+            return f"{' '.join(core[0])} {legal}", "spaced letters"
+        kind = "tail"
+    if kind == "tail":
+        tail = rng.choice(PLACE_TAILS[country])
+        shape = rng.random()
+        if shape < 0.4:
+            return f"{' '.join(words)} {legal} {tail}", kind
+        if shape < 0.7:
+            return f"{' '.join(words)} {legal} ({tail})", kind
+        return f"{' '.join(words)} - {tail}", kind
+    if kind == "spelled legal form" and legal in SPELLED_LEGAL:
+        return f"{' '.join(words)} {SPELLED_LEGAL[legal]}", kind
+    if kind == "spaced letters":
+        first = words[0]
+        if first.isupper() and len(first) <= 4:
+            return " ".join(
+                [rng.choice([" ".join(first), ".".join(first) + "."]), *words[1:], legal]
+            ), kind
+        if len(words) >= 2 and words[1] != "&":
+            return " ".join([words[0] + words[1].lower(), *words[2:], legal]), "glued words"
+        if len(first) >= 6:
+            cut = len(first) // 2
+            return " ".join([first[:cut], first[cut:].title(), *words[1:], legal]), "split word"
+    if kind == "dropped word" and len([w for w in words if w != "&"]) >= 2:
+        keep = [w for w in words if w != "&"]
+        keep.pop(rng.randrange(1, len(keep)))
+        return " ".join([*keep, legal]), kind
+    variants = LEGAL_VARIANTS.get(legal, [legal.upper(), ""])
+    out = f"{' '.join(words)} {rng.choice(variants)}".strip()
+    if rng.random() < 0.5:
+        out = out.upper() if rng.random() < 0.5 else out.replace(" & ", " and ")
+    return out, "legal form variant"
+
+
+def _unknown(
+    rng: random.Random, masters: list[dict[str, object]], seen: set[str]
+) -> tuple[str, str]:
+    shape = rng.random()
+    other = masters[rng.randrange(len(masters))]
+    if 0.35 <= shape < 0.6:  # a family-name firm: its name says which trade it is in
+        named = [m for m in masters if len(m["words"]) >= 2 and m["words"][1] != "&"]  # type: ignore[arg-type,index]
+        other = named[rng.randrange(len(named))] if named else other
+    words = list(other["words"])  # type: ignore[call-overload]
+    if shape < 0.35:  # shares only generic words (and perhaps the legal form)
+        generic = [w for w in words if w in GENERIC] or [rng.choice(GENERIC)]
+        name = " ".join([_word(rng), *generic, str(other["legal"])])
+        kind = "unknown, generic words only"
+    elif shape < 0.6:  # same family name, another company
+        surname = next(
+            (
+                w
+                for w in words
+                if w[:1].isupper() and w not in GENERIC and w not in TRADE_WORDS and w != "&"
+            ),
+            _surname(rng),
+        )
+        trade = rng.choice([t for t in TRADE_WORDS if t not in words])
+        name = f"{surname} {trade} {rng.choice(COUNTRY_LEGAL[str(other['country'])])}"
+        kind = "unknown, family name only"
+    else:
+        w, legal, _ = _company(rng)
+        name = " ".join([*w, legal])
+        kind = "unknown, new company"
+    if name.lower() in seen:
+        name = f"{_word(rng)} {name}"
+    return (make_variant(rng, name) if rng.random() < 0.3 else name), kind

@@ -1,10 +1,15 @@
 """``python -m core match`` and ``python -m core tune``: score any labelled CSVs the same way.
 
 Both CSVs have ``id,name`` and optionally ``vat_id,iban,address,city,po_number,amount,currency,
-date``; values are read as text, exactly as written. ``match`` prints one JSON line per query:
+date``; values are read as text, exactly as written. The reference may also have alias columns
+(``aliases``, ``former_names``, ``alternate_names``, ``other_names``, ``aka``: names separated
+by ``|`` or ``;``), which the matcher uses as exact keys (``core.matching.aliases``). ``match``
+prints one JSON line per query:
 ``{"query_id", "match_id" (or null), "score", "decision", "reason", "candidates": [{"id",
 "score"}...]}``. ``tune`` reads the true reference id from ``--truth-col`` (empty or ``-1`` = not
-in the reference), writes the chosen profile to ``--out`` and prints its figures as JSON.
+in the reference), writes the chosen profile to ``--out`` and prints its figures as JSON, with
+``answer``: the recommendation in words (interval, proof at ``--confidence``, examples still
+needed). ``--rule estimate|proven`` picks how the auto band is chosen (``core.matching.certainty``).
 Bad input ends with a one-line error on stderr and exit status 2, never a traceback.
 """
 
@@ -19,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from core.errors import InvoiceFlowError, ValidationFailed
+from core.matching.certainty import RULES
 from core.matching.matcher import match_vendors
 from core.matching.profile import MatchProfile
 from core.matching.tuning import DEFAULT_SCORERS, tune_profile
@@ -75,11 +81,18 @@ def run_tune(args: argparse.Namespace) -> int:
         target_precision=args.target_precision,
         base=base,
         scorers=scorers,
+        rule=args.rule,
+        confidence=args.confidence,
     )
     if args.name:
         profile = profile.model_copy(update={"name": args.name})
     Path(args.out).write_text(profile.to_json(), encoding="utf-8")
-    summary = {"profile": args.out, "scorer": profile.scorer, "chosen": profile.metrics}
+    summary: dict[str, Any] = {
+        "profile": args.out,
+        "scorer": profile.scorer,
+        "chosen": profile.metrics,
+        "answer": report[profile.scorer]["answer"],
+    }
     summary["by_scorer"] = report
     print(json.dumps(summary, indent=2))
     return 0
@@ -114,4 +127,15 @@ def add_parser(subparsers: Any) -> None:
     tune.add_argument("--profile", help="base profile (weights, tolerances) to start from")
     tune.add_argument("--name", help="profile name to record")
     tune.add_argument("--scorers", default=",".join(DEFAULT_SCORERS), help="scorers to try")
+    tune.add_argument(
+        "--rule",
+        choices=RULES,
+        default="estimate",
+        help="how the auto band is chosen: 'estimate' (precision estimate reaches the target; "
+        "the interval and proof status are reported) or 'proven' (its lower bound at "
+        "--confidence reaches the target)",
+    )
+    tune.add_argument(
+        "--confidence", type=float, default=0.95, help="confidence of intervals and proof"
+    )
     tune.set_defaults(func=_guarded(run_tune))

@@ -27,6 +27,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from core.errors import ValidationFailed
+from core.matching.certainty import (
+    RULES,
+    Rule,
+    band_certainty,
+    estimate,
+    wilson,
+    z_one_sided,
+)
 from core.matching.profile import MatchProfile
 
 DEFAULT_THRESHOLDS = tuple(float(t) for t in np.arange(30, 100.5, 0.5))
@@ -126,49 +135,139 @@ def recommend_profile(
     target_precision: float = 0.99,
     base: MatchProfile | None = None,
     *,
-    z: float = 1.64,
+    rule: Rule = "estimate",
+    confidence: float = 0.95,
 ) -> tuple[MatchProfile, dict[str, float]]:
-    """Thresholds whose auto band meets ``target_precision`` with the largest auto rate.
+    """Thresholds whose auto band meets ``target_precision`` with the most correct auto-accepts.
 
-    The band's precision is judged by its Wilson lower bound (``z`` standard errors; 1.64 is a
-    one-sided 95% bound, chosen on the synthetic vendor set of the benchmark), so a band
-    that was nearly perfect on a few hundred queries is not trusted blindly on unseen data; ties
-    go to the higher threshold and margin. R then maximizes F1. Returns the profile and figures.
+    ``rule`` (``core.matching.certainty``): ``"estimate"`` accepts a band whose Jeffreys estimate
+    of precision reaches the target, ``"proven"`` one whose one-sided Wilson lower bound at
+    ``confidence`` does. Ties go to the higher threshold and margin; R then maximizes F1. The
+    figures carry the band's interval, proof status and the examples still needed to prove it
+    (``certainty.BandCertainty.figures``), plus ``auto_band`` (1/0) and, when the chosen rule
+    found no band, what the estimate rule would have chosen. ``explain`` words them.
     """
+    if rule not in RULES:
+        raise ValidationFailed(f"unknown rule {rule!r}; choose one of {RULES}")
     base = base or MatchProfile()
-    score, marg, _known, correct = _arrays(table)
-    best: tuple[float, float, float] | None = None  # (auto_ok, T, M)
+    score, marg, known, correct = _arrays(table)
+    z1 = z_one_sided(confidence)
+    best: dict[str, tuple[int, float, float]] = {}
     for t in DEFAULT_THRESHOLDS:
+        above = score >= t
         for m in DEFAULT_MARGINS:
-            is_auto = (score >= t) & (marg >= m)
+            is_auto = above & (marg >= m)
             n_auto = int(is_auto.sum())
+            if not n_auto:
+                continue
             ok = int((is_auto & correct).sum())
-            if n_auto and wilson_lower(ok, n_auto, z) >= target_precision:
-                cand = (ok, t, m)
-                if (
-                    best is None
-                    or cand[0] > best[0]
-                    or (cand[0] == best[0] and t + m > best[1] + best[2])
-                ):
-                    best = cand
-    auto, margin = (100.0, 100.0) if best is None else (best[1], best[2])
+            passes = {
+                "estimate": estimate(ok, n_auto) >= target_precision,
+                "proven": wilson(ok, n_auto, z1)[0] >= target_precision,
+            }
+            for name, good in passes.items():
+                held = best.get(name)
+                if good and (held is None or (ok, t + m) > (held[0], held[1] + held[2])):
+                    best[name] = (ok, t, m)
+    chosen = best.get(rule)
+    auto, margin = (100.0, 100.0) if chosen is None else (chosen[1], chosen[2])
     review = best_review_threshold(table, auto, margin)
     figures = metrics_at(table, auto, margin, review)
+    n_known, n_auto = int(known.sum()), int(figures["auto_count"])
+    ok = int(((score >= auto) & (marg >= margin) & correct).sum())
+    cert = band_certainty(ok, n_auto, n_known, len(table), target_precision, confidence)
+    figures.update(cert.figures())
+    figures.update(
+        {
+            "auto_band": float(chosen is not None),
+            "target_precision": target_precision,
+            "confidence": confidence,
+            "rule_proven": float(rule == "proven"),
+        }
+    )
+    alt = best.get("estimate")
+    if chosen is None and alt is not None:
+        # The proven rule found nothing: say what the estimate rule's band would need.
+        alt_m = metrics_at(table, alt[1], alt[2], alt[1])
+        alt_c = band_certainty(
+            alt[0], int(alt_m["auto_count"]), n_known, len(table), target_precision, confidence
+        )
+        figures.update(
+            {
+                "estimate_auto_threshold": alt[1],
+                "estimate_margin": alt[2],
+                "estimate_auto_count": alt_m["auto_count"],
+                "estimate_auto_precision": alt_m["auto_precision"],
+                "estimate_coverage": alt_c.coverage,
+                "estimate_examples_needed": -1.0
+                if alt_c.examples_needed is None
+                else alt_c.examples_needed,
+                "estimate_reviewed_needed": -1.0
+                if alt_c.reviewed_needed is None
+                else alt_c.reviewed_needed,
+            }
+        )
     profile = base.model_copy(
         update={"auto_threshold": auto, "margin": margin, "review_threshold": review}
     )
     return profile, figures
 
 
+def explain(figures: dict[str, float]) -> str:
+    """The recommendation in plain words, from ``recommend_profile``'s figures."""
+    target = figures["target_precision"]
+    conf = f"{figures['confidence']:.0%}"
+    rule = "proven lower bound" if figures.get("rule_proven") else "estimate"
+    if not figures.get("auto_band"):
+        text = (
+            f"No auto band: no threshold gives an auto band whose {rule} of precision reaches "
+            f"{target:g} on these {int(figures.get('tp', 0) + figures.get('fn', 0))} known-vendor "
+            "queries; every match goes to review."
+        )
+        if "estimate_auto_threshold" in figures:
+            need = figures["estimate_reviewed_needed"]
+            text += (
+                f" By the estimate rule, T={figures['estimate_auto_threshold']:g} "
+                f"M={figures['estimate_margin']:g} would auto-accept "
+                f"{int(figures['estimate_auto_count'])} queries at observed precision "
+                f"{figures['estimate_auto_precision']:.3f} (coverage "
+                f"{figures['estimate_coverage']:.1%})"
+                + (
+                    f"; about {int(need)} more reviewed invoices like these would prove it at "
+                    f"{conf}."
+                    if need >= 0
+                    else "."
+                )
+            )
+        return text
+    text = (
+        f"Auto band T={figures['auto_threshold']:g} M={figures['margin']:g} (chosen by the "
+        f"{rule}): {int(figures['auto_count'])} auto-accepts, observed precision "
+        f"{figures['auto_precision']:.3f} (estimate {figures['auto_precision_estimate']:.3f}, "
+        f"{conf} interval {figures['auto_precision_low']:.3f}-{figures['auto_precision_high']:.3f})"
+        f", coverage {figures['coverage']:.1%} ({conf} interval {figures['coverage_low']:.1%}-"
+        f"{figures['coverage_high']:.1%}). "
+    )
+    if figures["proven"]:
+        return text + f"Precision >= {target:g} is proven at {conf} confidence."
+    need, reviewed = figures["examples_needed"], figures["reviewed_needed"]
+    if need < 0:
+        return text + (
+            f"Precision >= {target:g} is not proven at {conf} and more examples at this observed "
+            "precision cannot prove it."
+        )
+    return text + (
+        f"Precision >= {target:g} is not yet proven at {conf}: about {int(need)} more "
+        f"auto-band examples at this precision (about {int(reviewed)} more reviewed invoices) "
+        "would prove it."
+    )
+
+
 def wilson_lower(successes: int, total: int, z: float = 1.0) -> float:
     """Wilson score lower bound of a proportion (0 when ``total`` is 0)."""
     if total <= 0:
         return 0.0
-    p = successes / total
-    denom = 1 + z * z / total
-    centre = p + z * z / (2 * total)
-    spread = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return float((centre - spread) / denom)
+    return wilson(successes, total, z)[0]
 
 
 def pair_metrics(truth: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:

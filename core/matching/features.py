@@ -7,6 +7,29 @@ arrays of row positions. Output: one float column per signal, one row per pair.
 
 Name signals are in [0, 1]; the others are +1 (agree), -1 (disagree) or 0 (missing on either
 side), so a missing VAT id neither helps nor hurts. ``address`` is scaled to [-1, 1].
+
+The name-variant signals, each with its reason (``core.matching.matcher`` words them):
+
+================= ====================================================================
+``acronym``       one name is the initials of the other's words (all, or the distinctive
+                  ones), or its first word is (``IBM Services`` <-> ``International
+                  Business Machines``)
+``phonetic``      similarity of the names' Metaphone codes (sounds alike: transliterations,
+                  ``Schmidt``/``Schmitt``)
+``flat_ratio``    similarity with spaces removed (``Alpha Tec``/``Alphatec``, ``A B B``)
+``cover_query``   share of the invoice name's distinctive weight found in the vendor's name
+``cover_ref``     share of the vendor name's distinctive weight found in the invoice name;
+                  word weights are IDF over the vendor master, generic words x0.3
+``lone_shared``   exactly one word in common, both names have others: a family name or one
+                  brand word alone is weak evidence
+``generic_only``  words in common, but only generic ones ("International", "Holding")
+``tail``          place tails (``- Deutschland``, ``München``) agree / differ
+``alias``         the vendor row is an alias (former name, learned spelling, VAT id, IBAN)
+                  and it matches exactly
+================= ====================================================================
+
+Legal forms spelled out (``Naamloze Vennootschap``) are the same family as the abbreviation
+(``N.V.``) through ``core.matching.vocabulary``; they feed ``legal_form``.
 """
 
 from __future__ import annotations
@@ -33,7 +56,17 @@ NAME_SIGNALS = (
     "exact_key",
     "acronym",
     "legal_form",
+    "phonetic",
+    "flat_ratio",
+    "cover_query",
+    "cover_ref",
+    "lone_shared",
+    "generic_only",
+    "tail",
+    "alias",
 )
+# Signals computed by the index for each candidate pair (see VendorIndex.candidates).
+INDEX_SIGNALS = ("cover_query", "cover_ref", "lone_shared", "generic_only")
 OTHER_SIGNALS = ("vat_id", "iban", "address", "city", "po_number", "amount", "date")
 SIGNALS = NAME_SIGNALS + OTHER_SIGNALS
 OPTIONAL_COLUMNS = ("vat_id", "iban", "address", "city", "po_number", "amount", "currency", "date")
@@ -82,6 +115,14 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out["n_date"] = [_date(v) if v else np.nan for v in out["date"].tolist()]
     out["n_first"] = [t[0] if t else "" for t in out["n_tokens"]]
     out["n_flat"] = [k.replace(" ", "") for k in out["n_key"]]
+    # first word as an acronym candidate ("IBM Services"); short ones say too little
+    out["n_first_acr"] = [
+        f if len(f) >= 3 and len(t) > 1 else ""
+        for f, t in zip(out["n_first"], out["n_tokens"], strict=True)
+    ]
+    for col in ("alias", "alias_kind", "alias_note"):
+        if col not in out.columns:
+            out[col] = ""
     return out
 
 
@@ -111,6 +152,7 @@ def pair_features(
     char_cosine: np.ndarray,
     word_cosine: np.ndarray,
     profile: MatchProfile,
+    index_signals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """All signals for the aligned pairs (see the module docstring for ranges)."""
 
@@ -133,11 +175,28 @@ def pair_features(
         "first_token": pair_scores(q("n_first").tolist(), r("n_first").tolist(), "ratio") / 100,
         "exact_key": (qk == rk).astype(float),
     }
-    q_acr, r_acr = q("n_acronym"), r("n_acronym")
     q_flat, r_flat = q("n_flat"), r("n_flat")
-    acr = ((q_flat == r_acr) & (r_acr != "")) | ((r_flat == q_acr) & (q_acr != ""))
+    acr = np.zeros(len(qi), dtype=bool)
+    for col in ("n_acronym", "n_acronym2"):
+        q_acr, r_acr = q(col), r(col)
+        acr |= ((q_flat == r_acr) & (r_acr != "")) | ((r_flat == q_acr) & (q_acr != ""))
+        q_first, r_first = q("n_first_acr"), r("n_first_acr")
+        acr |= ((q_first == r_acr) & (r_acr != "")) | ((r_first == q_acr) & (q_acr != ""))
     out["acronym"] = acr.astype(float)
     out["legal_form"] = _agree(q("n_legal_family"), r("n_legal_family"))
+    out["phonetic"] = (
+        pair_scores(q("n_phonetic").tolist(), r("n_phonetic").tolist(), "token_sort_ratio") / 100
+    )
+    out["flat_ratio"] = pair_scores(q_flat.tolist(), r_flat.tolist(), "ratio") / 100
+    for col in INDEX_SIGNALS:
+        out[col] = zeros if index_signals is None else index_signals[col].to_numpy(dtype=float)
+    out["tail"] = _agree(q("n_tail"), r("n_tail"))
+    kind = r("alias_kind")
+    same = (kind == "name") & (((qk == rk) & (qk != "")) | ((q_flat == r_flat) & (q_flat != "")))
+    for col in ("vat_id", "iban"):
+        qv, rv = q(f"n_{col}"), r(f"n_{col}")
+        same |= (kind == col) & (qv == rv) & (qv != "")
+    out["alias"] = same.astype(float)
     for col in ("vat_id", "iban", "city"):
         present = _present(queries, reference, f"n_{col}")
         out[col] = _agree(q(f"n_{col}"), r(f"n_{col}")) if present else zeros

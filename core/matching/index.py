@@ -4,9 +4,18 @@ Reference frame contract (one row per vendor, or per vendor x PO/address when a 
 several; ``id`` may then repeat): ``id`` (str, required), ``name`` (required), optional
 ``vat_id, iban, address, city, po_number, amount, currency, date``.
 
+Aliases (``core.matching.aliases``: former names, learned spellings, VAT ids, IBANs; from an
+alias frame or the reference's alias columns) become extra rows under their vendor's id.
+
 Candidates for a batch of queries come from, in this order: exact keys (VAT id, IBAN, normalized
-name key), then the character n-gram blocking index (top ``k`` per query). The result is a pair
-table ``qi, ri, char_cosine`` of row positions.
+name key, the name without spaces, acronyms both ways), then the character n-gram blocking index
+(top ``k`` per query). The result is a pair table ``qi, ri, char_cosine, word_cosine`` of row
+positions plus the word-overlap signals of ``core.matching.features.INDEX_SIGNALS``.
+
+Word weights are learned from the vendor master: each word's code (``normalize.codes``) gets an
+IDF weight, generic words (``vocabulary.GENERIC_WORDS``) x0.3; a word is *distinctive* when it is
+not generic and its IDF is at least half the largest (it names few vendors). A word the master
+has never seen counts as distinctive with the largest weight.
 """
 
 from __future__ import annotations
@@ -19,8 +28,10 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.errors import ValidationFailed
+from core.matching.aliases import expand_aliases
 from core.matching.blocking import BlockingIndex
 from core.matching.features import prepare_frame, rowwise_dot
+from core.matching.normalize import normalize_name
 from core.matching.vocabulary import GENERIC_WORDS
 
 GENERIC_WEIGHT = 0.3  # generic words ("group", "services") count 30% of their IDF
@@ -29,8 +40,15 @@ _EXACT_KEYS = (
     ("n_vat_id", "n_vat_id"),
     ("n_iban", "n_iban"),
     ("n_key", "n_key"),
+    ("n_flat", "n_flat"),
     ("n_flat", "n_acronym"),
     ("n_acronym", "n_flat"),
+    ("n_flat", "n_acronym2"),
+    ("n_acronym2", "n_flat"),
+    ("n_first_acr", "n_acronym"),
+)
+_GENERIC_CODES = (
+    frozenset(c for w in GENERIC_WORDS for c in normalize_name(w).codes) | GENERIC_WORDS
 )
 _EXACT_LIMIT = 5  # exact-key hits per query and key kind (a key shared by more is not distinctive)
 
@@ -45,11 +63,17 @@ def validate_frame(frame: pd.DataFrame, what: str) -> None:
 class VendorIndex:
     """Normalized vendor master with blocking and word indexes (build once, query many times)."""
 
-    def __init__(self, reference: pd.DataFrame, *, workers: int = 2) -> None:
+    def __init__(
+        self,
+        reference: pd.DataFrame,
+        *,
+        aliases: pd.DataFrame | None = None,
+        workers: int = 2,
+    ) -> None:
         validate_frame(reference, "reference")
         if reference.empty:
             raise ValidationFailed("reference has no rows")
-        self.frame = prepare_frame(reference)
+        self.frame = prepare_frame(expand_aliases(reference, aliases))
         keys = self.frame["n_key"].tolist()
         self.blocking = BlockingIndex(keys, workers=workers)
         self._words = TfidfVectorizer(
@@ -70,6 +94,75 @@ class VendorIndex:
                 if value:
                     table[value].append(row)
             self._exact[q_col + ">" + r_col] = table
+        self._fit_codes(self.frame["n_codes"].tolist())
+
+    def _fit_codes(self, codes: list[tuple[str, ...]]) -> None:
+        """Binary word-code matrix of the master and the learned word weights."""
+        vocab: dict[str, int] = {}
+        indptr, indices = [0], []
+        for row in codes:
+            cols = {vocab.setdefault(c, len(vocab)) for c in row}
+            indices.extend(sorted(cols))
+            indptr.append(len(indices))
+        n, v = len(codes), max(1, len(vocab))
+        data = np.ones(len(indices), dtype=np.float32)
+        self._code_vocab = vocab
+        self.code_matrix = sp.csr_matrix((data, indices, indptr), shape=(n, v))
+        df = np.bincount(np.asarray(indices, dtype=np.int64), minlength=v)
+        idf = np.log((1 + n) / (1 + df)) + 1.0
+        self._max_idf = float(np.log(1 + n) + 1.0)
+        generic = np.zeros(v, dtype=bool)
+        for code, col in vocab.items():
+            generic[col] = code in _GENERIC_CODES
+        self.code_weight = np.where(generic, idf * GENERIC_WEIGHT, idf).astype(np.float64)
+        self.code_distinct = (~generic & (idf >= 0.5 * self._max_idf)).astype(np.float64)
+        self._ref_mass = np.asarray(self.code_matrix @ self.code_weight).ravel()
+        self._ref_words = np.diff(self.code_matrix.indptr)
+
+    def _query_codes(self, codes: list[tuple[str, ...]]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Query code matrix in the master's vocabulary and each query's total word weight."""
+        indptr, indices = [0], []
+        mass = np.zeros(len(codes))
+        for i, row in enumerate(codes):
+            cols = set()
+            for c in set(row):
+                col = self._code_vocab.get(c)
+                if col is None:
+                    mass[i] += self._max_idf * (GENERIC_WEIGHT if c in _GENERIC_CODES else 1.0)
+                else:
+                    cols.add(col)
+                    mass[i] += self.code_weight[col]
+            indices.extend(sorted(cols))
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float32)
+        shape = (len(codes), self.code_matrix.shape[1])
+        return sp.csr_matrix((data, indices, indptr), shape=shape), mass
+
+    def word_overlap(
+        self, queries: pd.DataFrame, qi: np.ndarray, ri: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """``INDEX_SIGNALS`` of aligned (query row, reference row) pairs."""
+        codes = queries["n_codes"].tolist()
+        qmat, qmass = self._query_codes(codes)
+        if len(qi) == 0:
+            empty = np.zeros(0)
+            return {k: empty for k in ("cover_query", "cover_ref", "lone_shared", "generic_only")}
+        both = qmat[qi].multiply(self.code_matrix[ri]).tocsr()
+        shared_all = np.asarray(both.sum(axis=1)).ravel()
+        shared_w = np.asarray(both @ self.code_weight).ravel()
+        shared_d = np.asarray(both @ self.code_distinct).ravel()
+        q_words = np.array([len(set(c)) for c in codes])[qi]
+        r_words = self._ref_words[ri]
+        return {
+            "cover_query": np.where(qmass[qi] > 0, shared_w / np.maximum(qmass[qi], 1e-9), 0.0),
+            "cover_ref": np.where(
+                self._ref_mass[ri] > 0, shared_w / np.maximum(self._ref_mass[ri], 1e-9), 0.0
+            ),
+            "lone_shared": (
+                (shared_all == 1) & (shared_d == 1) & (q_words > 1) & (r_words > 1)
+            ).astype(float),
+            "generic_only": ((shared_all >= 1) & (shared_d == 0)).astype(float),
+        }
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -105,4 +198,7 @@ class VendorIndex:
         else:
             char = rowwise_dot(qmat, self.blocking.matrix, qi, ri)
         word = rowwise_dot(self.word_vectors(keys), self.word_matrix, qi, ri)
-        return pd.DataFrame({"qi": qi, "ri": ri, "char_cosine": char, "word_cosine": word})
+        overlap = self.word_overlap(queries, qi, ri)
+        return pd.DataFrame(
+            {"qi": qi, "ri": ri, "char_cosine": char, "word_cosine": word, **overlap}
+        )

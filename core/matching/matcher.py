@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from core.extraction.schema import Extraction
-from core.matching.features import SIGNALS, logistic_score, pair_features, prepare_frame
+from core.matching.features import (
+    INDEX_SIGNALS,
+    SIGNALS,
+    logistic_score,
+    pair_features,
+    prepare_frame,
+)
 from core.matching.index import VendorIndex, validate_frame
 from core.matching.profile import MatchProfile
 from core.matching.scoring import thefuzz_cdist, thefuzz_pairs
@@ -40,6 +46,14 @@ _LABELS = {
     "exact_key": "same normalized name",
     "acronym": "acronym",
     "legal_form": "legal form",
+    "phonetic": "sounds alike",
+    "flat_ratio": "same letters without spaces",
+    "cover_query": "the invoice name's distinctive words",
+    "cover_ref": "the vendor name's distinctive words",
+    "lone_shared": "only one word in common (a family name or one brand word alone is weak)",
+    "generic_only": "only generic words in common",
+    "tail": "place tail",
+    "alias": "alias",
     "vat_id": "VAT id",
     "iban": "IBAN",
     "address": "address",
@@ -95,6 +109,7 @@ def score_candidates(
                 char_cosine=pairs["char_cosine"].to_numpy(),
                 word_cosine=pairs["word_cosine"].to_numpy(),
                 profile=profile,
+                index_signals=pairs[list(INDEX_SIGNALS)],
             )
             pairs = pd.concat([pairs[["qi", "ri"]], feats], axis=1)
             pairs["score"] = logistic_score(feats, profile.weights)
@@ -144,7 +159,9 @@ def decide(
     for q, rid, sc in zip(qi[keep], ref_id[keep], score[keep], strict=True):
         cand_lists[q].append({"id": rid, "score": round(float(sc), 2)})
     signals = _signals_text(ranked, best_pos, profile)
-    names = index.frame["name"].to_numpy()
+    names = index.frame["vendor_name"].to_numpy()
+    alias = index.frame["alias"].to_numpy()
+    alias_note = index.frame["alias_note"].to_numpy()
     ri = ranked["ri"].to_numpy()
     match_id: list[Any] = []
     reasons: list[str] = []
@@ -155,7 +172,9 @@ def decide(
             reasons.append(f"unknown vendor: no candidate vendor [profile {profile.label}]")
             continue
         match_id.append(ref_id[pos] if decision[q] != "reject" else None)
-        head = f"best vendor {ref_id[pos]} '{names[ri[pos]]}' scores {best[q]:.1f}"
+        row = ri[pos]
+        via = f" via alias '{alias[row]}' ({alias_note[row]})" if alias[row] else ""
+        head = f"best vendor {ref_id[pos]} '{names[row]}'{via} scores {best[q]:.1f}"
         reasons.append(
             _reason(str(decision[q]), head, best[q], margin[q], runner_id[q], signals[q], profile)
         )
@@ -192,9 +211,21 @@ def _signals_text(ranked: pd.DataFrame, best_pos: np.ndarray, profile: MatchProf
         for j in order[q]:
             value = contrib[q, j]
             if abs(value) >= 0.5:
-                parts.append(f"{_LABELS[names[j]]} {'agrees' if value > 0 else 'differs'}")
+                parts.append(_signal_words(names[j], value, feats[q, j]))
         out.append(", ".join(parts) or "weak name similarity only")
     return out
+
+
+def _signal_words(signal: str, contribution: float, value: float) -> str:
+    """One signal's part of a reason, in words (``contribution`` = weight x value)."""
+    label = _LABELS[signal]
+    if signal in ("lone_shared", "generic_only"):
+        return label
+    if signal in ("cover_query", "cover_ref"):
+        return f"{value:.0%} of {label} shared"
+    if signal == "alias":
+        return "exact alias"
+    return f"{label} {'agrees' if contribution > 0 else 'differs'}"
 
 
 def _reason(
@@ -227,11 +258,17 @@ def match_vendors(
     profile: MatchProfile | None = None,
     *,
     top: int = 5,
+    aliases: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Decide every query against the vendor master (a frame, or a prebuilt ``VendorIndex``)."""
+    """Decide every query against the vendor master (a frame, or a prebuilt ``VendorIndex``).
+
+    ``aliases`` (``core.matching.aliases``) is used when the master is given as a frame.
+    """
     profile = profile or MatchProfile()
     validate_frame(queries, "queries")
-    index = reference if isinstance(reference, VendorIndex) else VendorIndex(reference)
+    index = (
+        reference if isinstance(reference, VendorIndex) else VendorIndex(reference, aliases=aliases)
+    )
     prepared = prepare_frame(queries)
     pairs = score_candidates(prepared, index, profile, max(profile.top_k, top))
     return decide(prepared, pairs, index, profile, top)

@@ -4,8 +4,12 @@ Steps, in order: Unicode NFKC and case folding; punctuation (dotted abbreviation
 ``S.p.A.`` are joined, other punctuation becomes a space); tokens; trailing (and a few leading)
 legal forms are stripped and kept as ``legal_family``; place tails (``- Deutschland``,
 ``(UK)``, a country or city after the legal form) are stripped and kept as ``tail``;
-abbreviations are expanded; accents are folded for matching only (``Müller``, ``Mueller`` and
-``Muller`` share the key ``muller``) while ``display`` keeps the accented letters.
+runs of single letters are joined (``A B B`` -> ``abb``); abbreviations are expanded; accents
+are folded for matching only (``Müller``, ``Mueller`` and ``Muller`` share the key ``muller``)
+and other scripts are transliterated (``Мюллер`` -> ``myuller``, with ``anyascii``) while
+``display`` keeps the original letters. A trailing place without a separator (``Rheinland
+Logistik Köln``) is a tail too when at least two words remain, and so is a parenthesized place
+anywhere.
 
 ``normalize_frame`` applies it to a column and returns the column contract used by the matcher:
 
@@ -18,6 +22,10 @@ column          meaning
 ``legal_family``canonical legal-form family (``gmbh``, ``ag``, ``ltd``...) or ``""``
 ``tail``        stripped place tail (``deutschland``) or ``""``
 ``acronym``     initials of the key tokens (``international business machines`` -> ``ibm``)
+``acronym2``    initials of the distinctive (non-generic) key tokens, ``""`` when the same
+``phonetic``    Metaphone code of each key token (``jellyfish``), space separated
+``codes``       tuple of token codes: Metaphone for words of 5+ letters, else the word, so
+                ``Logistik``/``Logistic`` and ``Müller``/``Mulller`` share a code
 =============== ========================================================================
 """
 
@@ -28,12 +36,15 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import jellyfish
 import pandas as pd
+from anyascii import anyascii
 
 from core.matching.vocabulary import (
     ABBREVIATIONS,
     CITIES,
     COUNTRIES,
+    GENERIC_WORDS,
     LEGAL_FORMS,
     LEGAL_JOINED,
     MAX_LEGAL_TOKENS,
@@ -49,8 +60,10 @@ _SPLIT = re.compile(r"[^\w.]+")
 _APOSTROPHES = re.compile(r"['’`´]")
 _TAIL = re.compile(r"\s*(?:\(|\s[-–|/]\s|,)\s*([^(),\-–|/]+?)\)?\s*$")
 _DISPLAY_SPLIT = re.compile(r"[^\w]+")
-_LEADING_LEGAL = frozenset({"ab", "oy", "as"})
+_LEADING_LEGAL = frozenset({"ab", "oy", "as", "ooo", "zao", "oao", "pao"})
 _PLACE = COUNTRIES | CITIES
+_PAREN = re.compile(r"\(([^()]*)\)")
+_CODE_MIN = 5  # words this long are compared by their Metaphone code
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,9 @@ class NormalizedName:
     legal_family: str
     tail: str
     acronym: str
+    acronym2: str = ""
+    phonetic: str = ""
+    codes: tuple[str, ...] = ()
 
 
 def fold_accents(text: str) -> str:
@@ -74,6 +90,9 @@ def fold_accents(text: str) -> str:
     text = text.translate(_SPECIAL_FOLD)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if not stripped.isascii():
+        # Other scripts (Cyrillic, Greek, ...) are transliterated, never dropped.
+        stripped = anyascii(stripped).casefold()
     return _undigraph(stripped)
 
 
@@ -127,16 +146,57 @@ def _strip_legal(tokens: list[str]) -> tuple[list[str], str]:
     return tokens, family
 
 
+def _join_letters(tokens: list[str]) -> list[str]:
+    """Join runs of two or more single letters: ``a b b`` -> ``abb`` (spaced acronyms)."""
+    if sum(len(t) == 1 for t in tokens) < 2:
+        return tokens
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        if len(run) > 1:
+            out.append("".join(run))
+        else:
+            out.extend(run)
+        run = []
+        if token:
+            out.append(token)
+    return out
+
+
+def _code(token: str) -> str:
+    """Spelling-robust code of one word (see ``codes`` in the module docstring)."""
+    if len(token) < _CODE_MIN or not token.isalpha():
+        return token
+    return jellyfish.metaphone(token).lower() or token
+
+
 def _split_tail(original: str) -> tuple[str, str]:
     """Cut a place tail given after a separator: ``Acme GmbH (Deutschland)``, ``Acme - UK``."""
     if not (")" in original or "," in original or " " in original):
         return original, ""
+    if "(" in original:
+        places = []
+        for group in _PAREN.finditer(original):
+            words = _tokenize(fold_accents(group.group(1)))
+            if words and all(w in _PLACE for w in words):
+                places.append(" ".join(words))
+        if places:
+            body = _PAREN.sub(lambda m: " " if _is_place(m.group(1)) else m.group(0), original)
+            return " ".join(body.split()), " ".join(places)
     match = _TAIL.search(original)
     if match:
         tail_tokens = _tokenize(fold_accents(match.group(1)))
         if tail_tokens and all(t in _PLACE for t in tail_tokens):
             return original[: match.start()], " ".join(tail_tokens)
     return original, ""
+
+
+def _is_place(text: str) -> bool:
+    words = _tokenize(fold_accents(text))
+    return bool(words) and all(w in _PLACE for w in words)
 
 
 @lru_cache(maxsize=400_000)
@@ -146,7 +206,7 @@ def normalize_name(name: str) -> NormalizedName:
     text = unicodedata.normalize("NFKC", original).replace("&", " and ").replace("+", " and ")
     body, tail = _split_tail(text)
     display = " ".join(_DISPLAY_SPLIT.split(body.casefold())).strip()
-    tokens = _tokenize(fold_accents(body))
+    tokens = _join_letters(_tokenize(fold_accents(body)))
     tokens, family = _strip_legal(tokens)
     # Places right after a legal form ("Siemens AG Österreich", "X S.A. Madrid") are a tail too.
     run = 0
@@ -158,9 +218,15 @@ def normalize_name(name: str) -> NormalizedName:
             places = " ".join(tokens[-run:])
             tail = f"{places} {tail}".strip()
             tokens, family = rest, family or fam2
+        elif len([t for t in tokens[:-run] if t not in STOPWORDS]) >= 2:
+            # "Rheinland Logistik Köln": a place after two or more words is a tail as well.
+            tail = f"{' '.join(tokens[-run:])} {tail}".strip()
+            tokens = tokens[:-run]
     expanded = [ABBREVIATIONS.get(t, t) for t in tokens]
     kept = [t for t in expanded if t not in STOPWORDS] or expanded
     acronym = "".join(t[0] for t in kept) if len(kept) > 1 else ""
+    distinct = [t for t in kept if t not in GENERIC_WORDS]
+    acronym2 = "".join(t[0] for t in distinct) if len(distinct) > 1 else ""
     return NormalizedName(
         original=original,
         display=display,
@@ -169,6 +235,9 @@ def normalize_name(name: str) -> NormalizedName:
         legal_family=family,
         tail=tail,
         acronym=acronym,
+        acronym2=acronym2 if acronym2 != acronym else "",
+        phonetic=" ".join(jellyfish.metaphone(t) or t for t in kept),
+        codes=tuple(_code(t) for t in kept),
     )
 
 
@@ -193,6 +262,9 @@ def normalize_frame(names: pd.Series) -> pd.DataFrame:
             "legal_family": [r.legal_family for r in rows],
             "tail": [r.tail for r in rows],
             "acronym": [r.acronym for r in rows],
+            "acronym2": [r.acronym2 for r in rows],
+            "phonetic": [r.phonetic for r in rows],
+            "codes": [r.codes for r in rows],
         },
         index=names.index,
     )

@@ -1,11 +1,16 @@
 """Pick a ``MatchProfile`` from labelled queries: scorer, signal weights, T, M and R.
 
 For the ``model`` scorer the signal weights are a logistic regression of "this candidate is the
-true vendor" on the pair signals. Thresholds are chosen on *cross-fitted* scores (each query
-scored by weights fitted without its company), so the bands are judged on scores that behave
-like unseen data; the final weights are then refitted on everything. Each thefuzz scorer is
-tuned the same way (thresholds only) and the scorer with the best auto rate at the target
-precision (then F1) wins.
+true vendor" on the pair signals, shrunk toward the base profile's weights (the general model
+fitted on the synthetic vendor set, or the client's previous profile when it is the base): an L2
+penalty on the distance to those weights instead of to zero. With few labelled queries the
+weights stay near the general model, and a signal the labelled set never exercises (no acronym,
+no alias among them) keeps its prior weight instead of dropping to zero. Thresholds are chosen on
+*cross-fitted* scores (each query scored by weights fitted without its company), so the bands are
+judged on scores that behave like unseen data; the final weights are then refitted on everything.
+Each thefuzz scorer is tuned the same way (thresholds only) and the scorer with the most correct
+auto-accepts at the target precision (then F1) wins. How sure the band is, and which rule chose
+it, is in ``core.matching.certainty``.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
+from scipy.optimize import minimize
+from scipy.special import expit
 
 from core.errors import ValidationFailed
-from core.matching.evaluation import _missing, recommend_profile
+from core.matching.certainty import Rule
+from core.matching.evaluation import _missing, explain, recommend_profile
 from core.matching.features import SIGNALS, logistic_score, prepare_frame
 from core.matching.index import VendorIndex, validate_frame
 from core.matching.matcher import rank_vendors, score_candidates
@@ -29,22 +36,35 @@ _FOLDS = 4
 
 
 def fit_weights(
-    pairs: pd.DataFrame, labels: np.ndarray, base: dict[str, float]
+    pairs: pd.DataFrame, labels: np.ndarray, base: dict[str, float], *, strength: float = 1.0
 ) -> dict[str, float]:
-    """Logistic weights for the signals that vary in ``pairs``; the others keep ``base``."""
+    """Logistic weights for the signals that vary in ``pairs``, shrunk toward ``base``.
+
+    Minimizes the logistic loss plus ``strength / 2 * sum((w - base_w) ** 2)`` (the bias is not
+    penalized); signals constant in ``pairs`` keep their ``base`` weight.
+    """
     used = [s for s in SIGNALS if s in pairs and pairs[s].std() > 1e-9]
     weights = dict(base)
     if not used or labels.all() or not labels.any():
         return weights
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit(pairs[used].to_numpy(), labels.astype(int))
-    fixed = [s for s in SIGNALS if s not in used]
-    for s in fixed:
-        weights[s] = base.get(s, 0.0)
-    for s, w in zip(used, model.coef_[0], strict=True):
+    x = pairs[used].to_numpy(dtype=float)
+    y = np.where(labels, 1.0, -1.0)
+    prior = np.array([base.get(s, 0.0) for s in used])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = theta[0] + x @ theta[1:]
+        margin = y * z
+        value = float(np.logaddexp(0.0, -margin).sum())
+        value += strength / 2 * float(((theta[1:] - prior) ** 2).sum())
+        dz = -y * expit(-margin)
+        grad = np.concatenate([[dz.sum()], x.T @ dz + strength * (theta[1:] - prior)])
+        return value, grad
+
+    start = np.concatenate([[base.get("bias", 0.0)], prior])
+    fitted = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 2000}).x
+    weights["bias"] = round(float(fitted[0]), 4)
+    for s, w in zip(used, fitted[1:], strict=True):
         weights[s] = round(float(w), 4)
-    # Constant signals (e.g. VAT id missing everywhere) add their fixed contribution to the bias.
-    weights["bias"] = round(float(model.intercept_[0]), 4)
     return weights
 
 
@@ -95,13 +115,20 @@ def tune_profile(
     target_precision: float = 0.99,
     base: MatchProfile | None = None,
     scorers: Sequence[str] = DEFAULT_SCORERS,
+    rule: Rule = "estimate",
+    confidence: float = 0.95,
+    aliases: pd.DataFrame | None = None,
 ) -> tuple[MatchProfile, dict[str, Any]]:
-    """Best profile for these labelled queries, and the figures of every scorer tried."""
+    """Best profile for these labelled queries, and the figures of every scorer tried.
+
+    ``rule`` and ``confidence`` are ``recommend_profile``'s; each scorer's figures carry an
+    ``answer`` (``evaluation.explain``) and so does the chosen profile's ``notes``.
+    """
     validate_frame(queries, "queries")
     if truth_col not in queries.columns:
         raise ValidationFailed(f"queries have no truth column {truth_col!r}")
     base = base or MatchProfile()
-    index = VendorIndex(reference)
+    index = VendorIndex(reference, aliases=aliases)
     prepared = prepare_frame(queries)
     truth = [None if _missing(v) else str(v) for v in queries[truth_col].tolist()]
     if not any(truth):
@@ -120,8 +147,10 @@ def tune_profile(
                 update={"weights": fit_weights(pairs, labels, base.weights)}
             )
         table = outcome_from_pairs(pairs, prepared["id"].tolist(), truth)
-        profile, figures = recommend_profile(table, target_precision, profile)
-        report[scorer] = figures
+        profile, figures = recommend_profile(
+            table, target_precision, profile, rule=rule, confidence=confidence
+        )
+        report[scorer] = {**figures, "answer": explain(figures)}
         key = (round(figures["auto_correct_known"], 3), round(figures["f1"], 3))
         if best is None or key > best[0]:
             best = (key, profile)
@@ -130,8 +159,11 @@ def tune_profile(
     figures = report[chosen.scorer]
     chosen = chosen.model_copy(
         update={
-            "metrics": {k: float(v) for k, v in figures.items()},
-            "notes": f"tuned on {len(queries)} labelled queries, target {target_precision}",
+            "metrics": {k: float(v) for k, v in figures.items() if k != "answer"},
+            "notes": (
+                f"tuned on {len(queries)} labelled queries, target {target_precision}, rule "
+                f"{rule} at {confidence:g}: {figures['answer']}"
+            ),
         }
     )
     return chosen, report
