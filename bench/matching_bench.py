@@ -42,7 +42,7 @@ from core.matching.matcher import match_vendors  # noqa: E402
 from core.matching.profile import MatchProfile  # noqa: E402
 from core.matching.tuning import tune_profile  # noqa: E402
 
-FZ_DIR = ROOT.parent / "shared" / "benchmarks" / "matching" / "data"
+FZ_DIR = ROOT / "data" / "fodors_zagat"
 
 
 def _rss_mb() -> float:

@@ -11,6 +11,7 @@ generic words, place tails, reordering) plus unknown vendors drawn from the same
 from __future__ import annotations
 
 import random
+import re
 
 import pandas as pd
 
@@ -412,9 +413,10 @@ def make_lookup_set(
             other = masters[rng.randrange(len(masters))]
             words = [str(other["words"][0]), rng.choice(TRADE_WORDS)]  # type: ignore[index]
         name = " ".join([*words, legal])
-        if name.lower() in seen:
+        flat = re.sub(r"[^a-z0-9]", "", name.lower())
+        if name.lower() in seen or flat in seen:  # "X S.A." and "X SA" are one company
             continue
-        seen.add(name.lower())
+        seen.update((name.lower(), flat))
         former = ""
         if rng.random() < 0.2:
             former_words, former_legal, _ = _company(rng)

@@ -26,6 +26,7 @@ def assign_bands(
     score = np.nan_to_num(np.asarray(scores, dtype=float), nan=-1.0)
     margin = np.nan_to_num(np.asarray(margins, dtype=float), nan=0.0)
     is_auto = (score >= profile.auto_threshold) & (margin >= profile.margin)
+    is_auto &= profile.auto_enabled
     is_review = ~is_auto & (score >= profile.review_threshold)
     return np.where(is_auto, "auto", np.where(is_review, "review", "reject"))
 

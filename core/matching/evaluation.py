@@ -22,6 +22,7 @@ not the true one (or any vendor for an unknown one); FN = a known vendor not pre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,6 +41,9 @@ from core.matching.profile import MatchProfile
 
 DEFAULT_THRESHOLDS = tuple(float(t) for t in np.arange(30, 100.5, 0.5))
 DEFAULT_MARGINS = (0.0, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
+# A tie (margin 0) is never auto-accepted: two vendors fit equally well.
+AUTO_MARGINS = tuple(m for m in DEFAULT_MARGINS if m > 0)
+COVERAGE_SLACK = 0.02  # share of correct auto-accepts given up for a purer band (see _pick)
 
 
 def _missing(value: object) -> bool:
@@ -125,7 +129,7 @@ def sweep(
 
 def best_review_threshold(table: pd.DataFrame, auto: float, margin: float) -> float:
     """The R <= T that maximizes F1 of auto + review predictions."""
-    candidates = [r for r in DEFAULT_THRESHOLDS if r <= auto] or [auto]
+    candidates = [r for r in DEFAULT_THRESHOLDS if r <= auto] or [min(auto, 100.0)]
     f1s = [metrics_at(table, auto, margin, r)["f1"] for r in candidates]
     return float(candidates[int(np.argmax(f1s))])
 
@@ -152,10 +156,10 @@ def recommend_profile(
     base = base or MatchProfile()
     score, marg, known, correct = _arrays(table)
     z1 = z_one_sided(confidence)
-    best: dict[str, tuple[int, float, float]] = {}
+    eligible: dict[str, list[tuple[int, int, float, float]]] = {"estimate": [], "proven": []}
     for t in DEFAULT_THRESHOLDS:
         above = score >= t
-        for m in DEFAULT_MARGINS:
+        for m in AUTO_MARGINS:
             is_auto = above & (marg >= m)
             n_auto = int(is_auto.sum())
             if not n_auto:
@@ -166,15 +170,19 @@ def recommend_profile(
                 "proven": wilson(ok, n_auto, z1)[0] >= target_precision,
             }
             for name, good in passes.items():
-                held = best.get(name)
-                if good and (held is None or (ok, t + m) > (held[0], held[1] + held[2])):
-                    best[name] = (ok, t, m)
+                if good:
+                    eligible[name].append((ok, n_auto - ok, t, m))
+    best = {name: _pick(bands) for name, bands in eligible.items() if bands}
     chosen = best.get(rule)
-    auto, margin = (100.0, 100.0) if chosen is None else (chosen[1], chosen[2])
+    # No band: nothing is auto-accepted, whatever the score (inf thresholds for the figures).
+    auto, margin = (math.inf, math.inf) if chosen is None else (chosen[1], chosen[2])
     review = best_review_threshold(table, auto, margin)
     figures = metrics_at(table, auto, margin, review)
+    if chosen is None:
+        auto, margin = 100.0, 100.0
+        figures.update(auto_threshold=auto, margin=margin)
     n_known, n_auto = int(known.sum()), int(figures["auto_count"])
-    ok = int(((score >= auto) & (marg >= margin) & correct).sum())
+    ok = int(((score >= auto) & (marg >= margin) & correct).sum()) if n_auto else 0
     cert = band_certainty(ok, n_auto, n_known, len(table), target_precision, confidence)
     figures.update(cert.figures())
     figures.update(
@@ -208,9 +216,27 @@ def recommend_profile(
             }
         )
     profile = base.model_copy(
-        update={"auto_threshold": auto, "margin": margin, "review_threshold": review}
+        update={
+            "auto_enabled": chosen is not None,
+            "auto_threshold": auto,
+            "margin": margin,
+            "review_threshold": review,
+        }
     )
     return profile, figures
+
+
+def _pick(bands: list[tuple[int, int, float, float]]) -> tuple[int, float, float]:
+    """(ok, T, M) of the purest band among those within ``COVERAGE_SLACK`` of the most correct.
+
+    The band with the very most correct auto-accepts sits right above the last error seen in the
+    labelled set, where the next unseen error is most likely; giving up a little coverage for
+    fewer errors (then higher T + M) makes the choice steadier on unseen data.
+    """
+    most = max(b[0] for b in bands)
+    near = [b for b in bands if b[0] >= (1 - COVERAGE_SLACK) * most]
+    ok, _, t, m = min(near, key=lambda b: (b[1], -b[0], -(b[2] + b[3])))
+    return ok, t, m
 
 
 def explain(figures: dict[str, float]) -> str:

@@ -23,6 +23,10 @@ The name-variant signals, each with its reason (``core.matching.matcher`` words 
 ``lone_shared``   exactly one word in common, both names have others: a family name or one
                   brand word alone is weak evidence
 ``generic_only``  words in common, but only generic ones ("International", "Holding")
+``soft_cover_*``  like ``cover_*`` with each word matched to its most similar word on the
+                  other side (typo-tolerant)
+``worst_word_*``  the lowest such best-word similarity of one side: a typo keeps it high,
+                  another trade word ("Müller Bau" for "Müller Logistik") drives it down
 ``tail``          place tails (``- Deutschland``, ``München``) agree / differ
 ``alias``         the vendor row is an alias (former name, learned spelling, VAT id, IBAN)
                   and it matches exactly
@@ -62,11 +66,24 @@ NAME_SIGNALS = (
     "cover_ref",
     "lone_shared",
     "generic_only",
+    "soft_cover_query",
+    "soft_cover_ref",
+    "worst_word_query",
+    "worst_word_ref",
     "tail",
     "alias",
 )
 # Signals computed by the index for each candidate pair (see VendorIndex.candidates).
-INDEX_SIGNALS = ("cover_query", "cover_ref", "lone_shared", "generic_only")
+INDEX_SIGNALS = (
+    "cover_query",
+    "cover_ref",
+    "lone_shared",
+    "generic_only",
+    "soft_cover_query",
+    "soft_cover_ref",
+    "worst_word_query",
+    "worst_word_ref",
+)
 OTHER_SIGNALS = ("vat_id", "iban", "address", "city", "po_number", "amount", "date")
 SIGNALS = NAME_SIGNALS + OTHER_SIGNALS
 OPTIONAL_COLUMNS = ("vat_id", "iban", "address", "city", "po_number", "amount", "currency", "date")
@@ -197,9 +214,15 @@ def pair_features(
         qv, rv = q(f"n_{col}"), r(f"n_{col}")
         same |= (kind == col) & (qv == rv) & (qv != "")
     out["alias"] = same.astype(float)
-    for col in ("vat_id", "iban", "city"):
+    for col in ("vat_id", "iban"):
         present = _present(queries, reference, f"n_{col}")
         out[col] = _agree(q(f"n_{col}"), r(f"n_{col}")) if present else zeros
+    out["city"] = zeros
+    if _present(queries, reference, "n_city"):
+        # "new york" and "new york city" agree: one city's words contain the other's
+        qc, rc = q("n_city"), r("n_city")
+        near = pair_scores(qc.tolist(), rc.tolist(), "token_set_ratio") >= 90
+        out["city"] = np.where((qc != "") & (rc != ""), np.where(near, 1.0, -1.0), 0.0)
     out["address"] = zeros
     if _present(queries, reference, "n_address"):
         qa, ra = q("n_address"), r("n_address")

@@ -25,12 +25,14 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from core.errors import ValidationFailed
 from core.matching.aliases import expand_aliases
 from core.matching.blocking import BlockingIndex
 from core.matching.features import prepare_frame, rowwise_dot
+from core.matching.normalize import code as word_code
 from core.matching.normalize import normalize_name
 from core.matching.vocabulary import GENERIC_WORDS
 
@@ -95,6 +97,7 @@ class VendorIndex:
                     table[value].append(row)
             self._exact[q_col + ">" + r_col] = table
         self._fit_codes(self.frame["n_codes"].tolist())
+        self._ref_tokens: tuple[np.ndarray, ...] | None = None
 
     def _fit_codes(self, codes: list[tuple[str, ...]]) -> None:
         """Binary word-code matrix of the master and the learned word weights."""
@@ -164,6 +167,77 @@ class VendorIndex:
             "generic_only": ((shared_all >= 1) & (shared_d == 0)).astype(float),
         }
 
+    def _token_table(self, tokens: list[tuple[str, ...]]) -> tuple[np.ndarray, ...]:
+        """Flattened tokens, their weights, and each row's start and length."""
+        lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(tokens) else lengths
+        flat = [w for row in tokens for w in row]
+        weights = np.empty(len(flat))
+        for i, word in enumerate(flat):
+            col = self._code_vocab.get(word_code(word))
+            if col is None:
+                generic = word in GENERIC_WORDS
+                weights[i] = self._max_idf * (GENERIC_WEIGHT if generic else 1.0)
+            else:
+                weights[i] = self.code_weight[col]
+        return np.asarray(flat, dtype=object), weights, starts, lengths
+
+    def soft_overlap(
+        self, queries: pd.DataFrame, qi: np.ndarray, ri: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Word-by-word fuzzy agreement of aligned pairs (typo-tolerant, unlike ``codes``).
+
+        Each word is matched to its most similar word on the other side (rapidfuzz ``ratio``).
+        ``soft_cover_*``: weight-averaged best similarity (below 0.75 counts 0) of one side's
+        words; ``worst_word_*``: the lowest best similarity of one side's words, so a typo keeps
+        it high while another trade word ("Papier" for "Elektro") drives it down.
+        """
+        n = len(qi)
+        names = ("soft_cover_query", "soft_cover_ref", "worst_word_query", "worst_word_ref")
+        out = {k: np.zeros(n) for k in names}
+        if n == 0:
+            return out
+        if self._ref_tokens is None:
+            self._ref_tokens = self._token_table(self.frame["n_tokens"].tolist())
+        q_flat, q_w, q_start, q_len = self._token_table(queries["n_tokens"].tolist())
+        r_flat, r_w, r_start, r_len = self._ref_tokens
+        a, b = q_len[qi], r_len[ri]
+        sizes = a * b
+        total = int(sizes.sum())
+        if total == 0:
+            return out
+        pair = np.repeat(np.arange(n), sizes)
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        within = np.arange(total) - first[pair]
+        i_q, j_r = within // b[pair], within % b[pair]
+        q_tok = q_start[qi][pair] + i_q
+        r_tok = r_start[ri][pair] + j_r
+        ratio = (
+            process.cpdist(
+                q_flat[q_tok].tolist(), r_flat[r_tok].tolist(), scorer=fuzz.ratio, workers=-1
+            )
+            / 100.0
+        )
+        for side, key_len, tok, weights, word in (
+            ("query", a, q_tok, q_w, i_q),
+            ("ref", b, r_tok, r_w, j_r),
+        ):
+            offset = np.concatenate([[0], np.cumsum(key_len)[:-1]])
+            slot = offset[pair] + word
+            best = np.zeros(int(key_len.sum()))
+            np.maximum.at(best, slot, ratio)
+            owner = np.repeat(np.arange(n), key_len)
+            slot_tok = np.zeros(len(best), dtype=np.int64)
+            slot_tok[slot] = tok
+            w = weights[slot_tok]
+            mass = np.bincount(owner, weights=w, minlength=n)
+            got = np.bincount(owner, weights=w * np.where(best >= 0.75, best, 0.0), minlength=n)
+            out[f"soft_cover_{side}"] = np.where(mass > 0, got / np.maximum(mass, 1e-9), 0.0)
+            worst = np.ones(n)
+            np.minimum.at(worst, owner, best)
+            out[f"worst_word_{side}"] = np.where(key_len > 0, worst, 0.0)
+        return out
+
     def __len__(self) -> int:
         return len(self.frame)
 
@@ -198,7 +272,7 @@ class VendorIndex:
         else:
             char = rowwise_dot(qmat, self.blocking.matrix, qi, ri)
         word = rowwise_dot(self.word_vectors(keys), self.word_matrix, qi, ri)
-        overlap = self.word_overlap(queries, qi, ri)
+        overlap = {**self.word_overlap(queries, qi, ri), **self.soft_overlap(queries, qi, ri)}
         return pd.DataFrame(
             {"qi": qi, "ri": ri, "char_cosine": char, "word_cosine": word, **overlap}
         )

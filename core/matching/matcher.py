@@ -52,6 +52,10 @@ _LABELS = {
     "cover_ref": "the vendor name's distinctive words",
     "lone_shared": "only one word in common (a family name or one brand word alone is weak)",
     "generic_only": "only generic words in common",
+    "soft_cover_query": "the invoice name's words (typo-tolerant)",
+    "soft_cover_ref": "the vendor name's words (typo-tolerant)",
+    "worst_word_query": "the invoice name's least similar word",
+    "worst_word_ref": "the vendor name's least similar word",
     "tail": "place tail",
     "alias": "alias",
     "vat_id": "VAT id",
@@ -152,6 +156,7 @@ def decide(
     runner_id[qi[second]] = ref_id[second]
     margin = best - runner
     is_auto = (best >= profile.auto_threshold) & (margin >= profile.margin) & (best_pos >= 0)
+    is_auto &= profile.auto_enabled
     is_review = ~is_auto & (best >= profile.review_threshold) & (best_pos >= 0)
     decision = np.where(is_auto, "auto", np.where(is_review, "review", "reject"))
     cand_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -221,7 +226,9 @@ def _signal_words(signal: str, contribution: float, value: float) -> str:
     label = _LABELS[signal]
     if signal in ("lone_shared", "generic_only"):
         return label
-    if signal in ("cover_query", "cover_ref"):
+    if signal in ("worst_word_query", "worst_word_ref"):
+        return f"{label} is {value:.0%} alike"
+    if signal in ("cover_query", "cover_ref", "soft_cover_query", "soft_cover_ref"):
         return f"{value:.0%} of {label} shared"
     if signal == "alias":
         return "exact alias"
@@ -244,7 +251,9 @@ def _reason(
             f">= {profile.margin:g}{tail}"
         )
     if decision == "review":
-        if score >= profile.auto_threshold:
+        if not profile.auto_enabled:
+            why = "this profile has no auto band (its tuning found none that meets the target)"
+        elif score >= profile.auto_threshold:
             why = f"leads runner-up {runner} by only {margin:.1f} < {profile.margin:g}"
         else:
             why = f"below auto-accept {profile.auto_threshold:g}"

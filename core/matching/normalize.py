@@ -166,7 +166,7 @@ def _join_letters(tokens: list[str]) -> list[str]:
     return out
 
 
-def _code(token: str) -> str:
+def code(token: str) -> str:
     """Spelling-robust code of one word (see ``codes`` in the module docstring)."""
     if len(token) < _CODE_MIN or not token.isalpha():
         return token
@@ -181,7 +181,7 @@ def _split_tail(original: str) -> tuple[str, str]:
         places = []
         for group in _PAREN.finditer(original):
             words = _tokenize(fold_accents(group.group(1)))
-            if words and all(w in _PLACE for w in words):
+            if _all_places(words):
                 places.append(" ".join(words))
         if places:
             body = _PAREN.sub(lambda m: " " if _is_place(m.group(1)) else m.group(0), original)
@@ -189,14 +189,18 @@ def _split_tail(original: str) -> tuple[str, str]:
     match = _TAIL.search(original)
     if match:
         tail_tokens = _tokenize(fold_accents(match.group(1)))
-        if tail_tokens and all(t in _PLACE for t in tail_tokens):
+        if _all_places(tail_tokens):
             return original[: match.start()], " ".join(tail_tokens)
     return original, ""
 
 
+def _all_places(words: list[str]) -> bool:
+    """Whether the words name places: each one does, or together (``los angeles``)."""
+    return bool(words) and (all(w in _PLACE for w in words) or "".join(words) in _PLACE)
+
+
 def _is_place(text: str) -> bool:
-    words = _tokenize(fold_accents(text))
-    return bool(words) and all(w in _PLACE for w in words)
+    return _all_places(_tokenize(fold_accents(text)))
 
 
 @lru_cache(maxsize=400_000)
@@ -237,7 +241,7 @@ def normalize_name(name: str) -> NormalizedName:
         acronym=acronym,
         acronym2=acronym2 if acronym2 != acronym else "",
         phonetic=" ".join(jellyfish.metaphone(t) or t for t in kept),
-        codes=tuple(_code(t) for t in kept),
+        codes=tuple(code(t) for t in kept),
     )
 
 

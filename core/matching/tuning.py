@@ -5,7 +5,11 @@ true vendor" on the pair signals, shrunk toward the base profile's weights (the 
 fitted on the synthetic vendor set, or the client's previous profile when it is the base): an L2
 penalty on the distance to those weights instead of to zero. With few labelled queries the
 weights stay near the general model, and a signal the labelled set never exercises (no acronym,
-no alias among them) keeps its prior weight instead of dropping to zero. Thresholds are chosen on
+no alias among them) keeps its prior weight instead of dropping to zero. The pull is weak
+(``PRIOR_STRENGTH``): on Fodors-Zagat (real names and addresses) a strength of 0.01 gave F1
+0.99/0.98 on the two halves, 0.1 gave 0.97/0.95 and 10 gave 0.92/0.95, while the synthetic
+company set scored alike at 0.01 and 0.1; so the client's data decides wherever it says
+something, and the general model only fills in what it does not. Thresholds are chosen on
 *cross-fitted* scores (each query scored by weights fitted without its company), so the bands are
 judged on scores that behave like unseen data; the final weights are then refitted on everything.
 Each thefuzz scorer is tuned the same way (thresholds only) and the scorer with the most correct
@@ -33,10 +37,15 @@ from core.matching.profile import MatchProfile
 
 DEFAULT_SCORERS: tuple[str, ...] = ("model", "token_sort_ratio", "token_set_ratio", "WRatio")
 _FOLDS = 4
+PRIOR_STRENGTH = 0.01  # L2 pull of the fitted weights toward the base profile's
 
 
 def fit_weights(
-    pairs: pd.DataFrame, labels: np.ndarray, base: dict[str, float], *, strength: float = 1.0
+    pairs: pd.DataFrame,
+    labels: np.ndarray,
+    base: dict[str, float],
+    *,
+    strength: float = PRIOR_STRENGTH,
 ) -> dict[str, float]:
     """Logistic weights for the signals that vary in ``pairs``, shrunk toward ``base``.
 
@@ -93,7 +102,11 @@ def outcome_from_pairs(
 
 
 def _cross_fitted(
-    pairs: pd.DataFrame, labels: np.ndarray, groups: np.ndarray, base: dict[str, float]
+    pairs: pd.DataFrame,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    base: dict[str, float],
+    strength: float = PRIOR_STRENGTH,
 ) -> np.ndarray:
     fold_of_group = {g: i % _FOLDS for i, g in enumerate(pd.unique(groups))}
     fold = np.array([fold_of_group[g] for g in groups])[pairs["qi"].to_numpy()]
@@ -102,7 +115,7 @@ def _cross_fitted(
         test = fold == f
         if not test.any():
             continue
-        weights = fit_weights(pairs[~test], labels[~test], base)
+        weights = fit_weights(pairs[~test], labels[~test], base, strength=strength)
         scores[test] = logistic_score(pairs[test], weights)
     return scores
 
@@ -118,6 +131,7 @@ def tune_profile(
     rule: Rule = "estimate",
     confidence: float = 0.95,
     aliases: pd.DataFrame | None = None,
+    prior_strength: float = PRIOR_STRENGTH,
 ) -> tuple[MatchProfile, dict[str, Any]]:
     """Best profile for these labelled queries, and the figures of every scorer tried.
 
@@ -142,10 +156,9 @@ def tune_profile(
         pairs = score_candidates(prepared, index, profile, max(profile.top_k, 10))
         if scorer == "model":
             labels = pairs["ref_id"].to_numpy(dtype=object) == truth_arr[pairs["qi"].to_numpy()]
-            pairs["score"] = _cross_fitted(pairs, labels, groups, base.weights)
-            profile = profile.model_copy(
-                update={"weights": fit_weights(pairs, labels, base.weights)}
-            )
+            pairs["score"] = _cross_fitted(pairs, labels, groups, base.weights, prior_strength)
+            fitted = fit_weights(pairs, labels, base.weights, strength=prior_strength)
+            profile = profile.model_copy(update={"weights": fitted})
         table = outcome_from_pairs(pairs, prepared["id"].tolist(), truth)
         profile, figures = recommend_profile(
             table, target_precision, profile, rule=rule, confidence=confidence

@@ -261,7 +261,12 @@ CITIES = frozenset(
     valencia sevilla lisboa lisbon porto dublin london manchester birmingham glasgow
     edinburgh leeds newyork nyc chicago boston sydney melbourne toronto stockholm goteborg
     oslo kobenhavn copenhagen helsinki warszawa warsaw krakow praha prague bratislava
-    budapest
+    budapest bucuresti bucharest sofia athens athina istanbul ankara riga tallinn vilnius
+    ljubljana zagreb beograd belgrade luxemburg monaco bilbao malaga zaragoza genova bologna
+    firenze florence venezia venice antwerp liege gothenburg malmo aarhus odense tampere
+    losangeles sanfrancisco sandiego lasvegas newyorkcity washington seattle atlanta houston
+    dallas miami philadelphia denver detroit montreal vancouver tokyo singapore hongkong
+    shanghai beijing mumbai delhi dubai
     """
     )
 )
