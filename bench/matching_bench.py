@@ -1,18 +1,26 @@
-"""Matching benchmark: speed at 10k x 100k, Fodors-Zagat F1, synthetic vendor-lookup figures.
+"""Matching benchmark: speed at 10k x 100k, Fodors-Zagat F1, held-out company-name lookup.
 
 Run with ``make bench-matching`` (or ``python bench/matching_bench.py [--quick]``). Every figure is
-printed next to its goal; nothing here asserts. Sections:
+printed next to its goal; nothing here asserts. Each section runs twice in one run: *before* (the
+``core`` package of ``--baseline REF``, default the last commit before matching v2, extracted
+with ``git archive`` into a temporary folder and run in a subprocess) and *after* (this checkout).
+Speed figures depend on the machine's load, which is printed with them. Sections:
 
 1. speed: 10,000 invoice queries (names with typos, abbreviations, legal-form variants, unknown
    vendors; VAT id / IBAN / city on part of them) against 100,000 vendors, full decision with all
-   signals; the ``thefuzz.process.extractOne`` loop on a sample of the same queries, extrapolated;
-   peak memory (RSS); blocking candidate recall.
-2. Fodors-Zagat (../shared/benchmarks/matching/data): F1 name-only and name + address, profile
-   tuned on one half of the Fodors rows, reported on the other half (both ways).
-3. Synthetic company-name vendor lookup, measured like the unseen set: split by company in
-   halves five times, ``python -m core tune`` on one half, ``python -m core match`` on the other;
-   auto-band precision, share of known vendors' queries auto-accepted correctly, F1; the same with
-   a single thefuzz ``token_sort_ratio`` tuned the same way.
+   signals; the ``thefuzz.process.extractOne`` loop on a sample of the same queries, extrapolated
+   (measured in the same process); peak memory (RSS); blocking candidate recall.
+2. Fodors-Zagat (vendored in ``data/fodors_zagat``, BSD-3): F1 name + address (and name only),
+   profile tuned on one half of the query rows, reported on the other half; both halves and both
+   directions (Fodors rows as queries against Zagat, and Zagat rows against Fodors).
+3. Held-out style company-name lookup (``matching_synth.make_lookup_set``: 82 vendors, about 440
+   query spellings with former names, typos and transliterations, acronyms, place tails,
+   spelled-out legal forms, spaced letters, dropped words, and unknown vendors sharing only
+   generic words or a family name), three sets (seeds the default weights were never fitted on),
+   each split by company in halves five times; ``python -m core tune --target-precision 0.99`` on
+   one half, ``python -m core match`` on the other; per split F1, auto-band precision, coverage
+   (known vendors auto-accepted correctly) and the auto-band share; the same with a single
+   thefuzz ``token_sort_ratio`` tuned the same way.
 """
 
 from __future__ import annotations
@@ -31,10 +39,13 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+# --core-root: the tree whose ``core`` is measured (the baseline run points it elsewhere)
+CORE_ROOT = Path(sys.argv[sys.argv.index("--core-root") + 1]) if "--core-root" in sys.argv else ROOT
+sys.path.insert(0, str(CORE_ROOT))
+sys.path.insert(1, str(ROOT / "bench"))
+BASELINE_REF = "a897633"  # main before matching v2 (issue 16)
 
-from matching_synth import make_queries, make_vendor_master  # noqa: E402
+from matching_synth import make_lookup_set, make_queries, make_vendor_master  # noqa: E402
 
 from core.matching.evaluation import metrics_at, outcome_table  # noqa: E402
 from core.matching.index import VendorIndex  # noqa: E402
@@ -43,6 +54,7 @@ from core.matching.profile import MatchProfile  # noqa: E402
 from core.matching.tuning import tune_profile  # noqa: E402
 
 FZ_DIR = ROOT / "data" / "fodors_zagat"
+LOOKUP_SEEDS = (41, 42, 43)
 
 
 def _rss_mb() -> float:
@@ -67,10 +79,10 @@ def _with_signals(queries: pd.DataFrame, master: pd.DataFrame, seed: int) -> pd.
     return out
 
 
-def speed(n_vendors: int, n_queries: int, sample: int) -> None:
+def speed(n_vendors: int, n_queries: int, sample: int, label: str) -> None:
     from thefuzz import process as thefuzz_process
 
-    print(f"== speed: {n_queries:,} queries x {n_vendors:,} vendors (2 cores)")
+    print(f"== [{label}] speed: {n_queries:,} queries x {n_vendors:,} vendors (2 cores)")
     master = make_vendor_master(n_vendors, seed=1)
     queries = _with_signals(make_queries(master, n_queries, seed=2), master, seed=3)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -122,53 +134,69 @@ def speed(n_vendors: int, n_queries: int, sample: int) -> None:
 
 
 def _fz_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fodors and Zagat rows, each with ``truth``: the id of its true match on the other side."""
     fodors = pd.read_csv(FZ_DIR / "fz_fodors.csv", dtype=str, keep_default_na=False)
     zagats = pd.read_csv(FZ_DIR / "fz_zagats.csv", dtype=str, keep_default_na=False)
     gold = pd.read_csv(FZ_DIR / "fz_gold.csv", dtype=str)
-    truth = dict(zip(gold["fodors_id"], gold["zagats_id"], strict=True))
-    fodors["truth"] = [truth.get(i, "") for i in fodors["id"]]
+    to_zagat = dict(zip(gold["fodors_id"], gold["zagats_id"], strict=True))
+    to_fodors = dict(zip(gold["zagats_id"], gold["fodors_id"], strict=True))
+    fodors["truth"] = [to_zagat.get(i, "") for i in fodors["id"]]
+    zagats["truth"] = [to_fodors.get(i, "") for i in zagats["id"]]
     for frame in (fodors, zagats):
         frame["address"] = frame["addr"]
     return fodors, zagats
 
 
-def fodors_zagat() -> None:
-    print("== Fodors-Zagat (533 x 331, 112 true pairs); tuned on one half, scored on the other")
+def fodors_zagat(label: str) -> None:
+    print(
+        f"== [{label}] Fodors-Zagat (533 x 331, 112 true pairs): tuned on one half of the query "
+        "rows, scored on the other"
+    )
     fodors, zagats = _fz_frames()
-    rng = np.random.default_rng(0)
-    half = rng.permutation(len(fodors)) < len(fodors) // 2
-    for label, cols in (("name only", ["id", "name"]), ("name + address", None)):
-        ref = zagats[cols] if cols else zagats[["id", "name", "address", "city"]]
-        f1s = []
-        for a, b in ((half, ~half), (~half, half)):
-            qa, qb = fodors[a], fodors[b]
-            keep = ["id", "name", "truth"] + ([] if cols else ["address", "city"])
-            profile, _ = tune_profile(ref, qa[keep], "truth", target_precision=0.99)
-            decisions = match_vendors(qb[keep].drop(columns=["truth"]), ref, profile)
-            figures = metrics_at(
-                outcome_table(decisions, qb.set_index("id")["truth"]),
-                profile.auto_threshold,
-                profile.margin,
-                profile.review_threshold,
-            )
-            f1s.append(figures["f1"])
-            print(
-                f"  {label:15} scorer={profile.scorer:16} F1={figures['f1']:.3f} "
-                f"P={figures['precision']:.3f} R={figures['recall']:.3f} "
-                f"auto={figures['auto_count']} auto-precision={figures['auto_precision']:.3f}"
-            )
-        goal = "   (goal >= 0.97)" if cols is None else ""
-        print(f"  {label:15} mean F1 over both halves: {np.mean(f1s):.3f}{goal}")
+    lows: dict[str, float] = {}
+    for direction, queries, reference in (
+        ("Fodors->Zagat", fodors, zagats),
+        ("Zagat->Fodors", zagats, fodors),
+    ):
+        rng = np.random.default_rng(0)
+        half = rng.permutation(len(queries)) < len(queries) // 2
+        for what, extra in (("name only", []), ("name + address", ["address", "city"])):
+            ref = reference[["id", "name", *extra]]
+            keep = ["id", "name", "truth", *extra]
+            f1s = []
+            for a, b in ((half, ~half), (~half, half)):
+                qa, qb = queries[a], queries[b]
+                profile, _ = tune_profile(ref, qa[keep], "truth", target_precision=0.99)
+                decisions = match_vendors(qb[keep].drop(columns=["truth"]), ref, profile)
+                figures = metrics_at(
+                    outcome_table(decisions, qb.set_index("id")["truth"]),
+                    profile.auto_threshold,
+                    profile.margin,
+                    profile.review_threshold,
+                )
+                truth = qb.set_index("id")["truth"].reindex(decisions["query_id"]).to_numpy()
+                auto = (decisions["decision"] == "auto").to_numpy()
+                auto_ok = int((auto & (decisions["match_id"].to_numpy() == truth)).sum())
+                f1s.append(figures["f1"])
+                print(
+                    f"  {direction} {what:15} scorer={profile.scorer:16} F1={figures['f1']:.3f} "
+                    f"P={figures['precision']:.3f} R={figures['recall']:.3f} "
+                    f"auto={int(auto.sum())} auto-correct={auto_ok}"
+                )
+            lows[f"{direction} {what}"] = min(f1s)
+    for key, low in lows.items():
+        goal = "   (goal >= 0.97)" if key.endswith("address") else ""
+        print(f"  lower F1 of the two halves, {key}: {low:.3f}{goal}")
 
 
 def _cli(*args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(CORE_ROOT)}
     done = subprocess.run(
         [sys.executable, "-m", "core", *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=CORE_ROOT,
         check=True,
     )
     return done.stdout
@@ -184,62 +212,94 @@ def _score_cli(out: str, truth: pd.Series) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / known if known else 1.0
     return {
-        "auto_precision": auto_ok / n_auto if n_auto else 1.0,
-        "auto_known": auto_ok / known if known else 0.0,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "auto_precision": auto_ok / n_auto if n_auto else float("nan"),
+        "coverage": auto_ok / known if known else 0.0,
+        "auto_share": n_auto / len(rows) if rows else 0.0,
     }
 
 
-def company_lookup(n_vendors: int, n_queries: int, splits: int) -> None:
+def company_lookup(label: str, n_masters: int, seeds: tuple[int, ...], splits: int) -> None:
     print(
-        f"== synthetic company-name vendor lookup ({n_vendors} vendors, {n_queries} queries, "
-        f"~25% unknown), split by company in halves x{splits}, via the CLI"
+        f"== [{label}] held-out style company-name lookup: {len(seeds)} synthetic sets of "
+        f"{n_masters} vendors (seeds {', '.join(map(str, seeds))}), split by company in halves "
+        f"x{splits}; `core tune --target-precision 0.99` on one half, `core match` on the other"
     )
-    master = make_vendor_master(n_vendors, seed=21)
-    queries = make_queries(master, n_queries, seed=22, unknown_rate=0.25)
-    company = np.where(queries["truth"] != "", queries["truth"], queries["id"])
     results: dict[str, list[dict[str, float]]] = {"product": [], "token_sort_ratio": []}
     with tempfile.TemporaryDirectory() as tmp:
-        ref = Path(tmp) / "ref.csv"
-        master[["id", "name"]].to_csv(ref, index=False)
-        for split in range(splits):
-            rng = np.random.default_rng(100 + split)
-            groups = pd.unique(company)
-            chosen = set(rng.choice(groups, len(groups) // 2, replace=False))
-            in_a = np.array([c in chosen for c in company])
-            qa, qb = Path(tmp) / "qa.csv", Path(tmp) / "qb.csv"
-            queries[in_a].to_csv(qa, index=False)
-            queries[~in_a].drop(columns=["truth"]).to_csv(qb, index=False)
-            truth = queries[~in_a].set_index("id")["truth"]
-            for label, scorers in (("product", None), ("token_sort_ratio", "token_sort_ratio")):
-                prof = Path(tmp) / f"{label}.json"
-                extra = ["--scorers", scorers] if scorers else []
-                _cli(
-                    "tune",
-                    "--reference",
-                    str(ref),
-                    "--queries",
-                    str(qa),
-                    "--truth-col",
-                    "truth",
-                    "--out",
-                    str(prof),
-                    *extra,
-                )
-                out = _cli(
-                    "match", "--reference", str(ref), "--queries", str(qb), "--profile", str(prof)
-                )
-                results[label].append(_score_cli(out, truth))
-    for label, runs in results.items():
+        for seed in seeds:
+            master, queries = make_lookup_set(n_masters, seed)
+            queries = queries.drop(columns=["kind"])
+            company = np.where(queries["truth"] != "", queries["truth"], queries["id"])
+            ref = Path(tmp) / "ref.csv"
+            master.to_csv(ref, index=False)  # id,name,aliases (former names, "|" separated)
+            for split in range(splits):
+                rng = np.random.default_rng(100 + split)
+                groups = pd.unique(company)
+                chosen = set(rng.choice(groups, len(groups) // 2, replace=False))
+                in_a = np.array([c in chosen for c in company])
+                qa, qb = Path(tmp) / "qa.csv", Path(tmp) / "qb.csv"
+                queries[in_a].to_csv(qa, index=False)
+                queries[~in_a].drop(columns=["truth"]).to_csv(qb, index=False)
+                truth = queries[~in_a].set_index("id")["truth"]
+                for name, scorers in (("product", None), ("token_sort_ratio", "token_sort_ratio")):
+                    prof = Path(tmp) / f"{name}.json"
+                    extra = ["--scorers", scorers] if scorers else []
+                    _cli(
+                        "tune",
+                        "--reference",
+                        str(ref),
+                        "--queries",
+                        str(qa),
+                        "--truth-col",
+                        "truth",
+                        "--target-precision",
+                        "0.99",
+                        "--out",
+                        str(prof),
+                        *extra,
+                    )
+                    chosen_profile = json.loads(prof.read_text(encoding="utf-8"))
+                    out = _cli(
+                        "match",
+                        "--reference",
+                        str(ref),
+                        "--queries",
+                        str(qb),
+                        "--profile",
+                        str(prof),
+                    )
+                    figures = _score_cli(out, truth)
+                    results[name].append(figures)
+                    if name == "product":
+                        print(
+                            f"  set {seed} split {split}: F1 {figures['f1']:.3f} | auto precision "
+                            f"{figures['auto_precision']:.3f} | coverage {figures['coverage']:.1%}"
+                            f" | auto-band share {figures['auto_share']:.1%} | T="
+                            f"{chosen_profile['auto_threshold']:g} M={chosen_profile['margin']:g}"
+                        )
+    for name, runs in results.items():
         frame = pd.DataFrame(runs)
-        mean, low = frame.mean(), frame.min()
+        no_band = int((frame["auto_share"] == 0).sum())
+        mean, low = frame.mean(numeric_only=True), frame.min(numeric_only=True)
         print(
-            f"  {label:17} auto precision {mean['auto_precision']:.3f} "
-            f"(min {low['auto_precision']:.3f}, goal >= 0.99) | known auto-correct "
-            f"{mean['auto_known']:.1%} (min "
-            f"{low['auto_known']:.1%}, goal >= 85%) | F1 {mean['f1']:.3f} (min {low['f1']:.3f}, "
-            "goal >= 0.95)"
+            f"  {name:17} mean of {len(frame)} splits: F1 {mean['f1']:.3f} (min {low['f1']:.3f}, "
+            f"goal >= 0.95) | auto precision {mean['auto_precision']:.3f} (min "
+            f"{low['auto_precision']:.3f}, goal >= 0.99) | coverage {mean['coverage']:.1%} (min "
+            f"{low['coverage']:.1%}, goal >= 85%) | auto-band share {mean['auto_share']:.1%} | "
+            f"splits without an auto band: {no_band} (goal 0)"
         )
+
+
+def _baseline_tree(ref: str, into: Path) -> Path | None:
+    """``core`` of commit ``ref`` extracted into ``into`` (None when git cannot give it)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "core"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
 
 
 def main() -> None:
@@ -248,18 +308,38 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("speed", "fz", "company"), action="append", help="run only these"
     )
+    parser.add_argument(
+        "--baseline", default=BASELINE_REF, help="git ref measured as 'before' ('' = skip it)"
+    )
+    parser.add_argument("--core-root", help=argparse.SUPPRESS)
+    parser.add_argument("--label", default="after", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    only = set(args.only or ("speed", "fz", "company"))
-    if "speed" in only:
-        if args.quick:
-            speed(10_000, 1_000, 5)
-        else:
-            speed(100_000, 10_000, 20)
-    if "fz" in only:
-        fodors_zagat()
-    if "company" in only:
-        size = 1500 if args.quick else 3000
-        company_lookup(size, size, 2 if args.quick else 5)
+    only = list(args.only or ("speed", "fz", "company"))
+    if args.core_root is None and args.baseline:
+        with tempfile.TemporaryDirectory() as tmp:
+            tree = _baseline_tree(args.baseline, Path(tmp))
+            if tree is None:
+                print(f"== before: git ref {args.baseline!r} not available; baseline skipped")
+            for section in only if tree is not None else ():
+                cmd = [sys.executable, __file__, "--core-root", str(tree), "--label"]
+                cmd += [f"before ({args.baseline})", "--only", section, "--baseline", ""]
+                cmd += ["--quick"] if args.quick else []
+                subprocess.run(cmd, check=False)
+                _run(section, args.label, args.quick)
+        return
+    for section in only:
+        _run(section, args.label, args.quick)
+
+
+def _run(section: str, label: str, quick: bool) -> None:
+    sys.stdout.flush()
+    if section == "speed":
+        speed(10_000, 1_000, 5, label) if quick else speed(100_000, 10_000, 20, label)
+    elif section == "fz":
+        fodors_zagat(label)
+    else:
+        company_lookup(label, 82, LOOKUP_SEEDS[:1] if quick else LOOKUP_SEEDS, 2 if quick else 5)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -320,6 +320,9 @@ class ImportReportPublic(BaseModel):
         default_factory=list,
         description="rows stored with a caveat, e.g. goods-receipt lines that lost their PO line",
     )
+    aliases_added: int = Field(
+        default=0, description="vendor alternate names added to the alias store (vendors only)"
+    )
 
 
 class VendorPublic(_Public):

@@ -274,4 +274,41 @@ def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, An
             {"c": client_id},
         )
     )
-    return {"vendors": vendors, "purchase_orders": pos}
+    return {"vendors": vendors, "purchase_orders": pos, "aliases": vendor_aliases(s, client_id)}
+
+
+def add_vendor_alias(
+    s: Session,
+    *,
+    client_id: UUID,
+    vendor_id: UUID,
+    kind: str,
+    value: str,
+    normalized: str,
+    source: str,
+) -> bool:
+    """Record an alias in the alias store (as the session's user); False when it was there."""
+    row = s.execute(
+        text(
+            "insert into public.vendor_aliases (client_id, vendor_id, kind, value, normalized,"
+            " source) values (:c, :v, :k, :value, :n, :src)"
+            " on conflict (client_id, vendor_id, kind, normalized) do nothing returning id"
+        ),
+        {"c": client_id, "v": vendor_id, "k": kind, "value": value, "n": normalized, "src": source},
+    ).first()
+    return row is not None
+
+
+def vendor_aliases(s: Session, client_id: UUID) -> list[dict[str, Any]]:
+    """The client's aliases of active vendors (the alias store), oldest first."""
+    return _rows(
+        s.execute(
+            text(
+                "select a.id, a.vendor_id, a.kind, a.value, a.normalized, a.source,"
+                " a.created_by, a.created_at from public.vendor_aliases a"
+                " join public.vendors v on v.id = a.vendor_id and v.is_active"
+                " where a.client_id = :c order by a.created_at, a.id"
+            ),
+            {"c": client_id},
+        )
+    )

@@ -32,7 +32,6 @@ from core.errors import ValidationFailed
 from core.matching.aliases import expand_aliases
 from core.matching.blocking import BlockingIndex
 from core.matching.features import prepare_frame, rowwise_dot
-from core.matching.normalize import code as word_code
 from core.matching.normalize import normalize_name
 from core.matching.vocabulary import GENERIC_WORDS
 
@@ -97,7 +96,7 @@ class VendorIndex:
                     table[value].append(row)
             self._exact[q_col + ">" + r_col] = table
         self._fit_codes(self.frame["n_codes"].tolist())
-        self._ref_tokens: tuple[np.ndarray, ...] | None = None
+        self._ref_tokens = self._token_table(self.frame)
 
     def _fit_codes(self, codes: list[tuple[str, ...]]) -> None:
         """Binary word-code matrix of the master and the learned word weights."""
@@ -167,19 +166,25 @@ class VendorIndex:
             "generic_only": ((shared_all >= 1) & (shared_d == 0)).astype(float),
         }
 
-    def _token_table(self, tokens: list[tuple[str, ...]]) -> tuple[np.ndarray, ...]:
-        """Flattened tokens, their weights, and each row's start and length."""
+    def _token_table(self, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+        """Flattened tokens of ``frame`` (``n_tokens``), their weights, each row's start, length."""
+        tokens = frame["n_tokens"].tolist()
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(tokens) else lengths
         flat = [w for row in tokens for w in row]
-        weights = np.empty(len(flat))
-        for i, word in enumerate(flat):
-            col = self._code_vocab.get(word_code(word))
-            if col is None:
-                generic = word in GENERIC_WORDS
-                weights[i] = self._max_idf * (GENERIC_WEIGHT if generic else 1.0)
-            else:
-                weights[i] = self.code_weight[col]
+        vocab, weight = self._code_vocab, self.code_weight
+        unknown, unknown_generic = self._max_idf, self._max_idf * GENERIC_WEIGHT
+        weights = np.fromiter(
+            (
+                weight[vocab[c]]
+                if c in vocab
+                else (unknown_generic if c in _GENERIC_CODES else unknown)
+                for row in frame["n_codes"].tolist()
+                for c in row
+            ),
+            dtype=np.float64,
+            count=len(flat),
+        )
         return np.asarray(flat, dtype=object), weights, starts, lengths
 
     def soft_overlap(
@@ -197,9 +202,7 @@ class VendorIndex:
         out = {k: np.zeros(n) for k in names}
         if n == 0:
             return out
-        if self._ref_tokens is None:
-            self._ref_tokens = self._token_table(self.frame["n_tokens"].tolist())
-        q_flat, q_w, q_start, q_len = self._token_table(queries["n_tokens"].tolist())
+        q_flat, q_w, q_start, q_len = self._token_table(queries)
         r_flat, r_w, r_start, r_len = self._ref_tokens
         a, b = q_len[qi], r_len[ri]
         sizes = a * b

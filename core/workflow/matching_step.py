@@ -25,7 +25,7 @@ from core.matching.profile import MatchProfile
 
 log = logging.getLogger(__name__)
 _BAND = {"auto": "auto", "review": "review", "reject": "reject"}
-_index_cache: dict[tuple[str, int, str], VendorIndex] = {}
+_index_cache: dict[tuple[str, int, str, int], VendorIndex] = {}
 _cache_lock = threading.Lock()
 
 
@@ -49,11 +49,37 @@ def load_profile(s: Session, client_id: Any) -> tuple[MatchProfile, int | None]:
     return profile, int(row["version"])
 
 
-def _vendor_index(client_id: Any, vendors: list[dict[str, Any]]) -> VendorIndex | None:
+_ALIAS_SOURCES = {"import": "imported", "learned": "learned", "manual": "added by hand"}
+
+
+def _alias_frame(aliases: list[dict[str, Any]]) -> pd.DataFrame:
+    """The alias store's rows as ``core.matching.aliases`` wants them, with a note for reasons."""
+    rows = []
+    for a in aliases:
+        when = str(a.get("created_at") or "")[:10]
+        note = _ALIAS_SOURCES.get(str(a.get("source")), str(a.get("source")))
+        if a.get("source") == "learned" and a.get("created_by"):
+            note += f" from user {a['created_by']}"
+        rows.append(
+            {
+                "vendor_id": str(a["vendor_id"]),
+                "kind": str(a["kind"]),
+                "value": str(a["value"]),
+                "note": f"{note}, {when}" if when else note,
+            }
+        )
+    return pd.DataFrame(rows, columns=["vendor_id", "kind", "value", "note"])
+
+
+def _vendor_index(
+    client_id: Any, vendors: list[dict[str, Any]], aliases: list[dict[str, Any]] | None = None
+) -> VendorIndex | None:
     if not vendors:
         return None
+    aliases = aliases or []
     stamp = str(max(str(v.get("updated_at")) for v in vendors))
-    key = (str(client_id), len(vendors), stamp)
+    alias_key = hash(tuple(sorted(str(a["id"]) for a in aliases)))
+    key = (str(client_id), len(vendors), stamp, alias_key)
     with _cache_lock:
         index = _index_cache.get(key)
     if index is None:
@@ -68,7 +94,7 @@ def _vendor_index(client_id: Any, vendors: list[dict[str, Any]]) -> VendorIndex 
                 for v in vendors
             ]
         )
-        index = VendorIndex(frame)
+        index = VendorIndex(frame, aliases=_alias_frame(aliases))
         with _cache_lock:
             if len(_index_cache) > 64:
                 _index_cache.clear()
@@ -90,7 +116,7 @@ def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction
     rows: list[dict[str, Any]] = []
     out = MatchOutcome(profile_version=profile_version)
 
-    index = _vendor_index(client_id, refs["vendors"])
+    index = _vendor_index(client_id, refs["vendors"], refs.get("aliases"))
     vendor_band = "reject"
     decision: dict[str, Any] | None = None
     if index is not None and extraction.vendor_name.present:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -10,8 +11,9 @@ from typing import Any
 from core.auth.models import CurrentUser
 from core.db import goods_receipt_repo, reference_repo
 from core.db.session import user_session
+from core.matching.normalize import normalize_name
 from core.workflow.access import WRITERS, require_role
-from core.workflow.reference_import import Kind, RowError, parse_reference_table
+from core.workflow.reference_import import ImportResult, Kind, RowError, parse_reference_table
 
 
 @dataclass
@@ -24,6 +26,7 @@ class ImportReport:
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    aliases_added: int = 0  # new entries in the alias store (vendors only)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -51,11 +54,14 @@ def import_reference(
         require_role(s, client_id, WRITERS)
         if kind == "vendors":
             for row in parsed.rows:
-                _, created = reference_repo.upsert_vendor(
+                vendor_id, created = reference_repo.upsert_vendor(
                     s, client_id=client_id, row=row.model_dump()
                 )
                 report.created += created
                 report.updated += not created
+                for alias in row.aliases:
+                    report.aliases_added += _add_alias(s, client_id, vendor_id, "name", alias)
+            _import_alias_sheet(s, client_id, parsed, report)
         elif kind == "purchase_orders":
             _import_pos(s, client_id, parsed.rows, parsed.row_numbers, report)
         else:
@@ -72,9 +78,46 @@ def import_reference(
                 "filename": (filename or "")[:255],
                 "rejected_rows": len(report.errors),
                 "warnings": len(report.warnings),
+                "aliases_added": report.aliases_added,
             },
         )
     return report
+
+
+def _add_alias(s: Any, client_id: uuid.UUID, vendor_id: Any, kind: str, value: str) -> bool:
+    """Put one imported alias in the alias store (normalized as the matcher does)."""
+    if kind == "name":
+        normalized = normalize_name(value).key or " ".join(value.lower().split())
+    else:
+        normalized = re.sub(r"\s+", "", value).upper()
+    return reference_repo.add_vendor_alias(
+        s,
+        client_id=client_id,
+        vendor_id=vendor_id,
+        kind=kind,
+        value=value,
+        normalized=normalized[:300],
+        source="import",
+    )
+
+
+def _import_alias_sheet(
+    s: Any, client_id: uuid.UUID, parsed: ImportResult, report: ImportReport
+) -> None:
+    """Aliases of the workbook's second sheet, each naming a vendor by code or name."""
+    if not parsed.aliases:
+        return
+    vendors = reference_repo.vendor_ids_by_reference(s, client_id)
+    for number, row in zip(parsed.alias_rows, parsed.aliases, strict=True):
+        vendor_id = vendors.get(row.vendor.lower())
+        if vendor_id is None:
+            report.errors.append(
+                RowError(
+                    number, "aliases sheet: vendor", f"no vendor with code or name {row.vendor!r}"
+                )
+            )
+            continue
+        report.aliases_added += _add_alias(s, client_id, vendor_id, row.kind, row.alias)
 
 
 def _import_pos(

@@ -1,7 +1,12 @@
 """Parse reference data (vendors, purchase orders with lines, goods receipts) from CSV or XLSX.
 
 Row-level validation: every malformed row is reported with its 1-based row number in the file
-(the header is row 1) and the field at fault, while the valid rows are kept. Encoding (BOM,
+(the header is row 1) and the field at fault, while the valid rows are kept.
+
+Vendors may carry alternate names (former names, trading names): an ``aliases`` column (also
+``former_names``, ``alternate_names``, ``other_names``, ``aka``) with names separated by ``|``
+or ``;``, and/or, in a workbook, a second sheet of ``vendor`` (code or name, as in the first
+sheet), ``alias`` and optional ``kind`` (``name``, ``vat_id``, ``iban``) rows. Encoding (BOM,
 UTF-8, Windows-1252) and delimiter (``,`` ``;`` tab ``|``) are sniffed; sizes are bounded.
 Nothing here touches the database: ``core.workflow.reference`` stores what this returns.
 """
@@ -27,6 +32,7 @@ from pydantic import (
 )
 
 from core.errors import TooLarge, UnsupportedType, ValidationFailed
+from core.matching.aliases import split_names
 
 Kind = Literal["vendors", "purchase_orders", "goods_receipts"]
 MAX_ROWS = 100_000
@@ -113,6 +119,14 @@ class VendorRow(_Row):
     address: str | None = Field(default=None, max_length=500)
     country: str | None = Field(default=None, max_length=2)
     email: str | None = Field(default=None, max_length=300)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _split_aliases(cls, value: Any) -> list[str]:
+        return split_names(value)
 
     @field_validator("vat_id", "iban")
     @classmethod
@@ -164,6 +178,19 @@ class GoodsReceiptRow(_Row):
     quantity: Annotated[Decimal, BeforeValidator(parse_decimal)]
 
 
+class AliasRow(_Row):
+    """One alternate name, VAT id or IBAN of a vendor (the second sheet of a vendor workbook)."""
+
+    vendor: str = Field(min_length=1, max_length=300)  # vendor code or name
+    alias: str = Field(min_length=1, max_length=300)
+    kind: Literal["name", "vat_id", "iban"] = "name"
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        return value.strip().lower().replace(" ", "_") if isinstance(value, str) else value
+
+
 ROW_MODELS: dict[str, type[_Row]] = {
     "vendors": VendorRow,
     "purchase_orders": PurchaseOrderRow,
@@ -210,6 +237,27 @@ ALIASES: dict[str, str] = {
     "gr_date": "received_date",
     "qty_received": "quantity",
     "quantity_received": "quantity",
+    "former_names": "aliases",
+    "former_name": "aliases",
+    "alternate_names": "aliases",
+    "other_names": "aliases",
+    "aka": "aliases",
+    "alias": "aliases",
+    "alias_names": "aliases",
+}
+# Header spellings of the alias sheet.
+ALIAS_SHEET_ALIASES: dict[str, str] = {
+    "vendor_code": "vendor",
+    "code": "vendor",
+    "vendor_name": "vendor",
+    "name": "vendor",
+    "supplier": "vendor",
+    "aliases": "alias",
+    "former_name": "alias",
+    "alternate_name": "alias",
+    "other_name": "alias",
+    "value": "alias",
+    "type": "kind",
 }
 
 
@@ -231,6 +279,8 @@ class ImportResult:
     row_numbers: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
+    aliases: list[AliasRow] = field(default_factory=list)  # second sheet of a vendor workbook
+    alias_rows: list[int] = field(default_factory=list)
 
 
 def _header_key(name: Any, kind: str) -> str:
@@ -270,7 +320,7 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
     yield from csv.reader(io.StringIO(text, newline=""), dialect)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+def _xlsx_rows(data: bytes, sheet: int = 0) -> Iterator[list[Any]]:
     import openpyxl  # local: only imported when a workbook is uploaded
 
     try:
@@ -280,11 +330,48 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
             "the workbook cannot be read (corrupt or not an .xlsx file)"
         ) from exc
     try:
-        ws = wb.worksheets[0]
+        if sheet >= len(wb.worksheets):
+            return
+        ws = wb.worksheets[sheet]
         for values in ws.iter_rows(values_only=True):
             yield ["" if v is None else v for v in values]
     finally:
         wb.close()
+
+
+def _alias_sheet(data: bytes, result: ImportResult, max_rows: int) -> None:
+    """Read the alias rows of a vendor workbook's second sheet (if it has one) into ``result``."""
+    rows = _xlsx_rows(data, sheet=1)
+    header_row = next(rows, None)
+    if not header_row or not any(str(h).strip() for h in header_row):
+        return
+    header = []
+    for h in header_row:
+        key = _SPACE.sub("_", str(h or "").strip().lower()).strip("_")
+        header.append(ALIAS_SHEET_ALIASES.get(key, key))
+    missing = [n for n in ("vendor", "alias") if n not in header]
+    if missing:
+        raise ValidationFailed(
+            f"the alias sheet (second sheet) is missing column(s): {', '.join(missing)}",
+            missing=missing,
+            header=header,
+        )
+    for number, values in enumerate(rows, start=2):
+        if not any(str(v).strip() for v in values):
+            continue
+        if len(result.aliases) + len(result.errors) > max_rows:
+            raise TooLarge(f"the alias sheet has more than {max_rows} rows", limit=max_rows)
+        record = {k: v for k, v in zip(header, values, strict=False) if k}
+        try:
+            result.aliases.append(AliasRow.model_validate(record))
+            result.alias_rows.append(number)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = str(err["loc"][0]) if err["loc"] else None
+                msg = str(err.get("ctx", {}).get("error") or err["msg"])
+                result.errors.append(
+                    RowError(row=number, field=f"aliases sheet: {loc}", message=msg)
+                )
 
 
 def sniff_table_format(data: bytes, filename: str | None = None) -> Literal["csv", "xlsx"]:
@@ -342,6 +429,8 @@ def parse_reference_table(
                 result.errors.append(RowError(row=number, field=loc, message=msg))
     if kind == "purchase_orders":
         _check_po_consistency(result)
+    if kind == "vendors" and fmt == "xlsx":
+        _alias_sheet(data, result, max_rows)
     return result
 
 
