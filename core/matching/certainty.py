@@ -73,13 +73,14 @@ def examples_needed(successes: int, total: int, target: float, z: float) -> int 
         lo, hi = hi, hi * 2
         if hi > 1e9:
             return None
-    while hi - lo > 0.5:
-        mid = (lo + hi) / 2
+    low, high = int(lo), math.ceil(hi)  # fails at low, proves at high
+    while high - low > 1:
+        mid = (low + high) // 2
         if wilson(p * mid, mid, z)[0] >= target:
-            hi = mid
+            high = mid
         else:
-            lo = mid
-    return max(1, math.ceil(hi) - total)
+            low = mid
+    return high - total
 
 
 @dataclass(frozen=True)

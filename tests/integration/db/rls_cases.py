@@ -102,6 +102,13 @@ CASES: list[TableCase] = [
         audited=frozenset({"insert", "update", "delete"}),  # bank details: payment fraud
     ),
     TableCase(
+        "public.vendor_aliases",
+        **_ops("public.vendor_aliases", "value = 'edited'"),
+        insert="insert into public.vendor_aliases (client_id, vendor_id, value, normalized)"
+        " values (:client, :vendor, 'Alias ' || :rand, 'alias ' || :rand)",
+        update_roles=frozenset(),  # aliases are added or removed, never edited
+    ),
+    TableCase(
         "public.purchase_orders",
         **_ops("public.purchase_orders", "status = 'closed'"),
         insert="insert into public.purchase_orders (client_id, vendor_id, po_number)"
@@ -377,6 +384,12 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         " encode(sha256(convert_to(cast(:c as text), 'UTF8')), 'hex'))",
     )
     add("vendor", "insert into public.vendors (client_id, name) values (:c, 'Seed Vendor')")
+    add(
+        "alias",
+        "insert into public.vendor_aliases (client_id, vendor_id, value, normalized, source)"
+        " values (:c, :v, 'Old Seed Vendor', 'old seed vendor', 'import')",
+        v=ids["vendor"],
+    )
     add(
         "po",
         "insert into public.purchase_orders (client_id, vendor_id, po_number)"
