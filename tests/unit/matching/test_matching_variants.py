@@ -121,15 +121,13 @@ def test_place_tails_are_stripped_but_kept_as_a_signal() -> None:
 
 
 def test_word_weights_are_learned_from_the_vendor_master() -> None:
+    brands = ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Theta", "Iota", "Kappa")
     many = pd.DataFrame(
         {
-            "id": [f"V{i}" for i in range(40)],
-            "name": [
-                f"{w} Holding International GmbH"
-                for w in "Alpha Beta Gamma Delta Epsilon Zeta Theta Iota Kappa Lambda".split()
-            ],
+            "id": [f"V{i}" for i in range(len(brands))],
+            "name": [f"{w} Holding International GmbH" for w in brands],
         }
-    ).drop_duplicates("name")
+    )
     index = VendorIndex(many)
     weight = {code: index.code_weight[col] for code, col in index._code_vocab.items()}
     holding = weight[normalize_name("Holding").codes[0]]
