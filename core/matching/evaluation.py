@@ -144,8 +144,8 @@ def recommend_profile(
 ) -> tuple[MatchProfile, dict[str, float]]:
     """Thresholds whose auto band meets ``target_precision`` with the most correct auto-accepts.
 
-    ``rule`` (``core.matching.certainty``): ``"estimate"`` accepts a band whose Jeffreys estimate
-    of precision reaches the target, ``"proven"`` one whose one-sided Wilson lower bound at
+    ``rule`` (``core.matching.certainty``): ``"estimate"`` accepts a band whose observed precision
+    (the point estimate) reaches the target, ``"proven"`` one whose one-sided Wilson lower bound at
     ``confidence`` does. Ties go to the higher threshold and margin; R then maximizes F1. The
     figures carry the band's interval, proof status and the examples still needed to prove it
     (``certainty.BandCertainty.figures``), plus ``auto_band`` (1/0) and, when the chosen rule
