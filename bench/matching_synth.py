@@ -412,25 +412,26 @@ def make_lookup_set(
         if rng.random() < 0.12 and masters:  # a sibling of an earlier company
             other = masters[rng.randrange(len(masters))]
             words = [str(other["words"][0]), rng.choice(TRADE_WORDS)]  # type: ignore[index]
+        expansion: list[str] = []
+        core_words = [w for w in words if w != "&"]
+        if len(core_words) >= 3 and rng.random() < 0.3:  # the master holds the acronym only
+            expansion, words = core_words, [_initials(core_words)]
         name = " ".join([*words, legal])
         flat = re.sub(r"[^a-z0-9]", "", name.lower())
         if name.lower() in seen or flat in seen:  # "X S.A." and "X SA" are one company
             continue
         seen.update((name.lower(), flat))
-        former = ""
-        if rng.random() < 0.2:
-            former_words, former_legal, _ = _company(rng)
-            former = " ".join([*former_words, former_legal])
         masters.append(
             {
                 "words": words,
+                "expansion": expansion,
                 "legal": legal,
                 "country": country,
                 "name": name,
-                "former": former,
-                "listed": bool(former) and rng.random() < 0.7,
+                "former": _former_name(rng, words, legal) if rng.random() < 0.2 else "",
             }
         )
+        masters[-1]["listed"] = bool(masters[-1]["former"]) and rng.random() < 0.7
     ids = [f"M{i:04d}" for i in range(n_masters)]
     master = pd.DataFrame(
         {
@@ -451,6 +452,18 @@ def make_lookup_set(
         rows.append((f"Q{len(rows):05d}", spelling, "", kind))
     rng.shuffle(rows)
     return master, pd.DataFrame(rows, columns=["id", "name", "truth", "kind"])
+
+
+FORMER_PREFIX = ["Koninklijke", "Royal", "Deutsche", "Groupe", "Grupo", "Vereinigte"]
+
+
+def _former_name(rng: random.Random, words: list[str], legal: str) -> str:
+    """A former name: an unrelated one (rebranding), or a longer form of this one."""
+    if rng.random() < 0.6:
+        other, other_legal, _ = _company(rng)
+        return " ".join([*other, other_legal])
+    extra = rng.choice([*TRADE_WORDS, *GENERIC])
+    return f"{rng.choice(FORMER_PREFIX)} {' '.join(words)} {extra} {legal}"
 
 
 def _spelling(rng: random.Random, m: dict[str, object]) -> tuple[str, str]:
@@ -481,6 +494,8 @@ def _spelling(rng: random.Random, m: dict[str, object]) -> tuple[str, str]:
             return cyr.title(), kind
         folded = "".join(TRANSLIT.get(c, c) for c in text)
         return (folded if folded != text else _typo(rng, text)), kind
+    if kind == "acronym" and m["expansion"]:  # the master is the acronym: spell it out
+        return f"{' '.join(m['expansion'])} {legal}", kind  # type: ignore[arg-type]
     if kind == "acronym":
         core = [w for w in words if w != "&"]
         if len(core) >= 3:
