@@ -166,11 +166,17 @@ def _join_letters(tokens: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=200_000)
+def _metaphone(token: str) -> str:
+    return jellyfish.metaphone(token)
+
+
+@lru_cache(maxsize=200_000)
 def code(token: str) -> str:
     """Spelling-robust code of one word (see ``codes`` in the module docstring)."""
     if len(token) < _CODE_MIN or not token.isalpha():
         return token
-    return jellyfish.metaphone(token).lower() or token
+    return _metaphone(token).lower() or token
 
 
 def _split_tail(original: str) -> tuple[str, str]:
@@ -240,7 +246,7 @@ def normalize_name(name: str) -> NormalizedName:
         tail=tail,
         acronym=acronym,
         acronym2=acronym2 if acronym2 != acronym else "",
-        phonetic=" ".join(jellyfish.metaphone(t) or t for t in kept),
+        phonetic=" ".join(_metaphone(t) or t for t in kept),
         codes=tuple(code(t) for t in kept),
     )
 
