@@ -1,9 +1,11 @@
 """The matching step of processing: vendor decision, purchase order, duplicates -> match rows.
 
 Scoring and decisions are ``core.matching``'s (pure, explainable, profile-driven); this module
-only loads the client's reference data and active profile under the caller's session, turns the
-decisions into ``matches`` rows and says whether the invoice may be auto-approved. The rows are
-stored by the ``status.matched`` action (processing), through the database's door.
+only loads the client's reference data, its alias store (``public.vendor_aliases``: former names,
+learned spellings, VAT ids, IBANs, used as exact keys) and active profile under the caller's
+session, turns the decisions into ``matches`` rows and says whether the invoice may be
+auto-approved. The rows are stored by the ``status.matched`` action (processing), through the
+database's door.
 """
 
 from __future__ import annotations
