@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from core.errors import ValidationFailed
 from core.matching.aliases import expand_aliases
@@ -78,23 +79,27 @@ class VendorIndex:
         keys = self.frame["n_key"].tolist()
         self.blocking = BlockingIndex(keys, workers=workers)
         self._words = TfidfVectorizer(
-            analyzer=str.split, sublinear_tf=True, dtype=np.float32, min_df=1
+            analyzer=str.split, sublinear_tf=True, dtype=np.float32, min_df=1, norm=None
         )
-        self._words.fit([k or "_" for k in keys])
+        raw = self._words.fit_transform([k or "_" for k in keys]).tocsr()
         vocab = self._words.vocabulary_
-        idf = self._words.idf_.copy()
+        scale = np.ones(len(vocab), dtype=np.float32)
         for word in GENERIC_WORDS & vocab.keys():
-            idf[vocab[word]] *= GENERIC_WEIGHT
-        self._words.idf_ = idf
-        self.word_matrix = self._words.transform([k or "_" for k in keys]).tocsr()
+            scale[vocab[word]] = GENERIC_WEIGHT
+        self._words.idf_ = self._words.idf_ * scale  # what word_vectors applies to queries
+        raw.data *= scale[raw.indices]
+        self.word_matrix = normalize(raw).tocsr()
         self._exact: dict[str, dict[str, list[int]]] = {}
-        # exact-key lookups: query column -> (reference column, table)
+        # exact-key lookups: query column -> (reference column, table); one table per column
+        tables: dict[str, dict[str, list[int]]] = {}
         for q_col, r_col in _EXACT_KEYS:
-            table: dict[str, list[int]] = defaultdict(list)
-            for row, value in enumerate(self.frame[r_col].tolist()):
-                if value:
-                    table[value].append(row)
-            self._exact[q_col + ">" + r_col] = table
+            if r_col not in tables:
+                table: dict[str, list[int]] = defaultdict(list)
+                for row, value in enumerate(self.frame[r_col].tolist()):
+                    if value:
+                        table[value].append(row)
+                tables[r_col] = table
+            self._exact[q_col + ">" + r_col] = tables[r_col]
         self._fit_codes(self.frame["n_codes"].tolist())
         self._ref_tokens = self._token_table(self.frame)
 
@@ -246,7 +251,7 @@ class VendorIndex:
 
     def word_vectors(self, keys: list[str]) -> sp.csr_matrix:
         """Word TF-IDF vectors (generic words down-weighted) in the reference vocabulary."""
-        return self._words.transform([k or "_" for k in keys]).tocsr()
+        return normalize(self._words.transform([k or "_" for k in keys])).tocsr()
 
     def candidates(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         """Candidate pairs ``qi, ri, char_cosine, word_cosine`` for prepared query rows."""
