@@ -10,6 +10,7 @@ from core.db.models.purchasing import (
     PurchaseOrder,
     PurchaseOrderLine,
     Vendor,
+    VendorAlias,
 )
 from core.db.models.storage import StorageBucket, StorageObject
 from core.db.models.tenancy import Client, ClientInvitation, ClientMember, MemberRole
@@ -35,4 +36,5 @@ __all__ = [
     "StorageBucket",
     "StorageObject",
     "Vendor",
+    "VendorAlias",
 ]

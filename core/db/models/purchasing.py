@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import ARRAY, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db.models.base import Base, created_at, updated_at, uuid_pk
+from core.db.models.base import Base, created_at, current_user_id, updated_at, uuid_pk
 
 
 class Vendor(Base):
@@ -36,6 +36,23 @@ class Vendor(Base):
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class VendorAlias(Base):
+    """An alternate name, VAT id or IBAN of a vendor (the alias store; added or removed only)."""
+
+    __tablename__ = "vendor_aliases"
+    __table_args__ = {"schema": "public"}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    client_id: Mapped[uuid.UUID]
+    vendor_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(server_default=text("'name'"))
+    value: Mapped[str]
+    normalized: Mapped[str]
+    source: Mapped[str] = mapped_column(server_default=text("'manual'"))
+    created_by: Mapped[uuid.UUID | None] = current_user_id()
+    created_at: Mapped[datetime] = created_at()
 
 
 class PurchaseOrder(Base):
