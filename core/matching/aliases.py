@@ -5,9 +5,10 @@ Aliases come from two places, in one contract:
 * an alias frame ``vendor_id, kind, value[, note]`` (``kind`` is ``name``, ``vat_id`` or
   ``iban``; ``note`` says where the alias comes from, e.g. ``"former name, imported"`` or
   ``"learned from ana@example.com, 2026-12-06"``; the workflow builds it from the alias store);
-* alias columns of the reference frame itself (``aliases``, ``former_names``,
-  ``alternate_names``, ``other_names``, ``aka``), each cell one or more names separated by ``|``
-  or ``;`` (or a list), which is how ``python -m core match|tune`` read them from a CSV.
+* alias columns of the reference frame itself (``ALIAS_COLUMNS``: ``aliases``,
+  ``former_names``, ``alternate_names``, ``other_names``, ``aka`` and singular forms), each cell
+  one or more names separated by ``|`` or ``;`` (or a list), which is how ``python -m core
+  match|tune`` read them from a CSV.
 
 ``expand_aliases`` returns the reference with one extra row per alias, under the vendor's ``id``
 (the matcher keeps each vendor's best row, so an alias never competes with its own vendor). An
@@ -27,13 +28,29 @@ import pandas as pd
 
 from core.errors import ValidationFailed
 
-ALIAS_COLUMNS = ("aliases", "former_names", "alternate_names", "other_names", "aka")
+ALIAS_COLUMNS = (
+    "aliases",
+    "alias",
+    "former_names",
+    "former_name",
+    "previous_names",
+    "previous_name",
+    "alternate_names",
+    "alternate_name",
+    "other_names",
+    "aka",
+)
 ALIAS_KINDS = ("name", "vat_id", "iban")
 _SEPARATORS = re.compile(r"\s*[|;\n]\s*")
 _COLUMN_NOTES = {
     "aliases": "alias from the vendor master",
+    "alias": "alias from the vendor master",
     "former_names": "former name from the vendor master",
+    "former_name": "former name from the vendor master",
+    "previous_names": "former name from the vendor master",
+    "previous_name": "former name from the vendor master",
     "alternate_names": "alternate name from the vendor master",
+    "alternate_name": "alternate name from the vendor master",
     "other_names": "other name from the vendor master",
     "aka": "alias from the vendor master",
 }

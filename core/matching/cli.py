@@ -2,9 +2,9 @@
 
 Both CSVs have ``id,name`` and optionally ``vat_id,iban,address,city,po_number,amount,currency,
 date``; values are read as text, exactly as written. The reference may also have alias columns
-(``aliases``, ``former_names``, ``alternate_names``, ``other_names``, ``aka``: names separated
-by ``|`` or ``;``), which the matcher uses as exact keys (``core.matching.aliases``). ``match``
-prints one JSON line per query:
+(``aliases``, ``former_names``, ``alternate_names``, ``other_names``, ``aka``, or singular:
+names separated by ``|`` or ``;``), which the matcher uses as exact keys
+(``core.matching.aliases``). ``match`` prints one JSON line per query:
 ``{"query_id", "match_id" (or null), "score", "decision", "reason", "candidates": [{"id",
 "score"}...]}``. ``tune`` reads the true reference id from ``--truth-col`` (empty or ``-1`` = not
 in the reference), writes the chosen profile to ``--out`` and prints its figures as JSON, with
