@@ -20,8 +20,6 @@ has never seen counts as distinctive with the largest weight.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -53,6 +51,31 @@ _GENERIC_CODES = (
     frozenset(c for w in GENERIC_WORDS for c in normalize_name(w).codes) | GENERIC_WORDS
 )
 _EXACT_LIMIT = 5  # exact-key hits per query and key kind (a key shared by more is not distinctive)
+
+
+class _ExactTable:
+    """Value -> reference rows holding it; one int per value, a list only for repeated values
+    (a list per distinct value cost a second per key kind at 100,000 vendors)."""
+
+    def __init__(self, values: list[str]) -> None:
+        first: dict[str, int] = {}
+        repeated: dict[str, list[int]] = {}
+        for row, value in enumerate(values):
+            if not value:
+                continue
+            if value in first:
+                repeated.setdefault(value, [first[value]]).append(row)
+            else:
+                first[value] = row
+        self._first, self._repeated = first, repeated
+
+    def get(self, value: str) -> list[int] | None:
+        """Rows whose column equals ``value`` (None when none)."""
+        rows = self._repeated.get(value)
+        if rows is not None:
+            return rows
+        row = self._first.get(value)
+        return None if row is None else [row]
 
 
 def validate_frame(frame: pd.DataFrame, what: str) -> None:
@@ -89,16 +112,12 @@ class VendorIndex:
         self._words.idf_ = self._words.idf_ * scale  # what word_vectors applies to queries
         raw.data *= scale[raw.indices]
         self.word_matrix = normalize(raw).tocsr()
-        self._exact: dict[str, dict[str, list[int]]] = {}
+        self._exact: dict[str, _ExactTable] = {}
         # exact-key lookups: query column -> (reference column, table); one table per column
-        tables: dict[str, dict[str, list[int]]] = {}
+        tables: dict[str, _ExactTable] = {}
         for q_col, r_col in _EXACT_KEYS:
             if r_col not in tables:
-                table: dict[str, list[int]] = defaultdict(list)
-                for row, value in enumerate(self.frame[r_col].tolist()):
-                    if value:
-                        table[value].append(row)
-                tables[r_col] = table
+                tables[r_col] = _ExactTable(self.frame[r_col].tolist())
             self._exact[q_col + ">" + r_col] = tables[r_col]
         self._fit_codes(self.frame["n_codes"].tolist())
         self._ref_tokens = self._token_table(self.frame)
