@@ -1,7 +1,7 @@
 -- The alias store (public.vendor_aliases): members read, owners and operators add and remove as
 -- themselves, nobody edits, nothing crosses clients; anon gets nothing.
 begin;
-select plan(20);
+select plan(23);
 
 select has_table('public', 'vendor_aliases', 'table public.vendor_aliases exists');
 select ok((select relrowsecurity and relforcerowsecurity from pg_class
@@ -11,6 +11,8 @@ select ok(not has_table_privilege('anon', 'public.vendor_aliases', 'select'),
           'anon has no privilege on vendor_aliases');
 select ok(not has_table_privilege('authenticated', 'public.vendor_aliases', 'update'),
           'aliases are never edited by users (no UPDATE grant)');
+select ok(not has_column_privilege('authenticated', 'public.vendor_aliases', 'created_by', 'insert'),
+          'users do not write created_by (the database does)');
 
 insert into auth.users (id, email, aud, role) values
   ('a1000000-0000-4000-8000-000000000001', 'owner-a@alias.test', 'authenticated', 'authenticated'),
@@ -89,6 +91,18 @@ select throws_ok(
 select isnt_empty(
   $$delete from public.vendor_aliases where normalized = 'accenture' returning id$$,
   'operator removes an alias in A');
+select results_eq(
+  $$select action, actor_id from public.audit_events
+    where client_id = 'aaaaaaaa-1000-4000-8000-000000000000' and action like 'vendor.alias_%'
+      and actor_id is not null order by id$$,
+  $$values ('vendor.alias_added', 'a1000000-0000-4000-8000-000000000002'::uuid),
+           ('vendor.alias_removed', 'a1000000-0000-4000-8000-000000000002'::uuid)$$,
+  'adding and removing an alias are audited with who did it');
+select throws_ok(
+  $$insert into public.vendor_aliases (client_id, vendor_id, value, normalized, created_at) values
+    ('aaaaaaaa-1000-4000-8000-000000000000', 'aaaaaaaa-1000-4000-8000-00000000000e', 'w', 'w',
+     '2000-01-01')$$,
+  '42501', null, 'users cannot backdate an alias (column grant)');
 select is_empty(
   $$delete from public.vendor_aliases where client_id = 'bbbbbbbb-1000-4000-8000-000000000000' returning id$$,
   'operator of A removes no alias of B');

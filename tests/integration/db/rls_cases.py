@@ -107,6 +107,7 @@ CASES: list[TableCase] = [
         insert="insert into public.vendor_aliases (client_id, vendor_id, value, normalized)"
         " values (:client, :vendor, 'Alias ' || :rand, 'alias ' || :rand)",
         update_roles=frozenset(),  # aliases are added or removed, never edited
+        audited=frozenset({"insert", "delete"}),  # an alias decides matches: who, when
     ),
     TableCase(
         "public.purchase_orders",
