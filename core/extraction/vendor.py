@@ -390,7 +390,7 @@ def _short_word_line(seg: Segment) -> bool:
 
 
 def _trim_after_form(name: str, forms: re.Pattern[str] | _Memo) -> str:
-    """'ALMACENES SOL, S.A. A-12345678' -> 'ALMACENES SOL, S.A.': a name ends with its legal form(s)."""
+    """'ALMACENES SOL, S.A. A-123' -> 'ALMACENES SOL, S.A.': a name ends with its legal forms."""
     found = [m for m in forms.finditer(name) if m.group(0).strip()]
     if not found or found[0].start() == 0:
         return name
