@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from core.errors import TooLarge, UnsupportedType, ValidationFailed
+from core.extraction.limits import check_zip
 from core.matching.aliases import split_names
 
 Kind = Literal["vendors", "purchase_orders", "goods_receipts"]
@@ -308,21 +309,73 @@ def _decode(data: bytes) -> str:
             raise ValidationFailed("the file is neither UTF-8 nor Windows-1252 text") from exc
 
 
-def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+@dataclass(frozen=True)
+class _BadRecord:
+    """A CSV record the csv module could not read (e.g. a field over its size limit)."""
+
+    message: str
+
+
+_DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 64 * 1024
+_SNIFF_RECORDS = 50
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits a sample of rows (not the header alone) most consistently.
+
+    Every candidate parses the sample as Excel writes CSV (quotes doubled inside quoted fields);
+    the winner gives the header more than one column and the most rows of the header's width.
+    """
+    sample = text[:_SNIFF_BYTES]
+    if len(text) > _SNIFF_BYTES and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]  # whole lines only
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        reader = csv.reader(io.StringIO(sample, newline=""), csv.excel, delimiter=delimiter)
+        widths: list[int] = []
+        try:
+            for record in reader:
+                widths.append(len(record))
+                if len(widths) >= _SNIFF_RECORDS:
+                    break
+        except csv.Error:
+            pass  # judge on the records read so far
+        if not widths or widths[0] < 2:
+            continue
+        score = (sum(w == widths[0] for w in widths[1:]), widths[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(data: bytes) -> Iterator[list[Any] | _BadRecord]:
     text = _decode(data)
     if "\x00" in text:
         raise UnsupportedType("the file contains binary data, not CSV text")
-    sample = text[: 64 * 1024]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample.split("\n", 1)[0] or sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    yield from csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=_sniff_delimiter(text))
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # The reader starts afresh on the next line, so one bad record costs only itself.
+            if "field larger than field limit" in str(exc):
+                limit = csv.field_size_limit()
+                yield _BadRecord(f"a field is too large (the limit is {limit} characters)")
+            else:
+                yield _BadRecord(f"the row is not valid CSV ({exc})")
+            continue
+        yield record
 
 
 def _xlsx_rows(data: bytes, sheet: int = 0) -> Iterator[list[Any]]:
     import openpyxl  # local: only imported when a workbook is uploaded
 
+    # The sizes and ratios of every member are checked from the zip directory first: openpyxl
+    # loads all shared strings into memory, so a small bomb would otherwise cost gigabytes.
+    check_zip(data)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken zip or XML
@@ -399,9 +452,11 @@ def parse_reference_table(
     if not data.strip():
         raise ValidationFailed("the file is empty")
     fmt = sniff_table_format(data, filename)
-    rows = _xlsx_rows(data) if fmt == "xlsx" else _csv_rows(data)
+    rows: Iterator[list[Any] | _BadRecord] = _xlsx_rows(data) if fmt == "xlsx" else _csv_rows(data)
     model = ROW_MODELS[kind]
     header_row = next(rows, None)
+    if isinstance(header_row, _BadRecord):
+        raise ValidationFailed(f"the header row cannot be read: {header_row.message}")
     if not header_row or not any(str(h).strip() for h in header_row):
         raise ValidationFailed("the file has no header row")
     header = [_header_key(h, kind) for h in header_row]
@@ -413,11 +468,14 @@ def parse_reference_table(
         )
     result = ImportResult(kind=kind)
     for number, values in enumerate(rows, start=2):
-        if not any(str(v).strip() for v in values):
+        if not isinstance(values, _BadRecord) and not any(str(v).strip() for v in values):
             continue  # blank line
         result.total_rows += 1
         if result.total_rows > max_rows:
             raise TooLarge(f"the file has more than {max_rows} rows", limit=max_rows)
+        if isinstance(values, _BadRecord):
+            result.errors.append(RowError(row=number, field=None, message=values.message))
+            continue
         record = {k: v for k, v in zip(header, values, strict=False) if k}
         try:
             result.rows.append(model.model_validate(record))
