@@ -5,10 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.deps import ServicesDep
+from api.downloads import download_headers
 from api.errors import problem_responses
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
+from core.storage.keys import display_name as key_display_name
 
 router = APIRouter(tags=["files"])
+
+
+def display_name(key: str) -> str:
+    """The file name part of an object key (``file`` when the key is not one of ours)."""
+    try:
+        return key_display_name(key)
+    except ValidationFailed:
+        return "file"
 
 
 @router.get(
@@ -23,8 +33,5 @@ def signed_download(bucket: str, key: str, request: Request, services: ServicesD
         raise NotFound("signed URLs are served by the storage service")
     url = request.url.path + ("?" + request.url.query if request.url.query else "")
     data, content_type = read_signed(url)
-    return Response(
-        data,
-        media_type=content_type,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
-    )
+    # Always an attachment in a sandbox, whatever the file is (see api.downloads).
+    return Response(data, media_type=content_type, headers=download_headers(display_name(key)))

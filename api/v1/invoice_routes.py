@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 
 from api.deps import CurrentUserDep, ServicesDep
+from api.downloads import download_headers
 from api.errors import problem_responses
 from api.v1.schemas import (
     AuditEventPublic,
@@ -25,7 +26,6 @@ from api.v1.schemas import (
     RejectCreate,
     SignedUrlPublic,
 )
-from core.storage.keys import content_disposition
 from core.workflow import invoices, review
 from core.workflow.invoices import SORTS, InvoiceFilter
 from core.workflow.states import InvoiceStatus
@@ -259,15 +259,7 @@ def download_file(invoice_id: uuid.UUID, user: CurrentUserDep, services: Service
     data, content_type, name = invoices.original_file(
         services=services, user=user, invoice_id=invoice_id
     )
-    return Response(
-        data,
-        media_type=content_type,
-        headers={
-            "Content-Disposition": content_disposition(name),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return Response(data, media_type=content_type, headers=download_headers(name))
 
 
 @router.get("/{invoice_id}/file-url", response_model=SignedUrlPublic, responses=ERRORS)

@@ -18,6 +18,7 @@ from core.extraction.einvoice_xml import (
     _set,
     _set_type,
     _text,
+    check_invoice_xml,
     parse_xml,
 )
 from core.extraction.schema import (
@@ -163,6 +164,7 @@ class EInvoiceExtractor:
 
 def extract_xml(data: bytes) -> Extraction:
     """Parse UBL or CII bytes into an :class:`Extraction`."""
+    check_invoice_xml(data)  # no browser-rendered markup, style sheet or DTD; an invoice root
     root = parse_xml(data)
     if root.tag in ("CrossIndustryInvoice", "CrossIndustryDocument"):
         ex = read_cii(root)

@@ -3,20 +3,106 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from decimal import Decimal, InvalidOperation
 from typing import TypeAlias
 
 from lxml import etree
 
-from core.errors import CorruptDocument, HostileDocument, TooLarge
+from core.errors import CorruptDocument, HostileDocument, TooLarge, UnsupportedType
 from core.extraction.schema import DocumentType, Evidence, ExtractedField, Extraction
 
 MAX_XML_BYTES = 20 * 1024 * 1024
+# The root elements of the e-invoice syntaxes we read (CII: ZUGFeRD 1 / 2.x, Factur-X,
+# XRechnung; UBL 2.1). Any other XML is no invoice of ours.
+INVOICE_ROOTS = frozenset(
+    {"CrossIndustryInvoice", "CrossIndustryDocument", "Invoice", "CreditNote"}
+)
+# Namespaces a browser renders (and, for XHTML and SVG, runs scripts from) when an XML file is
+# opened directly: an upload carrying any of them is stored XSS waiting for a download link.
+RENDERED_NAMESPACES = {
+    "http://www.w3.org/1999/xhtml": "XHTML",
+    "http://www.w3.org/2000/svg": "SVG",
+    "http://www.w3.org/1998/Math/MathML": "MathML",
+    "http://www.w3.org/1999/XSL/Transform": "XSLT",
+    "http://www.w3.org/1999/xlink": "XLink",
+    "http://www.w3.org/2001/xml-events": "XML Events",
+    "http://www.mozilla.org/keymaster/gatekeeper/there.is.only.xul": "XUL",
+}
 # UNTDID 1001 codes that mean "credit note" (the sign of the amounts is as written).
 CREDIT_NOTE_CODES = frozenset({"381", "396", "261", "262", "296", "308", "532"})
 
 El: TypeAlias = etree._Element
+
+
+def check_invoice_xml(data: bytes) -> None:
+    """Refuse XML that is no e-invoice, or that a browser would render or run.
+
+    Checked on upload, before the bytes are stored, and again before the XML is read: the root
+    must be an e-invoice root; no element or attribute may be in a namespace a browser renders
+    (XHTML, SVG, MathML, XSLT, XLink...), wherever it sits; no ``xml-stylesheet`` instruction
+    (an XSLT can turn any XML into a page with scripts); no DTD or entity. The file name plays
+    no part. The document is streamed (elements dropped as soon as they are checked).
+    """
+    if len(data) > MAX_XML_BYTES:
+        raise TooLarge(f"the XML has {len(data)} bytes; the limit is {MAX_XML_BYTES}")
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("start", "end", "pi"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    root: El | None = None
+    try:
+        for event, node in events:
+            if event == "pi":
+                if str(node.target).strip().lower() == "xml-stylesheet":
+                    raise HostileDocument("the XML carries a style sheet, which is refused")
+                continue
+            if event == "end":
+                if node is not root:
+                    node.clear()  # keep memory flat: every element is checked on "start"
+                continue
+            qname = etree.QName(node)
+            _refuse_rendered(qname.namespace, qname.localname)
+            if root is None:
+                root = node
+                if qname.localname not in INVOICE_ROOTS:
+                    raise UnsupportedType(
+                        "the XML is not a UBL or CII invoice "
+                        f"(root element {qname.localname[:80]!r})"
+                    )
+            for attribute in node.attrib:
+                attr = etree.QName(attribute)
+                _refuse_rendered(attr.namespace, attr.localname)
+    except etree.XMLSyntaxError as exc:
+        if re.search(rb"<!(ENTITY|DOCTYPE)", data, re.IGNORECASE):
+            raise HostileDocument("the XML declares a DTD, which is refused for safety") from exc
+        raise CorruptDocument("the XML is not well-formed") from exc
+    if root is None:
+        raise CorruptDocument("the XML is empty")
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise HostileDocument("the XML declares a DTD, which is refused for safety")
+    for sibling in root.itersiblings(preceding=True):
+        if isinstance(sibling, etree._ProcessingInstruction) and (
+            str(sibling.target).strip().lower() == "xml-stylesheet"
+        ):
+            raise HostileDocument("the XML carries a style sheet, which is refused")
+
+
+def _refuse_rendered(namespace: str | None, localname: str) -> None:
+    kind = RENDERED_NAMESPACES.get((namespace or "").strip())
+    if kind is not None:
+        raise HostileDocument(
+            f"the XML contains {kind} markup ({localname[:80]!r}), which browsers render; "
+            "only e-invoice XML is accepted"
+        )
 
 
 def parse_xml(data: bytes) -> El:

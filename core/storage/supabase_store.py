@@ -48,7 +48,7 @@ from core.errors import (
     UpstreamTimeout,
     ValidationFailed,
 )
-from core.storage.keys import make_key, validate_key
+from core.storage.keys import display_name, make_key, validate_key
 from core.storage.port import StagedObject, StoredObject, check_size, normalise_content_type
 
 if TYPE_CHECKING:
@@ -275,11 +275,17 @@ class SupabaseFileStore:
             return bucket.exists(key)
 
     def signed_url(self, key: str, user: CurrentUser, ttl_seconds: int | None = None) -> str:
-        """An absolute signed URL minted by Supabase for this user."""
+        """An absolute signed URL minted by Supabase for this user, always a download.
+
+        The ``download`` option puts ``?download=<name>`` on the URL, and Storage then answers
+        with ``Content-Disposition: attachment``: an uploaded file is saved by the browser, never
+        rendered on Storage's origin (issue 11, F2). Storage sets no CSP of its own.
+        """
         validate_key(key)
         ttl = ttl_seconds if ttl_seconds is not None else self._default_ttl
         with self._as(user) as bucket:
-            url = bucket.create_signed_url(key, ttl).get("signedURL")
+            signed = bucket.create_signed_url(key, ttl, {"download": display_name(key)})
+            url = signed.get("signedURL")
         if not url:
             raise NotFound("file not found")
         return str(url)

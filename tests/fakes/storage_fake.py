@@ -213,7 +213,11 @@ class StorageRoutes:
         obj = self.objects.get((bucket, name))
         if claims.get("url") != f"{bucket}/{name}" or obj is None:
             return self._not_found()
-        return Response(obj["data"], media_type=obj["content_type"])
+        headers = {}
+        if "download" in request.query_params:  # as Storage does: ?download[=name] -> attachment
+            filename = request.query_params["download"] or name.rsplit("/", 1)[-1]
+            headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return Response(obj["data"], media_type=obj["content_type"], headers=headers)
 
     async def get_bucket(self, request: Request) -> Response:
         claims = self._storage_caller(request, allow_invalid=False)

@@ -121,3 +121,19 @@ def test_staged_upload_is_in_storage_and_discard_removes_it(
     assert ("invoices", staged.stored.key) in fake.objects
     store.discard(staged.stored.key, user)
     assert ("invoices", staged.stored.key) not in fake.objects
+
+
+@pytest.mark.security
+def test_signed_urls_are_downloads_so_storage_answers_attachment(
+    fake: SupabaseFake, settings: Settings, operator: tuple[CurrentUser, uuid.UUID]
+) -> None:
+    import httpx
+
+    user, client_id = operator
+    store = SupabaseFileStore(settings)
+    stored = store.put(client_id, "in voice.xml", b"<Invoice/>", "application/xml", user)
+    url = store.signed_url(stored.key, user, 60)
+    assert "download=in_voice.xml" in url
+    answer = httpx.get(url)
+    assert answer.status_code == 200
+    assert answer.headers["content-disposition"].startswith("attachment")
