@@ -38,6 +38,7 @@ STATUS_BY_ERROR: tuple[tuple[type[e.InvoiceFlowError], int, str], ...] = (
     (e.NotFound, 404, "Not Found"),
     (e.Conflict, 409, "Conflict"),
     (e.ConfigurationError, 503, "Service Misconfigured"),
+    (e.StorageUnavailable, 503, "Storage Unavailable"),
 )
 # Framework-level statuses (unknown route, wrong method...) get stable codes too.
 CODE_BY_STATUS = {
@@ -53,6 +54,7 @@ CODE_BY_STATUS = {
     422: "validation_failed",
     428: "precondition_required",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 

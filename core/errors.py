@@ -192,3 +192,9 @@ class LLMMalformedOutput(UpstreamError):
 
 class ConfigurationError(InvoiceFlowError):
     code = "configuration_error"
+
+
+class StorageUnavailable(InvoiceFlowError):
+    """The file store cannot take bytes right now (unwritable, full, missing): retry later."""
+
+    code = "storage_unavailable"

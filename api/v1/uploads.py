@@ -36,7 +36,7 @@ async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
     "/clients/{client_id}/uploads",
     response_model=UploadPublic,
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(401, 403, 404, 413, 415, 422),
+    responses=problem_responses(401, 403, 404, 413, 415, 422, 503),
 )
 async def upload_invoices(
     client_id: uuid.UUID,

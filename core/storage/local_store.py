@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 from core.auth.models import CurrentUser
 from core.db.session import user_session
 from core.db.storage_objects import delete_object, insert_object, object_metadata
-from core.errors import ConfigurationError, Forbidden, NotFound, UpstreamError, ValidationFailed
+from core.errors import (
+    ConfigurationError,
+    Forbidden,
+    NotFound,
+    StorageUnavailable,
+    UpstreamError,
+    ValidationFailed,
+)
 from core.storage.keys import make_key, validate_key
 from core.storage.port import StagedObject, StoredObject, check_size, normalise_content_type
 from core.storage.signed_urls import derive_signing_key, sign_url, verify_signed_url
@@ -196,19 +203,33 @@ class LocalFileStore:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".tmp")
-    tmp = Path(tmp_name)
+    """Write ``data`` atomically; an unwritable or full disk is ``StorageUnavailable``."""
+    tmp: Path | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".tmp")
+        tmp = Path(tmp_name)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        # errno only: the path would tell a caller where our disk is.
+        raise StorageUnavailable(
+            f"the file store cannot take the file right now ({exc.strerror or type(exc).__name__})"
+        ) from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def _remove(tmp: Path | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(directory: Path) -> None:

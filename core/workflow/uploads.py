@@ -22,11 +22,13 @@ from core.errors import (
     Forbidden,
     InvoiceFlowError,
     NotFound,
+    StorageUnavailable,
     TooLarge,
     TooManyPages,
     ValidationFailed,
 )
-from core.extraction.document import pdf_page_count, sniff_media_type
+from core.extraction.document import XML, pdf_page_count, sniff_media_type
+from core.extraction.einvoice_xml import check_invoice_xml
 from core.storage.keys import safe_display_name
 from core.workflow.access import WRITERS, require_role
 
@@ -122,6 +124,12 @@ def upload_files(
             outcome.invoice_id = exc.details.get("invoice_id")
         except InvoiceFlowError as exc:
             outcome.error_code, outcome.error = exc.code, exc.message
+    if all(o.error_code == StorageUnavailable.code for o in result.files):
+        # Nothing could be stored, for no fault of the files: the whole request is a 503.
+        raise StorageUnavailable(
+            "the file store cannot take files right now; try again later",
+            files=len(result.files),
+        )
     if not batch.saved:  # nothing got through: the batch is still recorded, already done
         try:
             with user_session(services.engine, user.claims) as s:
@@ -186,6 +194,8 @@ def _store_one(
     if len(f.data) > settings.max_upload_bytes:
         raise TooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
     media_type = sniff_media_type(f.data)  # from content, never from the name
+    if media_type == XML:
+        check_invoice_xml(f.data)  # no SVG/XHTML or style sheets: a download must not run code
     _check_pages(f.data, media_type, settings.max_pages)
     outcome.content_type = media_type
     client_id = batch.client_id
