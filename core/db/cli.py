@@ -96,7 +96,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run API, console and worker as child processes until interrupted."""
     from core.db.serve import serve
 
-    return serve(_settings(), api_port=args.api_port, console_port=args.console_port)
+    return serve(
+        _settings(),
+        api_port=args.api_port,
+        console_port=args.console_port,
+        without=tuple(args.without or ()),
+    )
 
 
 def _guard(func):  # type: ignore[no-untyped-def]
@@ -134,4 +139,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     serve = demo_sub.add_parser("serve", help="run API :8000, console :8501 and one worker")
     serve.add_argument("--api-port", type=int, default=8000)
     serve.add_argument("--console-port", type=int, default=8501)
+    serve.add_argument(
+        "--without",
+        action="append",
+        choices=["api", "console", "worker"],
+        help="do not start this component (repeatable)",
+    )
     serve.set_defaults(func=_guard(cmd_serve))

@@ -1,8 +1,10 @@
 """``python -m core demo serve``: API, console and one worker as child processes.
 
 Signals are forwarded: Ctrl-C or SIGTERM stops every child (SIGTERM, then SIGKILL after a grace
-period); if one child dies, the others are stopped too so the user never keeps half a product.
-The embedded database is left running (``python -m core db stop`` stops it).
+period). A child that dies (a crash, an out-of-memory kill, a worker that lost its database) is
+started again after a backoff that doubles while it keeps dying young (1 s up to 30 s) and starts
+afresh once it has stayed up; the others keep running, so a database restart never leaves half a
+product or none. The embedded database is left running (``python -m core db stop`` stops it).
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from core.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GRACE_SECONDS = 10.0
+FIRST_BACKOFF_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+# A child that stayed up this long was healthy: its next restart waits the first backoff again.
+STABLE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,18 @@ class Component:
 def components(api_port: int, console_port: int) -> list[Component]:
     """The product's processes, in start order."""
     py = sys.executable
-    api = ["uvicorn", "api.main:app", "--factory", "--host", "127.0.0.1", "--port", str(api_port)]
+    # No uvicorn access log: the app writes its own (route templates, never query strings or
+    # signed-URL tokens).
+    api = [
+        "uvicorn",
+        "api.main:app",
+        "--factory",
+        "--no-access-log",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(api_port),
+    ]
     console = ["streamlit", "run", "console/streamlit_app.py", "--server.headless", "true"]
     console_net = ["--server.port", str(console_port), "--server.address", "127.0.0.1"]
     return [
@@ -72,17 +89,53 @@ def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
+@dataclass
+class _Child:
+    """A running component and its restart bookkeeping."""
+
+    comp: Component
+    proc: subprocess.Popen[bytes]
+    started: float
+    backoff: float = FIRST_BACKOFF_SECONDS
+    restart_at: float | None = None
+
+
+def _start(comp: Component, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(comp.argv, cwd=REPO_ROOT, env=env)  # noqa: S603
+
+
+def _supervise(child: _Child, env: dict[str, str], now: float) -> None:
+    """Restart ``child`` once it died and its backoff has passed."""
+    if child.restart_at is None:
+        code = child.proc.poll()
+        if code is None:
+            return
+        if now - child.started >= STABLE_SECONDS:
+            child.backoff = FIRST_BACKOFF_SECONDS
+        child.restart_at = now + child.backoff
+        print(
+            f"{child.comp.name} exited with code {code}; restarting it in {child.backoff:.0f} s",
+            flush=True,
+        )
+        child.backoff = min(child.backoff * 2, MAX_BACKOFF_SECONDS)
+        return
+    if now >= child.restart_at:
+        child.proc, child.started, child.restart_at = _start(child.comp, env), now, None
+        print(f"restarted {child.comp.name} (pid {child.proc.pid})", flush=True)
+
+
 def serve(
     settings: Settings,
     *,
     api_port: int = 8000,
     console_port: int = 8501,
     only: list[Component] | None = None,
+    without: tuple[str, ...] = (),
 ) -> int:
-    """Start every component whose entry file exists; return when one exits or on a signal."""
+    """Start every component whose entry file exists and keep them up until a signal."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    children: dict[str, subprocess.Popen[bytes]] = {}
+    children: dict[str, _Child] = {}
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -92,30 +145,31 @@ def serve(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for comp in only if only is not None else components(api_port, console_port):
+            if comp.name in without:
+                continue
             if not comp.entry.exists():
                 shown = (
                     comp.entry.relative_to(REPO_ROOT) if comp.entry.is_absolute() else comp.entry
                 )
                 print(f"skipping {comp.name}: {shown} does not exist yet")
                 continue
-            children[comp.name] = subprocess.Popen(comp.argv, cwd=REPO_ROOT, env=env)  # noqa: S603
+            children[comp.name] = _Child(comp, _start(comp, env), time.monotonic())
             print(
-                f"started {comp.name} (pid {children[comp.name].pid})"
-                + (f" at {comp.url}" if comp.url else "")
+                f"started {comp.name} (pid {children[comp.name].proc.pid})"
+                + (f" at {comp.url}" if comp.url else ""),
+                flush=True,
             )
         if not children:
             print("nothing to serve yet")
             return 1
-        print("Ctrl-C stops everything")
+        print("Ctrl-C stops everything", flush=True)
         while not stopping:
-            exited = {n: p.returncode for n, p in children.items() if p.poll() is not None}
-            if exited:
-                for name, code in exited.items():
-                    print(f"{name} exited with code {code}; stopping the others")
-                return 1
-            time.sleep(0.5)
+            now = time.monotonic()
+            for child in children.values():
+                _supervise(child, env, now)
+            time.sleep(0.2)
         return 0
     finally:
-        _stop_all(children)
+        _stop_all({name: child.proc for name, child in children.items()})
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -71,22 +71,24 @@ def _credentials(data_dir: Path) -> tuple[str, str]:
     return saved["email"], saved["password"]
 
 
-@contextlib.contextmanager
-def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
-    """Bring up database, demo seed, console and workers; tear everything down afterwards."""
-    data_dir = workdir / "data"
-    logs = workdir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
+def stack_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment of a stack over its own embedded database under ``data_dir``."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "INVOICEFLOW_DATA_DIR": str(data_dir),
         "INVOICEFLOW_EMBEDDED_PG_PORT": str(free_port()),
         "INVOICEFLOW_LOG_JSON": "false",
+        **extra,
     }
     env.pop("DATABASE_URL", None)
-    seed = subprocess.run(
-        [PY, "-m", "core", "db", "up", "--seed-demo"],
+    return env
+
+
+def database_up(env: dict[str, str], *, seed_demo: bool = False) -> None:
+    """``python -m core db up [--seed-demo]``: start the stack's database and migrate it."""
+    up = subprocess.run(
+        [PY, "-m", "core", "db", "up", *(["--seed-demo"] if seed_demo else [])],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -94,8 +96,30 @@ def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
         timeout=300,
         check=False,
     )
-    if seed.returncode != 0:
-        raise RuntimeError(f"db up --seed-demo failed:\n{seed.stdout}\n{seed.stderr}")
+    if up.returncode != 0:
+        raise RuntimeError(f"db up failed:\n{up.stdout}\n{up.stderr}")
+
+
+def database_stop(env: dict[str, str]) -> None:
+    """``python -m core db stop`` for the stack's embedded database."""
+    subprocess.run(
+        [PY, "-m", "core", "db", "stop"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@contextlib.contextmanager
+def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
+    """Bring up database, demo seed, console and workers; tear everything down afterwards."""
+    data_dir = workdir / "data"
+    logs = workdir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = stack_env(data_dir)
+    database_up(env, seed_demo=True)
     email, password = _credentials(data_dir)
     port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
@@ -147,14 +171,7 @@ def running_stack(workdir: Path, *, workers: int = 1) -> Iterator[Stack]:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        subprocess.run(
-            [PY, "-m", "core", "db", "stop"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        database_stop(env)
 
 
 def wait_until_idle(stack: Stack, timeout: float = 300) -> int:

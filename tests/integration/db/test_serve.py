@@ -1,4 +1,4 @@
-"""`demo serve` supervises children: a signal stops them all; one dying stops the others."""
+"""`demo serve` supervises children: a signal stops them all; one dying is started again alone."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 SUPERVISOR = """
@@ -60,11 +61,24 @@ def test_sigterm_stops_every_child(tmp_path):
     assert alive == []
 
 
-def test_one_child_exiting_stops_the_others():
+@pytest.mark.security
+def test_a_dead_child_is_restarted_with_backoff_and_the_others_keep_running():
+    """Issue 11, F8: a worker that dies (lost database, OOM) must not stop the whole product."""
     proc = _start("quit")
-    kids = _children(proc.pid)
+    kids = {k.pid: k for k in _children(proc.pid)}
+    deadline = time.monotonic() + 30
+    restarts: set[int] = set()
+    while time.monotonic() < deadline and len(restarts) < 2:
+        restarts |= {k.pid for k in psutil.Process(proc.pid).children()} - set(kids)
+        time.sleep(0.1)
+    alive = [k for k in kids.values() if k.is_running()]
+    assert proc.poll() is None, "the supervisor stopped after a child died"
+    assert len(restarts) >= 2, "the dying child was not started again"
+    assert len(alive) == 1  # child "a" kept running all along, same process
+    proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 1
-    assert "b exited with code 3" in out
-    _, alive = psutil.wait_procs(kids, timeout=5)
-    assert alive == []
+    assert proc.returncode == 0, out
+    assert "b exited with code 3; restarting it in 1 s" in out
+    assert "b exited with code 3; restarting it in 2 s" in out  # the backoff doubles
+    assert "restarted b" in out
+    assert psutil.wait_procs(alive, timeout=5)[1] == []
