@@ -46,7 +46,7 @@ seed: install ## seed the demo workspace and print its sign-in
 	$(PY) -m core db seed-demo
 
 api: install ## serve only the API on 127.0.0.1:8000 (API_HOST=0.0.0.0 to listen on every interface)
-	$(PY) -m uvicorn api.main:app --factory --host $(API_HOST) --port $(API_PORT)
+	$(PY) -m uvicorn api.main:app --factory --no-access-log --host $(API_HOST) --port $(API_PORT)
 
 console: install ## serve only the console on 127.0.0.1:8501 (CONSOLE_HOST to change)
 	$(VENV)/bin/streamlit run console/streamlit_app.py --server.address $(CONSOLE_HOST) --server.port $(CONSOLE_PORT) --server.headless true

@@ -55,7 +55,32 @@ def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
         formatter=JsonFormatter() if json_logs else text,
         filters=(RequestIdFilter(),),
     )
-    logging.getLogger("uvicorn.access").propagate = False  # our access log line replaces it
+    access = logging.getLogger("uvicorn.access")
+    access.propagate = False  # our access log line replaces it
+    # Where uvicorn's own access log is still on (a bare ``uvicorn`` command), it must not write
+    # signed-URL tokens or object keys: a token in a log is a download link for whoever reads it.
+    if not any(isinstance(f, RedactQueryFilter) for f in access.filters):
+        access.addFilter(RedactQueryFilter())
+
+
+_SIGNED_PATH = re.compile(r"^(/storage/v1/object/sign/)[^?]*")
+
+
+def redact_target(target: str) -> str:
+    """A request target fit for a log: no query string, no object key of a signed URL."""
+    path, sep, _query = target.partition("?")
+    path = _SIGNED_PATH.sub(r"\1[redacted]", path)
+    return path + ("?[redacted]" if sep else "")
+
+
+class RedactQueryFilter(logging.Filter):
+    """Rewrites uvicorn access records (client, method, target, version, status) safely."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_target(args[2]), *args[3:])
+        return True
 
 
 class Metrics:
