@@ -101,6 +101,14 @@ def edge(tmp_path_factory) -> Iterator[dict]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{edge_port}"
+    log: list[str] = []
+
+    def read_log() -> None:
+        assert proc.stdout is not None
+        for line in iter(proc.stdout.readline, b""):
+            log.append(line.decode(errors="replace"))
+
+    threading.Thread(target=read_log, daemon=True).start()
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -108,15 +116,15 @@ def edge(tmp_path_factory) -> Iterator[dict]:
             break
         except httpx.HTTPError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 proc.kill()
-                pytest.fail(f"caddy did not start:\n{out[-3000:]}")
+                pytest.fail(f"caddy did not start:\n{''.join(log)[-3000:]}")
             time.sleep(0.2)
     yield {
         "base": base,
         "internal": f"http://127.0.0.1:{internal_port}",
         "api_hits": api_hits,
         "console_hits": console_hits,
+        "log": log,
     }
     proc.terminate()
     proc.wait(timeout=30)
@@ -175,3 +183,27 @@ def test_bodies_over_the_limit_are_refused_at_the_edge(edge) -> None:
     assert big.status_code == 413
     small = httpx.post(edge["base"] + "/api/v1/clients/x/uploads", content=b"x" * 1000, timeout=10)
     assert small.status_code == 200
+
+
+@pytest.mark.security
+def test_access_log_carries_no_tokens_or_object_keys(edge) -> None:
+    """Issue 11, F10: a signed URL in a log is a download link for whoever reads the log."""
+    key = "0b7e6c0e-2b7e-4a59-9a7e-1c2d3e4f5a6b/2026/01/01/SECRETKEYPART-invoice.pdf"
+    signed = f"/storage/v1/object/sign/invoices/{key}?token=SECRET.TOKEN.VALUE&download=x.pdf"
+    assert httpx.get(edge["base"] + signed, timeout=10).status_code == 200
+    api = "/api/v1/invoices?access_token=SECRETACCESS&limit=5"
+    assert httpx.get(edge["base"] + api, headers={"Referer": edge["base"] + signed}).is_success
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        entries = [json.loads(x) for x in edge["log"] if '"http.log.access' in x]
+        uris = [e["request"]["uri"] for e in entries if "request" in e]
+        if "/storage/v1/object/sign/[redacted]?[redacted]" in uris and (
+            "/api/v1/invoices?[redacted]" in uris
+        ):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the access log has no redacted entries: {edge['log'][-5:]}")
+    text = "".join(edge["log"])
+    for secret in ("SECRET.TOKEN", "SECRETKEYPART", "SECRETACCESS", "token="):
+        assert secret not in text
