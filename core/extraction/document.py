@@ -2,7 +2,8 @@
 
 The type comes from the content, never from the file name. Every unreadable input raises a
 typed error from :mod:`core.errors` (empty, corrupt, encrypted, too large, too many pages,
-decompression bomb, unsupported type); nothing here lets a library exception escape.
+decompression bomb, unsupported type); nothing here lets a library exception escape. PDF streams
+and attachments are inflated under caps before PDFium sees the file (``pdf_limits``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from core.errors import (
     UnsupportedType,
 )
 from core.extraction.layout import Line, Word, group_lines, lines_text, pdf_page_words
+from core.extraction.pdf_limits import scan_pdf
 from core.extraction.pdfium_lock import PDFIUM_LOCK
 from core.extraction.text_quality import MIN_TEXT_QUALITY, text_quality
 
@@ -45,8 +47,6 @@ IMAGE_TYPES = frozenset({PNG, JPEG, TIFF})
 MAX_IMAGE_PIXELS = 60_000_000
 # A page with fewer visible characters than this in its text layer is treated as scanned.
 MIN_TEXT_CHARS = 20
-# Embedded e-invoice attachment names (Factur-X, ZUGFeRD 1/2, XRechnung), lower-cased.
-EINVOICE_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
 
 Source = Literal["text_layer", "ocr"]
 
@@ -152,10 +152,12 @@ def load_document(
     if media_type == XML:
         doc.xml = data
     elif media_type == PDF:
+        # Every stream and the e-invoice attachment are inflated under caps first (pypdf, no
+        # PDFium lock needed); PDFium never reads an attachment (it inflates without a cap).
+        scan = scan_pdf(data)
+        doc.embedded_xml, doc.embedded_xml_name = scan.embedded_xml, scan.embedded_xml_name
         with PDFIUM_LOCK:  # PDFium is not thread-safe, even across documents
-            doc.pages, doc.embedded_xml, doc.embedded_xml_name = _load_pdf(
-                data, max_pages, ocr, doc.notes
-            )
+            doc.pages = _load_pdf(data, max_pages, ocr, doc.notes)
     else:
         doc.pages = _load_image(data, max_pages, ocr)
     return doc
@@ -184,9 +186,7 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
         raise CorruptDocument("the PDF is damaged and cannot be read") from exc
 
 
-def _load_pdf(
-    data: bytes, max_pages: int, ocr: bool, notes: list[str]
-) -> tuple[list[Page], bytes | None, str | None]:
+def _load_pdf(data: bytes, max_pages: int, ocr: bool, notes: list[str]) -> list[Page]:
     pdf = open_pdf(data)
     try:
         n = len(pdf)
@@ -194,7 +194,6 @@ def _load_pdf(
             raise EmptyDocument("the PDF has no pages")
         if n > max_pages:
             raise TooManyPages(f"the PDF has {n} pages; the limit is {max_pages}", pages=n)
-        xml, xml_name = _embedded_xml(pdf)
         pages: list[Page] = []
         for i in range(n):
             page = pdf[i]
@@ -223,7 +222,7 @@ def _load_pdf(
                 raise CorruptDocument(f"page {i + 1} of the PDF cannot be read") from exc
             finally:
                 page.close()
-        return pages, xml, xml_name
+        return pages
     finally:
         pdf.close()
 
@@ -246,26 +245,6 @@ def _invisible_text_over_image(page: pdfium.PdfPage) -> bool:
         invisible += mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
     return texts > 0 and invisible >= 0.9 * texts
 
-
-def _embedded_xml(pdf: pdfium.PdfDocument) -> tuple[bytes | None, str | None]:
-    """The Factur-X/ZUGFeRD/XRechnung attachment, by its standard name, else any XML invoice."""
-    fallback: tuple[bytes | None, str | None] = (None, None)
-    try:
-        for i in range(pdf.count_attachments()):
-            att = pdf.get_attachment(i)
-            name = att.get_name() or ""
-            if not name.lower().endswith(".xml"):
-                continue
-            blob = bytes(att.get_data())
-            if name.lower() in EINVOICE_NAMES:
-                return blob, name
-            if fallback[0] is None and (
-                b"CrossIndustry" in blob[:4096] or b"<Invoice" in blob[:4096]
-            ):
-                fallback = (blob, name)
-    except pdfium.PdfiumError:
-        return fallback  # a broken attachment table must not hide the visible invoice
-    return fallback
 
 
 def _safe_scale(width_pt: float, height_pt: float, dpi: float) -> float:

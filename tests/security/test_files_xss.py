@@ -93,5 +93,6 @@ def test_downloads_are_attachments_in_a_sandbox(http: httpx.Client, api_server: 
         assert response.headers["content-security-policy"].startswith("sandbox")
         assert response.headers["x-content-type-options"] == "nosniff"
     assert streamed.headers["content-disposition"] == (
-        "attachment; filename=\"Rechnung_Marz_1.xml\"; filename*=UTF-8''Rechnung%20M%C3%A4rz%3B%201.xml"
+        'attachment; filename="Rechnung_Marz_1.xml"; '
+        "filename*=UTF-8''Rechnung%20M%C3%A4rz%3B%201.xml"
     )

@@ -164,3 +164,53 @@ def test_billion_laughs_is_refused(padding: bytes) -> None:
     doc = load_document(xml, filename="lol.xml", **LIMITS)
     with pytest.raises(HostileDocument):
         EInvoiceExtractor().extract(doc)
+
+
+_PEAK = """
+import json, resource, sys
+from tests.hostile.pdf_bombs import attachment_bomb, content_bomb
+from core.extraction.document import load_document
+data = {"attachment": attachment_bomb, "content": content_bomb}[sys.argv[1]](int(sys.argv[2]))
+try:
+    load_document(data, max_bytes=10**9, max_pages=10, ocr=False)
+    error = None
+except Exception as exc:
+    error = type(exc).__name__
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(json.dumps({"error": error, "peak_mib": peak, "size": len(data)}))
+"""
+
+
+@pytest.mark.security
+@pytest.mark.parametrize("kind", ["attachment", "content"])
+def test_pdf_stream_and_attachment_bombs_are_refused_with_memory_bounded(kind: str) -> None:
+    """Issue 11, F4: 1 MB that inflates to 1 GiB (an embedded factur-x.xml, a page's content)."""
+    import json
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[3]
+    run = subprocess.run(
+        [sys.executable, "-c", _PEAK, kind, "1024"],
+        cwd=repo,
+        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["size"] < 2 * 1024 * 1024
+    assert result["error"] == "HostileDocument"
+    assert result["peak_mib"] < 400, result
+
+
+@pytest.mark.security
+def test_the_attachment_is_read_under_its_own_cap_and_a_clean_pdf_still_loads() -> None:
+    from core.extraction.pdf_limits import scan_pdf
+    from tests.hostile.pdf_bombs import attachment_bomb, text_pdf
+
+    with pytest.raises(HostileDocument):
+        scan_pdf(attachment_bomb(30))  # 30 MiB: under the stream cap, over the XML cap
+    doc = load_document(text_pdf(), filename="clean.pdf", **LIMITS)
+    assert "INV-BOMB-1" in doc.full_text and doc.embedded_xml is None
