@@ -36,7 +36,7 @@ class PdfScan:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _caps(limit: int) -> dict[str, int]:
+def _caps(limit: int) -> dict[str, Any]:
     return {
         "zlib_maximum_output_length": limit,
         "lzw_maximum_output_length": limit,
