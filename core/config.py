@@ -216,6 +216,13 @@ class Settings(BaseSettings):
     max_pages: int = 200
     max_files_per_upload: int = 100
 
+    # Workers. A worker whose heartbeat is older than ``worker_stalled_seconds`` is dead: its
+    # jobs are retried (each retry counts as an attempt). A worker that lost its database waits
+    # and reconnects, up to ``worker_reconnect_max_seconds`` between tries.
+    worker_heartbeat_seconds: float = 5.0
+    worker_stalled_seconds: float = 20.0
+    worker_reconnect_max_seconds: float = 30.0
+
     # API.
     api_rate_limit: str = "120/minute"
     api_rate_limit_ip: str = "300/minute"

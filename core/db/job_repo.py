@@ -24,6 +24,25 @@ def pending_jobs_for_client(s: Session, client_id: UUID) -> int:
     )
 
 
+def started_attempts(s: Session, invoice_id: UUID) -> int:
+    """How many times processing of this invoice was started, over all its jobs.
+
+    procrastinate writes a ``started`` event in the same statement that hands a job to a worker,
+    so an attempt counts from the moment it starts, even if its worker is killed right after
+    (out of memory, ``kill -9``) and never reports a result.
+    """
+    return int(
+        s.execute(
+            text(
+                "select count(*) from public.procrastinate_events e"
+                " join public.procrastinate_jobs j on j.id = e.job_id"
+                " where j.task_name = :t and j.args->>'invoice_id' = :i and e.type = 'started'"
+            ),
+            {"t": PROCESS_TASK, "i": str(invoice_id)},
+        ).scalar_one()
+    )
+
+
 def orphaned_invoices(s: Session, *, older_than_seconds: int, limit: int) -> list[dict[str, Any]]:
     """Invoices waiting for processing with no live job (a defer lost after commit, a crash).
 

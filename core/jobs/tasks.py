@@ -46,7 +46,28 @@ def process_invoice_task(
     from core.workflow import processing
 
     services = _services(context)
-    attempt = context.job.attempts + 1
+    started = _started_attempts(services, UUID(invoice_id))
+    attempt = max(context.job.attempts + 1, started)
+    if started > MAX_ATTEMPTS:
+        # A poison pill: earlier attempts started and never finished, because their worker died
+        # (out of memory, kill -9) before any exception handler could run. Stop retrying.
+        log.error(
+            "invoice processing started too often without finishing",
+            extra={"invoice_id": invoice_id, "attempt": attempt},
+        )
+        processing.fail_invoice(
+            services=services,
+            invoice_id=UUID(invoice_id),
+            user_id=UUID(user_id),
+            reason="attempts_exhausted",
+            detail=f"processing started {started - 1} times and never finished: the worker "
+            "died each time (out of memory, killed or crashed)",
+        )
+        if batch_id:
+            processing.refresh_batch(
+                services=services, batch_id=UUID(batch_id), user_id=UUID(user_id)
+            )
+        return "failed:attempts_exhausted"
     try:
         outcome = processing.process_invoice(
             services=services,
@@ -81,6 +102,15 @@ def process_invoice_task(
     return outcome
 
 
+def _started_attempts(services: Any, invoice_id: UUID) -> int:
+    """Attempts started for this invoice, this one included (queue bookkeeping: system task)."""
+    from core.db import job_repo
+    from core.db.session import service_session
+
+    with service_session(services.engine, "jobs.attempts") as s:
+        return job_repo.started_attempts(s, invoice_id)
+
+
 def _is_db_disconnect(exc: BaseException) -> bool:
     from sqlalchemy.exc import DBAPIError
 
@@ -100,8 +130,9 @@ def _is_db_disconnect(exc: BaseException) -> bool:
 )
 async def queue_maintenance(context: JobContext, timestamp: int) -> dict[str, int]:
     """Retry jobs of workers that died (no heartbeat) and requeue invoices that lost their job."""
-    stalled = await retry_stalled_jobs(context.app)
     services = context.additional_context.get("services")
+    seconds = services.settings.worker_stalled_seconds if services is not None else 30.0
+    stalled = await retry_stalled_jobs(context.app, seconds_since_heartbeat=seconds)
     requeued = 0
     if services is not None:
         requeued = await procrastinate.utils.sync_to_async(services.jobs.requeue_orphans)
