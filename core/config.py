@@ -210,11 +210,23 @@ class Settings(BaseSettings):
     # vendor, date, total and currency all at or above this validated confidence (and
     # arithmetic that agrees) needs no LLM call. 1.0 sends every document to the LLM.
     llm_routing_min_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
+    # Per-job budget (a file that needs more is failed with the reason, not read for hours):
+    # pages that need OCR, CPU seconds, wall-clock seconds and address space of the worker's
+    # extraction child process (0 = no limit). Workers run extraction in that child unless
+    # extraction_isolated is false.
+    ocr_page_budget: int = 20
+    extraction_cpu_seconds: int = 300
+    extraction_wall_seconds: int = 600
+    extraction_memory_mb: int = 3072
+    extraction_isolated: bool = True
 
     # Upload limits.
     max_upload_bytes: int = 25 * 1024 * 1024
     max_pages: int = 200
     max_files_per_upload: int = 100
+    # Pages one upload request may queue (PDF pages, TIFF frames, 1 per image): files past it
+    # are refused, so one request cannot queue hours of OCR.
+    max_pages_per_upload: int = 500
 
     # Workers. A worker whose heartbeat is older than ``worker_stalled_seconds`` is dead: its
     # jobs are retried (each retry counts as an attempt). A worker that lost its database waits

@@ -156,6 +156,12 @@ class TooManyPages(DocumentError):
     code = "too_many_pages"
 
 
+class ExtractionBudgetExceeded(DocumentError):
+    """Reading the file would take more OCR pages, CPU, time or memory than one job may use."""
+
+    code = "extraction_budget_exceeded"
+
+
 class HostileDocument(DocumentError):
     """Decompression bombs, XML entity tricks and similar inputs built to exhaust resources."""
 

@@ -23,6 +23,7 @@ from core.errors import (
     CorruptDocument,
     EmptyDocument,
     EncryptedDocument,
+    ExtractionBudgetExceeded,
     HostileDocument,
     TooLarge,
     TooManyPages,
@@ -136,8 +137,13 @@ def load_document(
     max_bytes: int,
     max_pages: int,
     ocr: bool = True,
+    max_ocr_pages: int = 0,
 ) -> Document:
-    """Check limits, sniff the type and read text (text layer, else OCR when ``ocr``)."""
+    """Check limits, sniff the type and read text (text layer, else OCR when ``ocr``).
+
+    ``max_ocr_pages`` (0 = no limit) is the job's OCR budget: a file with more pages that need
+    OCR is refused with ``ExtractionBudgetExceeded`` before any page is OCR'd.
+    """
     if len(data) == 0:
         raise EmptyDocument("the file is empty (0 bytes)", filename=filename)
     if len(data) > max_bytes:
@@ -157,9 +163,9 @@ def load_document(
         scan = scan_pdf(data)
         doc.embedded_xml, doc.embedded_xml_name = scan.embedded_xml, scan.embedded_xml_name
         with PDFIUM_LOCK:  # PDFium is not thread-safe, even across documents
-            doc.pages = _load_pdf(data, max_pages, ocr, doc.notes)
+            doc.pages = _load_pdf(data, max_pages, ocr, doc.notes, max_ocr_pages)
     else:
-        doc.pages = _load_image(data, max_pages, ocr)
+        doc.pages = _load_image(data, max_pages, ocr, max_ocr_pages)
     return doc
 
 
@@ -171,6 +177,15 @@ def pdf_page_count(data: bytes) -> int:
             return len(pdf)
         finally:
             pdf.close()
+
+
+def image_frame_count(data: bytes) -> int:
+    """Pages of an image upload: TIFF frames, else 1 (a damaged image counts 1, fails later)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return max(1, int(getattr(image, "n_frames", 1)))
+    except Exception:  # PIL raises many types; reading the file properly reports the damage
+        return 1
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -186,7 +201,20 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
         raise CorruptDocument("the PDF is damaged and cannot be read") from exc
 
 
-def _load_pdf(data: bytes, max_pages: int, ocr: bool, notes: list[str]) -> list[Page]:
+def _check_ocr_budget(needed: int, total: int, budget: int) -> None:
+    if budget and needed > budget:
+        raise ExtractionBudgetExceeded(
+            f"{needed} of the {total} pages have no usable text layer and need OCR; "
+            f"the budget is {budget} pages per file",
+            budget="ocr_pages",
+            limit=budget,
+            pages=needed,
+        )
+
+
+def _load_pdf(
+    data: bytes, max_pages: int, ocr: bool, notes: list[str], max_ocr_pages: int = 0
+) -> list[Page]:
     pdf = open_pdf(data)
     try:
         n = len(pdf)
@@ -194,30 +222,28 @@ def _load_pdf(data: bytes, max_pages: int, ocr: bool, notes: list[str]) -> list[
             raise EmptyDocument("the PDF has no pages")
         if n > max_pages:
             raise TooManyPages(f"the PDF has {n} pages; the limit is {max_pages}", pages=n)
-        pages: list[Page] = []
+        # First pass, cheap: every page's text layer and whether it must be OCR'd (none, or one
+        # too poor to keep), so the job's OCR budget is checked before any OCR runs.
+        layers: list[tuple[float, float, list[Word], str | None]] = []
         for i in range(n):
             page = pdf[i]
             try:
                 width, height, words = pdf_page_words(page)
-                visible = sum(len(w.text) for w in words)
-                if visible < MIN_TEXT_CHARS and ocr:
-                    pages.append(_ocr_pdf_page(page, i + 1, width, height))
-                    continue
-                lines = group_lines(words)
-                text = lines_text(lines)
-                if ocr:
-                    quality = text_quality(text)
-                    limit = MIN_TEXT_QUALITY
-                    if quality < SCANNED_MIN_TEXT_QUALITY and _invisible_text_over_image(page):
-                        limit = SCANNED_MIN_TEXT_QUALITY  # another program's OCR of a scan
-                    if quality < limit:
-                        notes.append(
-                            f"text_layer_replaced: page {i + 1} text layer scored {quality:.2f}"
-                            f" < {limit:.2f} (character statistics); read by OCR instead"
-                        )
-                        pages.append(_ocr_pdf_page(page, i + 1, width, height))
-                        continue
+                layers.append((width, height, words, _usable_text(page, i + 1, words, ocr, notes)))
+            except pdfium.PdfiumError as exc:
+                raise CorruptDocument(f"page {i + 1} of the PDF cannot be read") from exc
+            finally:
+                page.close()
+        if ocr:
+            _check_ocr_budget(sum(text is None for *_, text in layers), n, max_ocr_pages)
+        pages: list[Page] = []
+        for i, (width, height, words, text) in enumerate(layers):
+            if text is not None:
                 pages.append(Page(i + 1, width, height, words, text, "text_layer"))
+                continue
+            page = pdf[i]
+            try:
+                pages.append(_ocr_pdf_page(page, i + 1, width, height))
             except pdfium.PdfiumError as exc:
                 raise CorruptDocument(f"page {i + 1} of the PDF cannot be read") from exc
             finally:
@@ -225,6 +251,28 @@ def _load_pdf(data: bytes, max_pages: int, ocr: bool, notes: list[str]) -> list[
         return pages
     finally:
         pdf.close()
+
+
+def _usable_text(
+    page: pdfium.PdfPage, number: int, words: list[Word], ocr: bool, notes: list[str]
+) -> str | None:
+    """The page's text layer, or None when it is to be OCR'd (no text, or too poor to keep)."""
+    visible = sum(len(w.text) for w in words)
+    if visible < MIN_TEXT_CHARS and ocr:
+        return None
+    text = lines_text(group_lines(words))
+    if ocr:
+        quality = text_quality(text)
+        limit = MIN_TEXT_QUALITY
+        if quality < SCANNED_MIN_TEXT_QUALITY and _invisible_text_over_image(page):
+            limit = SCANNED_MIN_TEXT_QUALITY  # another program's OCR of a scan
+        if quality < limit:
+            notes.append(
+                f"text_layer_replaced: page {number} text layer scored {quality:.2f}"
+                f" < {limit:.2f} (character statistics); read by OCR instead"
+            )
+            return None
+    return text
 
 
 def _invisible_text_over_image(page: pdfium.PdfPage) -> bool:
@@ -244,7 +292,6 @@ def _invisible_text_over_image(page: pdfium.PdfPage) -> bool:
         mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw)
         invisible += mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE
     return texts > 0 and invisible >= 0.9 * texts
-
 
 
 def _safe_scale(width_pt: float, height_pt: float, dpi: float) -> float:
@@ -295,11 +342,13 @@ def image_points_per_pixel(image: Image.Image) -> float:
     return 842.0 / max(image.width, image.height, 1)
 
 
-def _load_image(data: bytes, max_pages: int, ocr: bool) -> list[Page]:
+def _load_image(data: bytes, max_pages: int, ocr: bool, max_ocr_pages: int = 0) -> list[Page]:
     image = _open_image(data)
     frames = getattr(image, "n_frames", 1)
     if frames > max_pages:
         raise TooManyPages(f"the image has {frames} pages; the limit is {max_pages}", pages=frames)
+    if ocr:
+        _check_ocr_budget(frames, frames, max_ocr_pages)
     pages = []
     for i in range(frames):
         try:

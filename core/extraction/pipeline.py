@@ -160,6 +160,7 @@ class ExtractionPipeline:
                 max_bytes=self.settings.max_upload_bytes,
                 max_pages=self.settings.max_pages,
                 ocr=self.settings.ocr_enabled,
+                max_ocr_pages=self.settings.ocr_page_budget,
             )
         self._known_vendors.value = known_vendors
         try:

@@ -27,10 +27,25 @@ log = logging.getLogger("invoiceflow.worker")
 
 
 def build_worker_services(settings: Settings) -> Any:
-    """The service container (the one composition root), with its job queue."""
-    from core.bootstrap import build_services
+    """The service container (the one composition root), with its job queue.
 
-    return build_services(settings)
+    Extraction runs in budgeted child processes (``core.extraction.isolation``) unless
+    ``extraction_isolated`` is off: a file that exhausts memory or CPU costs its child, not the
+    worker.
+    """
+    import dataclasses
+
+    from core.bootstrap import build_extraction, build_services
+
+    services = build_services(settings)
+    if not settings.extraction_isolated:
+        return services
+    from core.extraction.isolation import IsolatedExtraction
+
+    isolated = IsolatedExtraction(settings, build_extraction)
+    return dataclasses.replace(
+        services, extraction=isolated, closers=(*services.closers, isolated.close)
+    )
 
 
 async def run_worker_async(

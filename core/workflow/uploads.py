@@ -27,7 +27,7 @@ from core.errors import (
     TooManyPages,
     ValidationFailed,
 )
-from core.extraction.document import XML, pdf_page_count, sniff_media_type
+from core.extraction.document import XML, image_frame_count, pdf_page_count, sniff_media_type
 from core.extraction.einvoice_xml import check_invoice_xml
 from core.storage.keys import safe_display_name
 from core.workflow.access import WRITERS, require_role
@@ -77,12 +77,16 @@ def display_name(filename: str | None) -> str:
     return safe_display_name(filename)
 
 
-def _check_pages(data: bytes, media_type: str, max_pages: int) -> None:
+def _check_pages(data: bytes, media_type: str, max_pages: int) -> int:
+    """The file's page count (PDF pages, TIFF frames, 1 for other images, 0 for XML)."""
+    if media_type == XML:
+        return 0
     if media_type != "application/pdf":
-        return
+        return image_frame_count(data)
     pages = pdf_page_count(data)  # under the process-wide PDFium lock: uploads run in threads
     if pages > max_pages:
         raise TooManyPages(f"the PDF has {pages} pages; the limit is {max_pages}", pages=pages)
+    return pages
 
 
 def upload_files(
@@ -149,6 +153,7 @@ class _Batch:
     file_count: int
     saved: bool = False
     access_checked: bool = False
+    pages: int = 0  # pages of the files accepted so far (the per-upload page budget)
 
     def check_access(self, s: Any) -> None:
         """The caller must be an owner or operator of the client (raised as ``_AccessDenied``)."""
@@ -196,7 +201,14 @@ def _store_one(
     media_type = sniff_media_type(f.data)  # from content, never from the name
     if media_type == XML:
         check_invoice_xml(f.data)  # no SVG/XHTML or style sheets: a download must not run code
-    _check_pages(f.data, media_type, settings.max_pages)
+    pages = _check_pages(f.data, media_type, settings.max_pages)
+    if batch.pages + pages > settings.max_pages_per_upload:
+        # One request must not queue hours of OCR: the rest goes in another upload.
+        raise TooLarge(
+            f"this upload already holds {batch.pages} pages; with this file's {pages} it would "
+            f"pass the limit of {settings.max_pages_per_upload} pages per upload",
+            limit=settings.max_pages_per_upload,
+        )
     outcome.content_type = media_type
     client_id = batch.client_id
     if not batch.access_checked and getattr(services.storage, "stages_remotely", True):
@@ -242,6 +254,7 @@ def _store_one(
         _discard(services, stored, user)
         _raise_refusal(recorded, client_id)
     batch.saved = batch.access_checked = True
+    batch.pages += pages
     outcome.status, outcome.invoice_id, outcome.file_id = (
         "accepted",
         recorded.invoice_id,

@@ -214,3 +214,20 @@ def test_the_attachment_is_read_under_its_own_cap_and_a_clean_pdf_still_loads() 
         scan_pdf(attachment_bomb(30))  # 30 MiB: under the stream cap, over the XML cap
     doc = load_document(text_pdf(), filename="clean.pdf", **LIMITS)
     assert "INV-BOMB-1" in doc.full_text and doc.embedded_xml is None
+
+
+@pytest.mark.security
+def test_ocr_stops_at_the_page_budget_before_any_page_is_read() -> None:
+    """Issue 11, F15: 200 text-less pages cost minutes of OCR; the budget refuses them up front."""
+    from core.errors import ExtractionBudgetExceeded
+
+    blank = io.BytesIO()
+    canvas = Canvas(blank, invariant=1)
+    for _ in range(200):
+        canvas.showPage()
+    canvas.save()
+    with pytest.raises(ExtractionBudgetExceeded) as err:  # raised before the first page's OCR
+        load_document(blank.getvalue(), max_bytes=10**8, max_pages=200, max_ocr_pages=20)
+    assert err.value.code == "extraction_budget_exceeded"
+    assert err.value.details == {"budget": "ocr_pages", "limit": 20, "pages": 200}
+    assert "200 of the 200 pages" in err.value.message
