@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.observability import current_request_id
+from api.observability import current_request_id, route_template
 from core import errors as e
 
 log = logging.getLogger("invoiceflow.api")
@@ -147,7 +147,10 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, e.AuthError):
         headers["WWW-Authenticate"] = "Bearer"
-    log.info("domain error %s on %s", exc.code, request.url.path, extra={"status": status})
+    # The route template, not the path: a signed URL's path names an object (F10).
+    log.info(
+        "domain error %s on %s", exc.code, route_template(request.scope), extra={"status": status}
+    )
     return problem_response(
         request,
         status=status,

@@ -109,7 +109,8 @@ class Metrics:
         )
 
 
-def _route_template(scope: Scope) -> str:
+def route_template(scope: Scope) -> str:
+    """The matched route's template (``/invoices/{invoice_id}``), never the raw path."""
     route = scope.get("route")
     path = getattr(route, "path", None)
     return str(path) if path else "unmatched"  # raw paths would explode label cardinality
@@ -148,13 +149,13 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             logging.getLogger("invoiceflow.api").exception(
-                "unhandled error on %s %s", scope.get("method"), scope.get("path")
+                "unhandled error on %s %s", scope.get("method"), route_template(scope)
             )
             if not response_started:
                 await _send_500(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = route_template(scope)
             method = str(scope.get("method", ""))
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(elapsed)
