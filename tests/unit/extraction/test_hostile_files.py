@@ -167,7 +167,7 @@ def test_billion_laughs_is_refused(padding: bytes) -> None:
 
 
 _PEAK = """
-import json, resource, sys
+import json, sys
 from tests.hostile.pdf_bombs import attachment_bomb, content_bomb
 from core.extraction.document import load_document
 data = {"attachment": attachment_bomb, "content": content_bomb}[sys.argv[1]](int(sys.argv[2]))
@@ -176,7 +176,9 @@ try:
     error = None
 except Exception as exc:
     error = type(exc).__name__
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's peak (fork + exec).
+status = open("/proc/self/status").read()
+peak = int(status.split("VmHWM:")[1].split()[0]) // 1024
 print(json.dumps({"error": error, "peak_mib": peak, "size": len(data)}))
 """
 
