@@ -1,7 +1,8 @@
 """Extraction in a child process with a CPU, wall-clock and memory budget (issue 11, F15 and F4).
 
-A worker hands each file to a long-lived child process (one per concurrent job, started with
-``spawn`` so it inherits no threads, pools or connections) and waits for the result:
+A worker hands each file to a long-lived child process (one per concurrent job, a fresh
+``python -m core.extraction.isolation`` that inherits no threads, pools or connections, talking
+over a socket pair) and waits for the result:
 
 - CPU: before each job the child sets its soft ``RLIMIT_CPU`` to what it has used so far plus
   ``extraction_cpu_seconds``; the kernel's SIGXCPU becomes ``ExtractionBudgetExceeded`` in the
@@ -21,14 +22,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
+import os
 import queue
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from core import errors
@@ -119,34 +124,44 @@ def _plain(details: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Child:
-    """One child process and the parent's end of its pipe."""
+    """One child process and the parent's end of its socket."""
 
     def __init__(self, settings: Settings, factory: PipelineFactory, budget: Budget) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child_conn = ctx.Pipe()
-        self.proc = ctx.Process(
-            target=_child_main,
-            args=(child_conn, settings, factory, budget),
-            name="invoiceflow-extraction",
-            daemon=True,
-        )
-        self.proc.start()
-        child_conn.close()
+        # A plain interpreter, not multiprocessing's spawn: that would re-run the parent's
+        # __main__ in the child, whatever it is (a test runner's, a script's).
+        ours, theirs = socket.socketpair()
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        with theirs:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "core.extraction.isolation", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        self.conn = Connection(ours.detach())
+        self.conn.send((settings, factory, budget))
 
     def alive(self) -> bool:
-        return self.proc.is_alive()
+        return self.proc.poll() is None
+
+    def exit_code(self, wait: float) -> int | None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(wait)
+        return self.proc.returncode
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
             self.proc.kill()
-            self.proc.join(10)
+            self.proc.wait(10)
         with contextlib.suppress(Exception):
             self.conn.close()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.send(None)
-            self.proc.join(5)
+            self.proc.wait(5)
         self.kill()
 
 
@@ -198,8 +213,7 @@ class IsolatedExtraction:
                 )
             reply = child.conn.recv()
         except (EOFError, OSError) as exc:
-            child.proc.join(5)
-            code = child.proc.exitcode
+            code = child.exit_code(5)
             self._drop(child)
             if code is not None and code > 0:  # it exited on its own: a bug, not the file
                 raise RuntimeError(f"the extraction process exited with code {code}") from exc
@@ -267,3 +281,17 @@ def _result(reply: tuple[Any, ...], budget: Budget) -> Extraction:
         raise error
     _, name, message = reply
     raise RuntimeError(f"extraction failed in the child process: {name}: {message}")
+
+
+def _child_entry(fd: int) -> None:
+    """``python -m core.extraction.isolation <fd>``: receive the setup, then serve jobs."""
+    conn = Connection(fd)
+    try:
+        settings, factory, budget = conn.recv()
+    except (EOFError, OSError):
+        return
+    _child_main(conn, settings, factory, budget)
+
+
+if __name__ == "__main__":
+    _child_entry(int(sys.argv[1]))
