@@ -239,6 +239,12 @@ def main() -> int:
     parser.add_argument("--list-rows", type=int, default=100_000)
     parser.add_argument("--e2e", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--in-process-extraction",
+        action="store_true",
+        help="workers extract in-process (INVOICEFLOW_EXTRACTION_ISOLATED=false), for comparison "
+        "with the default budgeted child process",
+    )
     parser.add_argument("--skip", nargs="*", default=[], choices=["upload", "idle", "list", "e2e"])
     parser.add_argument(
         "--api-workers", type=int, default=1, help="uvicorn --workers of one API process"
@@ -283,8 +289,14 @@ def main() -> int:
         if "e2e" not in args.skip:
             headers, cid = sign_in(api)
             stack.workers = args.workers
+            isolated = "false" if args.in_process_extraction else "true"
             for i in range(args.workers):
-                stack._spawn(f"worker-{i}", [sys.executable, "-m", "core", "worker"])
+                stack._spawn(
+                    f"worker-{i}",
+                    [sys.executable, "-m", "core", "worker"],
+                    env={"INVOICEFLOW_EXTRACTION_ISOLATED": isolated},
+                )
+            print(f"e2e: extraction {'in-process' if isolated == 'false' else 'in a child'}")
             e2e_phase(stack, api, headers, cid, args.e2e)
         return 0
     finally:
