@@ -10,7 +10,6 @@ import re
 import shlex
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 
 from core.config import Settings
 from core.demo.synthetic_invoices import generate_invoice
-from tests.e2e.api.conftest import REPO, free_port, worker_env
+from tests.e2e.api.conftest import REPO, free_port, sign_up, worker_env
 
 pytestmark = [pytest.mark.security, pytest.mark.slow]
 
@@ -55,10 +54,8 @@ def test_signed_url_tokens_never_reach_the_logs_of_make_api(
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.3)
         with httpx.Client(base_url=base + "/api/v1", timeout=60) as http:
-            email = f"logs-{uuid.uuid4().hex[:8]}@example.test"
-            r = http.post("/auth/sign-up", json={"email": email, "password": "long enough pw 1"})
-            access = r.json()["access_token"]
-            headers = {"Authorization": f"Bearer {access}"}
+            headers = sign_up(http)
+            access = headers["Authorization"].removeprefix("Bearer ")
             cid = http.post("/clients", json={"name": "Logs"}, headers=headers).json()["id"]
             doc = generate_invoice(9500, kind="pdf")
             up = http.post(

@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import text
 
 from core.demo.synthetic_invoices import generate_invoice
+from tests.e2e.api.conftest import sign_up
 from tests.security.conftest import LiveStack, wait_until
 
 pytestmark = [pytest.mark.security, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -28,11 +29,8 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 
 def _tenant(http: httpx.Client) -> tuple[dict[str, str], str]:
-    email = f"live-{uuid.uuid4().hex[:10]}@example.test"
-    r = http.post("/auth/sign-up", json={"email": email, "password": "a long enough password"})
-    assert r.status_code == 201, r.text
-    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    r = http.post("/clients", json={"name": f"Live {email[:10]}"}, headers=headers)
+    headers = sign_up(http)
+    r = http.post("/clients", json={"name": f"Live {uuid.uuid4().hex[:8]}"}, headers=headers)
     assert r.status_code == 201, r.text
     return headers, r.json()["id"]
 

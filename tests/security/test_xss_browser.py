@@ -20,6 +20,7 @@ import pytest
 from core.config import Settings
 from core.storage.local_store import LocalFileStore
 from core.workflow.transitions import worker_user
+from tests.e2e.api.conftest import sign_up
 from tests.e2e.browser.conftest import _require_chromium
 from tests.e2e.browser.ui import launch
 
@@ -73,10 +74,7 @@ def test_a_stored_script_file_is_downloaded_never_run(
     data = _payloads(beacon_url)[kind]
     with httpx.Client(base_url=api_server + "/api/v1", timeout=60) as http:
         email = f"xss-{uuid.uuid4().hex[:8]}@example.test"
-        token = http.post(
-            "/auth/sign-up", json={"email": email, "password": "a long enough password"}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = sign_up(http, email)
         me = http.get("/auth/me", headers=headers).json()
         cid = http.post("/clients", json={"name": "XSS browser"}, headers=headers).json()["id"]
         refused = http.post(
