@@ -7,6 +7,7 @@ that file only, and the next file gets a fresh child.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -24,18 +25,32 @@ pytestmark = [pytest.mark.security, pytest.mark.slow]
 
 @pytest.fixture
 def isolated(tmp_path) -> Iterator[IsolatedExtraction]:
+    # 4 CPU seconds: room for a text-layer file's first run (imports included), not for OCR of
+    # four scanned pages (each costs seconds of CPU, whatever the machine's load).
     settings = Settings(extraction_backend="offline", data_dir=tmp_path)  # type: ignore[call-arg]
     extraction = IsolatedExtraction(
-        settings, build_extraction, Budget(cpu_seconds=1, wall_seconds=120, memory_bytes=3 << 30)
+        settings, build_extraction, Budget(cpu_seconds=4, wall_seconds=300, memory_bytes=3 << 30)
     )
     yield extraction
     extraction.close()
 
 
+def _four_scanned_pages() -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for seed in range(32, 36):
+        for page in PdfReader(io.BytesIO(generate_invoice(seed, kind="scan_pdf").data)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def test_a_file_over_the_cpu_budget_fails_and_the_child_takes_the_next(isolated) -> None:
     text = generate_invoice(31, kind="pdf").data
     assert isolated.extract(text, filename="a.pdf").total.value is not None  # child warmed up
-    scan = generate_invoice(32, kind="scan_pdf").data  # OCR: several CPU seconds
+    scan = _four_scanned_pages()
     with pytest.raises(ExtractionBudgetExceeded) as err:
         isolated.extract(scan, filename="scan.pdf")
     assert err.value.details["budget"] == "cpu_seconds"
