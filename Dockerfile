@@ -24,13 +24,27 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
-COPY requirements.txt ./
+COPY requirements.txt requirements-demo.txt ./
+# The demo generator (reportlab) is not a runtime requirement; the image keeps it by default for
+# its seed-demo role (local trial). --build-arg WITH_DEMO=false leaves it out.
+ARG WITH_DEMO=true
 
 # Every runtime requirement becomes a wheel first (sdists are compiled here, with the tools above),
 # then the venv installs from those wheels only: no index, no compiler at install time.
-RUN pip wheel --wheel-dir /wheels -r requirements.txt \
+RUN pip wheel --wheel-dir /wheels -r requirements.txt -r requirements-demo.txt \
  && python -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements.txt
+ && /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements.txt \
+ && if [ "${WITH_DEMO}" = "true" ]; then \
+      /opt/venv/bin/pip install --no-index --find-links /wheels -r requirements-demo.txt; fi
+
+# The project itself, installed editable at /app (where the runtime stage puts the source): its
+# packages import and `invoiceflow` runs without PYTHONPATH, and the migration runner still finds
+# supabase/ beside core/. Only the metadata is built here; the code is the runtime stage's copy.
+COPY pyproject.toml /app/
+COPY core/ /app/core/
+COPY api/ /app/api/
+COPY console/ /app/console/
+RUN /opt/venv/bin/pip install --no-deps -e /app
 
 # rapidocr depends on opencv-python-headless (no libGL/X11 needed at run time).
 RUN /opt/venv/bin/python -m compileall -q /opt/venv/lib
@@ -64,7 +78,6 @@ COPY --from=builder /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONPATH=/app \
     HOME=/home/invoiceflow \
     INVOICEFLOW_ENVIRONMENT=production \
     INVOICEFLOW_DATA_DIR=/data \
@@ -88,6 +101,7 @@ USER 10001:10001
 # download, so an image that builds can OCR offline. Then prove every role's code imports.
 RUN python /app/docker/ocr_smoke.py \
  && python -c "import api.main, core.__main__" \
+ && invoiceflow --help > /dev/null \
  && test -f /app/console/streamlit_app.py
 
 EXPOSE 8000 8501

@@ -10,7 +10,6 @@ API_HOST ?= 127.0.0.1
 API_PORT ?= 8000
 CONSOLE_HOST ?= 127.0.0.1
 CONSOLE_PORT ?= 8501
-export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
@@ -21,17 +20,18 @@ export PYTHONPATH := $(CURDIR)
 help: ## list the chores
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-demo.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install pinned requirements
+install: $(STAMP) ## create .venv, install pinned requirements and the project itself (editable: the invoiceflow command)
 
 run: install ## start the embedded database, migrate, seed the demo workspace, serve console :8501, API :8000 and a worker
-	$(PY) -m core db up --seed-demo
-	$(PY) -m core demo serve
+	$(VENV)/bin/invoiceflow db up --seed-demo
+	$(VENV)/bin/invoiceflow serve
 
 stop: install ## stop the embedded database
 	$(PY) -m core db stop
@@ -88,26 +88,26 @@ pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (D
 bench: bench-extraction bench-matching bench-workflow bench-db ## every benchmark; figures printed
 
 bench-auth: install ## sign-up time for new vs registered addresses, session-check cost per token
-	$(PY) bench/auth_bench.py
+	$(PY) -m bench.auth_bench
 
 bench-db: install ## migration apply time (embedded PG 18, Debian PG 15) and embedded cold start
-	$(PY) bench/db_bench.py
+	$(PY) -m bench.db_bench
 
 bench-extraction: install ## extraction accuracy and throughput figures
-	$(PY) bench/extraction_bench.py
-	$(PY) bench/openai_bench.py
+	$(PY) -m bench.extraction_bench
+	$(PY) -m bench.openai_bench
 
 bench-matching: install ## matching speed and accuracy figures
-	$(PY) bench/matching_bench.py
+	$(PY) -m bench.matching_bench
 
 bench-workflow: install ## upload latency, list latency, end-to-end throughput
-	$(PY) bench/workflow_bench.py
+	$(PY) -m bench.workflow_bench
 
 bench-split: install ## multi-invoice PDF split: boundary precision/recall on generated stacks
-	$(PY) bench/split_bench.py
+	$(PY) -m bench.split_bench
 
 bench-api: install ## API load/fault figures on a private stack: sustained rate, 2x overload, DB restart (~8 min)
-	$(PY) bench/api_load_bench.py
+	$(PY) -m bench.api_load_bench
 
 smoke-supabase: install ## live checks against a staging Supabase project (SUPABASE_TEST_*; skips cleanly without them)
 	$(PY) docker/supabase_smoke.py

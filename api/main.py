@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -100,6 +101,18 @@ def create_app(
     install_docs(app)
     # Added last = outermost but one: shed load before any work, still with a request id.
     app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.api_max_in_flight)
+    if settings.cors_origins:
+        # Browsers on these origins (e.g. an ERP's web app) may call the API with a bearer token;
+        # no cookies are used, so credentials stay off. Default: no origin, no CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     from api.v1 import router as v1_router

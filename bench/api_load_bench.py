@@ -31,8 +31,6 @@ from pathlib import Path
 import httpx
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from bench.load_report import Sample, print_phase, summarize
 from bench.load_stack import Stack
 

@@ -14,13 +14,10 @@ import argparse
 import shutil
 import socket
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.auth.local_auth import LocalAuthProvider
 from core.auth.session_check import SessionCheck

@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from openpyxl import load_workbook  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402

@@ -61,7 +61,6 @@ class Stack:
                 for k, v in os.environ.items()
                 if not k.startswith(("INVOICEFLOW_", "SUPABASE_"))
             },
-            "PYTHONPATH": str(REPO),
             "INVOICEFLOW_ENVIRONMENT": "production",
             "INVOICEFLOW_DATA_DIR": str(self.tmp / "data"),
             "INVOICEFLOW_EMBEDDED_PG_PORT": str(self.pg_port),

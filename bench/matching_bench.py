@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,14 +40,13 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-# --core-root: the tree whose ``core`` is measured (the baseline run points it elsewhere)
+# --core-root: the tree whose ``core`` is measured. The baseline run is started with that tree
+# as its working directory (``python -m`` puts it first on the import path), so nothing here
+# touches sys.path.
 CORE_ROOT = Path(sys.argv[sys.argv.index("--core-root") + 1]) if "--core-root" in sys.argv else ROOT
-sys.path.insert(0, str(CORE_ROOT))
-sys.path.insert(1, str(ROOT / "bench"))
 BASELINE_REF = "a897633"  # main before matching v2 (issue 16)
 
-from matching_synth import make_lookup_set, make_queries, make_vendor_master  # noqa: E402
-
+from bench.matching_synth import make_lookup_set, make_queries, make_vendor_master  # noqa: E402
 from core.matching.evaluation import metrics_at, outcome_table  # noqa: E402
 from core.matching.index import VendorIndex  # noqa: E402
 from core.matching.matcher import match_vendors  # noqa: E402
@@ -190,7 +190,7 @@ def fodors_zagat(label: str) -> None:
 
 
 def _cli(*args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(CORE_ROOT)}
+    env = dict(os.environ)  # cwd=CORE_ROOT: ``-m core`` runs that tree's core
     done = subprocess.run(
         [sys.executable, "-m", "core", *args],
         capture_output=True,
@@ -320,11 +320,13 @@ def main() -> None:
             tree = _baseline_tree(args.baseline, Path(tmp))
             if tree is None:
                 print(f"== before: git ref {args.baseline!r} not available; baseline skipped")
+            if tree is not None:  # this benchmark, run with the baseline tree's core
+                shutil.copytree(ROOT / "bench", tree / "bench", dirs_exist_ok=True)
             for section in only if tree is not None else ():
-                cmd = [sys.executable, __file__, "--core-root", str(tree), "--label"]
-                cmd += [f"before ({args.baseline})", "--only", section, "--baseline", ""]
-                cmd += ["--quick"] if args.quick else []
-                subprocess.run(cmd, check=False)
+                cmd = [sys.executable, "-m", "bench.matching_bench", "--core-root", str(tree)]
+                cmd += ["--label", f"before ({args.baseline})", "--only", section]
+                cmd += ["--baseline", ""] + (["--quick"] if args.quick else [])
+                subprocess.run(cmd, check=False, cwd=tree)
                 _run(section, args.label, args.quick)
         return
     for section in only:

@@ -29,8 +29,6 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from bench.synthetic_accuracy import print_report, score_synthetic
 from core.config import Settings
 from core.demo.synthetic_invoices import generate_invoices
@@ -48,7 +46,7 @@ def fake_in_subprocess(latency: float, truths: list[dict], tmp: Path) -> Iterato
     truths_file.write_text(json.dumps(truths))
     cmd = [sys.executable, "-m", "tests.fakes.openai_fake", "--latency", str(latency),
            "--truths", str(truths_file), "--url-file", str(url_file)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60

@@ -1,7 +1,7 @@
 """Multi-invoice PDF split: boundary precision and recall on generated stacks.
 
-Run with ``make bench-split`` (or ``python bench/split_bench.py [--stacks N] [--ocr]`` with the
-repository on ``PYTHONPATH``). Each stack holds 2-8 synthetic
+Run with ``make bench-split`` (or ``python -m bench.split_bench [--stacks N] [--ocr]`` from the
+repository root, with the project installed). Each stack holds 2-8 synthetic
 invoices (1-3 pages each, several layouts and languages), some with blank separator sheets. It is
 scored three ways: as rendered (printed "Page i of n"), with the page numbers removed from the
 text (invoice numbers, vendors and blanks alone), and, with ``--ocr``, as 150 dpi scans read by

@@ -14,14 +14,10 @@ README's (``core.extraction.evaluation``). Run alone:
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.demo.synthetic_invoices import SyntheticInvoice, generate_invoices
 from core.extraction.evaluation import Tally

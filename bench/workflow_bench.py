@@ -27,12 +27,9 @@ import collections
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import psycopg
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.load_stack import Stack
 

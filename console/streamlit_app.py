@@ -6,18 +6,14 @@ call ``core.workflow`` through the shared services container (see ``console/stat
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-# `streamlit run console/streamlit_app.py` puts console/ (not the repo root) on sys.path.
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from console import auth_ui, state  # noqa: E402
-from console.feedback import show_flashes  # noqa: E402
+# `console` is imported from the installed project (`make install`: pip install -e .), not
+# from the script's folder, which is all `streamlit run` puts on sys.path.
+from console import auth_ui, state
+from console.feedback import show_flashes
 
 _PAGES = Path(__file__).parent / "app_pages"
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m core <command> ...``.
+"""Command line: ``invoiceflow <command> ...`` (``python -m core <command>`` is the same).
 
 Each sub-command lives in the package that owns it and registers itself here, so this file stays a
 thin dispatcher: ``extract`` (core.extraction.cli), ``match`` and ``tune`` (core.matching.cli),
@@ -21,11 +21,12 @@ COMMAND_MODULES = {
     "db": "core.db.cli",
     "worker": "core.jobs.cli",
     "demo": "core.db.cli",
+    "serve": "core.db.cli",
 }
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="InvoiceFlow command line")
+    parser = argparse.ArgumentParser(prog="invoiceflow", description="InvoiceFlow command line")
     sub = parser.add_subparsers(dest="command", required=True)
     wanted = argv[0] if argv and argv[0] in COMMAND_MODULES else None
     loaded: set[str] = set()

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
             "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY", "INVOICEFLOW_SUPABASE_ANON_KEY"
         ),
     )
+    # The secret key (``sb_secret_...``, or the legacy service_role JWT). Read by no code yet, and
+    # kept on purpose: the Supabase adapters will send it for Supabase Auth's Sb-Forwarded-For
+    # header (the caller's address for GoTrue's own rate limits) and for workers' file reads.
+    # Never used for user work: users' rows are read under RLS with their own token.
     supabase_service_key: SecretStr | None = Field(
         default=None,
         validation_alias=_env(
@@ -240,6 +244,7 @@ class Settings(BaseSettings):
     api_rate_limit_ip: str = "300/minute"
     # Requests one API process handles at once; beyond, 429 at once (load shedding). 0 = off.
     api_max_in_flight: int = 32
+    # Browser origins allowed to call the API (CORSMiddleware in api.main); empty = no CORS.
     cors_origins: tuple[str, ...] = ()
 
     @model_validator(mode="after")

@@ -146,3 +146,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="do not start this component (repeatable)",
     )
     serve.set_defaults(func=_guard(cmd_serve))
+    # ``invoiceflow serve``: the same as ``demo serve``, at the top level of the console script.
+    top = subparsers.add_parser("serve", help="run API :8000, console :8501 and one worker")
+    top.add_argument("--api-port", type=int, default=8000)
+    top.add_argument("--console-port", type=int, default=8501)
+    top.set_defaults(func=_guard(cmd_serve))

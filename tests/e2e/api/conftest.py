@@ -38,7 +38,6 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INVOICEFLOW_", "OPENAI_"))}
     env.update(
         {
-            "PYTHONPATH": str(REPO),
             "DATABASE_URL": str(settings.database_url),
             "INVOICEFLOW_ENVIRONMENT": settings.environment.value,
             "INVOICEFLOW_JWT_SECRET": settings.jwt_secret.get_secret_value(),

@@ -222,7 +222,6 @@ def test_refused_configuration_stops_a_cli_role_with_one_clear_line(tmp_path) ->
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
-        "PYTHONPATH": str(REPO_ROOT),
         "INVOICEFLOW_ENVIRONMENT": "production",
         "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/postgres",
         "INVOICEFLOW_AUTH_BACKEND": "supabase",
@@ -256,7 +255,7 @@ def test_uvicorn_log_config_of_the_api_role_writes_json_lines(tmp_path) -> None:
         [sys.executable, "-m", "uvicorn", "tinyapp:app", "--port", "0",
          "--log-config", str(REPO_ROOT / "docker/uvicorn-log.json"), "--log-level", "info"],
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{REPO_ROOT}:{tmp_path}"},
+        env={"PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

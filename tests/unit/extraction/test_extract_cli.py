@@ -18,7 +18,7 @@ KEYS = {"file", "status", "fields", "confidence", "extractor", "error"}
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INVOICEFLOW_"))}
-    base.update(PYTHONPATH=str(REPO), **(env or {}))
+    base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "core", "extract", *args],
         cwd=REPO,
