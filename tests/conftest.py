@@ -72,22 +72,33 @@ class TestClient:
     members: Mapping[str, TestUser] = field(default_factory=dict)
 
 
-def _embedded_admin_url() -> str:
-    from core.db import embedded
-
+def _embedded_settings() -> Settings:
     data_dir = Path(os.environ.get("INVOICEFLOW_DATA_DIR", REPO_ROOT / ".data"))
-    settings = Settings(data_dir=data_dir if data_dir.is_absolute() else REPO_ROOT / data_dir)
-    embedded.ensure_running(settings)
-    return embedded.server_url(settings, "postgres")
+    return Settings(data_dir=data_dir if data_dir.is_absolute() else REPO_ROOT / data_dir)
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    """Admin URL of the server that hosts the test database."""
+def pg_server_url() -> Iterator[str]:
+    """Admin URL of the server that hosts the test database.
+
+    An embedded server this session had to start is stopped again at its end, so ``make test``
+    leaves no process behind; one that was already running (``make run``) is left running. Under
+    xdist the workers share the server and none stops it (it may still serve another worker).
+    """
     explicit = os.environ.get("TEST_DATABASE_URL")
     if explicit:
-        return psycopg_url(explicit)
-    return _embedded_admin_url()
+        yield psycopg_url(explicit)
+        return
+    from core.db import embedded
+
+    settings = _embedded_settings()
+    started_here = not embedded.is_running(settings)
+    embedded.ensure_running(settings)
+    try:
+        yield embedded.server_url(settings, "postgres")
+    finally:
+        if started_here and "PYTEST_XDIST_WORKER" not in os.environ:
+            embedded.stop(settings)
 
 
 def _with_database(url: str, name: str) -> str:
