@@ -6,7 +6,7 @@ built at import time. Routes take these through the ``Annotated`` aliases below.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,6 +16,7 @@ from api.rate_limit import RateLimiter
 from core.auth.models import CurrentUser
 from core.config import Settings
 from core.errors import AuthError
+from core.workflow.services import Services
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/sign-in")
 
@@ -24,9 +25,10 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/au
 # in the thread pool, a hop that costs more than the attribute read itself.
 
 
-async def get_services(request: Request) -> Any:
+async def get_services(request: Request) -> Services:
     """The frozen service container built by ``core.bootstrap.build_services``."""
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 async def get_settings(request: Request) -> Settings:
@@ -62,7 +64,7 @@ async def limit_by_ip(request: Request) -> None:
     checks = [("ip", client_ip(request))]
     token = _bearer_token(request)
     if token is not None:
-        verifier = request.app.state.services.verifier
+        verifier = (await get_services(request)).verifier
         # A token seen before is answered from the verifier's cache; a new one may need the
         # issuer's keys (network), so it is verified in the thread pool.
         user: CurrentUser | None = verifier.cached_user(token)
@@ -99,7 +101,7 @@ def _verify_and_count(request: Request, token: str) -> CurrentUser:
     return user
 
 
-ServicesDep = Annotated[Any, Depends(get_services)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CurrentUserDep = Annotated[CurrentUser, Depends(get_current_user)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,9 +22,15 @@ from api.errors import install_error_handlers, problem_responses
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.operation_ids import operation_id
 from api.overload import InFlightLimitMiddleware
+from api.queue_metrics import QueueCollector
 from api.rate_limit import RateLimiter
 from core.config import Settings
+from core.db.rate_limit_store import PostgresLimitsStorage
 from core.version import version
+from core.workflow.services import Services
+
+if TYPE_CHECKING:
+    from limits.storage import Storage
 
 log = logging.getLogger("invoiceflow.api")
 
@@ -33,28 +39,18 @@ review, approve and export. Every call runs as the signed-in user under Postgres
 security. Errors are RFC 9457 `application/problem+json` with a stable `code`."""
 
 
-def _default_services(settings: Settings) -> Any:
+def _default_services(settings: Settings) -> Services:
     from core.bootstrap import build_services  # the one composition root
 
     return build_services(settings)
 
 
-def _queue_collector(services: Any) -> Any | None:
-    """Queue gauges for /metrics when the services have a job queue."""
-    jobs = getattr(services, "jobs", None)
-    if jobs is None or not hasattr(jobs, "overview"):
-        return None
-    from api.queue_metrics import QueueCollector
-
-    return QueueCollector(jobs.overview)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
-    services: Any | None = None,
-    services_factory: Callable[[Settings], Any] | None = None,
-    rate_limit_storage: Any | None = None,
+    services: Services | None = None,
+    services_factory: Callable[[Settings], Services] | None = None,
+    rate_limit_storage: Storage | None = None,
 ) -> FastAPI:
     """Build the API app; services are created at startup unless given."""
     settings = settings or Settings()
@@ -64,11 +60,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, json_logs=settings.log_json)
         owned = services is None
-        app.state.services = services or (services_factory or _default_services)(settings)
-        queue_gauges = _queue_collector(app.state.services)
-        if queue_gauges is not None:
-            metrics.registry.register(queue_gauges)
-        storage = rate_limit_storage or getattr(app.state.services, "rate_limit_storage", None)
+        built = services or (services_factory or _default_services)(settings)
+        app.state.services = built
+        queue_gauges = QueueCollector(built.jobs.overview)
+        metrics.registry.register(queue_gauges)
+        storage = rate_limit_storage or built.rate_limit_storage
         app.state.rate_limiter = RateLimiter(
             user_limit=settings.api_rate_limit, ip_limit=settings.api_rate_limit_ip, storage=storage
         )
@@ -76,14 +72,11 @@ def create_app(
             yield
         finally:
             await app.state.rate_limiter.aclose()  # sends the hits counted locally
-            aclose = getattr(storage, "aclose", None)
-            if callable(aclose):
-                await aclose()
-            if queue_gauges is not None:
-                metrics.registry.unregister(queue_gauges)
-            close = getattr(app.state.services, "close", None)
-            if owned and callable(close):
-                close()
+            if isinstance(storage, PostgresLimitsStorage):
+                await storage.aclose()
+            metrics.registry.unregister(queue_gauges)
+            if owned:
+                built.close()
 
     app = FastAPI(
         title="InvoiceFlow API",

@@ -25,6 +25,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
 
+from core.db.rate_limit_store import PostgresLimitsStorage
 from core.errors import ConfigurationError, RateLimited
 
 log = logging.getLogger("invoiceflow.ratelimit")
@@ -54,6 +55,9 @@ class RateLimiter:
         except ValueError as exc:
             raise ConfigurationError(f"bad rate limit setting: {exc}") from exc
         self.storage = storage or MemoryStorage()
+        # Our Postgres storage counts many keys in one statement (sync and async); any other
+        # ``limits`` storage (in-memory in single-process tests) is counted key by key.
+        self._many = self.storage if isinstance(self.storage, PostgresLimitsStorage) else None
         self.strategy = FixedWindowRateLimiter(self.storage)
         self._windows: dict[str, _Window] = {}
         self._flusher: asyncio.Task[None] | None = None
@@ -61,14 +65,15 @@ class RateLimiter:
     def hit_all(self, checks: list[tuple[str, str]]) -> None:
         """Count one request against several ``(scope, key)`` limits, in one round trip when the
         storage can (Postgres), else one by one."""
-        incr_many = getattr(self.storage, "incr_many", None)
-        if not callable(incr_many):
+        if self._many is None:
             for scope, key in checks:
                 self.hit(scope, key)
             return
         keyed = self._keyed(checks)
         try:
-            counts = incr_many([(k, self.items[sc].get_expiry()) for k, sc in keyed.items()])
+            counts = self._many.incr_many(
+                [(k, self.items[sc].get_expiry()) for k, sc in keyed.items()]
+            )
         except Exception:  # storage down: fail open, loudly
             log.warning("rate limit storage failed; request allowed", exc_info=True)
             return
@@ -77,8 +82,7 @@ class RateLimiter:
     async def hit_all_async(self, checks: list[tuple[str, str]]) -> None:
         """``hit_all`` on the event loop: counted locally while far below the limits, else in
         one round trip (Postgres); the in-memory storage is counted inline (no I/O)."""
-        incr_many_async = getattr(self.storage, "incr_many_async", None)
-        if not callable(incr_many_async):
+        if self._many is None:
             self.hit_all(checks)
             return
         keyed = self._keyed(checks)
@@ -91,7 +95,7 @@ class RateLimiter:
         keys = list(keyed)
         amounts = [self._take_pending(k) + 1 for k in keys]  # what this process still owes
         try:
-            counts = await incr_many_async(
+            counts = await self._many.incr_many_async(
                 [(k, self.items[keyed[k]].get_expiry()) for k in keys], amounts
             )
         except Exception:  # storage down: fail open, loudly
@@ -110,8 +114,10 @@ class RateLimiter:
             return
         for k, _, _ in owed:
             self._windows[k].pending = 0
+        if self._many is None:
+            return
         try:
-            counts = await self.storage.incr_many_async(  # type: ignore[attr-defined]
+            counts = await self._many.incr_many_async(
                 [(k, self.items[scope].get_expiry()) for k, scope, _ in owed],
                 [n for _, _, n in owed],
             )
@@ -129,7 +135,7 @@ class RateLimiter:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError, RuntimeError):
                 await flusher
-        if callable(getattr(self.storage, "incr_many_async", None)):
+        if self._many is not None:
             await self.flush()
 
     def _far_below(self, key: str, scope: str, now: float) -> bool:

@@ -69,7 +69,7 @@ def _free_port() -> int:
 def cold_start() -> dict[str, float]:
     """A brand-new data dir: initdb + start, migrate, seed; then stop and remove it."""
     from core.db.engine import database_url
-    from core.db.seed import seed_demo
+    from core.demo.seed import seed_demo
 
     root = Path(tempfile.mkdtemp(prefix="invoiceflow-cold-"))
     settings = Settings(data_dir=root, embedded_pg_port=_free_port())

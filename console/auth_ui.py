@@ -69,9 +69,9 @@ def load_memberships() -> None:
 
     members = tuple(state.call(clients.list_clients))
     st.session_state[state.MEMBERSHIPS] = members
-    ids = [str(m["id"]) for m in members]
+    ids = [str(m.id) for m in members]
     if str(st.session_state.get(state.CLIENT_ID)) not in ids:
-        st.session_state[state.CLIENT_ID] = members[0]["id"] if members else None
+        st.session_state[state.CLIENT_ID] = members[0].id if members else None
 
 
 def sign_in(email: str, password: str) -> None:
@@ -180,7 +180,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{getattr(user, 'email', '')}**")
         if members:
-            labels = {m["id"]: f"{m['name']} · {m['role']}" for m in members}
+            labels = {m.id: f"{m.name} · {m.role}" for m in members}
             st.selectbox(
                 "Client",
                 options=list(labels),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+
+from core.db.records import Record
 
 BAND_COLORS = {"auto": "#2e7d32", "review": "#f9a825", "reject": "#c62828"}
 
@@ -90,8 +93,9 @@ def dashboard_frames(rows: list[dict], now: pd.Timestamp) -> dict[str, pd.DataFr
     }
 
 
-def display_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    """Rows as a frame of the given columns, with ids and JSON shown as text (Arrow-safe)."""
+def display_frame(rows: Sequence[Mapping[str, Any] | Record], columns: list[str]) -> pd.DataFrame:
+    """Rows (dicts or records) as a frame of the given columns, with ids and JSON shown as text
+    (Arrow-safe)."""
     import json
     import uuid
 
@@ -102,5 +106,6 @@ def display_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
             return json.dumps(value, default=str, ensure_ascii=False)
         return value
 
-    frame = pd.DataFrame(rows).reindex(columns=columns)
+    plain = [r.as_dict() if isinstance(r, Record) else dict(r) for r in rows]
+    frame = pd.DataFrame(plain).reindex(columns=columns)
     return frame.apply(lambda col: col.map(cell)) if not frame.empty else frame

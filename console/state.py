@@ -62,7 +62,7 @@ def require_user() -> Any:
 
 
 def memberships() -> tuple[Any, ...]:
-    """The user's clients as dicts with ``id``, ``name`` and ``role`` (loaded at sign-in)."""
+    """The user's clients (``core.db.records.Client``: id, name, role), loaded at sign-in."""
     return tuple(st.session_state.get(MEMBERSHIPS) or ())
 
 
@@ -70,7 +70,7 @@ def active_membership() -> Any | None:
     """The membership of the client picked in the sidebar, if any."""
     wanted = st.session_state.get(CLIENT_ID)
     for member in memberships():
-        if str(member["id"]) == str(wanted):
+        if str(member.id) == str(wanted):
             return member
     return None
 
@@ -78,13 +78,13 @@ def active_membership() -> Any | None:
 def active_client_id() -> Any | None:
     """The id of the client picked in the sidebar, if any."""
     member = active_membership()
-    return None if member is None else member["id"]
+    return None if member is None else member.id
 
 
 def active_role() -> str | None:
     """The user's role in the active client (owner, operator, analyst, viewer)."""
     member = active_membership()
-    return None if member is None else str(member["role"])
+    return None if member is None else member.role
 
 
 def clear_user() -> None:

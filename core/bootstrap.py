@@ -2,16 +2,16 @@
 
 Entrypoints (API lifespan, console ``st.cache_resource``, worker, CLI, tests) call it once with
 their ``Settings`` and pass the frozen ``Services`` container down. Nothing here runs at import
-time. To add a service: add a keyword-only field to ``Services`` (with a default while it is
-optional) and build it in ``build_services``; adapter choice based on settings happens only here.
+time. To add a service: add a typed port (``core.workflow.ports``) and a keyword-only field to
+``Services`` (``core.workflow.services``), and build it in ``build_services``; adapter choice
+based on settings happens only here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -19,50 +19,17 @@ from core.auth.port import AuthProvider
 from core.auth.verifier import TokenVerifier
 from core.config import Settings
 from core.storage.port import FileStore
+from core.workflow.services import Services
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from core.auth.session_check import SessionCheck
     from core.extraction.pipeline import ExtractionPipeline
+    from core.jobs.queue import JobQueue
 
+__all__ = ["Services", "build_services"]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Services:
-    """Everything a use case needs, built once per process; user-independent and thread-safe.
-
-    ``auth`` signs users in and out, ``verifier`` turns bearer tokens into ``CurrentUser``,
-    ``storage`` is the ``FileStore``; ``engine`` is only ever used through
-    ``core.db.session.user_session`` / ``service_session``. The optional fields are filled in by
-    the slices that own them (extraction pipeline, match profile loader, job queue, rate-limit
-    storage) and stay ``None`` until then.
-    """
-
-    settings: Settings
-    engine: Engine
-    verifier: TokenVerifier
-    auth: AuthProvider
-    storage: FileStore
-    extraction: Any | None = None
-    match_profiles: Any | None = None
-    jobs: Any | None = None
-    rate_limit_storage: Any | None = None
-    closers: tuple[Callable[[], None], ...] = field(default=(), repr=False)
-
-    @property
-    def files(self) -> FileStore:
-        """Alias of ``storage``."""
-        return self.storage
-
-    def close(self) -> None:
-        """Release pools and HTTP clients (API shutdown, end of a CLI run, tests)."""
-        for closer in reversed(self.closers):
-            try:
-                closer()
-            except Exception:  # closing must not hide the error that ended the process
-                log.warning("error while closing a service", exc_info=True)
 
 
 def build_auth(
@@ -112,7 +79,7 @@ def build_extraction(settings: Settings) -> ExtractionPipeline:
     return ExtractionPipeline(settings, cache=DiskCache(settings.data_dir / "cache" / "extraction"))
 
 
-def build_jobs(engine: Engine) -> Any:
+def build_jobs(engine: Engine) -> JobQueue:
     """The job queue (procrastinate) on the same database as ``engine``."""
     from core.jobs.queue import make_queue
 

@@ -119,7 +119,7 @@ def get_invoice(
 ) -> InvoiceDetailPublic:
     """One invoice with lines and matches; the ETag header carries its version."""
     row = invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
-    response.headers["ETag"] = etag(row["version"])
+    response.headers["ETag"] = etag(row.version)
     return InvoiceDetailPublic.model_validate(row)
 
 
@@ -142,7 +142,7 @@ def correct_invoice(
         changes=changes,
         expected_version=version,
     )
-    response.headers["ETag"] = etag(row["version"])
+    response.headers["ETag"] = etag(row.version)
     return InvoicePublic.model_validate(row)
 
 

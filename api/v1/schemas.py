@@ -195,7 +195,7 @@ class MatchPublic(_Public):
     purchase_order_id: uuid.UUID | None = None
     duplicate_of_invoice_id: uuid.UUID | None = None
     target_name: str | None = None
-    score: Decimal | None = None
+    score: Decimal | None = Field(default=None, description="0-100, the matcher's scale")
     band: str
     reason: str
     profile_version: int | None = None
@@ -235,7 +235,9 @@ class InvoicePublic(_Public):
     matched_vendor_name: str | None = None
     purchase_order_id: uuid.UUID | None = None
     match_band: str | None = None
-    match_score: Decimal | None = None
+    match_score: Decimal | None = Field(
+        default=None, description="the vendor match's score, 0-100 (the matcher's scale)"
+    )
     file_name: str | None = None
     reviewed_by: uuid.UUID | None = None
     reviewed_at: dt.datetime | None = None

@@ -24,7 +24,7 @@ def _all_invoices(client_id: Any) -> tuple[list[dict[str, Any]], int]:
             limit=PAGE,
             offset=len(rows),
         )
-        rows.extend(page)
+        rows.extend(r.as_dict() for r in page)
         if len(page) < PAGE:
             break
     return rows, total

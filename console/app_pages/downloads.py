@@ -75,12 +75,12 @@ listed = state.fetch(
     limit=200,
 )
 if listed is not None and listed[0]:
-    rows = {r["id"]: r for r in listed[0]}
+    rows = {r.id: r for r in listed[0]}
     picked = st.selectbox(
         "Invoice",
         options=list(rows),
         format_func=lambda i: (
-            f"{rows[i]['file_name']} · {rows[i]['vendor_name'] or '—'} · {rows[i]['status']}"
+            f"{rows[i].file_name} · {rows[i].vendor_name or '—'} · {rows[i].status}"
         ),
         key="downloads_original_pick",
     )

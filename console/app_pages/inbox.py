@@ -79,16 +79,16 @@ def batch_progress() -> None:
         except Exception as exc:
             show_error(exc, action="reading batch progress")
             continue
-        total = int(progress["total"]) or 1
-        failed = int(progress["counts"].get("failed", 0))
-        text = f"Batch {str(batch_id)[:8]}: {progress['processed']}/{progress['total']} processed"
+        total = progress.total or 1
+        failed = progress.counts.get("failed", 0)
+        text = f"Batch {str(batch_id)[:8]}: {progress.processed}/{progress.total} processed"
         if failed:
             text += f", {failed} failed"
-        if progress["done"]:
+        if progress.done:
             text += " — done"
-        st.progress(min(1.0, progress["processed"] / total), text=text)
+        st.progress(min(1.0, progress.processed / total), text=text)
         finished = st.session_state.setdefault("inbox_done_batches", set())
-        if progress["done"] and batch_id not in finished:
+        if progress.done and batch_id not in finished:
             finished.add(batch_id)
             st.rerun(scope="app")  # refresh the latest invoices once the batch is done
 
@@ -105,7 +105,7 @@ with guarded("listing invoices"):
     else:
         st.caption(f"{len(rows)} of {count} invoices, newest first")
         st.dataframe(
-            pd.DataFrame(rows).reindex(columns=LATEST_COLUMNS),
+            pd.DataFrame([r.as_dict() for r in rows]).reindex(columns=LATEST_COLUMNS),
             hide_index=True,
             key="inbox_latest",
             column_config={

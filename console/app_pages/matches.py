@@ -39,23 +39,23 @@ def _preview_rows(client_id: Any) -> list[dict[str, Any]]:
     )
     rows = []
     for inv in listed:
-        for m in state.call(invoices.list_matches, invoice_id=inv["id"]):
-            if m["kind"] not in ("vendor", "purchase_order"):
+        for m in state.call(invoices.list_matches, invoice_id=inv.id):
+            if m.kind not in ("vendor", "purchase_order"):
                 continue
-            scores = [float(c["score"]) * 100 for c in m.get("candidates") or []]
-            score = float(m["score"]) * 100 if m["score"] is not None else float("nan")
+            scores = [float(c["score"]) for c in m.candidates or []]  # 0-100, as stored
+            score = float(m.score) if m.score is not None else float("nan")
             rows.append(
                 {
-                    "match_id": m["id"],
-                    "invoice": f"{inv['invoice_number'] or '—'} ({inv['vendor_name'] or '?'})",
-                    "kind": m["kind"],
-                    "candidate": m.get("target_name") or "—",
+                    "match_id": m.id,
+                    "invoice": f"{inv.invoice_number or '—'} ({inv.vendor_name or '?'})",
+                    "kind": m.kind,
+                    "candidate": m.target_name or "—",
                     "score": score,
                     "margin": scores[0] - scores[1] if len(scores) > 1 else score,
-                    "stored_band": m["band"],
-                    "reason": m["reason"],
-                    "decision": m["status"],
-                    "candidates": m.get("candidates") or [],
+                    "stored_band": m.band,
+                    "reason": m.reason,
+                    "decision": m.status,
+                    "candidates": m.candidates or [],
                 }
             )
     return rows

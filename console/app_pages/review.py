@@ -63,8 +63,8 @@ if not queue:
     st.stop()
 
 labels = {
-    row["id"]: f"{row.get('vendor_name') or '—'} · {row.get('invoice_number') or '—'} · "
-    f"{row.get('review_reason') or row['status']}"
+    row.id: f"{row.vendor_name or '—'} · {row.invoice_number or '—'} · "
+    f"{row.review_reason or row.status}"
     for row in queue
 }
 invoice_id = st.selectbox(
@@ -83,8 +83,8 @@ RELOAD = f"review_reload_{invoice_id}"
 if st.session_state.pop(RELOAD, False):
     for key in [k for k in st.session_state if str(k).startswith(f"review_field_{invoice_id}_")]:
         del st.session_state[key]
-    st.session_state[SEEN] = invoice["version"]
-seen_version = st.session_state.get(SEEN, invoice["version"])
+    st.session_state[SEEN] = invoice.version
+seen_version = st.session_state.get(SEEN, invoice.version)
 evidence = state.fetch(
     review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
 ) or {"fields": {}, "warnings": []}
@@ -101,12 +101,12 @@ with left:
         else:
             st.info(f"No preview for {name}; download it from Downloads.")
 
-editable = state.can("correct") and InvoiceStatus(invoice["status"]) in EDITABLE
+editable = state.can("correct") and InvoiceStatus(invoice.status) in EDITABLE
 with right:
     st.subheader("Extracted fields")
     st.caption(
-        f"Status **{invoice['status']}** · extractor {invoice.get('extractor') or '—'} · "
-        f"overall confidence {float(invoice.get('confidence') or 0):.0%}"
+        f"Status **{invoice.status}** · extractor {invoice.extractor or '—'} · "
+        f"overall confidence {float(invoice.confidence or 0):.0%}"
     )
     infos = {name: _field_info(evidence["fields"], name) for name in FIELDS}
     if evidence["warnings"]:
@@ -127,7 +127,7 @@ with right:
             )
             values[name] = st.text_input(
                 f"{_label(name)}{flag}",
-                value=_text(invoice.get(name)),
+                value=_text(getattr(invoice, name)),
                 key=f"review_field_{invoice_id}_{name}",
                 disabled=not editable,
                 help=help_text,
@@ -136,7 +136,7 @@ with right:
                 st.caption(f"↳ evidence {where}")
         saved = st.form_submit_button("Save corrections", disabled=not editable, type="primary")
     if saved:
-        changes = {n: values[n] for n in FIELDS if values[n] != _text(invoice.get(n))}
+        changes = {n: values[n] for n in FIELDS if values[n] != _text(getattr(invoice, n))}
         if not changes:
             st.info("Nothing changed.")
         else:
@@ -147,14 +147,14 @@ with right:
                     changes=changes,
                     expected_version=seen_version,
                 )
-                st.session_state[SEEN] = updated["version"]
+                st.session_state[SEEN] = updated.version
                 flash(f"Saved {len(changes)} field correction{'s' * (len(changes) > 1)}.")
                 st.rerun()
 
     st.caption("Line items")
     with st.form(f"review_lines_form_{invoice_id}"):
         edited = st.data_editor(
-            pd.DataFrame(invoice.get("lines") or [])
+            pd.DataFrame([line.as_dict() for line in invoice.lines])
             .reindex(columns=LINE_COLUMNS)
             .astype({c: "float64" for c in LINE_NUMBERS}),
             num_rows="dynamic" if editable else "fixed",
@@ -172,7 +172,7 @@ with right:
                 lines=edited.to_dict("records"),
                 expected_version=seen_version,
             )
-            st.session_state[SEEN] = updated["version"]
+            st.session_state[SEEN] = updated.version
             flash(f"Saved {len(edited)} line items.")
             st.rerun()
 
@@ -202,13 +202,13 @@ with right:
                 flash("Invoice rejected.")
                 st.rerun()
 
-if seen_version != invoice["version"]:
+if seen_version != invoice.version:
     st.info("Someone changed this invoice while you were looking at it.")
     if st.button("Reload the latest version", key=f"review_reload_button_{invoice_id}"):
         st.session_state[RELOAD] = True
         st.rerun()
 else:
-    st.session_state[SEEN] = invoice["version"]
+    st.session_state[SEEN] = invoice.version
 
 with st.expander("Audit trail"):
     trail = state.fetch(invoices.audit_log, action="loading the audit trail", invoice_id=invoice_id)

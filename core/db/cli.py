@@ -71,7 +71,7 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     """Seed the demo workspace (idempotent) and print the sign-in."""
-    from core.db.seed import seed_demo
+    from core.demo.seed import seed_demo
 
     settings = _settings()
     if not getattr(args, "migrated", False):

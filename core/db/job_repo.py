@@ -9,6 +9,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 PROCESS_TASK = "invoiceflow.process_invoice"
+QUEUE = "invoices"
+
+
+def enqueue_invoice(s: Session, invoice_id: UUID) -> int | None:
+    """Queue ``invoice_id`` as the session's user through ``public.enqueue_invoice_processing``
+    (the one enqueue path: our definer door, which defers through procrastinate's own
+    ``procrastinate_defer_jobs_v1``); the job id, or None when one is already waiting."""
+    value = s.execute(
+        text("select public.enqueue_invoice_processing(:i)"), {"i": invoice_id}
+    ).scalar()
+    return None if value is None else int(value)
 
 
 def pending_jobs_for_client(s: Session, client_id: UUID) -> int:

@@ -8,6 +8,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.db.records import ReviewItem
+
 # Invoices a person must decide come before auto-approved ones waiting for a confirmation.
 # Within each, most urgent first: a possible duplicate (paying twice is the costliest
 # mistake), then failed checks (validation warnings, unknown vendor), then the lowest
@@ -36,10 +38,10 @@ limit :limit
 
 def review_queue(
     s: Session, client_id: UUID, *, statuses: list[str], limit: int
-) -> list[dict[str, Any]]:
+) -> list[ReviewItem]:
     """Invoices of ``client_id`` in ``statuses``, most urgent first (see ``_QUEUE``)."""
     rows = s.execute(text(_QUEUE), {"client_id": client_id, "statuses": statuses, "limit": limit})
-    return [dict(r) for r in rows.mappings().all()]
+    return [ReviewItem.from_row(r) for r in rows.mappings()]
 
 
 def invoice_extraction(s: Session, invoice_id: UUID) -> dict[str, Any] | None:

@@ -1,91 +1,80 @@
-"""SQL for clients, members, batches and file references (all under the caller's session)."""
+"""SQL for clients, members, batches and file references (all under the caller's session).
+
+Rows come back as the records of ``core.db.records`` (``Client``, ``Member``, ``Batch``, ``File``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-
-def _rows(result: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in result.mappings().all()]
+from core.db.records import Batch, Client, File, Member, columns
 
 
-def insert_client(s: Session, *, name: str) -> dict[str, Any]:
+def insert_client(s: Session, *, name: str) -> Client:
     """Create a client through ``public.create_client``; a trigger makes the caller its owner."""
-    return dict(
-        s.execute(
-            text(
-                "select id, name, created_by, created_at, updated_at from public.create_client(:n)"
-            ),
-            {"n": name},
-        )
-        .mappings()
-        .one()
+    row = s.execute(
+        text("select id, name, created_at, updated_at from public.create_client(:n)"),
+        {"n": name},
     )
+    return Client.from_row({**row.mappings().one(), "role": "owner"})
 
 
-def list_clients(s: Session) -> list[dict[str, Any]]:
+def list_clients(s: Session) -> list[Client]:
     """Clients the session's user belongs to, with their role."""
-    return _rows(
-        s.execute(
-            text(
-                "select c.id, c.name, c.created_at, c.updated_at, m.role::text as role"
-                " from public.clients c join public.client_members m"
-                " on m.client_id = c.id and m.user_id = auth.uid() order by c.name, c.id"
-            )
+    rows = s.execute(
+        text(
+            f"select {columns(Client)} from public.clients c"  # noqa: S608 - constant
+            " join public.client_members m on m.client_id = c.id and m.user_id = auth.uid()"
+            " order by c.name, c.id"
         )
     )
+    return [Client.from_row(r) for r in rows.mappings()]
 
 
-def get_client(s: Session, client_id: UUID) -> dict[str, Any] | None:
+def get_client(s: Session, client_id: UUID) -> Client | None:
     """One client visible to the session, with the caller's role (None when not a member)."""
-    rows = _rows(
-        s.execute(
-            text(
-                "select c.id, c.name, c.created_at, c.updated_at, m.role::text as role"
-                " from public.clients c left join public.client_members m"
-                " on m.client_id = c.id and m.user_id = auth.uid() where c.id = :id"
-            ),
-            {"id": client_id},
-        )
+    row = s.execute(
+        text(
+            f"select {columns(Client)} from public.clients c"  # noqa: S608 - constant
+            " left join public.client_members m on m.client_id = c.id and m.user_id = auth.uid()"
+            " where c.id = :id"
+        ),
+        {"id": client_id},
+    ).mappings()
+    found = row.first()
+    return None if found is None else Client.from_row(found)
+
+
+def list_members(s: Session, client_id: UUID) -> list[Member]:
+    """Members of a client (visible to members only)."""
+    rows = s.execute(
+        text(
+            f"select {columns(Member)} from public.client_members m"  # noqa: S608 - constant
+            " where m.client_id = :c order by m.created_at, m.user_id"
+        ),
+        {"c": client_id},
     )
-    return rows[0] if rows else None
+    return [Member.from_row(r) for r in rows.mappings()]
 
 
-def list_members(s: Session, client_id: UUID) -> list[dict[str, Any]]:
-    """Members of a client (visible to members only), with e-mail from auth.users when allowed."""
-    return _rows(
-        s.execute(
-            text(
-                "select client_id, user_id, role::text as role, created_at, updated_at"
-                " from public.client_members where client_id = :c order by created_at, user_id"
-            ),
-            {"c": client_id},
-        )
-    )
-
-
-def update_member_role(
-    s: Session, *, client_id: UUID, user_id: UUID, role: str
-) -> dict[str, Any] | None:
+def update_member_role(s: Session, *, client_id: UUID, user_id: UUID, role: str) -> Member | None:
     """Change an existing member's role (RLS: owners only); None when nothing was updated."""
     row = (
         s.execute(
             text(
-                "update public.client_members set role = cast(:r as public.member_role)"
-                " where client_id = :c and user_id = :u"
-                " returning client_id, user_id, role::text as role, created_at, updated_at"
+                "update public.client_members m set role = cast(:r as public.member_role)"  # noqa: S608
+                " where m.client_id = :c and m.user_id = :u"
+                f" returning {columns(Member)}"
             ),
             {"c": client_id, "u": user_id, "r": role},
         )
         .mappings()
         .first()
     )
-    return None if row is None else dict(row)
+    return None if row is None else Member.from_row(row)
 
 
 def delete_member(s: Session, *, client_id: UUID, user_id: UUID) -> bool:
@@ -128,31 +117,31 @@ def insert_batch(
     ).scalar_one()
 
 
-def get_batch(s: Session, batch_id: UUID) -> dict[str, Any] | None:
+_BATCH_SELECT = f"select {columns(Batch)} from public.batches b"  # noqa: S608 - constant
+
+
+def get_batch(s: Session, batch_id: UUID) -> Batch | None:
     """A batch visible to the session with invoice counts per status."""
-    rows = _rows(s.execute(text("select * from public.batches where id = :id"), {"id": batch_id}))
-    if not rows:
+    row = s.execute(text(_BATCH_SELECT + " where b.id = :id"), {"id": batch_id}).mappings().first()
+    if row is None:
         return None
-    batch = rows[0]
     counts = s.execute(
         text("select status, count(*) from public.invoices where batch_id = :b group by status"),
         {"b": batch_id},
     ).all()
-    batch["counts"] = {str(status): int(n) for status, n in counts}
-    return batch
+    return Batch.from_row({**row, "counts": {str(status): int(n) for status, n in counts}})
 
 
-def list_batches(s: Session, client_id: UUID, *, limit: int, offset: int) -> list[dict[str, Any]]:
+def list_batches(s: Session, client_id: UUID, *, limit: int, offset: int) -> list[Batch]:
     """Batches of a client, newest first."""
-    return _rows(
-        s.execute(
-            text(
-                "select * from public.batches where client_id = :c"
-                " order by created_at desc, id limit :l offset :o"
-            ),
-            {"c": client_id, "l": limit, "o": offset},
-        )
+    rows = s.execute(
+        text(
+            _BATCH_SELECT + " where b.client_id = :c order by b.created_at desc, b.id"
+            " limit :l offset :o"
+        ),
+        {"c": client_id, "l": limit, "o": offset},
     )
+    return [Batch.from_row(r) for r in rows.mappings()]
 
 
 def set_batch_status(s: Session, batch_id: UUID, status: str) -> None:
@@ -163,37 +152,14 @@ def set_batch_status(s: Session, batch_id: UUID, status: str) -> None:
     )
 
 
-def file_by_sha(s: Session, *, client_id: UUID, sha256: str) -> dict[str, Any] | None:
-    """The client's file with these bytes, with the invoice made from it."""
-    rows = _rows(
-        s.execute(
-            text(
-                "select f.*, i.id as invoice_id from public.files f"
-                " left join public.invoices i on i.file_id = f.id"
-                " where f.client_id = :c and f.sha256 = :h"
-            ),
-            {"c": client_id, "h": sha256},
-        )
-    )
-    return rows[0] if rows else None
-
-
-def insert_file(s: Session, values: Mapping[str, Any]) -> UUID:
-    """Record a stored file."""
-    return s.execute(
-        text(
-            "insert into public.files (client_id, bucket, object_key, original_name,"
-            " content_type, size_bytes, sha256) values (:client_id, :bucket, :object_key,"
-            " :original_name, :content_type, :size_bytes, :sha256) returning id"
-        ),
-        dict(values),
-    ).scalar_one()
-
-
-def get_file(s: Session, file_id: UUID) -> dict[str, Any] | None:
+def get_file(s: Session, file_id: UUID) -> File | None:
     """One file reference visible to the session."""
-    rows = _rows(s.execute(text("select * from public.files where id = :id"), {"id": file_id}))
-    return rows[0] if rows else None
+    row = s.execute(
+        text(f"select {columns(File)} from public.files f where f.id = :id"),  # noqa: S608
+        {"id": file_id},
+    ).mappings()
+    found = row.first()
+    return None if found is None else File.from_row(found)
 
 
 def delete_file(s: Session, file_id: UUID) -> None:

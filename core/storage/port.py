@@ -51,6 +51,9 @@ class FileStore(Protocol):
     """
 
     bucket: str
+    # True when the store sees the bytes before our database sees the upload (Supabase Storage):
+    # the upload then asks the database for the caller's right first, once per upload.
+    stages_remotely: bool
 
     def put(
         self,
@@ -97,6 +100,18 @@ class FileStore(Protocol):
 
     def signed_url(self, key: str, user: CurrentUser, ttl_seconds: int | None = None) -> str:
         """A URL that serves ``key`` without further auth until it expires."""
+        ...
+
+    def read_signed(self, url: str) -> tuple[bytes, str]:
+        """Bytes and content type behind one of this store's signed URLs (path and query).
+
+        Only a store whose signed URLs point at this API serves them (the local one); others
+        raise ``NotFound`` (their URLs are served by the storage service itself).
+        """
+        ...
+
+    def ping(self) -> None:
+        """Raise unless the store answers (readiness probe); never touches a user's file."""
         ...
 
 

@@ -290,6 +290,10 @@ class SupabaseFileStore:
             raise NotFound("file not found")
         return str(url)
 
+    def read_signed(self, url: str) -> tuple[bytes, str]:
+        """Supabase Storage serves its own signed URLs: nothing to read here."""
+        raise NotFound("signed URLs are served by the storage service")
+
 
 def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
     try:

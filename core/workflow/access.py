@@ -22,9 +22,9 @@ PROFILE_WRITERS = ("owner", "analyst")
 def require_role(s: Session, client_id: uuid.UUID, roles: Iterable[str] | None = None) -> str:
     """The caller's role; ``NotFound`` for non-members, ``Forbidden`` when not allowed."""
     client = tenant_repo.get_client(s, client_id)
-    if client is None or client.get("role") is None:
+    if client is None or client.role is None:
         raise NotFound("client not found", client_id=str(client_id))
-    role = str(client["role"])
+    role = client.role
     allowed = tuple(roles) if roles is not None else None
     if allowed is not None and role not in allowed:
         raise Forbidden(

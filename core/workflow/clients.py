@@ -3,34 +3,38 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
 from core.db import tenant_repo
+from core.db.records import Batch, Client, Member
 from core.db.session import user_session
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.workflow.access import OWNERS, require_role
+from core.workflow.services import Services
 
 ROLES = ("owner", "operator", "analyst", "viewer")
 
 
-def create_client(*, services: Any, user: CurrentUser, name: str) -> dict[str, Any]:
+def create_client(*, services: Services, user: CurrentUser, name: str) -> Client:
     """Create a client; the creator becomes its owner."""
     name = (name or "").strip()
     if not 1 <= len(name) <= 200:
         raise ValidationFailed("a client name has 1-200 characters", field="name")
     with user_session(services.engine, user.claims) as s:
-        client = tenant_repo.insert_client(s, name=name)  # audited by a trigger
-    return {**client, "role": "owner"}
+        return tenant_repo.insert_client(s, name=name)  # audited by a trigger; role: owner
 
 
-def list_clients(*, services: Any, user: CurrentUser) -> list[dict[str, Any]]:
+def list_clients(*, services: Services, user: CurrentUser) -> list[Client]:
     """Clients the user is a member of, with their role."""
     with user_session(services.engine, user.claims) as s:
         return tenant_repo.list_clients(s)
 
 
-def get_client(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> dict[str, Any]:
+def get_client(*, services: Services, user: CurrentUser, client_id: uuid.UUID) -> Client:
     """One client the user belongs to."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
@@ -39,7 +43,7 @@ def get_client(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> dic
         return client
 
 
-def list_members(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> list[dict[str, Any]]:
+def list_members(*, services: Services, user: CurrentUser, client_id: uuid.UUID) -> list[Member]:
     """Members of a client (any member may look)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
@@ -48,19 +52,19 @@ def list_members(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> l
 
 def set_member(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     client_id: uuid.UUID,
     user_id: uuid.UUID,
     role: str,
-) -> dict[str, Any]:
+) -> Member:
     """Change the role of an existing member (owners only). New members are invited
     (``core.workflow.invitations``) and join by accepting."""
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, OWNERS)
-        before = {m["user_id"]: m["role"] for m in tenant_repo.list_members(s, client_id)}
+        before = {m.user_id: m.role for m in tenant_repo.list_members(s, client_id)}
         if user_id not in before:
             raise NotFound("not a member of this client")
         if before[user_id] == "owner" and role != "owner":
@@ -71,18 +75,18 @@ def set_member(
         return member  # the change is audited by a trigger
 
 
-def _keep_an_owner(s: Any, client_id: uuid.UUID) -> None:
+def _keep_an_owner(s: Session, client_id: uuid.UUID) -> None:
     if tenant_repo.count_owners(s, client_id) <= 1:
         raise Conflict("a client needs at least one owner; make someone else owner first")
 
 
 def remove_member(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, user_id: uuid.UUID
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
     """Remove a member (owners only; the last owner cannot be removed)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, OWNERS)
-        roles = {m["user_id"]: m["role"] for m in tenant_repo.list_members(s, client_id)}
+        roles = {m.user_id: m.role for m in tenant_repo.list_members(s, client_id)}
         if user_id not in roles:
             raise NotFound("not a member of this client")
         if roles[user_id] == "owner":
@@ -90,27 +94,52 @@ def remove_member(
         tenant_repo.delete_member(s, client_id=client_id, user_id=user_id)  # audited by a trigger
 
 
-def batch_progress(*, services: Any, user: CurrentUser, batch_id: uuid.UUID) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class BatchProgress:
+    """A batch, its invoices per status, how far processing got, and its queue jobs."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str | None
+    status: str
+    file_count: int
+    created_at: Any
+    counts: dict[str, int]
+    total: int  # invoices made from the batch's files
+    processed: int  # of them, no longer in flight
+    rejected_files: int  # files of the upload that made no invoice
+    done: bool
+    jobs: dict[str, int] = field(default_factory=dict)
+
+
+def batch_progress(*, services: Services, user: CurrentUser, batch_id: uuid.UUID) -> BatchProgress:
     """A batch with its invoice counts per status and its job counts."""
     with user_session(services.engine, user.claims) as s:
         batch = tenant_repo.get_batch(s, batch_id)
     if batch is None:
         raise NotFound("batch not found")
-    total = int(batch["file_count"])
-    counts: dict[str, int] = batch["counts"]
+    counts = batch.counts
     in_flight = sum(counts.get(k, 0) for k in ("received", "extracting", "extracted", "matched"))
     invoices = sum(counts.values())
-    batch["processed"] = invoices - in_flight
-    batch["total"] = invoices
-    batch["rejected_files"] = max(0, total - invoices)
-    batch["done"] = in_flight == 0
-    batch["jobs"] = services.jobs.batch_jobs(batch_id)
-    return batch
+    return BatchProgress(
+        id=batch.id,
+        client_id=batch.client_id,
+        name=batch.name,
+        status=batch.status,
+        file_count=batch.file_count,
+        created_at=batch.created_at,
+        counts=counts,
+        total=invoices,
+        processed=invoices - in_flight,
+        rejected_files=max(0, batch.file_count - invoices),
+        done=in_flight == 0,
+        jobs=services.jobs.batch_jobs(batch_id),
+    )
 
 
 def list_batches(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
-) -> list[dict[str, Any]]:
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
+) -> list[Batch]:
     """Batches of a client, newest first."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)

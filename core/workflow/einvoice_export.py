@@ -53,7 +53,8 @@ def _sub(parent: El, ns: str, tag: str, text: str | None = None, **attrs: str) -
 
 
 def _serialize(root: El) -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return data
 
 
 # --- UBL 2.1 -----------------------------------------------------------------------------------

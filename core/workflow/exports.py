@@ -76,7 +76,7 @@ MATCH_COLUMNS: tuple[Column, ...] = (
     Column("invoice_number", "Invoice number", width=18),
     Column("kind", "Kind", width=10),
     Column("target_name", "Matched to", width=30),
-    Column("score", "Score", "percent", 9),
+    Column("score", "Score", "number", 9),  # 0-100, the matcher's scale
     Column("band", "Band", width=12),
     Column("decision", "Decision", width=12),
     Column("reason", "Reason", width=60),

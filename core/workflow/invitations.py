@@ -17,6 +17,7 @@ from core.db.session import user_session
 from core.errors import NotFound, ValidationFailed
 from core.workflow.access import OWNERS, require_role
 from core.workflow.clients import ROLES
+from core.workflow.services import Services
 
 _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
@@ -29,7 +30,7 @@ def _clean_email(email: str) -> str:
 
 
 def invite_member(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, email: str, role: str
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, email: str, role: str
 ) -> dict[str, Any]:
     """Invite ``email`` to ``client_id`` with ``role`` (owners only); the same answer for any
     address. Inviting an address again renews its open invitation."""
@@ -42,7 +43,7 @@ def invite_member(
 
 
 def list_invitations(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID
 ) -> list[dict[str, Any]]:
     """The client's invitations with their status, newest first (owners only)."""
     with user_session(services.engine, user.claims) as s:
@@ -51,7 +52,7 @@ def list_invitations(
 
 
 def revoke_invitation(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, invitation_id: uuid.UUID
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, invitation_id: uuid.UUID
 ) -> dict[str, Any]:
     """Revoke an open invitation of ``client_id`` (owners only)."""
     with user_session(services.engine, user.claims) as s:
@@ -61,14 +62,14 @@ def revoke_invitation(
         return invitation_repo.revoke(s, invitation_id)
 
 
-def my_invitations(*, services: Any, user: CurrentUser) -> list[dict[str, Any]]:
+def my_invitations(*, services: Services, user: CurrentUser) -> list[dict[str, Any]]:
     """Open invitations sent to the signed-in user's verified e-mail address."""
     with user_session(services.engine, user.claims) as s:
         return invitation_repo.mine(s)
 
 
 def accept_invitation(
-    *, services: Any, user: CurrentUser, invitation_id: uuid.UUID
+    *, services: Services, user: CurrentUser, invitation_id: uuid.UUID
 ) -> dict[str, Any]:
     """Accept an invitation: the caller becomes a member of its client with its role."""
     with user_session(services.engine, user.claims) as s:
@@ -76,7 +77,7 @@ def accept_invitation(
 
 
 def decline_invitation(
-    *, services: Any, user: CurrentUser, invitation_id: uuid.UUID
+    *, services: Services, user: CurrentUser, invitation_id: uuid.UUID
 ) -> dict[str, Any]:
     """Decline an invitation (nothing else changes)."""
     with user_session(services.engine, user.claims) as s:

@@ -8,8 +8,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.auth.models import CurrentUser
+from core.db.records import Invoice
 from core.db.session import user_session
 from core.errors import ValidationFailed
+from core.workflow.services import Services
 from core.workflow.transitions import apply_change, load_editable, load_invoice
 
 MAX_LINES = 1000
@@ -54,12 +56,12 @@ def _clean_line(number: int, line: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def correct_lines(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     invoice_id: uuid.UUID,
     lines: Sequence[Mapping[str, Any]],
     expected_version: int,
-) -> dict[str, Any]:
+) -> Invoice:
     """Replace the line items of an invoice under review; the old and new lines are audited."""
     if len(lines) > MAX_LINES:
         raise ValidationFailed(f"at most {MAX_LINES} lines")

@@ -13,11 +13,11 @@ principal polls each client's mailbox comes with the service principals.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from core.auth.models import CurrentUser
 from core.ingestion.imap_mailbox import Accepted, MessageMeta, OnDocument, Outcome, Refused
 from core.workflow import uploads
+from core.workflow.services import Services
 
 MAX_BATCH_NAME = 200
 
@@ -28,7 +28,7 @@ def batch_name(meta: MessageMeta) -> str:
     return name[:MAX_BATCH_NAME]
 
 
-def upload_callback(*, services: Any, user: CurrentUser, client_id: uuid.UUID) -> OnDocument:
+def upload_callback(*, services: Services, user: CurrentUser, client_id: uuid.UUID) -> OnDocument:
     """The callback that uploads each mailed document for ``client_id`` as ``user``."""
 
     def on_document(data: bytes, filename: str, content_type: str, meta: MessageMeta) -> Outcome:

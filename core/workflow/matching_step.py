@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.db import invoice_repo, reference_repo
+from core.db.records import Invoice
 from core.extraction.schema import Extraction
 from core.matching.index import VendorIndex
 from core.matching.matcher import decide_vendor
@@ -105,14 +106,15 @@ def _vendor_index(
 
 
 def _score(value: Any) -> Decimal | None:
+    """A matcher score as stored: the same 0-100 scale, four decimals."""
     if value is None:
         return None
-    return Decimal(str(round(float(value) / 100.0, 4)))
+    return Decimal(str(round(float(value), 4)))
 
 
-def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction) -> MatchOutcome:
+def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> MatchOutcome:
     """Decide vendor, PO and duplicates for ``invoice``: the proposed match rows and outcome."""
-    client_id = invoice["client_id"]
+    client_id = invoice.client_id
     profile, profile_version = load_profile(s, client_id)
     refs = reference_repo.reference_frames(s, client_id)
     rows: list[dict[str, Any]] = []
@@ -126,12 +128,12 @@ def match_invoice(s: Session, *, invoice: dict[str, Any], extraction: Extraction
             decision = decide_vendor(extraction, index, profile)
         except Exception:
             # A matcher bug must not cost the invoice: a person decides the vendor instead.
-            log.exception("vendor matching failed", extra={"invoice_id": str(invoice["id"])})
+            log.exception("vendor matching failed", extra={"invoice_id": str(invoice.id)})
     if decision is not None:
         vendor_band = _BAND.get(str(decision["decision"]), "review")
         match_id = decision.get("match_id")
         candidates = [
-            {"vendor_id": str(c["id"]), "score": round(float(c["score"]) / 100.0, 4)}
+            {"vendor_id": str(c["id"]), "score": round(float(c["score"]), 4)}
             for c in decision.get("candidates") or []
         ]
         rows.append(
@@ -221,7 +223,7 @@ def _match_po(
             "kind": "purchase_order",
             "purchase_order_id": po["id"],
             "vendor_id": po.get("vendor_id"),
-            "score": Decimal("1") if band == "auto" else Decimal("0.5"),
+            "score": Decimal("100") if band == "auto" else Decimal("50"),
             "band": band,
             "reason": why,
             "profile_version": profile_version,
@@ -232,12 +234,12 @@ def _match_po(
 
 
 def _duplicates(
-    s: Session, invoice: dict[str, Any], extraction: Extraction, profile_version: int | None
+    s: Session, invoice: Invoice, extraction: Extraction, profile_version: int | None
 ) -> list[dict[str, Any]]:
     found = invoice_repo.find_duplicates(
         s,
-        client_id=invoice["client_id"],
-        invoice_id=invoice["id"],
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
         invoice_number=extraction.invoice_number.value,
         vendor_name=extraction.vendor_name.value,
         total=extraction.total.value,
@@ -245,12 +247,12 @@ def _duplicates(
     return [
         {
             "kind": "duplicate",
-            "duplicate_of_invoice_id": d["id"],
-            "score": Decimal("1"),
+            "duplicate_of_invoice_id": d.id,
+            "score": Decimal("100"),
             "band": "review",
             "reason": (
-                f"same vendor, number {d['invoice_number']} and total as an invoice already"
-                f" in status {d['status']}"
+                f"same vendor, number {d.invoice_number} and total as an invoice already"
+                f" in status {d.status}"
             ),
             "profile_version": profile_version,
         }

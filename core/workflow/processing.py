@@ -16,11 +16,13 @@ from decimal import Decimal
 from typing import Any
 
 from core.db import invoice_repo, tenant_repo
+from core.db.records import CORRECTABLE_FIELDS, File
 from core.db.session import user_session
 from core.errors import FileOutsideClient
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
 from core.workflow.matching_step import match_invoice
+from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, worker_user
 
@@ -31,9 +33,7 @@ AUTO_APPROVE_CONFIDENCE = 0.85  # below this a person looks at the fields whatev
 def _extraction_changes(ex: Extraction) -> dict[str, Any]:
     doc_type = ex.document_type.value
     changes: dict[str, Any] = {
-        name: getattr(ex, name).value
-        for name in invoice_repo.INVOICE_FIELDS
-        if name != "document_type"
+        name: getattr(ex, name).value for name in CORRECTABLE_FIELDS if name != "document_type"
     }
     changes["document_type"] = getattr(doc_type, "value", doc_type)
     changes.update(
@@ -78,26 +78,26 @@ def provenance(ex: Extraction) -> dict[str, Any]:
     }
 
 
-def check_file_in_client(file_row: dict[str, Any], client_id: uuid.UUID) -> None:
+def check_file_in_client(file_row: File, client_id: uuid.UUID) -> None:
     """Refuse a file row that does not name an object of the invoice's own client.
 
     The database already refuses such rows (files_object_in_client_folder); the worker checks
     again before it reads a byte, because it reads with the uploader's storage rights, which may
     reach other clients' objects (F1).
     """
-    key = str(file_row["object_key"])
+    key = file_row.object_key
     if (
-        file_row["client_id"] != client_id
-        or file_row["bucket"] != BUCKET
+        file_row.client_id != client_id
+        or file_row.bucket != BUCKET
         or not key.startswith(f"{client_id}/")
     ):
         raise FileOutsideClient(
-            "the invoice's file is not stored under its own client", file_id=str(file_row["id"])
+            "the invoice's file is not stored under its own client", file_id=str(file_row.id)
         )
 
 
 def process_invoice(
-    *, services: Any, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
+    *, services: Services, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
 ) -> str:
     """Process one invoice end to end; returns a short outcome for the job log."""
     user = worker_user(user_id)
@@ -106,16 +106,16 @@ def process_invoice(
         invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
         if invoice is None:
             return "gone"  # deleted (or not visible to the uploader any more)
-        if invoice["status"] not in (S.received.value, S.extracting.value):
-            return f"already:{invoice['status']}"
-        if invoice["status"] == S.received.value:
+        if invoice.status not in (S.received.value, S.extracting.value):
+            return f"already:{invoice.status}"
+        if invoice.status == S.received.value:
             invoice = apply_change(
                 s,
                 invoice,
                 action="status.extracting",
                 meta={"by": "worker", "attempt": attempt},
             )
-        file_row = tenant_repo.get_file(s, invoice["file_id"]) if invoice["file_id"] else None
+        file_row = tenant_repo.get_file(s, invoice.file_id) if invoice.file_id else None
     if file_row is None:
         fail_invoice(
             services=services,
@@ -126,7 +126,7 @@ def process_invoice(
         )
         return "failed:file_missing"
     try:
-        check_file_in_client(file_row, invoice["client_id"])
+        check_file_in_client(file_row, invoice.client_id)
     except FileOutsideClient as exc:
         fail_invoice(
             services=services,
@@ -136,12 +136,12 @@ def process_invoice(
             detail=exc.message,
         )
         return f"failed:{exc.code}"
-    data = services.storage.get(file_row["object_key"], user)
-    extraction = services.extraction.extract(data, filename=file_row["original_name"])
+    data = services.storage.get(file_row.object_key, user)
+    extraction = services.extraction.extract(data, filename=file_row.original_name)
 
     with user_session(engine, user.claims) as s:
         invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
-        if invoice is None or invoice["status"] != S.extracting.value:
+        if invoice is None or invoice.status != S.extracting.value:
             return "superseded"  # another attempt finished first; keep its result
         meta = {"by": "worker", "attempt": attempt, **provenance(extraction)}
         invoice = apply_change(
@@ -176,7 +176,12 @@ def process_invoice(
 
 
 def fail_invoice(
-    *, services: Any, invoice_id: uuid.UUID, user_id: uuid.UUID, reason: str, detail: str = ""
+    *,
+    services: Services,
+    invoice_id: uuid.UUID,
+    user_id: uuid.UUID,
+    reason: str,
+    detail: str = "",
 ) -> bool:
     """Mark an in-flight invoice failed with a machine-readable reason; False if not in flight."""
     user = worker_user(user_id)
@@ -184,9 +189,9 @@ def fail_invoice(
         invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
         if invoice is None:
             return False
-        if invoice["status"] == S.received.value:
+        if invoice.status == S.received.value:
             invoice = apply_change(s, invoice, action="status.extracting")
-        if invoice["status"] not in (S.extracting.value, S.extracted.value, S.matched.value):
+        if invoice.status not in (S.extracting.value, S.extracted.value, S.matched.value):
             return False
         apply_change(
             s,
@@ -199,7 +204,7 @@ def fail_invoice(
     return True
 
 
-def refresh_batch(*, services: Any, batch_id: uuid.UUID, user_id: uuid.UUID) -> None:
+def refresh_batch(*, services: Services, batch_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Mark the batch done once none of its invoices is still in flight."""
     user = worker_user(user_id)
     with user_session(services.engine, user.claims) as s:
@@ -208,7 +213,7 @@ def refresh_batch(*, services: Any, batch_id: uuid.UUID, user_id: uuid.UUID) -> 
             return
         in_flight = sum(
             n
-            for status, n in batch["counts"].items()
+            for status, n in batch.counts.items()
             if status in (S.received.value, S.extracting.value, S.extracted.value, S.matched.value)
         )
         tenant_repo.set_batch_status(s, batch_id, "processing" if in_flight else "done")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from core.auth.models import CurrentUser
 from core.db import profile_repo
 from core.db.session import user_session
 from core.errors import NotFound
 from core.matching.profile import MatchProfile
 from core.workflow.access import PROFILE_WRITERS, require_role
+from core.workflow.services import Services
 
 
 def list_profiles(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID
 ) -> list[dict[str, Any]]:
     """All profile versions of a client, newest first."""
     with user_session(services.engine, user.claims) as s:
@@ -24,7 +27,7 @@ def list_profiles(
 
 def save_profile(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     client_id: uuid.UUID,
     profile: MatchProfile,
@@ -50,7 +53,7 @@ def save_profile(
 
 
 def activate_profile(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, version: int
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, version: int
 ) -> dict[str, Any]:
     """Make ``version`` the client's active profile (the one new matches use)."""
     with user_session(services.engine, user.claims) as s:
@@ -58,7 +61,7 @@ def activate_profile(
         return _activate(s, client_id, version)
 
 
-def _activate(s: Any, client_id: uuid.UUID, version: int) -> dict[str, Any]:
+def _activate(s: Session, client_id: uuid.UUID, version: int) -> dict[str, Any]:
     row = profile_repo.activate(s, client_id, version)
     if row is None:
         raise NotFound(f"profile version {version} not found")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from core.db.session import service_session
 from core.db.tenant_repo import ping
 from core.errors import InvoiceFlowError
+from core.workflow.services import Services
 
 
 @dataclass(frozen=True)
@@ -35,25 +35,15 @@ def _probe(check: Callable[[], object]) -> ComponentStatus:
     return ComponentStatus(True, f"ok in {(time.perf_counter() - started) * 1000:.1f} ms")
 
 
-def _database(services: Any) -> None:
+def _database(services: Services) -> None:
     with service_session(services.engine, "health.ready") as s:
         ping(s)
 
 
-def _storage(services: Any) -> ComponentStatus:
-    # File I/O belongs to the store adapters: use their probe when they offer one.
-    probe = getattr(services.storage, "ping", None)
-    if callable(probe):
-        return _probe(probe)
-    if getattr(services, "storage", None) is None:
-        return ComponentStatus(False, "not configured")
-    return ComponentStatus(True, "configured (the adapter offers no probe)")
-
-
-def check_readiness(services: Any) -> dict[str, ComponentStatus]:
-    """Probe the database (select 1), the file store and the job tables."""
+def check_readiness(services: Services) -> dict[str, ComponentStatus]:
+    """Probe the database (select 1), the file store (its own probe) and the job tables."""
     return {
         "database": _probe(lambda: _database(services)),
-        "storage": _storage(services),
-        "queue": _probe(lambda: services.jobs.ping()),
+        "storage": _probe(services.storage.ping),
+        "queue": _probe(services.jobs.ping),
     }

@@ -14,6 +14,7 @@ from core.db.session import user_session
 from core.matching.normalize import normalize_name
 from core.workflow.access import WRITERS, require_role
 from core.workflow.reference_import import ImportResult, Kind, RowError, parse_reference_table
+from core.workflow.services import Services
 
 
 @dataclass
@@ -38,7 +39,7 @@ class ImportReport:
 
 def import_reference(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     client_id: uuid.UUID,
     kind: Kind,
@@ -245,7 +246,7 @@ def _import_receipts(
 
 
 def list_vendors(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of a client's vendor master."""
     with user_session(services.engine, user.claims) as s:
@@ -254,7 +255,7 @@ def list_vendors(
 
 
 def list_purchase_orders(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of a client's purchase orders."""
     with user_session(services.engine, user.claims) as s:
@@ -264,7 +265,7 @@ def list_purchase_orders(
 
 def list_goods_receipts(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     client_id: uuid.UUID,
     po_number: str | None = None,

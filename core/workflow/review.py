@@ -14,15 +14,16 @@ from typing import Any
 
 from core.auth.models import CurrentUser
 from core.db import invoice_repo
+from core.db.records import CORRECTABLE_FIELDS, Invoice, Match
 from core.db.session import user_session
-from core.errors import NotFound, ValidationFailed
-from core.jobs.queue import InvoiceJob
+from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.workflow.access import WRITERS, require_role
+from core.workflow.services import Services
 from core.workflow.states import EDITABLE
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, load_editable, load_invoice
 
-CORRECTABLE = frozenset(invoice_repo.INVOICE_FIELDS) | {"vendor_id", "purchase_order_id"}
+CORRECTABLE = frozenset(CORRECTABLE_FIELDS) | {"vendor_id", "purchase_order_id"}
 _AMOUNTS = {"subtotal", "tax", "total", "amount_due"}
 _DATES = {"invoice_date", "due_date"}
 
@@ -61,12 +62,12 @@ def _clean(name: str, value: Any) -> Any:
 
 def correct_fields(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     invoice_id: uuid.UUID,
     changes: Mapping[str, Any],
     expected_version: int,
-) -> dict[str, Any]:
+) -> Invoice:
     """Change header fields of an invoice under review; moves auto-approved back to review."""
     unknown = sorted(set(changes) - CORRECTABLE)
     if unknown:
@@ -76,8 +77,8 @@ def correct_fields(
     clean = {k: _clean(k, v) for k, v in changes.items()}
     with user_session(services.engine, user.claims) as s:
         invoice = load_editable(s, invoice_id, what="an invoice")
-        updates: dict[str, Any] = {k: v for k, v in clean.items() if invoice.get(k) != v}
-        if not updates and invoice["status"] != S.auto_approved.value:
+        updates: dict[str, Any] = {k: v for k, v in clean.items() if getattr(invoice, k) != v}
+        if not updates and invoice.status != S.auto_approved.value:
             return invoice
         # Even with nothing new, a person looked at an auto-approved invoice: it is reviewed now.
         apply_change(
@@ -92,16 +93,16 @@ def correct_fields(
 
 
 def _decide(
-    services: Any,
+    services: Services,
     user: CurrentUser,
     invoice_id: uuid.UUID,
     expected_version: int | None,
     action: str,
     extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Invoice:
     with user_session(services.engine, user.claims) as s:
         invoice = load_invoice(s, invoice_id)
-        require_role(s, invoice["client_id"], WRITERS)
+        require_role(s, invoice.client_id, WRITERS)
         # The reviewer (reviewed_by/at) is stamped by the database door, as the caller.
         apply_change(
             s,
@@ -114,20 +115,24 @@ def _decide(
 
 
 def approve_invoice(
-    *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
-) -> dict[str, Any]:
+    *,
+    services: Services,
+    user: CurrentUser,
+    invoice_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> Invoice:
     """Approve an invoice in review (or confirm an auto-approval)."""
     return _decide(services, user, invoice_id, expected_version, "status.approved")
 
 
 def reject_invoice(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     invoice_id: uuid.UUID,
     reason: str,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> Invoice:
     """Reject an invoice with a reason the audit log keeps."""
     reason = (reason or "").strip()
     if not reason:
@@ -143,34 +148,35 @@ def reject_invoice(
 
 
 def reopen_invoice(
-    *, services: Any, user: CurrentUser, invoice_id: uuid.UUID, expected_version: int | None = None
-) -> dict[str, Any]:
+    *,
+    services: Services,
+    user: CurrentUser,
+    invoice_id: uuid.UUID,
+    expected_version: int | None = None,
+) -> Invoice:
     """Send an approved, auto-approved or rejected invoice back to review."""
     return _decide(services, user, invoice_id, expected_version, "status.reopened")
 
 
-def retry_invoice(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> dict[str, Any]:
-    """Re-queue a failed invoice for processing."""
+def retry_invoice(*, services: Services, user: CurrentUser, invoice_id: uuid.UUID) -> Invoice:
+    """Re-queue a failed invoice for processing (the status and its job commit together)."""
     with user_session(services.engine, user.claims) as s:
         invoice = load_invoice(s, invoice_id)
-        require_role(s, invoice["client_id"], WRITERS)
+        require_role(s, invoice.client_id, WRITERS)
         apply_change(s, invoice, action="status.retry", changes={"failure_reason": None})
-    services.jobs.enqueue(
-        [InvoiceJob(invoice_id, invoice["client_id"], user.id, invoice.get("batch_id"))]
-    )
-    with user_session(services.engine, user.claims) as s:
+        services.jobs.enqueue_invoice(s, invoice_id)
         return load_invoice(s, invoice_id, for_update=False)
 
 
 def decide_match(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     match_id: uuid.UUID,
     decision: str,
     vendor_id: uuid.UUID | None = None,
     purchase_order_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> Match:
     """Confirm, override (with another vendor/PO) or reject a proposed match."""
     if decision not in ("confirm", "override", "reject"):
         raise ValidationFailed("decision must be confirm, override or reject")
@@ -178,19 +184,17 @@ def decide_match(
         match = invoice_repo.get_match(s, match_id)
         if match is None:
             raise NotFound("match not found")
-        invoice = load_invoice(s, match["invoice_id"])
-        require_role(s, invoice["client_id"], WRITERS)
-        if S(invoice["status"]) not in EDITABLE:
-            from core.errors import InvalidTransition
-
+        invoice = load_invoice(s, match.invoice_id)
+        require_role(s, invoice.client_id, WRITERS)
+        if S(invoice.status) not in EDITABLE:
             raise InvalidTransition(
-                f"matches of an invoice in status {invoice['status']} are final",
-                current=invoice["status"],
+                f"matches of an invoice in status {invoice.status} are final",
+                current=invoice.status,
             )
         if decision == "override":
-            if match["kind"] == "vendor" and vendor_id is None:
+            if match.kind == "vendor" and vendor_id is None:
                 raise ValidationFailed("overriding a vendor match needs vendor_id")
-            if match["kind"] == "purchase_order" and purchase_order_id is None:
+            if match.kind == "purchase_order" and purchase_order_id is None:
                 raise ValidationFailed("overriding a PO match needs purchase_order_id")
         status = {"confirm": "confirmed", "override": "overridden", "reject": "rejected"}[decision]
         # The door applies the decision to the match row and the invoice's vendor/PO itself.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from core.auth.models import CurrentUser
 from core.db import review_repo
+from core.db.records import ReviewItem
 from core.db.session import user_session
 from core.errors import ValidationFailed
 from core.workflow.access import require_role
+from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import load_invoice
 
@@ -17,16 +20,16 @@ MAX_QUEUE = 500
 LOW_CONFIDENCE = 0.8
 
 
-def _reason(row: dict[str, Any]) -> str:
-    if row["status"] == S.auto_approved.value:
+def _reason(row: ReviewItem) -> str:
+    if row.status == S.auto_approved.value:
         return "auto-approved, confirm"
-    if row["possible_duplicate"]:
+    if row.possible_duplicate:
         return "possible duplicate"
-    if row["match_band"] == "reject":
+    if row.match_band == "reject":
         return "unknown vendor"
-    if row["failed_checks"]:
-        return f"{row['failed_checks']} failed check{'s' * (row['failed_checks'] > 1)}"
-    confidence = row["confidence"]
+    if row.failed_checks:
+        return f"{row.failed_checks} failed check{'s' * (row.failed_checks > 1)}"
+    confidence = row.confidence
     if confidence is None:
         return "not extracted"
     if float(confidence) < LOW_CONFIDENCE:
@@ -35,8 +38,8 @@ def _reason(row: dict[str, Any]) -> str:
 
 
 def review_queue(
-    *, services: Any, user: CurrentUser, client_id: uuid.UUID, limit: int = 200
-) -> list[dict[str, Any]]:
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 200
+) -> list[ReviewItem]:
     """Invoices waiting for a person (review, then auto-approved ones to confirm), most urgent
     first, each with a ``review_reason``."""
     if not 1 <= limit <= MAX_QUEUE:
@@ -46,10 +49,12 @@ def review_queue(
         rows = review_repo.review_queue(
             s, client_id, statuses=[S.needs_review.value, S.auto_approved.value], limit=limit
         )
-    return [{**row, "review_reason": _reason(row)} for row in rows]
+    return [replace(row, review_reason=_reason(row)) for row in rows]
 
 
-def field_evidence(*, services: Any, user: CurrentUser, invoice_id: uuid.UUID) -> dict[str, Any]:
+def field_evidence(
+    *, services: Services, user: CurrentUser, invoice_id: uuid.UUID
+) -> dict[str, Any]:
     """``fields``: per header field its confidence and evidence; ``warnings``: failed checks."""
     with user_session(services.engine, user.claims) as s:
         load_invoice(s, invoice_id, for_update=False)  # NotFound for invisible invoices

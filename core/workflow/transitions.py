@@ -10,6 +10,7 @@ illegal move is a typed ``InvalidTransition`` with both ends named.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
 from core.db import invoice_repo
+from core.db.records import Invoice, field_names
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from core.workflow.access import WRITERS, require_role
 from core.workflow.states import EDITABLE, InvoiceStatus, ensure_action
@@ -33,7 +35,7 @@ def worker_user(user_id: uuid.UUID, email: str | None = None) -> CurrentUser:
     )
 
 
-def load_invoice(s: Session, invoice_id: uuid.UUID, *, for_update: bool = True) -> dict[str, Any]:
+def load_invoice(s: Session, invoice_id: uuid.UUID, *, for_update: bool = True) -> Invoice:
     """The invoice (locked for the transaction) or ``NotFound``."""
     invoice = invoice_repo.get_invoice(s, invoice_id, for_update=for_update)
     if invoice is None:
@@ -44,27 +46,30 @@ def load_invoice(s: Session, invoice_id: uuid.UUID, *, for_update: bool = True) 
     return invoice
 
 
-def load_editable(s: Session, invoice_id: uuid.UUID, *, what: str) -> dict[str, Any]:
+def load_editable(s: Session, invoice_id: uuid.UUID, *, what: str) -> Invoice:
     """The invoice, locked, for a writer of its client, while it may still be corrected."""
     invoice = load_invoice(s, invoice_id)
-    require_role(s, invoice["client_id"], WRITERS)
-    if InvoiceStatus(invoice["status"]) not in EDITABLE:
+    require_role(s, invoice.client_id, WRITERS)
+    if InvoiceStatus(invoice.status) not in EDITABLE:
         raise InvalidTransition(
-            f"{what} in status {invoice['status']} cannot be corrected",
-            current=invoice["status"],
+            f"{what} in status {invoice.status} cannot be corrected",
+            current=invoice.status,
         )
     return invoice
 
 
+_INVOICE_FIELDS = frozenset(field_names(Invoice))
+
+
 def apply_change(
     s: Session,
-    invoice: dict[str, Any],
+    invoice: Invoice,
     *,
     action: str,
     changes: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
     meta: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Invoice:
     """Run ``action`` (a key of ``states.ACTIONS``) on the locked ``invoice``; the new row values.
 
     ``changes`` holds the fields the action sets and, where the action allows it, ``lines`` (all
@@ -72,16 +77,16 @@ def apply_change(
     The status follows from the action (a ``status`` key, if given, must be that target). A
     version that moved on is a ``Conflict``.
     """
-    registered = ensure_action(invoice["status"], action)
+    registered = ensure_action(invoice.status, action)
     fields = dict(changes or {})
     stated = fields.pop("status", None)  # optional: it must be the action's own target
     if stated is not None and InvoiceStatus(stated) is not registered.target:
         raise ValueError(f"{action} leads to {registered.target.value}, not {stated}")
-    seen = invoice["version"] if expected_version is None else expected_version
+    seen = invoice.version if expected_version is None else expected_version
     new_version = invoice_repo.run_action(
         s,
         door=registered.door,
-        invoice_id=invoice["id"],
+        invoice_id=invoice.id,
         action=action,
         expected_version=seen,
         changes=fields,
@@ -91,7 +96,10 @@ def apply_change(
         raise Conflict(
             "the invoice was changed by someone else; reload and try again",
             expected_version=seen,
-            current_version=invoice["version"],
+            current_version=invoice.version,
         )
-    written = {k: v for k, v in fields.items() if k not in ("lines", "matches", "match")}
-    return {**invoice, **written, "status": registered.target.value, "version": new_version}
+    # ``lines``, ``matches`` and ``match`` are not invoice columns; ``extraction`` is not read.
+    written = {k: v for k, v in fields.items() if k in _INVOICE_FIELDS}
+    return dataclasses.replace(
+        invoice, **written, status=registered.target.value, version=new_version
+    )

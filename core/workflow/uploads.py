@@ -11,7 +11,8 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+
+from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
 from core.db import tenant_repo, upload_repo
@@ -30,7 +31,9 @@ from core.errors import (
 from core.extraction.document import XML, image_frame_count, pdf_page_count, sniff_media_type
 from core.extraction.einvoice_xml import check_invoice_xml
 from core.storage.keys import safe_display_name
+from core.storage.port import StoredObject
 from core.workflow.access import WRITERS, require_role
+from core.workflow.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ def _check_pages(data: bytes, media_type: str, max_pages: int) -> int:
 
 def upload_files(
     *,
-    services: Any,
+    services: Services,
     user: CurrentUser,
     client_id: uuid.UUID,
     files: Sequence[UploadFile],
@@ -155,7 +158,7 @@ class _Batch:
     access_checked: bool = False
     pages: int = 0  # pages of the files accepted so far (the per-upload page budget)
 
-    def check_access(self, s: Any) -> None:
+    def check_access(self, s: Session) -> None:
         """The caller must be an owner or operator of the client (raised as ``_AccessDenied``)."""
         try:
             require_role(s, self.client_id, WRITERS)
@@ -163,7 +166,7 @@ class _Batch:
             raise _AccessDenied(exc) from exc
         self.access_checked = True
 
-    def save(self, s: Any, *, status: str) -> None:
+    def save(self, s: Session, *, status: str) -> None:
         """Record the batch on its own (when no file of the upload was accepted)."""
         self.check_access(s)
         tenant_repo.insert_batch(
@@ -185,7 +188,7 @@ class _AccessDenied(Exception):
 
 
 def _store_one(
-    services: Any,
+    services: Services,
     user: CurrentUser,
     batch: _Batch,
     f: UploadFile,
@@ -211,7 +214,7 @@ def _store_one(
         )
     outcome.content_type = media_type
     client_id = batch.client_id
-    if not batch.access_checked and getattr(services.storage, "stages_remotely", True):
+    if not batch.access_checked and services.storage.stages_remotely:
         # A remote store would refuse (or keep) a non-member's bytes before our database says
         # "not found": ask the database first, once per upload.
         with user_session(services.engine, user.claims) as s:
@@ -280,7 +283,7 @@ def _raise_refusal(recorded: upload_repo.RecordedUpload, client_id: uuid.UUID) -
     raise _AccessDenied(NotFound("client not found", client_id=str(client_id)))
 
 
-def _discard(services: Any, stored: Any, user: CurrentUser) -> None:
+def _discard(services: Services, stored: StoredObject | None, user: CurrentUser) -> None:
     """Remove the bytes of a file whose transaction rolled back (best effort, logged)."""
     if stored is None:
         return

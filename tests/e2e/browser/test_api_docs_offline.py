@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.browser.conftest import _require_chromium
 from tests.e2e.browser.stack import CHROMIUM, CHROMIUM_ARGS, free_port
 from tests.e2e.browser.ui import shot
+from tests.fakes.ports import fake_services
 
 pytestmark = pytest.mark.browser
 HOST = "docs.invoiceflow.test"  # resolved to 127.0.0.1 inside Chromium only
@@ -31,7 +32,7 @@ def api_url(test_settings) -> Iterator[str]:
     from api.main import create_app
 
     _require_chromium()
-    app = create_app(test_settings, services=object())
+    app = create_app(test_settings, services=fake_services(test_settings))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
     )

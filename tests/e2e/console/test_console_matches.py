@@ -67,9 +67,9 @@ def test_confirming_a_match_is_stored(workspace, signed_in) -> None:
         for m in invoices.list_matches(
             services=workspace.services, user=_owner(workspace), invoice_id=i
         )
-        if m["id"] == match_id
+        if m.id == match_id
     ]
-    assert stored[0]["status"] == "confirmed"
+    assert stored[0].status == "confirmed"
 
 
 def test_override_with_a_vendor_from_the_searchable_list(workspace, signed_in) -> None:
@@ -92,9 +92,9 @@ def test_override_with_a_vendor_from_the_searchable_list(workspace, signed_in) -
         for m in invoices.list_matches(
             services=workspace.services, user=_owner(workspace), invoice_id=i
         )
-        if m["status"] == "overridden"
+        if m.status == "overridden"
     ]
-    assert [str(m["vendor_id"]) for m in stored] == [bakery]
+    assert [str(m.vendor_id) for m in stored] == [bakery]
 
 
 def test_saving_thresholds_creates_an_active_profile_version(workspace, signed_in) -> None:

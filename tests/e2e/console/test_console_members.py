@@ -26,7 +26,7 @@ def test_owner_invites_and_the_invitee_accepts(signed_in, role_users, make_user)
     assert f"**{role_users.name}** invites you as **operator**" in texts(at)
     next(b for b in at.button if b.label == "Accept").click().run()
     assert not at.exception
-    assert [m["id"] for m in at.session_state[state.MEMBERSHIPS]] == [role_users.id]
+    assert [m.id for m in at.session_state[state.MEMBERSHIPS]] == [role_users.id]
     assert f"You are now a member of {role_users.name}." in texts(at)
 
 

@@ -50,12 +50,12 @@ def test_correcting_a_field_saves_it_and_audits_it(workspace, signed_in) -> None
     assert not at.exception
     assert "Saved 1 field correction." in texts(at)
     assert "Someone changed" not in texts(at)
-    assert _invoice(workspace, invoice_id)["invoice_number"] == "CORRECTED-42"
+    assert _invoice(workspace, invoice_id).invoice_number == "CORRECTED-42"
     owner = workspace.client.members["owner"]
     trail = invoices.audit_log(
         services=workspace.services, user=worker_user(owner.id, owner.email), invoice_id=invoice_id
     )
-    assert any(e["action"] == "invoice.corrected" for e in trail)
+    assert any(e.action == "invoice.corrected" for e in trail)
 
 
 def test_bad_value_is_a_warning_and_nothing_changes(workspace, signed_in) -> None:
@@ -66,7 +66,7 @@ def test_bad_value_is_a_warning_and_nothing_changes(workspace, signed_in) -> Non
     next(b for b in at.button if b.label == "Save corrections").click().run()
     assert not at.exception
     assert any("validation_failed" in w.value for w in at.warning)
-    assert _invoice(workspace, invoice_id)["total"] == before["total"]
+    assert _invoice(workspace, invoice_id).total == before.total
 
 
 def test_approve_moves_the_invoice_out_of_the_queue(workspace, signed_in) -> None:
@@ -75,7 +75,7 @@ def test_approve_moves_the_invoice_out_of_the_queue(workspace, signed_in) -> Non
     next(b for b in at.button if b.label == "Approve").click().run()
     assert not at.exception
     assert "Invoice approved." in texts(at)
-    assert _invoice(workspace, invoice_id)["status"] == "approved"
+    assert _invoice(workspace, invoice_id).status == "approved"
     assert len(at.selectbox(key="review_pick").options) == 1
 
 
@@ -84,7 +84,7 @@ def test_reject_without_a_reason_is_refused_with_a_warning(workspace, signed_in)
     invoice_id = _picked_id(at)
     next(b for b in at.button if b.label == "Reject").click().run()
     assert any("validation_failed" in w.value for w in at.warning)
-    assert _invoice(workspace, invoice_id)["status"] == "needs_review"
+    assert _invoice(workspace, invoice_id).status == "needs_review"
 
 
 def test_a_stale_edit_is_a_conflict_warning(workspace, signed_in) -> None:
@@ -98,7 +98,7 @@ def test_a_stale_edit_is_a_conflict_warning(workspace, signed_in) -> None:
     next(b for b in second.button if b.label == "Save corrections").click().run()
     assert not second.exception
     assert any("conflict" in w.value for w in second.warning)
-    assert _invoice(workspace, invoice_id)["currency"] == "JPY"
+    assert _invoice(workspace, invoice_id).currency == "JPY"
     next(b for b in second.button if b.label == "Reload the latest version").click().run()
     assert second.text_input(key=f"review_field_{invoice_id}_currency").value == "JPY"
 
@@ -106,7 +106,7 @@ def test_a_stale_edit_is_a_conflict_warning(workspace, signed_in) -> None:
 def test_line_items_are_editable_for_writers_and_saved(workspace, signed_in) -> None:
     at = open_page(signed_in("operator"), "review")
     invoice_id = _picked_id(at)
-    before = len(_invoice(workspace, invoice_id)["lines"])
+    before = len(_invoice(workspace, invoice_id).lines)
     assert before > 0
     next(b for b in at.button if b.label == "Save line items").click().run()
     assert not at.exception
@@ -115,5 +115,5 @@ def test_line_items_are_editable_for_writers_and_saved(workspace, signed_in) -> 
     trail = invoices.audit_log(
         services=workspace.services, user=worker_user(owner.id, owner.email), invoice_id=invoice_id
     )
-    assert any(e["action"] == "invoice.lines_corrected" for e in trail)
-    assert len(_invoice(workspace, invoice_id)["lines"]) == before
+    assert any(e.action == "invoice.lines_corrected" for e in trail)
+    assert len(_invoice(workspace, invoice_id).lines) == before

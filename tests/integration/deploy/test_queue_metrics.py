@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -11,7 +10,8 @@ from sqlalchemy import text
 
 from api.queue_metrics import QueueCollector
 from core.bootstrap import build_services
-from core.jobs.queue import InvoiceJob
+from core.workflow import uploads
+from tests.integration.workflow.conftest import as_user, invoice_pdf
 
 
 @pytest.fixture
@@ -32,20 +32,31 @@ def _scrape(collector: QueueCollector) -> dict[str, float]:
     return values
 
 
-def test_gauges_count_waiting_jobs_and_age_the_oldest(services, engine) -> None:
+def test_gauges_count_waiting_jobs_and_age_the_oldest(
+    services, engine, make_user, make_client
+) -> None:
     collector = QueueCollector(services.jobs.overview)
     before = _scrape(collector)
     assert before["invoiceflow_queue_oldest_waiting_seconds"] >= 0
-    jobs = [InvoiceJob(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(3)]
+    owner = make_user()
+    client = make_client(owner)
+    ids: list[str] = []
     try:
-        assert services.jobs.enqueue(jobs) == 3
+        upload = uploads.upload_files(  # three invoices, three jobs (queued by the upload)
+            services=services,
+            user=as_user(owner),
+            client_id=client.id,
+            files=[uploads.UploadFile(f"{n}.pdf", invoice_pdf(f"Q-{n}")) for n in range(3)],
+        )
+        ids = [str(f.invoice_id) for f in upload.files]
+        assert upload.accepted == 3
         time.sleep(1.2)
         values = _scrape(collector)
     finally:  # the database is shared with other tests: leave no job for their workers
         with engine.begin() as conn:
             conn.execute(
                 text("delete from public.procrastinate_jobs where args->>'invoice_id' = any(:ids)"),
-                {"ids": [str(j.invoice_id) for j in jobs]},
+                {"ids": ids},
             )
     todo = 'invoiceflow_queue_jobs{status="todo"}'
     assert values[todo] == before[todo] + 3

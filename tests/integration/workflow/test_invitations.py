@@ -17,8 +17,7 @@ pytestmark = pytest.mark.security
 
 def _member_ids(services, owner, client_id):
     return {
-        m["user_id"]
-        for m in clients.list_members(services=services, user=owner, client_id=client_id)
+        m.user_id for m in clients.list_members(services=services, user=owner, client_id=client_id)
     }
 
 
@@ -68,7 +67,7 @@ def test_membership_exists_only_after_the_invitee_accepts(services, role_users, 
         services=services, user=invitee, invitation_id=invitation["id"]
     )
     assert accepted["client_id"] == role_users.id and accepted["role"] == "operator"
-    assert clients.get_client(services=services, user=invitee, client_id=role_users.id)["role"] == (
+    assert clients.get_client(services=services, user=invitee, client_id=role_users.id).role == (
         "operator"
     )
     assert invitations.my_invitations(services=services, user=invitee) == []
@@ -201,7 +200,7 @@ def test_role_changes_of_existing_members_stay_and_strangers_are_not_added(
     changed = clients.set_member(
         services=services, user=owner, client_id=role_users.id, user_id=viewer.id, role="analyst"
     )
-    assert changed["role"] == "analyst"
+    assert changed.role == "analyst"
     stranger = make_user()
     with pytest.raises(NotFound):
         clients.set_member(

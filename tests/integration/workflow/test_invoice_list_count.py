@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.db import invoice_query
 from core.workflow import invoices
 from core.workflow.invoices import InvoiceFilter
 from core.workflow.states import InvoiceStatus
@@ -74,7 +75,7 @@ def test_vendor_search_finds_substrings_in_the_callers_clients_only(
             services=services, user=as_user(user), filters=InvoiceFilter(**kw)
         )
         assert count == len(rows)
-        return {r["id"] for r in rows}
+        return {r.id for r in rows}
 
     # Case-insensitive substring, in one client or across all of the caller's clients.
     assert found(alice, client_id=mine.id, vendor="anlagenBAU") == set(a_ids[:2])
@@ -108,22 +109,22 @@ def test_vendor_search_with_many_matches_uses_the_subquery_and_agrees(
     inline_rows, inline_count = invoices.list_invoices(
         services=services, user=operator, filters=flt
     )
-    monkeypatch.setattr(invoices, "VENDOR_IDS_INLINE", 2)  # 3 matches: too many to pass inline
+    monkeypatch.setattr(invoice_query, "VENDOR_IDS_INLINE", 2)  # 3 matches: too many to pass inline
     sub_rows, sub_count = invoices.list_invoices(services=services, user=operator, filters=flt)
     assert inline_count == sub_count == 3
-    assert [r["id"] for r in inline_rows] == [r["id"] for r in sub_rows]
-    assert {r["id"] for r in sub_rows} == ids
+    assert [r.id for r in inline_rows] == [r.id for r in sub_rows]
+    assert {r.id for r in sub_rows} == ids
     # Paging agrees too: the vendor-only list pages a newest-first id list, the other path SQL.
-    monkeypatch.setattr(invoices, "VENDOR_IDS_INLINE", 20_000)
+    monkeypatch.setattr(invoice_query, "VENDOR_IDS_INLINE", 20_000)
     fast = [
         invoices.list_invoices(services=services, user=operator, filters=flt, limit=1, offset=k)
         for k in range(3)
     ]
-    assert [rows[0]["id"] for rows, _ in fast] == [r["id"] for r in sub_rows]
+    assert [rows[0].id for rows, _ in fast] == [r.id for r in sub_rows]
     assert {count for _, count in fast} == {3}
     # With another filter the generic query runs (and still finds them).
     received = InvoiceFilter(
         client_id=role_users.id, vendor="many matches", status=(InvoiceStatus.received,)
     )
     rows, count = invoices.list_invoices(services=services, user=operator, filters=received)
-    assert count == 3 and {r["id"] for r in rows} == ids
+    assert count == 3 and {r.id for r in rows} == ids

@@ -34,44 +34,40 @@ def test_lines_are_replaced_and_the_change_is_audited(services, role_users) -> N
     updated = line_items.correct_lines(
         services=services,
         user=operator,
-        invoice_id=invoice["id"],
+        invoice_id=invoice.id,
         lines=new,
-        expected_version=invoice["version"],
+        expected_version=invoice.version,
     )
-    assert updated["status"] == "needs_review"
-    stored = invoices.list_lines(services=services, user=operator, invoice_id=invoice["id"])
-    assert [(line["line_no"], line["description"], float(line["amount"])) for line in stored] == [
+    assert updated.status == "needs_review"
+    stored = invoices.list_lines(services=services, user=operator, invoice_id=invoice.id)
+    assert [(line.line_no, line.description, float(line.amount)) for line in stored] == [
         (1, "Widgets", 100.0),
         (2, "Freight", 19.0),
     ]
-    trail = invoices.audit_log(services=services, user=operator, invoice_id=invoice["id"])
-    event = next(e for e in trail if e["action"] == "invoice.lines_corrected")
-    assert len(event["meta"]["lines_after"]) == 2
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=invoice.id)
+    event = next(e for e in trail if e.action == "invoice.lines_corrected")
+    assert len(event.meta["lines_after"]) == 2
 
 
 def test_stale_version_bad_number_viewer_and_final_status_are_refused(services, role_users) -> None:
     operator = as_user(role_users.members["operator"])
     invoice = _processed(services, operator, role_users.id, "L-2")
-    args = {"services": services, "invoice_id": invoice["id"]}
+    args = {"services": services, "invoice_id": invoice.id}
     with pytest.raises(ValidationFailed):
         line_items.correct_lines(
-            **args, user=operator, lines=[{"amount": "ten"}], expected_version=invoice["version"]
+            **args, user=operator, lines=[{"amount": "ten"}], expected_version=invoice.version
         )
     with pytest.raises(Forbidden):
         line_items.correct_lines(
             **args,
             user=as_user(role_users.members["viewer"]),
             lines=[],
-            expected_version=invoice["version"],
+            expected_version=invoice.version,
         )
-    line_items.correct_lines(**args, user=operator, lines=[], expected_version=invoice["version"])
+    line_items.correct_lines(**args, user=operator, lines=[], expected_version=invoice.version)
     with pytest.raises(Conflict):
-        line_items.correct_lines(
-            **args, user=operator, lines=[], expected_version=invoice["version"]
-        )
-    review.approve_invoice(services=services, user=operator, invoice_id=invoice["id"])
-    current = invoices.get_invoice(services=services, user=operator, invoice_id=invoice["id"])
+        line_items.correct_lines(**args, user=operator, lines=[], expected_version=invoice.version)
+    review.approve_invoice(services=services, user=operator, invoice_id=invoice.id)
+    current = invoices.get_invoice(services=services, user=operator, invoice_id=invoice.id)
     with pytest.raises(InvalidTransition):
-        line_items.correct_lines(
-            **args, user=operator, lines=[], expected_version=current["version"]
-        )
+        line_items.correct_lines(**args, user=operator, lines=[], expected_version=current.version)

@@ -71,9 +71,9 @@ def test_queue_puts_failed_checks_before_low_confidence_before_the_rest(
 
     queue = review_queue.review_queue(services=services, user=owner, client_id=cid)
 
-    order = [row["id"] for row in queue]
+    order = [row.id for row in queue]
     assert order.index(broken) < order.index(shaky) < order.index(fine) < order.index(auto)
-    reasons = {row["id"]: row["review_reason"] for row in queue}
+    reasons = {row.id: row.review_reason for row in queue}
     assert reasons[broken] == "1 failed check"
     assert reasons[shaky] == "low confidence 41%"
     assert reasons[fine] == "match to confirm"

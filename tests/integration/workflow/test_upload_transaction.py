@@ -8,6 +8,7 @@ narrow, security-definer door from a user session into the job table).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import pytest
@@ -203,3 +204,22 @@ def test_page_counting_is_safe_in_the_api_thread_pool():
     with ThreadPoolExecutor(max_workers=16) as pool:
         failures = [r for r in pool.map(check, docs) if r is not None]
     assert failures == []
+
+
+def test_our_sql_never_writes_procrastinates_tables(engine):
+    """One enqueue path: our functions queue through procrastinate_defer_jobs_v1, never by
+    writing its tables themselves (an insert, update or delete of procrastinate_*)."""
+    with engine.connect() as conn:
+        sources = conn.execute(
+            text(
+                "select p.proname, p.prosrc from pg_proc p"
+                " join pg_namespace n on n.oid = p.pronamespace"
+                " where n.nspname = 'public' and p.proname not like 'procrastinate\\_%'"
+            )
+        ).all()
+    writes = re.compile(
+        r"(insert\s+into|update|delete\s+from)\s+(public\.)?procrastinate_", re.IGNORECASE
+    )
+    assert [name for name, src in sources if writes.search(src or "")] == []
+    door = next(src for name, src in sources if name == "enqueue_invoice_processing")
+    assert "procrastinate_defer_jobs_v1" in door

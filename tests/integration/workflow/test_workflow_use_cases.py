@@ -67,43 +67,43 @@ def test_upload_process_review_export_round_trip(services, role_users):
     inv = invoices.get_invoice(
         services=services, user=operator, invoice_id=result.files[0].invoice_id
     )
-    assert inv["invoice_number"] == "INV-1"
-    assert inv["matches"] and inv["matches"][0]["kind"] == "vendor"
+    assert inv.invoice_number == "INV-1"
+    assert inv.matches and inv.matches[0].kind == "vendor"
 
     corrected = review.correct_fields(
         services=services,
         user=operator,
-        invoice_id=inv["id"],
+        invoice_id=inv.id,
         changes={"invoice_number": "INV-1A", "total": "119.00"},
-        expected_version=inv["version"],
+        expected_version=inv.version,
     )
-    assert corrected["invoice_number"] == "INV-1A" and corrected["status"] == "needs_review"
+    assert corrected.invoice_number == "INV-1A" and corrected.status == "needs_review"
     with pytest.raises(Conflict):  # a second reviewer with the old version
         review.correct_fields(
             services=services,
             user=operator,
-            invoice_id=inv["id"],
+            invoice_id=inv.id,
             changes={"invoice_number": "LOST"},
-            expected_version=inv["version"],
+            expected_version=inv.version,
         )
     approved = review.approve_invoice(
         services=services,
         user=operator,
-        invoice_id=inv["id"],
-        expected_version=corrected["version"],
+        invoice_id=inv.id,
+        expected_version=corrected.version,
     )
-    assert approved["status"] == "approved"
+    assert approved.status == "approved"
 
     data = invoices.export_invoices(
         services=services, user=operator, filters=InvoiceFilter(client_id=client.id), fmt="csv"
     )
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [r["Invoice number"] for r in rows] == ["INV-1A"]
-    after = invoices.get_invoice(services=services, user=operator, invoice_id=inv["id"])
-    assert after["status"] == "exported"
+    after = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
+    assert after.status == "exported"
 
-    trail = invoices.audit_log(services=services, user=operator, invoice_id=inv["id"])
-    actions = [e["action"] for e in trail]
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=inv.id)
+    actions = [e.action for e in trail]
     assert actions[:1] == ["invoice.uploaded"]
     for needed in (
         "status.extracting",
@@ -114,11 +114,11 @@ def test_upload_process_review_export_round_trip(services, role_users):
         "status.exported",
     ):
         assert needed in actions
-    extracted = next(e for e in trail if e["action"] == "status.extracted")
-    assert extracted["meta"]["extractor"] and extracted["actor_id"] == operator.id
-    corrected_event = next(e for e in trail if e["action"] == "invoice.corrected")
-    assert corrected_event["before"]["invoice_number"] == "INV-1"
-    assert corrected_event["after"]["invoice_number"] == "INV-1A"
+    extracted = next(e for e in trail if e.action == "status.extracted")
+    assert extracted.meta["extractor"] and extracted.actor_id == operator.id
+    corrected_event = next(e for e in trail if e.action == "invoice.corrected")
+    assert corrected_event.before["invoice_number"] == "INV-1"
+    assert corrected_event.after["invoice_number"] == "INV-1A"
 
 
 def test_viewer_cannot_write_and_other_clients_see_nothing(
@@ -174,7 +174,7 @@ def test_members_last_owner_is_kept(services, role_users):
     with pytest.raises(Conflict):
         clients.remove_member(services=services, user=owner, client_id=client.id, user_id=owner.id)
     members = clients.list_members(services=services, user=owner, client_id=client.id)
-    assert {m["role"] for m in members} == {"owner", "operator", "analyst", "viewer"}
+    assert {m.role for m in members} == {"owner", "operator", "analyst", "viewer"}
     with pytest.raises(NotFound):  # new members are invited; only members change roles
         clients.set_member(
             services=services,

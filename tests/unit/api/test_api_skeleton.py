@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,10 +11,12 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from core import errors as e
 from core.config import Settings
+from tests.fakes.ports import fake_services
 
 
 def _app(**settings):
-    app = create_app(Settings(log_json=True, **settings), services=SimpleNamespace())
+    config = Settings(log_json=True, **settings)
+    app = create_app(config, services=fake_services(config))
 
     @app.get("/boom/{kind}", include_in_schema=False)
     def boom(kind: str):
@@ -105,11 +106,7 @@ def test_metrics_count_requests_by_route_template():
 
 
 def test_readiness_reports_each_component_and_503_when_one_is_down():
-    services = SimpleNamespace(
-        engine=None,  # no database: that component must report the failure
-        storage=SimpleNamespace(ping=lambda: None),
-        jobs=SimpleNamespace(ping=lambda: None),
-    )
+    services = fake_services()  # no database: that component must report the failure
     app = create_app(Settings(), services=services)
     with TestClient(app) as client:
         r = client.get("/api/v1/ready")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from core.config import Settings
+from tests.fakes.ports import fake_services
 
 PREFLIGHT = {
     "Origin": "https://erp.example.com",
@@ -17,7 +16,8 @@ PREFLIGHT = {
 
 
 def _client(**settings: object) -> TestClient:
-    return TestClient(create_app(Settings(**settings), services=SimpleNamespace()))
+    config = Settings(**settings)
+    return TestClient(create_app(config, services=fake_services(config)))
 
 
 def test_no_origin_is_allowed_by_default() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import tomllib
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from core import version as version_module
 from core.config import Settings
+from tests.fakes.ports import fake_services
 
 REPO = Path(__file__).resolve().parents[3]
 READABLE = re.compile(r"^[a-z]+(_[a-z]+)*$")
@@ -20,7 +20,7 @@ READABLE = re.compile(r"^[a-z]+(_[a-z]+)*$")
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    return TestClient(create_app(Settings(), services=SimpleNamespace()))
+    return TestClient(create_app(Settings(), services=fake_services()))
 
 
 def _operation_ids(spec: dict) -> dict[str, str]:

@@ -18,19 +18,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Engine
 
+from core.auth.models import CurrentUser
 from core.config import Settings
-from core.db import tenant_repo
-from core.db.models import (
-    Client,
-    ClientMember,
-    MemberRole,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Vendor,
-)
+from core.db import demo_repo, tenant_repo
 from core.db.session import service_session, user_session
 from core.errors import ConfigurationError, InvalidCredentials, RateLimited
 
@@ -91,19 +83,13 @@ def _save_password(settings: Settings, password: str) -> None:
 
 def _reset_password(engine: Engine, password: str) -> None:
     import bcrypt
-    from sqlalchemy import text
 
     hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(10)).decode()
     with service_session(engine, "seed.demo.reset_password") as s:
-        s.execute(
-            text(
-                "update auth.users set encrypted_password = :h, updated_at = now() where email = :e"
-            ),
-            {"h": hashed, "e": DEMO_EMAIL},
-        )
+        demo_repo.reset_password(s, email=DEMO_EMAIL, password_hash=hashed)
 
 
-def ensure_demo_user(engine: Engine, settings: Settings) -> tuple[Any, str]:
+def ensure_demo_user(engine: Engine, settings: Settings) -> tuple[CurrentUser, str]:
     """Sign the demo user in (creating it, or resetting a forgotten password); (user, password)."""
     if settings.auth_backend != "local":
         raise ConfigurationError(
@@ -132,19 +118,10 @@ def ensure_demo_client(engine: Engine, claims: dict[str, Any]) -> uuid.UUID:
     """The demo client owned by the demo user (created on first run)."""
     user_id = uuid.UUID(str(claims["sub"]))
     with user_session(engine, claims) as s:
-        existing = s.scalar(
-            select(Client.id)
-            .join(ClientMember, ClientMember.client_id == Client.id)
-            .where(
-                Client.name == DEMO_CLIENT,
-                ClientMember.user_id == user_id,
-                ClientMember.role == MemberRole.owner,
-            )
-        )
+        existing = demo_repo.owned_client(s, name=DEMO_CLIENT, owner=user_id)
         if existing:
             return existing
-        created: uuid.UUID = tenant_repo.insert_client(s, name=DEMO_CLIENT)["id"]
-        return created
+        return tenant_repo.insert_client(s, name=DEMO_CLIENT).id
 
 
 def _specs() -> list[Any]:
@@ -167,99 +144,94 @@ def seed_reference_data(
     """Upsert the vendor master and purchase orders; returns (vendors, purchase orders)."""
     specs = _specs()
     with user_session(engine, claims) as s:
-        for i, spec in enumerate(specs):
-            v = spec.vendor
-            # One vendor stored the way ERPs often do (upper case) so fuzzy matching has work.
-            name = v.name.upper() if i == 1 else v.name
-            row = {
-                "client_id": client_id,
-                "external_id": f"V{spec.seed}",
-                "name": name,
-                "vat_id": v.vat_id,
-                "iban": v.iban,
-                "address": v.street,
-                "city": v.city_line,
-                "country": v.country,
-                "default_currency": spec.loc.currency,
-            }
-            s.execute(insert(Vendor).values(row).on_conflict_do_nothing())
-        rows = s.execute(
-            select(Vendor.external_id, Vendor.id).where(Vendor.client_id == client_id)
-        ).tuples()
-        vendor_ids = {external_id: vendor_id for external_id, vendor_id in rows}
+        demo_repo.insert_vendors(
+            s,
+            [
+                {
+                    "client_id": client_id,
+                    "external_id": f"V{spec.seed}",
+                    # One vendor stored the way ERPs often do (upper case): fuzzy matching's work.
+                    "name": spec.vendor.name.upper() if i == 1 else spec.vendor.name,
+                    "vat_id": spec.vendor.vat_id,
+                    "iban": spec.vendor.iban,
+                    "address": spec.vendor.street,
+                    "city": spec.vendor.city_line,
+                    "country": spec.vendor.country,
+                    "default_currency": spec.loc.currency,
+                }
+                for i, spec in enumerate(specs)
+            ],
+        )
+        vendor_ids = demo_repo.vendor_ids_by_external_id(s, client_id)
         for spec in specs:
             if not spec.po_number and spec.seed % 3:
                 continue
-            number = spec.po_number or f"PO-{spec.seed}"
-            po_id = s.scalar(
-                insert(PurchaseOrder)
-                .values(
-                    client_id=client_id,
-                    vendor_id=vendor_ids[f"V{spec.seed}"],
-                    po_number=number,
-                    status="closed" if spec.seed % 7 == 0 else "open",
-                    order_date=spec.invoice_date - dt.timedelta(days=14),
-                    currency=spec.loc.currency,
-                    total=spec.total,
-                )
-                .on_conflict_do_nothing()
-                .returning(PurchaseOrder.id)
+            po_id = demo_repo.insert_purchase_order(
+                s,
+                {
+                    "client_id": client_id,
+                    "vendor_id": vendor_ids[f"V{spec.seed}"],
+                    "po_number": spec.po_number or f"PO-{spec.seed}",
+                    "status": "closed" if spec.seed % 7 == 0 else "open",
+                    "order_date": spec.invoice_date - dt.timedelta(days=14),
+                    "currency": spec.loc.currency,
+                    "total": spec.total,
+                },
             )
             if po_id is None:
                 continue  # already seeded
-            for n, item in enumerate(spec.items, start=1):
-                s.add(
-                    PurchaseOrderLine(
-                        client_id=client_id,
-                        purchase_order_id=po_id,
-                        line_no=n,
-                        description=item.description,
-                        product_code=item.code,
-                        quantity=item.quantity,
-                        unit=item.unit,
-                        unit_price=item.unit_price,
-                        amount=item.amount,
-                    )
-                )
+            demo_repo.insert_purchase_order_lines(
+                s,
+                [
+                    {
+                        "client_id": client_id,
+                        "purchase_order_id": po_id,
+                        "line_no": n,
+                        "description": item.description,
+                        "product_code": item.code,
+                        "quantity": item.quantity,
+                        "unit": item.unit,
+                        "unit_price": item.unit_price,
+                        "amount": item.amount,
+                    }
+                    for n, item in enumerate(spec.items, start=1)
+                ],
+            )
         vendors = len(vendor_ids)
-        pos = len(
-            s.scalars(select(PurchaseOrder.id).where(PurchaseOrder.client_id == client_id)).all()
-        )
+        pos = demo_repo.count_purchase_orders(s, client_id)
     return vendors, pos
 
 
 def upload_demo_invoices(
-    settings: Settings, engine: Engine, user: Any, client_id: uuid.UUID
+    settings: Settings, engine: Engine, user: CurrentUser, client_id: uuid.UUID
 ) -> tuple[list[str], list[str]]:
     """Upload the generated PDFs through the upload workflow; (file names, notes)."""
-    from core.demo.synthetic_invoices import generate_invoice
+    from core.bootstrap import build_services
+    from core.workflow.uploads import UploadFile, upload_files
 
     try:
-        from core.bootstrap import build_services
-        from core.workflow.uploads import UploadFile, upload_files
-    except ImportError as exc:
-        return [], [
-            f"invoice upload skipped: the upload workflow is not available yet ({exc.name})"
-        ]
+        from core.demo.synthetic_invoices import generate_invoice
+    except ModuleNotFoundError as exc:  # reportlab is a demo requirement, not a runtime one
+        raise ConfigurationError(
+            f"the demo seed draws its invoices with {exc.name}: install the demo requirements"
+            " (pip install -r requirements-demo.txt, or the invoiceflow[demo] extra)"
+        ) from exc
+
     docs = [generate_invoice(seed, kind="pdf") for seed in _invoice_seeds(_specs())]
     services = build_services(settings, engine=engine)
     try:
-        queued = services.jobs is not None
         result = upload_files(
             services=services,
             user=user,
             client_id=client_id,
             files=[UploadFile(d.filename, d.data) for d in docs],
             batch_name="Demo invoices",
-            process=queued,
         )
     finally:
         services.close()
     notes = [
         f"{f.filename}: {f.status} ({f.error})" for f in result.files if f.status == "rejected"
     ]
-    if not queued and result.accepted:
-        notes.append("invoices stored but not queued: the job queue is not wired in yet")
     names = [f.filename for f in result.files if f.status in ("accepted", "duplicate")]
     return names, notes
 

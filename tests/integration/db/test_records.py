@@ -1,0 +1,52 @@
+"""The records of ``core.db.records`` are the repositories' column lists: every field that is a
+column of its table exists in the migrated database, and every select list they make runs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from core.db import records
+from core.db.records import columns, field_names
+
+TABLES: dict[type[records.Record], str] = {
+    records.Invoice: "invoices",
+    records.InvoiceLine: "invoice_lines",
+    records.Match: "matches",
+    records.AuditEvent: "audit_events",
+    records.File: "files",
+    records.Batch: "batches",
+    records.Client: "clients",
+    records.Member: "client_members",
+}
+JOINS = {
+    records.Invoice: "public.invoices i left join public.files f on f.id = i.file_id"
+    " left join public.vendors v on v.id = i.vendor_id",
+    records.InvoiceLine: "public.invoice_lines l join public.invoices i on i.id = l.invoice_id",
+    records.Match: "public.matches m join public.invoices i on i.id = m.invoice_id"
+    " left join public.vendors v on v.id = m.vendor_id"
+    " left join public.purchase_orders po on po.id = m.purchase_order_id"
+    " left join public.invoices d on d.id = m.duplicate_of_invoice_id",
+    records.AuditEvent: "public.audit_events a",
+    records.File: "public.files f",
+    records.Batch: "public.batches b",
+    records.Client: "public.clients c left join public.client_members m on m.client_id = c.id",
+    records.Member: "public.client_members m",
+}
+
+
+@pytest.mark.parametrize("record", list(TABLES), ids=lambda r: r.__name__)
+def test_every_stored_field_is_a_column_of_its_table(engine, record) -> None:
+    existing = {c["name"] for c in inspect(engine).get_columns(TABLES[record], schema="public")}
+    assert set(field_names(record, stored_only=True)) - existing == set()
+
+
+@pytest.mark.parametrize("record", list(JOINS), ids=lambda r: r.__name__)
+def test_the_select_list_of_every_record_runs(engine, record) -> None:
+    with engine.connect() as conn:
+        result = conn.execute(text(f"select {columns(record)} from {JOINS[record]} limit 0"))
+        assert list(result.keys()) == [n for n in field_names(record) if n not in record._filled]
+
+
+def test_the_correctable_fields_are_invoice_columns() -> None:
+    assert set(records.CORRECTABLE_FIELDS) <= set(field_names(records.Invoice, stored_only=True))
