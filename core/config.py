@@ -141,10 +141,9 @@ class Settings(BaseSettings):
             "SUPABASE_ANON_KEY", "SUPABASE_PUBLISHABLE_KEY", "INVOICEFLOW_SUPABASE_ANON_KEY"
         ),
     )
-    # The secret key (``sb_secret_...``, or the legacy service_role JWT). Read by no code yet, and
-    # kept on purpose: the Supabase adapters will send it for Supabase Auth's Sb-Forwarded-For
-    # header (the caller's address for GoTrue's own rate limits) and for workers' file reads.
-    # Never used for user work: users' rows are read under RLS with their own token.
+    # The secret key (``sb_secret_...``, or the legacy service_role JWT): Supabase Auth's
+    # Sb-Forwarded-For header (core.auth.supabase_auth) and workers' file reads after the
+    # uploader's RLS check (core.storage.supabase_store). Never for a user's own rows.
     supabase_service_key: SecretStr | None = Field(
         default=None,
         validation_alias=_env(
