@@ -10,6 +10,7 @@ import streamlit as st
 from console import charts, state
 from console.feedback import flash, guarded
 from console.preview import render_pages
+from core.db.records import CORRECTABLE_FIELDS
 from core.extraction.schema import HEADER_FIELDS
 from core.workflow import invoices, line_items, review, review_queue
 from core.workflow.states import EDITABLE, InvoiceStatus
@@ -25,7 +26,11 @@ LINE_COLUMNS = [
     "amount",
 ]
 LINE_NUMBERS = ("quantity", "unit_price", "tax_rate", "amount")
-FIELDS = [f for f in HEADER_FIELDS if f in review.CORRECTABLE]
+# The correctable header fields, in the extraction's order, then any the extraction never reads
+# (entered by a reviewer): a new correctable field shows up here with no change to this page.
+FIELDS = [f for f in HEADER_FIELDS if f in CORRECTABLE_FIELDS] + [
+    f for f in CORRECTABLE_FIELDS if f not in HEADER_FIELDS
+]
 
 
 _WORDS = {"vat": "VAT", "iban": "IBAN", "id": "ID", "po": "PO"}
