@@ -32,8 +32,11 @@ AUTO_APPROVE_CONFIDENCE = 0.85  # below this a person looks at the fields whatev
 
 def _extraction_changes(ex: Extraction) -> dict[str, Any]:
     doc_type = ex.document_type.value
+    # The header fields the extraction reads (a field only reviewers enter is not among them).
     changes: dict[str, Any] = {
-        name: getattr(ex, name).value for name in CORRECTABLE_FIELDS if name != "document_type"
+        name: getattr(ex, name).value
+        for name in CORRECTABLE_FIELDS
+        if name in Extraction.model_fields and name != "document_type"
     }
     changes["document_type"] = getattr(doc_type, "value", doc_type)
     changes.update(
