@@ -226,6 +226,9 @@ class InvoicePublic(_Public):
     tax: Decimal | None = None
     total: Decimal | None = None
     amount_due: Decimal | None = None
+    payment_reference: str | None = Field(
+        default=None, description="what a payment of this invoice must quote (creditor reference)"
+    )
     extractor: str | None = None
     extractor_version: str | None = None
     model: str | None = None
@@ -272,6 +275,9 @@ class InvoiceUpdate(BaseModel):
     tax: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
     total: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
     amount_due: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
+    payment_reference: str | None = Field(
+        default=None, max_length=140, examples=["RF18539007547034"]
+    )
     vendor_id: uuid.UUID | None = None
     purchase_order_id: uuid.UUID | None = None
 

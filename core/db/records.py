@@ -97,6 +97,7 @@ class Invoice(Record):
     tax: Decimal | None
     total: Decimal | None
     amount_due: Decimal | None
+    payment_reference: str | None
     extractor: str | None
     extractor_version: str | None
     model: str | None
@@ -121,7 +122,7 @@ class Invoice(Record):
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "vendor_name", "vendor_vat_id", "vendor_iban", "customer_name", "customer_vat_id",
     "invoice_number", "po_number", "document_type", "invoice_date", "due_date", "currency",
-    "subtotal", "tax", "total", "amount_due",
+    "subtotal", "tax", "total", "amount_due", "payment_reference",
 )  # fmt: skip
 
 
