@@ -52,6 +52,7 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("tax", "Tax", "number"),
     Column("total", "Total", "number"),
     Column("amount_due", "Amount due", "number"),
+    Column("payment_reference", "Payment reference", width=24),
     Column("confidence", "Confidence", "percent", 11),
     Column("match_band", "Match band", width=12),
     Column("extractor", "Extractor", width=16),
