@@ -1,6 +1,6 @@
 """API load and fault figures (docs/operations.md): sustained rate, 2x overload, DB restart.
 
-    make bench-api            # or: python bench/api_load_bench.py --help
+    make bench-api            # or: python -m bench.api_load_bench --help
 
 On a private stack (bench/load_stack.py: own PostgreSQL, one API process, N workers), an
 open-loop generator offers a fixed request rate of a mix (health, invoice list, 100 KB PDF

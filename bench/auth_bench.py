@@ -1,7 +1,7 @@
 """Auth figures: sign-up time for new vs already registered addresses (F11: the two must not be
 told apart by timing), and the cost of the session check every verified token goes through (F7).
 
-    python bench/auth_bench.py [--rounds 30]
+    python -m bench.auth_bench [--rounds 30]
 
 Starts a throw-away embedded PostgreSQL in a temporary directory, applies the migrations, and
 uses the local auth adapter with its production bcrypt cost (10). Prints figures only; nothing

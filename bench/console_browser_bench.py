@@ -5,7 +5,7 @@ worker(s)), signs in as the demo user, first clears the seeded review queue (not
 times: upload N generated demo PDFs in one drop, wait until the batch is processed, approve each
 invoice on the Review page, export the XLSX on Downloads and download it. Prints the figures.
 
-    .venv/bin/python bench/console_browser_bench.py [--invoices 10] [--workers 1]
+    python -m bench.console_browser_bench [--invoices 10] [--workers 1]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Database figures: migration apply time (embedded PostgreSQL 18 and Debian PostgreSQL 15) and the
 cold start of the embedded default (initdb + start + migrate + demo seed).
 
-    python bench/db_bench.py [--repeat 3] [--skip-cold-start] [--skip-pg15]
+    python -m bench.db_bench [--repeat 3] [--skip-cold-start] [--skip-pg15]
 
 PostgreSQL 15: ``PG15_DATABASE_URL`` (a superuser URL to the maintenance database) or, as root,
 the local Debian cluster 15/main (started for the run and stopped again if it was down).

@@ -15,7 +15,7 @@ Dev sets live in ../shared/benchmarks (of this checkout or a folder above it); w
 those sections say so and are skipped. The OpenAI path against the loopback fake, with the
 LLM calls that routing saves, is bench/openai_bench.py (same make target).
 
-Run: ``python bench/extraction_bench.py [--quick] [--baseline-ref main]``.
+Run: ``python -m bench.extraction_bench [--quick] [--baseline-ref main]``.
 """
 
 from __future__ import annotations

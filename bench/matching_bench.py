@@ -1,6 +1,6 @@
 """Matching benchmark: speed at 10k x 100k, Fodors-Zagat F1, held-out company-name lookup.
 
-Run with ``make bench-matching`` (or ``python bench/matching_bench.py [--quick]``). Every figure is
+Run with ``make bench-matching`` (or ``python -m bench.matching_bench [--quick]``). Every figure is
 printed next to its goal; nothing here asserts. Each section runs twice in one run: *before* (the
 ``core`` package of ``--baseline REF``, default the last commit before matching v2, extracted
 with ``git archive`` into a temporary folder and run in a subprocess) and *after* (this checkout).

@@ -5,7 +5,7 @@ concurrency (``Settings.openai_concurrency``), and 0 LLM calls when the same fil
 (cache). The fake is a real HTTP server on 127.0.0.1 (``tests/fakes/openai_fake.py``) answering
 with each document's own values, so the run also reports accuracy of the whole path.
 
-    python bench/openai_bench.py [--n 100] [--latency 1.0] [--concurrency N]
+    python -m bench.openai_bench [--n 100] [--latency 1.0] [--concurrency N]
                                  [--routing-threshold 0.8] [--routing-only]
 
 The routing section runs the dev sets (../shared/benchmarks; skipped when absent) through the

@@ -8,7 +8,7 @@ A hook for ``bench/extraction_bench.py`` (and anyone else):
 
 ``extract`` returns an ``Extraction`` (or a dict of flat fields). Scoring is the benchmark
 README's (``core.extraction.evaluation``). Run alone:
-``python bench/synthetic_accuracy.py [N] [--kinds pdf,scan_png]`` scores the offline pipeline.
+``python -m bench.synthetic_accuracy [N] [--kinds pdf,scan_png]`` scores the offline pipeline.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Workflow figures (issue 5): upload latency/throughput, invoice list latency, end-to-end rate.
 
-    make bench-workflow      # or: python bench/workflow_bench.py [--uploads 400] [--e2e 1000]
+    make bench-workflow      # or: python -m bench.workflow_bench [--uploads 400] [--e2e 1000]
 
 Runs on a private stack (bench/load_stack.py: own PostgreSQL, API replicas behind Caddy, worker
 processes), on loopback:
