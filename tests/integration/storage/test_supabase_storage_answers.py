@@ -24,6 +24,7 @@ from core.config import Settings
 from core.errors import ConfigurationError, TooLarge, UnsupportedType
 from core.storage.supabase_store import SupabaseFileStore
 from core.workflow.readiness import check_readiness
+from tests.fakes.ports import fake_services
 from tests.fakes.supabase_fake import Bucket, SupabaseFake, running_fake
 
 PASSWORD = "long enough password"
@@ -113,12 +114,7 @@ def test_a_missing_bucket_is_a_configuration_error_and_not_ready(
     with pytest.raises(ConfigurationError, match="does not exist"):
         store.ping()
 
-    class _Services:  # readiness reads only these three
-        storage = store
-        engine = None
-        jobs = None
-
-    component = check_readiness(_Services())["storage"]
+    component = check_readiness(fake_services(storage=store))["storage"]
     assert not component.ok
     assert "bucket 'invoices' does not exist" in component.detail
     fake.buckets["invoices"] = Bucket()
