@@ -23,18 +23,18 @@ mine = state.fetch(invitations.my_invitations, action="loading your invitations"
 if not mine:
     st.caption("No open invitations for your e-mail address.")
 for invitation in mine:
-    iid = invitation["id"]
+    iid = invitation.id
     with st.container(border=True):
         st.markdown(
-            f"**{invitation['client_name']}** invites you as **{invitation['role']}** "
-            f"(until {invitation['expires_at']:%Y-%m-%d})."
+            f"**{invitation.client_name}** invites you as **{invitation.role}** "
+            f"(until {invitation.expires_at:%Y-%m-%d})."
         )
         accept_col, decline_col = st.columns(2)
         if accept_col.button("Accept", key=f"members_accept_{iid}", type="primary"):
             with guarded("accepting the invitation"):
                 state.call(invitations.accept_invitation, invitation_id=iid)
                 auth_ui.load_memberships()
-                flash(f"You are now a member of {invitation['client_name']}.")
+                flash(f"You are now a member of {invitation.client_name}.")
                 st.rerun()
         if decline_col.button("Decline", key=f"members_decline_{iid}"):
             with guarded("declining the invitation"):
@@ -65,7 +65,7 @@ if submitted:
     with guarded("inviting"):
         sent = state.call(invitations.invite_member, client_id=client_id, email=email, role=role)
         # The same answer whatever the address: whether it has an account is not ours to say.
-        flash(f"Invitation for {sent['email']} as {sent['role']} is pending.")
+        flash(f"Invitation for {sent.email} as {sent.role} is pending.")
         st.rerun()
 
 listed = state.fetch(
@@ -77,12 +77,12 @@ if listed:
         hide_index=True,
         key="members_invitations",
     )
-    for invitation in (i for i in listed if i["status"] == "pending"):
-        iid = invitation["id"]
-        if st.button(f"Revoke {invitation['email']}", key=f"members_revoke_{iid}"):
+    for invitation in (i for i in listed if i.status == "pending"):
+        iid = invitation.id
+        if st.button(f"Revoke {invitation.email}", key=f"members_revoke_{iid}"):
             with guarded("revoking the invitation"):
                 state.call(invitations.revoke_invitation, client_id=client_id, invitation_id=iid)
-                flash(f"Invitation for {invitation['email']} revoked.", "info")
+                flash(f"Invitation for {invitation.email} revoked.", "info")
                 st.rerun()
 elif listed is not None:
     st.caption("No invitations yet.")

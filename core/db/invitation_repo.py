@@ -12,6 +12,8 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.db.records import Invitation, ReceivedInvitation
+
 # The invitation as callers see it: never a user id of the invitee.
 _STATUS = (
     "case when i.accepted_at is not null then 'accepted'"
@@ -25,11 +27,11 @@ _COLUMNS = (
 )
 
 
-def _one(s: Session, sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    return dict(s.execute(text(sql), params).mappings().one())
+def _one(s: Session, sql: str, params: dict[str, Any]) -> Invitation:
+    return Invitation.from_row(s.execute(text(sql), params).mappings().one())
 
 
-def invite(s: Session, *, client_id: UUID, email: str, role: str) -> dict[str, Any]:
+def invite(s: Session, *, client_id: UUID, email: str, role: str) -> Invitation:
     """Invite ``email`` (or renew its open invitation) with ``role``."""
     return _one(
         s,
@@ -39,7 +41,7 @@ def invite(s: Session, *, client_id: UUID, email: str, role: str) -> dict[str, A
     )
 
 
-def list_for_client(s: Session, client_id: UUID) -> list[dict[str, Any]]:
+def list_for_client(s: Session, client_id: UUID) -> list[Invitation]:
     """The client's invitations, newest first (RLS: owners only)."""
     rows = s.execute(
         text(
@@ -48,10 +50,10 @@ def list_for_client(s: Session, client_id: UUID) -> list[dict[str, Any]]:
         ),
         {"c": client_id},
     )
-    return [dict(r) for r in rows.mappings().all()]
+    return [Invitation.from_row(r) for r in rows.mappings()]
 
 
-def revoke(s: Session, invitation_id: UUID) -> dict[str, Any]:
+def revoke(s: Session, invitation_id: UUID) -> Invitation:
     """Revoke an open invitation (owners of its client)."""
     return _one(
         s,
@@ -60,7 +62,7 @@ def revoke(s: Session, invitation_id: UUID) -> dict[str, Any]:
     )
 
 
-def answer(s: Session, invitation_id: UUID, *, accept: bool) -> dict[str, Any]:
+def answer(s: Session, invitation_id: UUID, *, accept: bool) -> Invitation:
     """Accept (becoming a member) or decline an invitation sent to the caller's address."""
     return _one(
         s,
@@ -69,7 +71,7 @@ def answer(s: Session, invitation_id: UUID, *, accept: bool) -> dict[str, Any]:
     )
 
 
-def mine(s: Session) -> list[dict[str, Any]]:
+def mine(s: Session) -> list[ReceivedInvitation]:
     """Open invitations sent to the caller's verified address, with the client's name."""
     rows = s.execute(
         text(
@@ -77,4 +79,4 @@ def mine(s: Session) -> list[dict[str, Any]]:
             " from public.my_client_invitations()"
         )
     )
-    return [dict(r) for r in rows.mappings().all()]
+    return [ReceivedInvitation.from_row(r) for r in rows.mappings()]

@@ -296,6 +296,34 @@ class Client(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class Invitation(Record):
+    """An invitation as its client's owners see it (never the invitee's user id)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    email: str
+    role: str
+    status: str  # pending, accepted, declined, revoked or expired (derived from the timestamps)
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None
+    declined_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedInvitation(Record):
+    """An open invitation sent to the caller's verified address, with the client's name."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    client_name: str
+    role: str
+    expires_at: dt.datetime
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Member(Record):
     """A membership (``public.client_members``)."""
 

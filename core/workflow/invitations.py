@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
 from core.auth.models import CurrentUser
 from core.db import invitation_repo
+from core.db.records import Invitation, ReceivedInvitation
 from core.db.session import user_session
 from core.errors import NotFound, ValidationFailed
 from core.workflow.access import OWNERS, require_role
@@ -31,7 +31,7 @@ def _clean_email(email: str) -> str:
 
 def invite_member(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID, email: str, role: str
-) -> dict[str, Any]:
+) -> Invitation:
     """Invite ``email`` to ``client_id`` with ``role`` (owners only); the same answer for any
     address. Inviting an address again renews its open invitation."""
     if role not in ROLES:
@@ -44,7 +44,7 @@ def invite_member(
 
 def list_invitations(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID
-) -> list[dict[str, Any]]:
+) -> list[Invitation]:
     """The client's invitations with their status, newest first (owners only)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, OWNERS)
@@ -53,16 +53,16 @@ def list_invitations(
 
 def revoke_invitation(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID, invitation_id: uuid.UUID
-) -> dict[str, Any]:
+) -> Invitation:
     """Revoke an open invitation of ``client_id`` (owners only)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, OWNERS)
-        if not any(i["id"] == invitation_id for i in invitation_repo.list_for_client(s, client_id)):
+        if not any(i.id == invitation_id for i in invitation_repo.list_for_client(s, client_id)):
             raise NotFound("invitation not found")
         return invitation_repo.revoke(s, invitation_id)
 
 
-def my_invitations(*, services: Services, user: CurrentUser) -> list[dict[str, Any]]:
+def my_invitations(*, services: Services, user: CurrentUser) -> list[ReceivedInvitation]:
     """Open invitations sent to the signed-in user's verified e-mail address."""
     with user_session(services.engine, user.claims) as s:
         return invitation_repo.mine(s)
@@ -70,7 +70,7 @@ def my_invitations(*, services: Services, user: CurrentUser) -> list[dict[str, A
 
 def accept_invitation(
     *, services: Services, user: CurrentUser, invitation_id: uuid.UUID
-) -> dict[str, Any]:
+) -> Invitation:
     """Accept an invitation: the caller becomes a member of its client with its role."""
     with user_session(services.engine, user.claims) as s:
         return invitation_repo.answer(s, invitation_id, accept=True)
@@ -78,7 +78,7 @@ def accept_invitation(
 
 def decline_invitation(
     *, services: Services, user: CurrentUser, invitation_id: uuid.UUID
-) -> dict[str, Any]:
+) -> Invitation:
     """Decline an invitation (nothing else changes)."""
     with user_session(services.engine, user.claims) as s:
         return invitation_repo.answer(s, invitation_id, accept=False)

@@ -32,11 +32,11 @@ def test_an_invitation_looks_the_same_whether_or_not_the_address_has_an_account(
         )
         for email in (known.email, f"nobody-{uuid.uuid4().hex}@example.test")
     ]
-    assert [sorted(a) for a in answers] == [sorted(answers[0])] * 2
+    assert [sorted(a.as_dict()) for a in answers] == [sorted(answers[0].as_dict())] * 2
     for answer in answers:
-        assert answer["status"] == "pending"
+        assert answer.status == "pending"
         assert str(known.id) not in str(answer)
-        assert "user_id" not in answer
+        assert "user_id" not in answer.as_dict()
     assert known.id not in _member_ids(services, owner, role_users.id)
 
 
@@ -54,29 +54,27 @@ def test_membership_exists_only_after_the_invitee_accepts(services, role_users, 
     with pytest.raises(NotFound):
         clients.get_client(services=services, user=invitee, client_id=role_users.id)
     mine = invitations.my_invitations(services=services, user=invitee)
-    assert [(i["id"], i["client_name"], i["role"]) for i in mine] == [
-        (invitation["id"], role_users.name, "operator")
+    assert [(i.id, i.client_name, i.role) for i in mine] == [
+        (invitation.id, role_users.name, "operator")
     ]
     # Someone else cannot see or take it.
     other = as_user(make_user())
     assert invitations.my_invitations(services=services, user=other) == []
     with pytest.raises(NotFound):
-        invitations.accept_invitation(services=services, user=other, invitation_id=invitation["id"])
+        invitations.accept_invitation(services=services, user=other, invitation_id=invitation.id)
 
     accepted = invitations.accept_invitation(
-        services=services, user=invitee, invitation_id=invitation["id"]
+        services=services, user=invitee, invitation_id=invitation.id
     )
-    assert accepted["client_id"] == role_users.id and accepted["role"] == "operator"
+    assert accepted.client_id == role_users.id and accepted.role == "operator"
     assert clients.get_client(services=services, user=invitee, client_id=role_users.id).role == (
         "operator"
     )
     assert invitations.my_invitations(services=services, user=invitee) == []
     with pytest.raises(InvalidTransition):
-        invitations.accept_invitation(
-            services=services, user=invitee, invitation_id=invitation["id"]
-        )
+        invitations.accept_invitation(services=services, user=invitee, invitation_id=invitation.id)
     listed = invitations.list_invitations(services=services, user=owner, client_id=role_users.id)
-    assert next(i for i in listed if i["id"] == invitation["id"])["status"] == "accepted"
+    assert next(i for i in listed if i.id == invitation.id).status == "accepted"
 
 
 def test_a_declined_revoked_or_expired_invitation_adds_nobody(
@@ -91,21 +89,21 @@ def test_a_declined_revoked_or_expired_invitation_adds_nobody(
         for p in people
     ]
     invitations.decline_invitation(
-        services=services, user=as_user(people[0]), invitation_id=sent[0]["id"]
+        services=services, user=as_user(people[0]), invitation_id=sent[0].id
     )
     invitations.revoke_invitation(
-        services=services, user=owner, client_id=role_users.id, invitation_id=sent[1]["id"]
+        services=services, user=owner, client_id=role_users.id, invitation_id=sent[1].id
     )
     with engine.begin() as conn:
         conn.execute(
             text("update public.client_invitations set expires_at = :t where id = :i"),
-            {"t": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1), "i": sent[2]["id"]},
+            {"t": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1), "i": sent[2].id},
         )
     for person, invitation in zip(people, sent, strict=True):
         assert invitations.my_invitations(services=services, user=as_user(person)) == []
         with pytest.raises((NotFound, InvalidTransition)):
             invitations.accept_invitation(
-                services=services, user=as_user(person), invitation_id=invitation["id"]
+                services=services, user=as_user(person), invitation_id=invitation.id
             )
     assert not {p.id for p in people} & _member_ids(services, owner, role_users.id)
 
@@ -136,7 +134,7 @@ def test_only_owners_invite_list_and_revoke(services, role_users, make_user):
                 services=services,
                 user=user,
                 client_id=role_users.id,
-                invitation_id=invitation["id"],
+                invitation_id=invitation.id,
             )
     outsider = as_user(make_user())
     with pytest.raises(NotFound):
@@ -172,7 +170,7 @@ def test_invitations_and_acceptance_are_audited(services, engine, role_users, ma
         role="analyst",
     )
     invitations.accept_invitation(
-        services=services, user=as_user(invitee_user), invitation_id=invitation["id"]
+        services=services, user=as_user(invitee_user), invitation_id=invitation.id
     )
     with engine.connect() as conn:
         events = conn.execute(
