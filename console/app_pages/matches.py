@@ -24,7 +24,7 @@ def _vendor_names(client_id: Any) -> dict[str, str]:
         rows, count = state.call(
             reference.list_vendors, client_id=client_id, limit=200, offset=len(names)
         )
-        names.update({str(v["id"]): v["name"] for v in rows})
+        names.update({str(v.id): v.name for v in rows})
         if not rows or len(names) >= count:
             break
     return names

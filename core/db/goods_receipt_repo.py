@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.db.records import GoodsReceipt
 from core.db.reference_repo import sync_lines
 
 
@@ -67,17 +68,15 @@ _COUNT = (
 
 def list_goods_receipts(
     s: Session, client_id: UUID, *, po_number: str | None, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[GoodsReceipt], int]:
     """A page of a client's goods receipts (optionally of one PO number) and their count."""
     where = " where gr.client_id = :c" + (" and po.po_number = :po" if po_number else "")
     params = {"c": client_id, "po": po_number, "l": limit, "o": offset}
-    rows = _rows(
-        s.execute(
-            text(_LIST + where + " order by gr.receipt_number, gr.id limit :l offset :o"), params
-        )
+    rows = s.execute(
+        text(_LIST + where + " order by gr.receipt_number, gr.id limit :l offset :o"), params
     )
     count = s.execute(text(_COUNT + where), params).scalar_one()
-    return rows, int(count)
+    return [GoodsReceipt.from_row(r) for r in rows.mappings()], int(count)
 
 
 def three_way_frames(

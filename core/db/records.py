@@ -242,6 +242,70 @@ class DuplicateCandidate(Record):
     status: str
 
 
+# Reference data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor(Record):
+    """A vendor of a client's vendor master, as listed (``external_id`` as ``vendor_code``)."""
+
+    _table: ClassVar[str] = "v"
+    _computed: ClassVar[Mapping[str, str]] = {"vendor_code": "v.external_id"}
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    vendor_code: str | None
+    name: str
+    vat_id: str | None
+    iban: str | None
+    address: str | None
+    country: str | None
+    email: str | None
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrder(Record):
+    """A purchase order as listed, with its vendor's name and its number of lines."""
+
+    _table: ClassVar[str] = "po"
+    _computed: ClassVar[Mapping[str, str]] = {
+        "vendor_name": "v.name",
+        "line_count": "(select count(*) from public.purchase_order_lines l"
+        " where l.purchase_order_id = po.id)",
+    }
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    po_number: str
+    vendor_id: uuid.UUID | None
+    vendor_name: str | None
+    status: str
+    order_date: dt.date | None
+    currency: str
+    total: Decimal | None
+    created_at: dt.datetime
+    line_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GoodsReceipt(Record):
+    """A goods receipt as listed, with its PO number and line figures."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    receipt_number: str
+    purchase_order_id: uuid.UUID
+    po_number: str
+    received_on: dt.date | None
+    created_at: dt.datetime
+    line_count: int
+    unlinked_line_count: int
+    quantity_total: Decimal | None
+
+
 # Files, batches, tenancy ---------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from core.db.records import PurchaseOrder, Vendor, columns
+
 
 def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in result.mappings().all()]
@@ -213,45 +215,37 @@ def po_line_ids(s: Session, po_id: UUID) -> dict[tuple[str, str], UUID]:
 
 def list_vendors(
     s: Session, client_id: UUID, *, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[Vendor], int]:
     """A page of a client's vendors and their count."""
-    rows = _rows(
-        s.execute(
-            text(
-                "select id, client_id, external_id as vendor_code, name, vat_id, iban, address,"
-                " country, email, is_active, created_at, updated_at from public.vendors"
-                " where client_id = :c order by name, id limit :l offset :o"
-            ),
-            {"c": client_id, "l": limit, "o": offset},
-        )
+    rows = s.execute(
+        text(
+            f"select {columns(Vendor)} from public.vendors v"  # noqa: S608 - constant
+            " where v.client_id = :c order by v.name, v.id limit :l offset :o"
+        ),
+        {"c": client_id, "l": limit, "o": offset},
     )
     count = s.execute(
         text("select count(*) from public.vendors where client_id = :c"), {"c": client_id}
     )
-    return rows, int(count.scalar_one())
+    return [Vendor.from_row(r) for r in rows.mappings()], int(count.scalar_one())
 
 
 def list_purchase_orders(
     s: Session, client_id: UUID, *, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[PurchaseOrder], int]:
     """A page of a client's purchase orders (with line counts) and their count."""
-    rows = _rows(
-        s.execute(
-            text(
-                "select po.id, po.client_id, po.po_number, po.vendor_id, v.name as vendor_name,"
-                " po.status, po.order_date, po.currency, po.total, po.created_at,"
-                " (select count(*) from public.purchase_order_lines l"
-                "   where l.purchase_order_id = po.id) as line_count"
-                " from public.purchase_orders po left join public.vendors v on v.id = po.vendor_id"
-                " where po.client_id = :c order by po.po_number limit :l offset :o"
-            ),
-            {"c": client_id, "l": limit, "o": offset},
-        )
+    rows = s.execute(
+        text(
+            f"select {columns(PurchaseOrder)} from public.purchase_orders po"  # noqa: S608
+            " left join public.vendors v on v.id = po.vendor_id"
+            " where po.client_id = :c order by po.po_number limit :l offset :o"
+        ),
+        {"c": client_id, "l": limit, "o": offset},
     )
     count = s.execute(
         text("select count(*) from public.purchase_orders where client_id = :c"), {"c": client_id}
     )
-    return rows, int(count.scalar_one())
+    return [PurchaseOrder.from_row(r) for r in rows.mappings()], int(count.scalar_one())
 
 
 def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, Any]]]:

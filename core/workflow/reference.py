@@ -10,6 +10,7 @@ from typing import Any
 
 from core.auth.models import CurrentUser
 from core.db import goods_receipt_repo, reference_repo
+from core.db.records import GoodsReceipt, PurchaseOrder, Vendor
 from core.db.session import user_session
 from core.matching.normalize import normalize_name
 from core.workflow.access import WRITERS, require_role
@@ -247,7 +248,7 @@ def _import_receipts(
 
 def list_vendors(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[Vendor], int]:
     """A page of a client's vendor master."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
@@ -256,7 +257,7 @@ def list_vendors(
 
 def list_purchase_orders(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID, limit: int = 50, offset: int = 0
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[PurchaseOrder], int]:
     """A page of a client's purchase orders."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
@@ -271,7 +272,7 @@ def list_goods_receipts(
     po_number: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[GoodsReceipt], int]:
     """A page of a client's goods receipts, optionally only those of one PO number."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)

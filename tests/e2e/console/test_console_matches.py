@@ -81,7 +81,7 @@ def test_override_with_a_vendor_from_the_searchable_list(workspace, signed_in) -
     rows, _ = reference.list_vendors(
         services=workspace.services, user=_owner(workspace), client_id=workspace.client.id
     )
-    bakery = next(str(v["id"]) for v in rows if v["name"] == "Unrelated Bakery Ltd")
+    bakery = next(str(v.id) for v in rows if v.name == "Unrelated Bakery Ltd")
     picker.set_value(bakery)
     next(b for b in at.button if b.label == "Override").click().run()
     assert not at.exception

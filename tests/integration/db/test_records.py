@@ -18,6 +18,8 @@ TABLES: dict[type[records.Record], str] = {
     records.Batch: "batches",
     records.Client: "clients",
     records.Member: "client_members",
+    records.Vendor: "vendors",
+    records.PurchaseOrder: "purchase_orders",
 }
 JOINS = {
     records.Invoice: "public.invoices i left join public.files f on f.id = i.file_id"
@@ -32,6 +34,9 @@ JOINS = {
     records.Batch: "public.batches b",
     records.Client: "public.clients c left join public.client_members m on m.client_id = c.id",
     records.Member: "public.client_members m",
+    records.Vendor: "public.vendors v",
+    records.PurchaseOrder: "public.purchase_orders po"
+    " left join public.vendors v on v.id = po.vendor_id",
 }
 
 

@@ -180,7 +180,7 @@ def test_dropping_a_po_line_unlinks_only_its_receipt_lines_and_warns(services, l
     rows, _ = reference.list_goods_receipts(
         services=services, user=operator, client_id=client.id, po_number="PO-1"
     )
-    assert {r["receipt_number"]: r["unlinked_line_count"] for r in rows} == {"GR-1": 1, "GR-2": 0}
+    assert {r.receipt_number: r.unlinked_line_count for r in rows} == {"GR-1": 1, "GR-2": 0}
 
 
 def test_reimporting_goods_receipts_updates_their_lines_in_place(services, loaded, engine):
@@ -249,9 +249,9 @@ def test_goods_receipt_listing_pages_filters_by_po_and_hides_other_clients(
     rows, count = reference.list_goods_receipts(
         services=services, user=viewer, client_id=client.id, limit=2
     )
-    assert count == 3 and [r["receipt_number"] for r in rows] == ["GR-1", "GR-2"]
+    assert count == 3 and [r.receipt_number for r in rows] == ["GR-1", "GR-2"]
     first = rows[0]
-    assert (first["po_number"], first["line_count"], float(first["quantity_total"])) == (
+    assert (first.po_number, first.line_count, float(first.quantity_total)) == (
         "PO-1",
         2,
         12.0,
@@ -259,11 +259,11 @@ def test_goods_receipt_listing_pages_filters_by_po_and_hides_other_clients(
     rows, count = reference.list_goods_receipts(
         services=services, user=viewer, client_id=client.id, limit=2, offset=2
     )
-    assert count == 3 and [r["receipt_number"] for r in rows] == ["GR-3"]
+    assert count == 3 and [r.receipt_number for r in rows] == ["GR-3"]
     rows, count = reference.list_goods_receipts(
         services=services, user=viewer, client_id=client.id, po_number="PO-2"
     )
-    assert count == 1 and [r["receipt_number"] for r in rows] == ["GR-3"]
+    assert count == 1 and [r.receipt_number for r in rows] == ["GR-3"]
     rows, count = reference.list_goods_receipts(
         services=services, user=viewer, client_id=client.id, po_number="PO-404"
     )
