@@ -7,7 +7,7 @@ temporary worktree of ``--baseline-ref``, run with this checkout's virtualenv); 
 hits are recorded in ``bench/baselines/extraction_dev.json`` (hits only: no document text is
 stored) so later runs print them without re-running the old code.
 
-    python bench/dev_sets.py [--baseline-ref main] [--sets zugferd,multilingual]
+    python -m bench.dev_sets [--baseline-ref main] [--sets zugferd,multilingual]
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.extraction.evaluation import Tally, score_fields, score_lines
 
@@ -50,7 +48,7 @@ def run_contract(root: Path, files: list[Path], extra: list[str]) -> dict[str, d
     """``{file: JSON line}`` from the extract command of the code at ``root``."""
     cmd = [sys.executable, "-m", "core", "extract", "--extractor", "offline", "--no-progress",
            "--no-cache", *extra, *map(str, files)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    env = dict(os.environ)  # ``-m`` from cwd=root imports that checkout's core first
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
     out = {}
     for line in proc.stdout.splitlines():

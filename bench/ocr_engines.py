@@ -10,7 +10,7 @@ documents with each engine. Engines (each skipped when not installed):
   - Tesseract 5 from Debian (``tesseract-ocr``; English data only here), one thread;
   - Tesseract first, RapidOCR when Tesseract's mean word confidence is low.
 
-    python bench/ocr_engines.py [--pages 4] [--dev]
+    python -m bench.ocr_engines [--pages 4] [--dev]
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import re
 import resource
 import shutil
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,8 +30,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dev_sets import benchmarks_dir, load_truth
 from core.extraction import ocr as product_ocr

@@ -33,7 +33,7 @@ def _load() -> ModuleType:
 
 
 def test_without_a_project_it_says_what_to_set_and_exits_0() -> None:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}
+    env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
