@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.observability import current_request_id, route_template
+from api.request_context import current_request_id, route_template
 from core import errors as e
 
 log = logging.getLogger("invoiceflow.api")

@@ -7,7 +7,6 @@ headers with secrets, or document contents: only method, route template, status 
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
 import time
@@ -16,16 +15,12 @@ import uuid
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import problem_json
+from api.request_context import current_request_id, request_id_var, route_template
 from core.structured_logging import JsonLineFormatter
 from core.structured_logging import configure_logging as configure_process_logging
 
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-def current_request_id() -> str | None:
-    """The id of the request being served, if any."""
-    return _request_id.get()
 
 
 class JsonFormatter(JsonLineFormatter):
@@ -109,13 +104,6 @@ class Metrics:
         )
 
 
-def route_template(scope: Scope) -> str:
-    """The matched route's template (``/invoices/{invoice_id}``), never the raw path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"  # raw paths would explode label cardinality
-
-
 class RequestContextMiddleware:
     """Pure ASGI middleware: request id, access log, metrics, last-resort 500 as problem+json."""
 
@@ -130,7 +118,7 @@ class RequestContextMiddleware:
             return
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if _SANE_ID.match(incoming) else uuid.uuid4().hex
-        token = _request_id.set(rid)
+        token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 500
         response_started = False
@@ -166,12 +154,10 @@ class RequestContextMiddleware:
                 status,
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
-            _request_id.reset(token)
+            request_id_var.reset(token)
 
 
 async def _send_500(scope: Scope, receive: Receive, send: Send) -> None:
-    from api.errors import problem_json  # api.errors imports this module
-
     await problem_json(
         status=500,
         title="Internal Server Error",
