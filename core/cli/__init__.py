@@ -20,10 +20,10 @@ COMMAND_MODULES = {
     "extract": "core.cli.extract",
     "match": "core.cli.match",
     "tune": "core.cli.match",
-    "db": "core.db.cli",
-    "worker": "core.jobs.cli",
-    "demo": "core.db.cli",
-    "serve": "core.db.cli",
+    "db": "core.cli.db",
+    "worker": "core.cli.worker",
+    "demo": "core.cli.db",
+    "serve": "core.cli.db",
 }
 
 

@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from core import errors
@@ -130,9 +129,7 @@ class _Child:
         # A plain interpreter, not multiprocessing's spawn: that would re-run the parent's
         # __main__ in the child, whatever it is (a test runner's, a script's).
         ours, theirs = socket.socketpair()
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        env = dict(os.environ)  # the installed project: ``-m`` finds core as the parent did
         with theirs:
             self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "core.extraction.isolation", str(theirs.fileno())],

@@ -15,12 +15,10 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-import procrastinate
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.db import invoice_repo, job_repo
-from core.db.migrate import psycopg_url
 from core.db.session import service_session, user_session
 from core.errors import Forbidden
 from core.workflow.transitions import apply_change, worker_user
@@ -33,18 +31,6 @@ PROCESS_TASK = job_repo.PROCESS_TASK
 def make_queue(database_url: str, engine: Engine) -> JobQueue:
     """The job queue for ``build_services``."""
     return JobQueue(engine, database_url)
-
-
-def make_app(database_url: str) -> procrastinate.App:
-    """A procrastinate app on ``database_url`` with InvoiceFlow's tasks registered."""
-    from core.jobs.tasks import blueprint
-
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=psycopg_url(database_url)),
-        import_paths=["core.jobs.tasks"],
-    )
-    app.add_tasks_from(blueprint, namespace="")
-    return app
 
 
 class JobQueue:
@@ -62,10 +48,6 @@ class JobQueue:
         """Queue one invoice inside the caller's transaction (``s``, a user session of an owner
         or operator of its client); False when a job for it is already waiting."""
         return job_repo.enqueue_invoice(s, invoice_id) is not None
-
-    def worker_app(self) -> procrastinate.App:
-        """A separate app for a worker: its async pool must not close this queue's sync pool."""
-        return make_app(self.database_url)
 
     def ping(self) -> None:
         """Raise unless the job tables answer."""

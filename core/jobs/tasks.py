@@ -5,7 +5,6 @@ too); only queue bookkeeping (stalled-job recovery, orphan requeue) runs as a na
 from __future__ import annotations
 
 import logging
-from typing import Any
 from uuid import UUID
 
 import procrastinate
@@ -13,6 +12,7 @@ from procrastinate import JobContext
 
 from core.errors import InvoiceFlowError, UpstreamError
 from core.jobs.queue import PROCESS_TASK, QUEUE
+from core.workflow.services import Services
 
 log = logging.getLogger(__name__)
 blueprint = procrastinate.Blueprint()
@@ -21,11 +21,17 @@ MAX_ATTEMPTS = 3
 RETRYABLE: tuple[type[BaseException], ...] = (UpstreamError, ConnectionError, TimeoutError, OSError)
 
 
-def _services(context: JobContext) -> Any:
-    services = context.additional_context.get("services")
+def _services(context: JobContext) -> Services:
+    services = _maybe_services(context)
     if services is None:
-        raise RuntimeError("the worker was started without services (use python -m core worker)")
+        raise RuntimeError("the worker was started without services (use invoiceflow worker)")
     return services
+
+
+def _maybe_services(context: JobContext) -> Services | None:
+    """The worker's ``Services`` (``core.jobs.worker`` passes them as additional context)."""
+    services = context.additional_context.get("services")
+    return services if isinstance(services, Services) else None
 
 
 @blueprint.task(
@@ -102,7 +108,7 @@ def process_invoice_task(
     return outcome
 
 
-def _started_attempts(services: Any, invoice_id: UUID) -> int:
+def _started_attempts(services: Services, invoice_id: UUID) -> int:
     """Attempts started for this invoice, this one included (queue bookkeeping: system task)."""
     from core.db import job_repo
     from core.db.session import service_session
@@ -130,7 +136,7 @@ def _is_db_disconnect(exc: BaseException) -> bool:
 )
 async def queue_maintenance(context: JobContext, timestamp: int) -> dict[str, int]:
     """Retry jobs of workers that died (no heartbeat) and requeue invoices that lost their job."""
-    services = context.additional_context.get("services")
+    services = _maybe_services(context)
     seconds = services.settings.worker_stalled_seconds if services is not None else 30.0
     stalled = await retry_stalled_jobs(context.app, seconds_since_heartbeat=seconds)
     requeued = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db.serve import components
+from core.demo.serve import components
 
 REPO = Path(__file__).resolve().parents[2]
 

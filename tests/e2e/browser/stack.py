@@ -75,7 +75,6 @@ def stack_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment of a stack over its own embedded database under ``data_dir``."""
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
         "INVOICEFLOW_DATA_DIR": str(data_dir),
         "INVOICEFLOW_EMBEDDED_PG_PORT": str(free_port()),
         "INVOICEFLOW_LOG_JSON": "false",

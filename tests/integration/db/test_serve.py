@@ -17,10 +17,10 @@ SUPERVISOR = """
 import sys
 from pathlib import Path
 from core.config import Settings
-from core.db.serve import Component, serve
+from core.demo.serve import Component, serve
 sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
 quitter = [sys.executable, "-c", "import time; time.sleep(1.5); raise SystemExit(3)"]
-entry = Path("core/db/serve.py").resolve()
+entry = Path("core/demo/serve.py").resolve()
 mode = sys.argv[1]
 second = sleeper if mode == "signal" else quitter
 comps = [Component("a", entry, sleeper), Component("b", entry, second),
@@ -36,7 +36,7 @@ def _start(mode: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=dict(os.environ),
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from core.jobs.cli import run_worker_async
+from core.jobs.worker import run_worker_async
 from core.workflow import uploads
 from core.workflow.uploads import UploadFile
 from tests.integration.workflow.conftest import as_user, invoice_pdf

@@ -195,7 +195,7 @@ def test_pdf_stream_and_attachment_bombs_are_refused_with_memory_bounded(kind: s
     run = subprocess.run(
         [sys.executable, "-c", _PEAK, kind, "1024"],
         cwd=repo,
-        env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"},
+        env={"PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,4 +1,5 @@
-"""``python -m core demo serve``: API, console and one worker as child processes.
+"""``invoiceflow serve`` (``python -m core demo serve``): API, console and one worker as child
+processes.
 
 Signals are forwarded: Ctrl-C or SIGTERM stops every child (SIGTERM, then SIGKILL after a grace
 period). A child that dies (a crash, an out-of-memory kill, a worker that lost its database) is
@@ -70,7 +71,7 @@ def components(api_port: int, console_port: int) -> list[Component]:
         ),
         Component(
             "worker",
-            REPO_ROOT / "core" / "jobs" / "cli.py",
+            REPO_ROOT / "core" / "cli" / "worker.py",
             [py, "-m", "core", "worker"],
         ),
     ]
@@ -134,7 +135,6 @@ def serve(
 ) -> int:
     """Start every component whose entry file exists and keep them up until a signal."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     children: dict[str, _Child] = {}
     stopping = False
 

@@ -1,4 +1,4 @@
-"""``python -m core db ...`` and ``python -m core demo serve``.
+"""``invoiceflow db ...``, ``invoiceflow serve`` (``python -m core db ...``, ``... demo serve``).
 
 db up [--seed-demo]   start the embedded server if needed, migrate, optionally seed the demo
 db migrate            apply supabase/migrations to DATABASE_URL (or the embedded server)
@@ -94,7 +94,7 @@ def cmd_url(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run API, console and worker as child processes until interrupted."""
-    from core.db.serve import serve
+    from core.demo.serve import serve
 
     return serve(
         _settings(),

@@ -1,4 +1,7 @@
-"""``python -m core worker``: run a job worker on the product's database.
+"""``invoiceflow worker`` (``python -m core worker``): run a job worker on the product's database.
+
+The loop itself is ``core.jobs.worker.run_worker_async``; this module builds the services (the
+one composition root) and parses the command line.
 
 Start as many as you like, on as many machines as you like (same ``DATABASE_URL``). SIGTERM or
 Ctrl-C stops fetching new jobs and lets the running one finish (up to ``--shutdown-timeout``);
@@ -15,18 +18,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
-from typing import Any
 
 from core.config import Settings
+from core.jobs.worker import run_worker_async
+from core.workflow.services import Services
 
 log = logging.getLogger("invoiceflow.worker")
 
 
-def build_worker_services(settings: Settings) -> Any:
+def build_worker_services(settings: Settings) -> Services:
     """The service container (the one composition root), with its job queue.
 
     Extraction runs in budgeted child processes (``core.extraction.isolation``) unless
@@ -46,87 +48,6 @@ def build_worker_services(settings: Settings) -> Any:
     return dataclasses.replace(
         services, extraction=isolated, closers=(*services.closers, isolated.close)
     )
-
-
-async def run_worker_async(
-    services: Any,
-    *,
-    concurrency: int = 1,
-    name: str | None = None,
-    wait: bool = True,
-    heartbeat_seconds: float = 5.0,
-    stalled_seconds: float = 20.0,
-    shutdown_timeout: float = 60.0,
-    install_signal_handlers: bool = True,
-    reconnect_max_seconds: float = 30.0,
-) -> None:
-    """Recover stalled jobs, then work until stopped (or the queue is empty, if not ``wait``).
-
-    Returns only when stopped (a signal, or an empty queue without ``wait``); a worker that
-    stopped for any other reason (its database went away) is started again after a backoff.
-    """
-    from core.jobs.tasks import retry_stalled_jobs
-
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    running: asyncio.Task[None] | None = None
-
-    def on_signal() -> None:
-        stop.set()
-        if running is not None:
-            running.cancel()  # procrastinate stops fetching and lets the running job finish
-
-    signals = (signal.SIGINT, signal.SIGTERM) if install_signal_handlers else ()
-    for sig in signals:
-        loop.add_signal_handler(sig, on_signal)
-    backoff = 1.0
-    try:
-        while not stop.is_set():
-            started = loop.time()
-            app = services.jobs.worker_app()
-            try:
-                async with app.open_async():
-                    recovered = await retry_stalled_jobs(
-                        app, seconds_since_heartbeat=stalled_seconds
-                    )
-                    if recovered:
-                        log.warning("retried %d stalled job(s) from dead workers", recovered)
-                    running = asyncio.create_task(
-                        app.run_worker_async(
-                            concurrency=concurrency,
-                            name=name,
-                            wait=wait,
-                            additional_context={"services": services},
-                            update_heartbeat_interval=heartbeat_seconds,
-                            stalled_worker_timeout=stalled_seconds,
-                            shutdown_graceful_timeout=shutdown_timeout,
-                            install_signal_handlers=False,  # ours, above: they outlive a restart
-                            listen_notify=True,
-                            fetch_job_polling_interval=2.0,
-                            delete_jobs="successful",
-                        )
-                    )
-                    await running
-            except asyncio.CancelledError:
-                if not stop.is_set():
-                    raise
-            except Exception as exc:  # the database went away under the worker or its pool
-                if not wait:
-                    raise  # a one-shot run reports the failure (non-zero exit)
-                log.warning("worker lost its database: %s: %s", type(exc).__name__, exc)
-            finally:
-                running = None
-            if stop.is_set() or not wait:
-                return
-            if loop.time() - started > 4 * reconnect_max_seconds:
-                backoff = 1.0  # it ran well for a while: this is a fresh outage
-            log.warning("worker stopped without a stop request; starting again in %.0f s", backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=backoff)
-            backoff = min(backoff * 2, reconnect_max_seconds)
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -153,13 +74,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
             )
         )
     finally:
-        close = getattr(services, "close", None)
-        if callable(close):
-            close()
+        services.close()
     return 0
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``worker`` on the ``python -m core`` dispatcher."""
     p = subparsers.add_parser("worker", help="run a job worker (extraction and matching)")
     p.add_argument("--concurrency", type=int, default=1, help="jobs at once in this process")
