@@ -68,10 +68,10 @@ versions = state.fetch(profiles.list_profiles, action="loading match profiles", 
 rows = state.attempt(_preview_rows, action="loading match candidates", client_id=client_id)
 if versions is None or rows is None:
     st.stop()
-active = next((v for v in versions if v["is_active"]), None)
-profile = MatchProfile.model_validate(active["profile"]) if active else MatchProfile()
+active = next((v for v in versions if v.is_active), None)
+profile = MatchProfile.model_validate(active.profile) if active else MatchProfile()
 st.caption(
-    f"Active profile: **{profile.name} v{active['version']}**"
+    f"Active profile: **{profile.name} v{active.version}**"
     if active
     else "Active profile: the built-in default (no saved version yet)"
 )
@@ -219,22 +219,20 @@ if state.can("save_profile"):
                     notes=notes or None,
                 )
                 flash(
-                    f"Saved profile version {saved['version']}"
+                    f"Saved profile version {saved.version}"
                     + (" and made it active." if activate else ".")
                 )
                 st.rerun()
 
-    inactive = [v for v in versions if not v["is_active"]]
+    inactive = [v for v in versions if not v.is_active]
     if inactive:
         with st.form("matches_activate_form"):
             st.caption("Profile versions")
             picked = st.selectbox(
                 "Activate a saved version",
-                options=[v["version"] for v in inactive],
+                options=[v.version for v in inactive],
                 format_func=lambda n: next(
-                    f"v{v['version']} · {v['name']} · {v.get('notes') or ''}"
-                    for v in inactive
-                    if v["version"] == n
+                    f"v{v.version} · {v.name} · {v.notes or ''}" for v in inactive if v.version == n
                 ),
                 key="matches_activate_version",
             )

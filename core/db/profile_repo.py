@@ -9,19 +9,21 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-_COLUMNS = "id, client_id, version, name, profile, is_active, notes, created_by, created_at"
+from core.db.records import MatchProfileVersion, columns
+
+_COLUMNS = columns(MatchProfileVersion)
 
 
-def list_profiles(s: Session, client_id: UUID) -> list[dict[str, Any]]:
+def list_profiles(s: Session, client_id: UUID) -> list[MatchProfileVersion]:
     """Profile versions of a client, newest first."""
     rows = s.execute(
         text(
-            f"select {_COLUMNS} from public.match_profiles where client_id = :c"  # noqa: S608
-            " order by version desc"
+            f"select {_COLUMNS} from public.match_profiles p where p.client_id = :c"  # noqa: S608
+            " order by p.version desc"
         ),
         {"c": client_id},
     )
-    return [dict(r) for r in rows.mappings().all()]
+    return [MatchProfileVersion.from_row(r) for r in rows.mappings()]
 
 
 def next_version(s: Session, client_id: UUID) -> int:
@@ -45,22 +47,19 @@ def insert_profile(
     name: str,
     profile: dict[str, Any],
     notes: str | None,
-) -> dict[str, Any]:
+) -> MatchProfileVersion:
     """Insert one profile version (inactive)."""
-    return dict(
-        s.execute(
-            text(
-                "insert into public.match_profiles (client_id, version, name, profile, notes)"  # noqa: S608 - fixed column list
-                f" values (:c, :v, :n, :p, :notes) returning {_COLUMNS}"
-            ).bindparams(bindparam("p", type_=JSONB)),
-            {"c": client_id, "v": version, "n": name, "p": profile, "notes": notes},
-        )
-        .mappings()
-        .one()
+    row = s.execute(
+        text(
+            "insert into public.match_profiles as p (client_id, version, name, profile, notes)"  # noqa: S608 - fixed column list
+            f" values (:c, :v, :n, :p, :notes) returning {_COLUMNS}"
+        ).bindparams(bindparam("p", type_=JSONB)),
+        {"c": client_id, "v": version, "n": name, "p": profile, "notes": notes},
     )
+    return MatchProfileVersion.from_row(row.mappings().one())
 
 
-def activate(s: Session, client_id: UUID, version: int) -> dict[str, Any] | None:
+def activate(s: Session, client_id: UUID, version: int) -> MatchProfileVersion | None:
     """Make ``version`` the active profile (``public.activate_match_profile``, which audits it);
     None if it does not exist."""
     exists = s.execute(
@@ -71,8 +70,8 @@ def activate(s: Session, client_id: UUID, version: int) -> dict[str, Any] | None
         return None
     row = s.execute(
         text(
-            f"select {_COLUMNS} from public.activate_match_profile(:c, :v)"  # noqa: S608 - fixed
+            f"select {_COLUMNS} from public.activate_match_profile(:c, :v) p"  # noqa: S608 - fixed
         ),
         {"c": client_id, "v": version},
     )
-    return dict(row.mappings().one())
+    return MatchProfileVersion.from_row(row.mappings().one())

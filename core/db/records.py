@@ -306,6 +306,23 @@ class GoodsReceipt(Record):
     quantity_total: Decimal | None
 
 
+@dataclass(frozen=True, slots=True)
+class MatchProfileVersion(Record):
+    """One stored version of a client's match profile (``profile``: ``MatchProfile`` as JSON)."""
+
+    _table: ClassVar[str] = "p"
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    version: int
+    name: str
+    profile: JSON
+    is_active: bool
+    notes: str | None
+    created_by: uuid.UUID | None
+    created_at: dt.datetime
+
+
 # Files, batches, tenancy ---------------------------------------------------------------------
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
 from core.db import profile_repo
+from core.db.records import MatchProfileVersion
 from core.db.session import user_session
 from core.errors import NotFound
 from core.matching.profile import MatchProfile
@@ -18,7 +18,7 @@ from core.workflow.services import Services
 
 def list_profiles(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID
-) -> list[dict[str, Any]]:
+) -> list[MatchProfileVersion]:
     """All profile versions of a client, newest first."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id)
@@ -33,7 +33,7 @@ def save_profile(
     profile: MatchProfile,
     activate: bool = False,
     notes: str | None = None,
-) -> dict[str, Any]:
+) -> MatchProfileVersion:
     """Store ``profile`` as the client's next version (profiles are never edited in place)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, PROFILE_WRITERS)
@@ -54,14 +54,14 @@ def save_profile(
 
 def activate_profile(
     *, services: Services, user: CurrentUser, client_id: uuid.UUID, version: int
-) -> dict[str, Any]:
+) -> MatchProfileVersion:
     """Make ``version`` the client's active profile (the one new matches use)."""
     with user_session(services.engine, user.claims) as s:
         require_role(s, client_id, PROFILE_WRITERS)
         return _activate(s, client_id, version)
 
 
-def _activate(s: Session, client_id: uuid.UUID, version: int) -> dict[str, Any]:
+def _activate(s: Session, client_id: uuid.UUID, version: int) -> MatchProfileVersion:
     row = profile_repo.activate(s, client_id, version)
     if row is None:
         raise NotFound(f"profile version {version} not found")

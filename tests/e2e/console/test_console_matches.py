@@ -108,7 +108,7 @@ def test_saving_thresholds_creates_an_active_profile_version(workspace, signed_i
     stored = profiles.list_profiles(
         services=workspace.services, user=_owner(workspace), client_id=workspace.client.id
     )
-    assert stored[0]["is_active"] and stored[0]["profile"]["auto_threshold"] == 95.0
+    assert stored[0].is_active and stored[0].profile["auto_threshold"] == 95.0
     assert "Active profile: **default v1**" in texts(at)
     assert at.slider(key="matches_auto_threshold").value == 95.0
 

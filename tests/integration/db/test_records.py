@@ -20,6 +20,7 @@ TABLES: dict[type[records.Record], str] = {
     records.Member: "client_members",
     records.Vendor: "vendors",
     records.PurchaseOrder: "purchase_orders",
+    records.MatchProfileVersion: "match_profiles",
 }
 JOINS = {
     records.Invoice: "public.invoices i left join public.files f on f.id = i.file_id"
@@ -37,6 +38,7 @@ JOINS = {
     records.Vendor: "public.vendors v",
     records.PurchaseOrder: "public.purchase_orders po"
     " left join public.vendors v on v.id = po.vendor_id",
+    records.MatchProfileVersion: "public.match_profiles p",
 }
 
 
