@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,7 @@ class MatchOutcome:
     profile_version: int | None = None
 
 
-def load_profile(s: Session, client_id: Any) -> tuple[MatchProfile, int | None]:
+def load_profile(s: Session, client_id: uuid.UUID) -> tuple[MatchProfile, int | None]:
     """The client's active profile (and its stored version), else the default profile."""
     row = invoice_repo.active_profile(s, client_id)
     if row is None:
