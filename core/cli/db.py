@@ -136,18 +136,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
     demo = subparsers.add_parser("demo", help="demo: serve the API, console and a worker")
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
-    serve = demo_sub.add_parser("serve", help="run API :8000, console :8501 and one worker")
-    serve.add_argument("--api-port", type=int, default=8000)
-    serve.add_argument("--console-port", type=int, default=8501)
-    serve.add_argument(
-        "--without",
-        action="append",
-        choices=["api", "console", "worker"],
-        help="do not start this component (repeatable)",
-    )
-    serve.set_defaults(func=_guard(cmd_serve))
-    # ``invoiceflow serve``: the same as ``demo serve``, at the top level of the console script.
-    top = subparsers.add_parser("serve", help="run API :8000, console :8501 and one worker")
-    top.add_argument("--api-port", type=int, default=8000)
-    top.add_argument("--console-port", type=int, default=8501)
-    top.set_defaults(func=_guard(cmd_serve))
+    # ``invoiceflow serve`` and ``invoiceflow demo serve``: the same command, the same options.
+    for serve in (
+        demo_sub.add_parser("serve", help="run API :8000, console :8501 and one worker"),
+        subparsers.add_parser("serve", help="run API :8000, console :8501 and one worker"),
+    ):
+        serve.add_argument("--api-port", type=int, default=8000)
+        serve.add_argument("--console-port", type=int, default=8501)
+        serve.add_argument(
+            "--without",
+            action="append",
+            choices=["api", "console", "worker"],
+            help="do not start this component (repeatable)",
+        )
+        serve.set_defaults(func=_guard(cmd_serve))
