@@ -110,6 +110,20 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class ApprovalBlocked(Conflict):
+    """The client's approval policy blocks this approval; ``details['errors']`` lists the reasons
+    (``code`` and ``message`` each). An allowed role may approve over them with a reason."""
+
+    code = "approval_blocked"
+
+
+class VendorExists(Conflict):
+    """The vendor master already holds a vendor like this one (``details['errors']``: the
+    candidates the matcher found, each with ``vendor_id``, ``name`` and ``score``)."""
+
+    code = "vendor_exists"
+
+
 class TooLarge(InvoiceFlowError):
     """A file or request exceeds a configured limit."""
 

@@ -159,42 +159,23 @@ def audit_for_invoice(s: Session, invoice_id: UUID, *, limit: int, offset: int) 
     return [AuditEvent.from_row(r) for r in rows.mappings()]
 
 
-def find_duplicates(
-    s: Session,
-    *,
-    client_id: UUID,
-    invoice_id: UUID,
-    invoice_number: str | None,
-    vendor_name: str | None,
-    total: Any,
+def duplicate_candidates(
+    s: Session, *, client_id: UUID, invoice_id: UUID, number_key: str
 ) -> list[DuplicateCandidate]:
-    """Other live invoices of the client with the same number, vendor and total."""
-    if not invoice_number:
+    """Other live invoices of the client whose invoice number has the same letters and digits
+    (zeros and punctuation ignored: ``number_key``); the caller compares them exactly."""
+    if not number_key:
         return []
-    return [
-        DuplicateCandidate.from_row(r)
-        for r in _rows(
-            s.execute(
-                text(
-                    "select id, invoice_number, vendor_name, total, status from public.invoices"
-                    " where client_id = :c and id <> :i and status <> 'failed'"
-                    " and regexp_replace(lower(invoice_number), '[^a-z0-9]', '', 'g')"
-                    "   = regexp_replace(lower(cast(:n as text)), '[^a-z0-9]', '', 'g')"
-                    " and (cast(:v as text) is null or vendor_name is null"
-                    "   or lower(vendor_name) = lower(cast(:v as text)))"
-                    " and (cast(:t as numeric) is null or total = cast(:t as numeric))"
-                    " order by created_at limit 5"
-                ),
-                {
-                    "c": client_id,
-                    "i": invoice_id,
-                    "n": invoice_number,
-                    "v": vendor_name,
-                    "t": total,
-                },
-            )
-        )
-    ]
+    rows = s.execute(
+        text(
+            f"select {columns(DuplicateCandidate)} from public.invoices i"  # noqa: S608
+            " where i.client_id = :c and i.id <> :i and i.status <> 'failed'"
+            " and regexp_replace(lower(i.invoice_number), '[^1-9a-z]', '', 'g') = :k"
+            " order by i.created_at limit 20"
+        ),
+        {"c": client_id, "i": invoice_id, "k": number_key},
+    )
+    return [DuplicateCandidate.from_row(r) for r in rows.mappings()]
 
 
 def active_profile(s: Session, client_id: UUID) -> dict[str, Any] | None:

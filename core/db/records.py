@@ -93,6 +93,7 @@ class Invoice(Record):
     invoice_date: dt.date | None
     due_date: dt.date | None
     currency: str | None
+    line_total: Decimal | None
     subtotal: Decimal | None
     tax: Decimal | None
     total: Decimal | None
@@ -122,7 +123,7 @@ class Invoice(Record):
 CORRECTABLE_FIELDS: tuple[str, ...] = (
     "vendor_name", "vendor_vat_id", "vendor_iban", "customer_name", "customer_vat_id",
     "invoice_number", "po_number", "document_type", "invoice_date", "due_date", "currency",
-    "subtotal", "tax", "total", "amount_due", "payment_reference",
+    "line_total", "subtotal", "tax", "total", "amount_due", "payment_reference",
 )  # fmt: skip
 
 
@@ -144,6 +145,8 @@ class InvoiceLine(Record):
     unit_price: Decimal | None
     amount: Decimal | None
     tax_rate: Decimal | None
+    allowance: Decimal | None  # line-level allowances (net), counted in the line arithmetic
+    charge: Decimal | None  # line-level charges (net)
     created_at: dt.datetime
     invoice_number: str | None = None
 
@@ -190,6 +193,39 @@ class InvoiceDetail(Invoice):
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalReason(Record):
+    """One thing that speaks against approving an invoice (``public.approval_reasons``).
+
+    ``code`` is stable (``vendor.unknown``, ``match.undecided``, ``duplicate.possible``,
+    ``check.<name>``, ``line.<exception>``), ``message`` says it in plain words, ``fields`` names
+    the invoice fields (or ``lines``) it is about, ``blocking`` whether the client's approval
+    policy blocks an approval on it."""
+
+    code: str
+    message: str
+    fields: tuple[str, ...]
+    detail: JSON
+    blocking: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalPolicyVersion(Record):
+    """One stored version of a client's approval policy (``policy``: ``ApprovalPolicy`` as JSON)."""
+
+    _table: ClassVar[str] = "p"
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    version: int
+    name: str
+    policy: JSON
+    is_active: bool
+    notes: str | None
+    created_by: uuid.UUID | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEvent(Record):
     """One audit event (``public.audit_events``), written by doors and triggers only."""
 
@@ -233,11 +269,17 @@ class ReviewItem(Record):
 
 @dataclass(frozen=True, slots=True)
 class DuplicateCandidate(Record):
-    """Another live invoice of the client with the same number, vendor and total."""
+    """Another live invoice of the client whose number may be the same (the workflow decides)."""
+
+    _table: ClassVar[str] = "i"
 
     id: uuid.UUID
     invoice_number: str | None
+    vendor_id: uuid.UUID | None
     vendor_name: str | None
+    vendor_vat_id: str | None
+    vendor_iban: str | None
+    currency: str | None
     total: Decimal | None
     status: str
 

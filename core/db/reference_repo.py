@@ -306,3 +306,35 @@ def vendor_aliases(s: Session, client_id: UUID) -> list[dict[str, Any]]:
             {"c": client_id},
         )
     )
+
+
+def create_vendor_from_invoice(
+    s: Session,
+    *,
+    invoice_id: UUID,
+    expected_version: int,
+    vendor: Mapping[str, Any],
+    meta: Mapping[str, Any],
+) -> tuple[UUID, int] | None:
+    """``public.create_vendor_from_invoice``: the new vendor's id and the invoice's new version,
+    or None when ``expected_version`` is no longer the invoice's (nothing was created)."""
+    row = s.execute(
+        text(
+            "select vendor_id, version from public.create_vendor_from_invoice(:i, :v, :d, :m)"
+        ).bindparams(bindparam("d", type_=JSONB), bindparam("m", type_=JSONB)),
+        {"i": invoice_id, "v": expected_version, "d": dict(vendor), "m": dict(meta)},
+    ).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def get_vendor(s: Session, vendor_id: UUID) -> Vendor | None:
+    """One vendor visible to the session."""
+    row = (
+        s.execute(
+            text(f"select {columns(Vendor)} from public.vendors v where v.id = :id"),  # noqa: S608
+            {"id": vendor_id},
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else Vendor.from_row(row)

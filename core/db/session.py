@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import (
+    ApprovalBlocked,
     Conflict,
     Forbidden,
     InvalidTransition,
@@ -43,6 +44,18 @@ SET_CLAIMS_SQL = (
 )
 
 
+def _blocked_reasons(detail: str | None) -> list[dict[str, str]]:
+    try:
+        parsed = json.loads(detail or "[]")
+    except ValueError:
+        return []
+    return [
+        {"code": str(r.get("code", "")), "message": str(r.get("message", ""))}
+        for r in (parsed if isinstance(parsed, list) else [])
+        if isinstance(r, dict)
+    ]
+
+
 def translate_db_error(exc: BaseException) -> InvoiceFlowError:
     """Map a database error to the domain error a caller can act on (never leaks SQL)."""
     orig = getattr(exc, "orig", exc)
@@ -61,6 +74,13 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
     if state == "P0002":
         # A definer door (invoice_transition, invitations...) found nothing the caller may see.
         return NotFound("not found")
+    if state == "IFB01":
+        # The approval door refused: the policy blocks it. The reasons travel in DETAIL as JSON.
+        reasons = _blocked_reasons(getattr(diag, "message_detail", None))
+        return ApprovalBlocked(
+            "the approval policy blocks this approval: " + "; ".join(r["message"] for r in reasons),
+            errors=reasons,
+        )
     if state == "55000":
         # A door refused a move the object's current state does not allow (an invoice's status,
         # an invitation already answered or expired, a decided invoice changed by table access).

@@ -19,6 +19,7 @@ from core.extraction.einvoice_xml import (
     _set_type,
     _text,
     check_invoice_xml,
+    line_allowances,
     parse_xml,
 )
 from core.extraction.schema import (
@@ -120,6 +121,11 @@ def _cii_line(item: El) -> LineItem:
     settle = _find(item, "SpecifiedLineTradeSettlement", "SpecifiedSupplyChainTradeSettlement")
     qty = _find(delivery, "BilledQuantity")
     product = _find(item, "SpecifiedTradeProduct")
+    allowance, charge = line_allowances(
+        settle.findall("SpecifiedTradeAllowanceCharge") if settle is not None else [],
+        indicator="ChargeIndicator/Indicator",
+        amount="ActualAmount",
+    )
     return LineItem(
         description=_text(product, "Name"),
         product_code=_text(product, "SellerAssignedID") or _text(product, "GlobalID"),
@@ -136,6 +142,8 @@ def _cii_line(item: El) -> LineItem:
             "SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
             "SpecifiedTradeSettlementMonetarySummation/LineTotalAmount",
         ),
+        allowance=allowance,
+        charge=charge,
         confidence=1.0,
         evidence=Evidence(page=None, text="IncludedSupplyChainTradeLineItem"),
     )

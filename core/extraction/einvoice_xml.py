@@ -209,6 +209,24 @@ def _set_type(ex: Extraction, code: str | None) -> None:
     _set(ex, "document_type", kind, "TypeCode")
 
 
+def line_allowances(
+    nodes: list[El], *, indicator: str, amount: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """Sums of a line's allowances and charges (CII ``SpecifiedTradeAllowanceCharge``, UBL
+    ``AllowanceCharge``), each ``None`` when the line has none."""
+    allowance: Decimal | None = None
+    charge: Decimal | None = None
+    for node in nodes:
+        value = _dec(node, amount)
+        if value is None:
+            continue
+        if (_text(node, indicator) or "").strip().lower() == "true":
+            charge = (charge or Decimal(0)) + value
+        else:
+            allowance = (allowance or Decimal(0)) + value
+    return allowance, charge
+
+
 def _amount_in(nodes: list[El], currency: str | None) -> Decimal | None:
     """Pick the amount in the invoice currency when several currencies are given."""
     if not nodes:

@@ -69,6 +69,9 @@ class LineItem(BaseModel):
     unit_price: Decimal | None = None
     tax_rate: Decimal | None = None
     amount: Decimal | None = None
+    # Line-level allowances and charges (net): amount = quantity x unit_price - allowance + charge.
+    allowance: Decimal | None = None
+    charge: Decimal | None = None
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     evidence: Evidence | None = None
 

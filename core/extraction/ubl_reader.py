@@ -11,6 +11,7 @@ from core.extraction.einvoice_xml import (
     _set,
     _set_type,
     _text,
+    line_allowances,
 )
 from core.extraction.schema import Evidence, Extraction, LineItem, TaxLine
 
@@ -83,6 +84,9 @@ def read_ubl(root: El) -> Extraction:
             )
     for line in root.findall("CreditNoteLine" if is_credit else "InvoiceLine"):
         qty = _find(line, "CreditedQuantity", "InvoicedQuantity")
+        allowance, charge = line_allowances(
+            line.findall("AllowanceCharge"), indicator="ChargeIndicator", amount="Amount"
+        )
         ex.line_items.append(
             LineItem(
                 description=_text(line, "Item/Name") or _text(line, "Item/Description"),
@@ -92,6 +96,8 @@ def read_ubl(root: El) -> Extraction:
                 unit_price=_dec(line, "Price/PriceAmount"),
                 tax_rate=_dec(line, "Item/ClassifiedTaxCategory/Percent"),
                 amount=_dec(line, "LineExtensionAmount"),
+                allowance=allowance,
+                charge=charge,
                 confidence=1.0,
                 evidence=Evidence(page=None, text="InvoiceLine"),
             )

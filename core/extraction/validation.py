@@ -68,9 +68,12 @@ def _check_lines(ex: Extraction) -> None:
         if li.quantity is None or li.unit_price is None or li.amount is None:
             continue
         tolerance = max(CENT, abs(li.quantity) * Decimal("0.00005"))
-        if abs(li.quantity * li.unit_price - li.amount) > tolerance:
+        # Line allowances and charges are part of the line's net amount (EN 16931 BT-131).
+        adjust = (li.charge or Decimal(0)) - (li.allowance or Decimal(0))
+        if abs(li.quantity * li.unit_price + adjust - li.amount) > tolerance:
+            shown = f" {'+' if adjust > 0 else '-'} {abs(adjust)}" if adjust else ""
             ex.warnings.append(
-                f"line_arithmetic: line {i}: {li.quantity} x {li.unit_price} != {li.amount}"
+                f"line_arithmetic: line {i}: {li.quantity} x {li.unit_price}{shown} != {li.amount}"
             )
             li.confidence = round(li.confidence * 0.5, 3)
     if not amounts or any(a is None for a in amounts):

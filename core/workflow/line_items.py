@@ -11,11 +11,12 @@ from core.auth.models import CurrentUser
 from core.db.records import Invoice
 from core.db.session import user_session
 from core.errors import ValidationFailed
+from core.workflow.rematch import rematch_after_correction
 from core.workflow.services import Services
 from core.workflow.transitions import apply_change, load_editable, load_invoice
 
 MAX_LINES = 1000
-_NUMBERS = ("quantity", "unit_price", "amount", "tax_rate")
+_NUMBERS = ("quantity", "unit_price", "amount", "tax_rate", "allowance", "charge")
 _TEXTS = {"description": 2000, "product_code": 100, "unit": 20}
 
 
@@ -78,4 +79,5 @@ def correct_lines(
             changes={"lines": cleaned},
             expected_version=expected_version,
         )
+        rematch_after_correction(s, invoice_id, ["lines"])  # 3-way matching reads the lines
         return load_invoice(s, invoice_id, for_update=False)

@@ -11,6 +11,7 @@ database's door.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -18,17 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
 from core.db import invoice_repo, reference_repo
-from core.db.records import Invoice
+from core.db.records import DuplicateCandidate, Invoice
 from core.extraction.schema import Extraction
 from core.matching.index import VendorIndex
 from core.matching.matcher import decide_vendor
+from core.matching.normalize import normalize_name
 from core.matching.profile import MatchProfile
+from core.matching.purchase_orders import normalize_number, within
 
 log = logging.getLogger(__name__)
 _BAND = {"auto": "auto", "review": "review", "reject": "reject"}
+DUPLICATE_NAME_MIN = 90.0  # normalized vendor names this similar (0-100) are the same vendor
 _index_cache: dict[tuple[str, int, str, int], VendorIndex] = {}
 _cache_lock = threading.Lock()
 
@@ -170,7 +175,7 @@ def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> Ma
         vendor_band = "review"
 
     po_band = _match_po(extraction, refs["purchase_orders"], profile, rows, out, profile_version)
-    dup_rows = _duplicates(s, invoice, extraction, profile_version)
+    dup_rows = _duplicates(s, invoice, extraction, profile_version, profile)
     rows.extend(dup_rows)
 
     bands = [vendor_band] + ([po_band] if po_band else [])
@@ -234,28 +239,102 @@ def _match_po(
     return band
 
 
+def _same_vendor(invoice: Invoice, extraction: Extraction, other: DuplicateCandidate) -> str:
+    """Why ``other`` has the same vendor as the invoice being matched ("" when it has not).
+
+    Without a matched vendor the extracted values decide: the same VAT id or IBAN, else the same
+    normalized name (legal form, accents, case and punctuation aside; a close spelling counts, so a
+    re-sent scan that OCR read slightly differently is still the same vendor)."""
+    if invoice.vendor_id and other.vendor_id:
+        return "same vendor" if invoice.vendor_id == other.vendor_id else ""
+    vat = compact_id(extraction.vendor_vat_id.value)
+    if vat and vat == compact_id(other.vendor_vat_id):
+        return "same vendor VAT id"
+    iban = compact_id(extraction.vendor_iban.value)
+    if iban and iban == compact_id(other.vendor_iban):
+        return "same vendor IBAN"
+    mine, theirs = extraction.vendor_name.value or "", other.vendor_name or ""
+    if not mine or not theirs:
+        return ""
+    a, b = normalize_name(mine).key, normalize_name(theirs).key
+    if a and b and (a == b or fuzz.ratio(a, b) >= DUPLICATE_NAME_MIN):
+        return "same vendor name"
+    return ""
+
+
+def compact_id(value: object) -> str:
+    """A VAT id or IBAN without spaces, dots and dashes, upper case."""
+    return re.sub(r"[\s.\-]", "", str(value or "")).upper()
+
+
 def _duplicates(
-    s: Session, invoice: Invoice, extraction: Extraction, profile_version: int | None
+    s: Session,
+    invoice: Invoice,
+    extraction: Extraction,
+    profile_version: int | None,
+    profile: MatchProfile | None = None,
 ) -> list[dict[str, Any]]:
-    found = invoice_repo.find_duplicates(
-        s,
-        client_id=invoice.client_id,
-        invoice_id=invoice.id,
-        invoice_number=extraction.invoice_number.value,
-        vendor_name=extraction.vendor_name.value,
-        total=extraction.total.value,
-    )
+    """Possible duplicates: same invoice number, same amount (within the profile's tolerance)
+    and the same vendor, whether or not that vendor is matched (see ``_same_vendor``)."""
+    profile = profile or MatchProfile()
+    number = normalize_number(extraction.invoice_number.value)
+    if not number:
+        return []
+    total = extraction.total.value
+    rows = []
+    key = re.sub(r"[^1-9a-z]", "", str(extraction.invoice_number.value or "").lower())
+    for d in invoice_repo.duplicate_candidates(
+        s, client_id=invoice.client_id, invoice_id=invoice.id, number_key=key
+    ):
+        if normalize_number(d.invoice_number) != number:
+            continue
+        if total is None or d.total is None:
+            continue  # an amount never read cannot prove the same invoice
+        if not within(
+            float(total), float(d.total), profile.amount_tolerance_pct, profile.amount_tolerance_abs
+        ):
+            continue
+        vendor = _same_vendor(invoice, extraction, d)
+        if not vendor:
+            continue
+        rows.append(
+            {
+                "kind": "duplicate",
+                "duplicate_of_invoice_id": d.id,
+                "score": Decimal("100"),
+                "band": "review",
+                "reason": (
+                    f"{vendor}, invoice number {d.invoice_number} and amount"
+                    f" {Decimal(d.total):.2f} as an invoice already {d.status.replace('_', ' ')}"
+                ),
+                "profile_version": profile_version,
+            }
+        )
+    return rows[:5]
+
+
+def vendor_candidates(
+    s: Session, client_id: uuid.UUID, query: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Vendors of the client's master the matcher finds for ``query`` (a query row: ``name``,
+    ``vat_id``, ``iban``, ``address``), best first, down to the review band: each with
+    ``vendor_id``, ``name`` and ``score`` (0-100). Used to ask "did you mean ..." before a new
+    vendor is created."""
+    if not str(query.get("name") or "").strip():
+        return []
+    profile, _version = load_profile(s, client_id)
+    refs = reference_repo.reference_frames(s, client_id)
+    index = _vendor_index(client_id, refs["vendors"], refs.get("aliases"))
+    if index is None:
+        return []
+    decision = decide_vendor({"id": "query", **query}, index, profile)
+    names = {str(v["id"]): str(v["name"]) for v in refs["vendors"]}
     return [
         {
-            "kind": "duplicate",
-            "duplicate_of_invoice_id": d.id,
-            "score": Decimal("100"),
-            "band": "review",
-            "reason": (
-                f"same vendor, number {d.invoice_number} and total as an invoice already"
-                f" in status {d.status}"
-            ),
-            "profile_version": profile_version,
+            "vendor_id": str(c["id"]),
+            "name": names.get(str(c["id"]), "?"),
+            "score": float(c["score"]),
         }
-        for d in found
+        for c in decision.get("candidates") or []
+        if float(c["score"]) >= profile.review_threshold
     ]

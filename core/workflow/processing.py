@@ -15,7 +15,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from core.db import invoice_repo, tenant_repo
+from core.db import approval_repo, invoice_repo, tenant_repo
 from core.db.records import CORRECTABLE_FIELDS, File
 from core.db.session import user_session
 from core.errors import FileOutsideClient
@@ -64,6 +64,8 @@ def _lines(ex: Extraction) -> list[dict[str, Any]]:
             "unit_price": item.unit_price,
             "amount": item.amount,
             "tax_rate": item.tax_rate,
+            "allowance": item.allowance,
+            "charge": item.charge,
         }
         for n, item in enumerate(ex.line_items, start=1)
     ]
@@ -163,7 +165,9 @@ def process_invoice(
             meta={"by": "worker", "profile_version": outcome.profile_version},
         )
         auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
-        target = S.auto_approved if auto else S.needs_review
+        # The approval policy's blocks hold for auto-approval too (the door refuses it anyway).
+        blocked = [r.code for r in approval_repo.reasons(s, invoice_id) if r.blocking]
+        target = S.auto_approved if auto and not blocked else S.needs_review
         apply_change(
             s,
             invoice,
@@ -173,6 +177,7 @@ def process_invoice(
                 "profile_version": outcome.profile_version,
                 "confidence": extraction.overall_confidence,
                 "reason": outcome.reason,
+                **({"blocked_by": blocked} if blocked else {}),
             },
         )
     return target.value

@@ -13,13 +13,21 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import invoice_repo
+from core.db import approval_repo, invoice_repo
 from core.db.records import CORRECTABLE_FIELDS, Invoice, Match
 from core.db.session import user_session
-from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.errors import (
+    ApprovalBlocked,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from core.workflow.access import WRITERS, require_role
+from core.workflow.rematch import rematch_after_correction
 from core.workflow.services import Services
-from core.workflow.states import EDITABLE
+from core.workflow.states import EDITABLE, ensure_action
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, load_editable, load_invoice
 
@@ -89,6 +97,8 @@ def correct_fields(
             expected_version=expected_version,
             meta={"fields": sorted(clean)},
         )
+        # Matching reads some of these fields: it runs again now, in this same transaction.
+        rematch_after_correction(s, invoice_id, updates)
         return load_invoice(s, invoice_id, for_update=False)
 
 
@@ -114,15 +124,79 @@ def _decide(
         return load_invoice(s, invoice_id, for_update=False)
 
 
+def _stale(invoice: Invoice, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != invoice.version:
+        raise Conflict(
+            "the invoice was changed by someone else; reload and try again",
+            expected_version=expected_version,
+            current_version=invoice.version,
+        )
+
+
+def blocked_error(reasons: list[dict[str, Any]]) -> ApprovalBlocked:
+    """The typed refusal of a blocked approval, listing each reason (code, words, fields)."""
+    return ApprovalBlocked(
+        "the approval policy blocks this approval: " + "; ".join(r["message"] for r in reasons),
+        errors=reasons,
+    )
+
+
 def approve_invoice(
     *,
     services: Services,
     user: CurrentUser,
     invoice_id: uuid.UUID,
     expected_version: int | None = None,
+    override_reason: str | None = None,
 ) -> Invoice:
-    """Approve an invoice in review (or confirm an auto-approval)."""
-    return _decide(services, user, invoice_id, expected_version, "status.approved")
+    """Approve an invoice in review (or confirm an auto-approval).
+
+    The client's approval policy decides: while a blocking reason stands the approval is refused
+    with ``ApprovalBlocked`` listing them, unless ``override_reason`` is given by a role the
+    policy allows to override (``approval.overridden``, audited with the reasons it overrode).
+    The database door applies the same policy to every caller."""
+    with user_session(services.engine, user.claims) as s:
+        invoice = load_invoice(s, invoice_id)
+        role = require_role(s, invoice.client_id, WRITERS)
+        _stale(invoice, expected_version)
+        ensure_action_allowed(invoice)
+        blocking = [
+            {"code": r.code, "message": r.message, "fields": list(r.fields)}
+            for r in approval_repo.reasons(s, invoice_id)
+            if r.blocking
+        ]
+        if not blocking:
+            meta = {"note": override_reason.strip()[:500]} if override_reason else {}
+            apply_change(
+                s, invoice, action="status.approved", expected_version=expected_version, meta=meta
+            )
+            return load_invoice(s, invoice_id, for_update=False)
+        if override_reason is None:
+            raise blocked_error(blocking)
+        reason = override_reason.strip()
+        if len(reason) < 3:
+            raise ValidationFailed("an override needs a reason (at least 3 characters)")
+        _version, policy = approval_repo.policy_of(s, invoice.client_id)
+        allowed = tuple(policy.get("override_roles") or ())
+        if role not in allowed:
+            raise Forbidden(
+                f"your role ({role}) may not approve over the approval policy's blocks; "
+                f"it needs: {', '.join(allowed) or 'nobody may'}",
+                role=role,
+            )
+        apply_change(
+            s,
+            invoice,
+            action="approval.overridden",
+            expected_version=expected_version,
+            meta={"reason": reason[:500]},
+        )
+        return load_invoice(s, invoice_id, for_update=False)
+
+
+def ensure_action_allowed(invoice: Invoice) -> None:
+    """``InvalidTransition`` when the invoice is not in a status an approval starts from."""
+    ensure_action(invoice.status, "status.approved")
 
 
 def reject_invoice(
@@ -190,6 +264,16 @@ def decide_match(
             raise InvalidTransition(
                 f"matches of an invoice in status {invoice.status} are final",
                 current=invoice.status,
+            )
+        if decision == "confirm" and (
+            (match.kind == "vendor" and match.vendor_id is None)
+            or (match.kind == "purchase_order" and match.purchase_order_id is None)
+        ):
+            what = "vendor" if match.kind == "vendor" else "purchase order"
+            raise InvalidTransition(
+                f"this match proposes no {what}, so there is nothing to confirm: "
+                f"choose the {what} (override) or reject the match",
+                current=match.status,
             )
         if decision == "override":
             if match.kind == "vendor" and vendor_id is None:

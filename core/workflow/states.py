@@ -92,6 +92,8 @@ ACTIONS: dict[str, Action] = {
     ),
     "status.retry": _action("transition", S.received, S.failed),
     "status.approved": _action("transition", S.approved, *_REVIEWABLE),
+    # An approval over the approval policy's blocks (an allowed role, with a reason).
+    "approval.overridden": _action("transition", S.approved, *_REVIEWABLE),
     "status.rejected": _action("transition", S.rejected, *_REVIEWABLE),
     "status.reopened": _action(
         "transition", S.needs_review, S.approved, S.auto_approved, S.rejected
@@ -102,6 +104,8 @@ ACTIONS: dict[str, Action] = {
     "match.confirmed": _action("correct", S.needs_review, *_REVIEWABLE),
     "match.overridden": _action("correct", S.needs_review, *_REVIEWABLE),
     "match.rejected": _action("correct", S.needs_review, *_REVIEWABLE),
+    # Matching run again after a correction or on request: its rows replace the old ones.
+    "match.rematched": _action("correct", S.needs_review, *_REVIEWABLE),
 }
 
 

@@ -57,8 +57,9 @@ begin
     values (pg_temp.rid(c, 7), cid, pg_temp.rid(c, 6), pg_temp.rid(c, 5), 1, 2);
     insert into public.invoices (id, client_id, file_id, batch_id, status)
     values (pg_temp.rid(c, 10), cid, pg_temp.rid(c, 1), pg_temp.rid(c, 2), 'received');
-    insert into public.invoices (id, client_id, status, vendor_name, total, vendor_id)
-    values (pg_temp.rid(c, 11), cid, 'needs_review', 'Seed Vendor GmbH', 119, pg_temp.rid(c, 3));
+    insert into public.invoices (id, client_id, status, vendor_name, currency, total, vendor_id)
+    values (pg_temp.rid(c, 11), cid, 'needs_review', 'Seed Vendor GmbH', 'EUR', 119,
+            pg_temp.rid(c, 3));
     insert into public.invoices (id, client_id, status, total)
     values (pg_temp.rid(c, 12), cid, 'approved', 50);
     insert into public.invoice_lines (id, client_id, invoice_id, line_no, amount)
@@ -216,7 +217,9 @@ insert into cases values
   ('match_profiles.is_active', 'update public.match_profiles set is_active = (version = 2) where client_id = :client', '{}', true),
   ('client_invitations.accepted_at', 'update public.client_invitations set accepted_at = now() where client_id = :client', '{}', true),
   -- every function a signed-in user may call
-  ('invoice_transition approve', 'select count(*) from (select public.invoice_transition(:review, ''status.approved'', null, ''{}'', ''{}'') v) x where v is not null', '{owner,operator}', true),
+  -- :review has an undecided vendor match: the default approval policy blocks (IFB01) for all
+  ('invoice_transition approve (blocked)', 'select count(*) from (select public.invoice_transition(:review, ''status.approved'', null, ''{}'', ''{}'') v) x where v is not null', '{}', true),
+  ('invoice_transition override with a reason', 'select count(*) from (select public.invoice_transition(:review, ''approval.overridden'', null, ''{}'', ''{"reason": "checked"}'') v) x where v is not null', '{owner}', true),
   ('invoice_transition reject', 'select count(*) from (select public.invoice_transition(:review, ''status.rejected'', null, ''{"failure_reason": "no"}'', ''{}'') v) x where v is not null', '{owner,operator}', true),
   ('invoice_transition export', 'select count(*) from (select public.invoice_transition(:approved, ''status.exported'', null, ''{}'', ''{}'') v) x where v is not null', '{owner,operator}', true),
   ('invoice_correct fields', 'select count(*) from (select public.invoice_correct(:review, ''invoice.corrected'', null, ''{"total": 1, "vendor_iban": "XX00"}'', ''{}'') v) x where v is not null', '{owner,operator}', true),
@@ -333,7 +336,13 @@ select throws_ok(
   format($$insert into public.audit_events (client_id, action) values (%L, 'status.approved')$$,
          pg_temp.rid('a', 0)),
   '42501', null, 'operators cannot insert audit events');
--- Through the door it works, audited, with the caller as reviewer.
+-- Through the door it works, audited, with the caller as reviewer (once the undecided vendor
+-- match, which the approval policy blocks on, is settled; as the table owner: set-up only).
+reset role;
+update public.matches set status = 'confirmed' where id = pg_temp.rid('a', 14);
+select set_config('role', 'authenticated', true),
+       set_config('request.jwt.claims',
+                  '{"sub": "a0000000-0000-4000-8000-000000000002", "role": "authenticated"}', true);
 select is(
   public.invoice_transition(pg_temp.rid('a', 11), 'status.approved', 1, '{}', '{}'), 2,
   'the operator approves through public.invoice_transition');

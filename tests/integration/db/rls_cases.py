@@ -173,6 +173,16 @@ CASES: list[TableCase] = [
         audited=frozenset({"insert", "delete"}),
     ),
     TableCase(
+        "public.approval_policies",
+        **_ops("public.approval_policies", "name = 'renamed'"),
+        insert="insert into public.approval_policies (client_id, version, name, policy)"
+        " values (:client, 99, 'p', '{\"blocks\": [], \"override_roles\": []}')",
+        insert_roles=OWNERS,
+        update_roles=NOBODY,  # versions are immutable; activation is a function (CALLS)
+        delete_roles=OWNERS,
+        audited=frozenset({"insert", "delete"}),
+    ),
+    TableCase(
         "public.extraction_cache",
         **_ops("public.extraction_cache", "model = 'changed'"),
         insert="insert into public.extraction_cache (client_id, cache_key, sha256,"
@@ -249,6 +259,14 @@ PROTECTED: list[tuple[str, str]] = [
      " where client_id = :client"),
     ("match_profiles.created_by", "update public.match_profiles set created_by = :stranger"
      " where client_id = :client"),
+    ("approval_policies.is_active", "update public.approval_policies set is_active = true"
+     " where client_id = :client"),
+    ("approval_policies.policy", "update public.approval_policies set policy ="
+     " '{\"blocks\": [], \"override_roles\": [\"owner\"]}' where client_id = :client"),
+    ("invoices.line_total", "update public.invoices set line_total = 1"
+     " where id in (:invoice, :review_invoice)"),
+    ("invoice_lines.allowance", "update public.invoice_lines set allowance = 5"
+     " where client_id = :client"),
     ("client_invitations.accepted_at", "update public.client_invitations set accepted_at = now()"
      " where client_id = :client"),
 ]  # fmt: skip
@@ -267,10 +285,29 @@ class CallCase:
 
 CALLS: list[CallCase] = [
     CallCase(
-        "invoice_transition: approve",
-        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        "invoice_transition: approve (nothing blocks)",
+        "select count(*) from (select public.invoice_transition(:clean_invoice,"
         " 'status.approved', null, '{}', '{}') v) x where v is not null",
         WRITERS,
+    ),
+    CallCase(
+        "invoice_transition: approve over the policy's blocks (undecided match)",
+        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        " 'status.approved', null, '{}', '{}') v) x where v is not null",
+        NOBODY,  # IFB01 for everyone: the approval policy blocks it
+    ),
+    CallCase(
+        "invoice_transition: override the blocks with a reason",
+        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        " 'approval.overridden', null, '{}', '{\"reason\": \"checked by phone\"}') v) x"
+        " where v is not null",
+        OWNERS,  # the default policy's override_roles
+    ),
+    CallCase(
+        "invoice_transition: override without a reason",
+        "select count(*) from (select public.invoice_transition(:review_invoice,"
+        " 'approval.overridden', null, '{}', '{}') v) x where v is not null",
+        NOBODY,
     ),
     CallCase(
         "invoice_transition: reject",
@@ -360,6 +397,41 @@ CALLS: list[CallCase] = [
         audited=False,
     ),
     CallCase(
+        "activate_approval_policy",
+        "select count(*) from public.activate_approval_policy(:client, 2)",
+        OWNERS,
+    ),
+    CallCase(
+        "approval_reasons (read)",
+        "select count(*) from public.approval_reasons(:review_invoice)",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
+        "invoice_checks (read)",
+        "select count(*) from public.invoice_checks(:review_invoice)",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
+        "approval_policy_of (read)",
+        "select count(*) from public.approval_policy_of(:client) where version = 1",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
+        "client_user_emails (read)",
+        "select count(*) from public.client_user_emails(:client, array[cast(:owner as uuid)])",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
+        "create_vendor_from_invoice",
+        "select count(*) from public.create_vendor_from_invoice(:review_invoice, null,"
+        " jsonb_build_object('name', 'New Vendor ' || :rand), '{}')",
+        WRITERS,
+    ),
+    CallCase(
         "my_client_invitations (read; none are for the actors)",
         "select count(*) from public.my_client_invitations()",
         NOBODY,
@@ -432,6 +504,12 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         v=ids["vendor"],
     )
     add(
+        "clean_invoice",
+        "insert into public.invoices (client_id, status, vendor_name, currency, total, vendor_id)"
+        " values (:c, 'needs_review', 'Seed Vendor GmbH', 'EUR', 119, :v)",
+        v=ids["vendor"],
+    )
+    add(
         "approved_invoice",
         "insert into public.invoices (client_id, status, total) values (:c, 'approved', 50)",
     )
@@ -463,6 +541,16 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         "profile_v2",
         "insert into public.match_profiles (client_id, version, name, profile)"
         " values (:c, 2, 'tuned', '{}')",
+    )
+    add(
+        "approval_policy",
+        "insert into public.approval_policies (client_id, version, name, policy, is_active)"
+        " values (:c, 1, 'default', public.default_approval_policy(), true)",
+    )
+    add(
+        "approval_policy_v2",
+        "insert into public.approval_policies (client_id, version, name, policy)"
+        ' values (:c, 2, \'lenient\', \'{"blocks": [], "override_roles": ["owner"]}\')',
     )
     add(
         "invitation",

@@ -304,6 +304,10 @@ def test_every_callable_function_works_for_its_roles_only_and_audits(engine, wor
 # membership helpers policies use. Anything else (trigger functions, the doors' internals) must
 # not be callable, and anon may call nothing here.
 USER_CALLABLE = {
+    "activate_approval_policy", "approval_code_blocks", "approval_policy_of",
+    "approval_policy_valid", "approval_reasons", "client_user_emails",
+    "create_vendor_from_invoice", "default_approval_policy", "iban_valid", "invoice_checks",
+    "invoice_line_exceptions",
     "activate_match_profile", "answer_client_invitation", "create_client",
     "enqueue_invoice_processing", "has_client_role", "invite_client_member",
     "invoice_correct", "invoice_ids_by_vendor", "invoice_transition", "member_client_ids",

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from core.errors import ApprovalBlocked, Conflict, Forbidden, InvalidTransition, NotFound
 from core.workflow import clients, invoices, processing, reference, review, uploads
 from core.workflow.invoices import InvoiceFilter
 from core.workflow.uploads import UploadFile
@@ -86,11 +86,22 @@ def test_upload_process_review_export_round_trip(services, role_users):
             changes={"invoice_number": "LOST"},
             expected_version=inv.version,
         )
+    # PO-1001 is not in the (empty) purchase-order list: the default approval policy blocks an
+    # approval on the undecided PO match, and only an owner may approve over it, with a reason.
+    with pytest.raises(ApprovalBlocked) as blocked:
+        review.approve_invoice(
+            services=services,
+            user=operator,
+            invoice_id=inv.id,
+            expected_version=corrected.version,
+        )
+    assert [r["code"] for r in blocked.value.details["errors"]] == ["match.undecided"]
     approved = review.approve_invoice(
         services=services,
-        user=operator,
+        user=as_user(client.members["owner"]),
         invoice_id=inv.id,
         expected_version=corrected.version,
+        override_reason="PO-1001 confirmed by phone",
     )
     assert approved.status == "approved"
 
@@ -110,7 +121,7 @@ def test_upload_process_review_export_round_trip(services, role_users):
         "status.extracted",
         "status.matched",
         "invoice.corrected",
-        "status.approved",
+        "approval.overridden",
         "status.exported",
     ):
         assert needed in actions

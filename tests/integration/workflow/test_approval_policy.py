@@ -1,0 +1,156 @@
+"""The approval policy (issue 13): typed blocking reasons, overrides, versions, the DB door."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from core.db import approval_repo
+from core.db.session import user_session
+from core.errors import ApprovalBlocked, Forbidden, ValidationFailed
+from core.workflow import approval, approval_policy, invoices, processing, review, uploads
+from core.workflow.approval_policy import ApprovalPolicy
+from core.workflow.uploads import UploadFile
+from tests.integration.workflow.conftest import as_user, invoice_pdf
+
+
+def _processed(services, user, client_id, number, **pdf):
+    result = uploads.upload_files(
+        services=services,
+        user=user,
+        client_id=client_id,
+        files=[UploadFile(f"{number}.pdf", invoice_pdf(number, **pdf))],
+        process=False,
+    )
+    invoice_id = result.files[0].invoice_id
+    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
+    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+
+
+def test_python_defaults_equal_the_databases_default_policy(services, role_users) -> None:
+    owner = as_user(role_users.members["owner"])
+    with user_session(services.engine, owner.claims) as s:
+        stored = approval_repo.default_policy(s)
+    assert ApprovalPolicy.model_validate(stored) == ApprovalPolicy()
+    assert approval_policy.policy_json(ApprovalPolicy()) == stored
+
+
+def test_a_blocked_approval_lists_typed_reasons_and_changes_nothing(services, role_users) -> None:
+    operator = as_user(role_users.members["operator"])
+    invoice = _processed(services, operator, role_users.id, "AP-1")
+    check = approval.approval_check(services=services, user=operator, invoice_id=invoice.id)
+    codes = [r.code for r in check.blocking]
+    assert "vendor.unknown" in codes and "match.undecided" in codes
+    assert check.policy_version is None and not check.may_override  # default: owners only
+    assert all(r.message and r.fields for r in check.blocking)
+
+    with pytest.raises(ApprovalBlocked) as blocked:
+        review.approve_invoice(
+            services=services,
+            user=operator,
+            invoice_id=invoice.id,
+            expected_version=invoice.version,
+        )
+    assert [e["code"] for e in blocked.value.details["errors"]] == codes
+    assert "ACME Industrial Supplies GmbH" in str(blocked.value)
+    after = invoices.get_invoice(services=services, user=operator, invoice_id=invoice.id)
+    assert (after.status, after.version) == ("needs_review", invoice.version)
+
+    with pytest.raises(Forbidden):  # the default policy lets owners override only
+        review.approve_invoice(
+            services=services, user=operator, invoice_id=invoice.id, override_reason="trust me"
+        )
+
+
+def test_an_owner_overrides_with_a_reason_and_the_override_is_audited(services, role_users) -> None:
+    owner = as_user(role_users.members["owner"])
+    invoice = _processed(services, owner, role_users.id, "AP-2")
+    with pytest.raises(ValidationFailed):
+        review.approve_invoice(
+            services=services, user=owner, invoice_id=invoice.id, override_reason="  "
+        )
+    approved = review.approve_invoice(
+        services=services,
+        user=owner,
+        invoice_id=invoice.id,
+        expected_version=invoice.version,
+        override_reason="vendor known, PO confirmed by phone",
+    )
+    assert approved.status == "approved" and approved.reviewed_by == owner.id
+    event = next(
+        e
+        for e in invoices.audit_log(services=services, user=owner, invoice_id=invoice.id)
+        if e.action == "approval.overridden"
+    )
+    assert event.meta["reason"] == "vendor known, PO confirmed by phone"
+    assert {o["code"] for o in event.meta["overridden"]} >= {"vendor.unknown", "match.undecided"}
+    assert event.meta["policy_version"] is None
+
+
+def test_a_new_policy_version_changes_what_blocks_and_who_overrides(services, role_users) -> None:
+    owner = as_user(role_users.members["owner"])
+    operator = as_user(role_users.members["operator"])
+    analyst = as_user(role_users.members["analyst"])
+    with pytest.raises(Forbidden):
+        approval_policy.save_policy(
+            services=services, user=analyst, client_id=role_users.id, policy={"blocks": []}
+        )
+    with pytest.raises(ValidationFailed):
+        approval_policy.save_policy(
+            services=services, user=owner, client_id=role_users.id, policy={"blocks": ["vendor"]}
+        )
+    saved = approval_policy.save_policy(
+        services=services,
+        user=owner,
+        client_id=role_users.id,
+        policy={"blocks": ["vendor.unknown", "line.*"], "override_roles": ["owner", "operator"]},
+        name="vendors only",
+    )
+    assert saved.version == 1 and not saved.is_active
+    version, active = approval_policy.active_policy(
+        services=services, user=operator, client_id=role_users.id
+    )
+    assert version is None and active == ApprovalPolicy()
+    approval_policy.activate_policy(
+        services=services, user=owner, client_id=role_users.id, version=1
+    )
+
+    invoice = _processed(services, operator, role_users.id, "AP-3")
+    check = approval.approval_check(services=services, user=operator, invoice_id=invoice.id)
+    assert check.policy_version == 1 and check.may_override
+    assert [r.code for r in check.blocking] == ["vendor.unknown"]
+    # The undecided PO match is still a reason the reviewer sees, but it no longer blocks.
+    assert "match.undecided" in [r.code for r in check.reasons if not r.blocking]
+    approved = review.approve_invoice(
+        services=services, user=operator, invoice_id=invoice.id, override_reason="new supplier"
+    )
+    assert approved.status == "approved"
+    trail = [
+        e.action for e in invoices.audit_log(services=services, user=owner, invoice_id=invoice.id)
+    ]
+    assert "approval.overridden" in trail
+
+
+def test_failed_checks_are_recomputed_from_current_values_and_block(
+    services, role_users, engine
+) -> None:
+    owner = as_user(role_users.members["owner"])
+    # A policy that blocks on a failed totals check; the invoice's total does not add up.
+    approval_policy.save_policy(
+        services=services,
+        user=owner,
+        client_id=role_users.id,
+        policy={"blocks": ["check.*"]},
+        activate=True,
+    )
+    invoice = _processed(services, owner, role_users.id, "AP-4")
+    with engine.begin() as conn:  # as if extraction had read a net amount that does not add up
+        conn.execute(
+            text("update public.invoices set subtotal = 90, tax = 19 where id = :i"),
+            {"i": invoice.id},
+        )
+    check = approval.approval_check(services=services, user=owner, invoice_id=invoice.id)
+    assert [r.code for r in check.blocking] == ["check.totals_mismatch"]
+    assert "90.00" in check.blocking[0].message and "119.00" in check.blocking[0].message
+    with pytest.raises(ApprovalBlocked):
+        review.approve_invoice(services=services, user=owner, invoice_id=invoice.id)
