@@ -31,3 +31,16 @@ def lenient_policy(engine: Engine, client_id: uuid.UUID, policy: dict | None = N
             ),
             {"c": client_id, "p": json.dumps(policy or LENIENT)},
         )
+
+
+def approve_anyway(services, user, invoice_id, reason: str = "tests: approved over the policy"):
+    """Approve; over the policy's blocks with ``reason`` when it blocks (``user``: an owner)."""
+    from core.errors import ApprovalBlocked
+    from core.workflow import review
+
+    try:
+        return review.approve_invoice(services=services, user=user, invoice_id=invoice_id)
+    except ApprovalBlocked:
+        return review.approve_invoice(
+            services=services, user=user, invoice_id=invoice_id, override_reason=reason
+        )

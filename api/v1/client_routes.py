@@ -10,6 +10,8 @@ from fastapi import APIRouter, File, Path, Query, UploadFile, status
 from api.deps import CurrentUserDep, ServicesDep
 from api.errors import problem_responses
 from api.v1.schemas import (
+    ApprovalPolicyCreate,
+    ApprovalPolicyPublic,
     BatchPublic,
     ClientCreate,
     ClientPublic,
@@ -28,7 +30,7 @@ from api.v1.schemas import (
 from api.v1.uploads import read_upload
 from core.errors import ValidationFailed
 from core.matching.profile import MatchProfile
-from core.workflow import clients, invitations, profiles, reference
+from core.workflow import approval_policy, clients, invitations, profiles, reference
 
 router = APIRouter(tags=["clients"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -306,3 +308,56 @@ def activate_profile(
         services=services, user=user, client_id=client_id, version=version
     )
     return MatchProfilePublic.model_validate(row)
+
+
+@router.get(
+    "/clients/{client_id}/approval-policies",
+    response_model=Page[ApprovalPolicyPublic],
+    responses=ERRORS,
+)
+def list_approval_policies(
+    client_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[ApprovalPolicyPublic]:
+    """Approval policy versions of a client, newest first (none active: the default decides)."""
+    rows = approval_policy.list_policies(services=services, user=user, client_id=client_id)
+    return Page(data=[ApprovalPolicyPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.post(
+    "/clients/{client_id}/approval-policies",
+    response_model=ApprovalPolicyPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def save_approval_policy(
+    client_id: uuid.UUID, body: ApprovalPolicyCreate, user: CurrentUserDep, services: ServicesDep
+) -> ApprovalPolicyPublic:
+    """Save a new approval policy version (owners), optionally activating it (audited)."""
+    row = approval_policy.save_policy(
+        services=services,
+        user=user,
+        client_id=client_id,
+        policy=body.policy,
+        name=body.name,
+        activate=body.activate,
+        notes=body.notes,
+    )
+    return ApprovalPolicyPublic.model_validate(row)
+
+
+@router.post(
+    "/clients/{client_id}/approval-policies/{version}/activate",
+    response_model=ApprovalPolicyPublic,
+    responses=ERRORS,
+)
+def activate_approval_policy(
+    client_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    user: CurrentUserDep,
+    services: ServicesDep,
+) -> ApprovalPolicyPublic:
+    """Make an approval policy version the one that decides approvals (owners, audited)."""
+    row = approval_policy.activate_policy(
+        services=services, user=user, client_id=client_id, version=version
+    )
+    return ApprovalPolicyPublic.model_validate(row)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUserDep, ServicesDep
 from api.errors import problem_responses
@@ -32,7 +34,6 @@ def export(
     f: FilterDep,
     format: Literal["csv", "xlsx", "json", "xero_bills"] = "csv",
     sheet: Annotated[Literal["invoices", "lines", "matches"], Query()] = "invoices",
-    mark_exported: bool = True,
     account_code: Annotated[
         str, Query(max_length=10, description="xero_bills: the expense account code")
     ] = "",
@@ -43,14 +44,14 @@ def export(
         Literal["dmy", "mdy"], Query(description="xero_bills: day-first (UK/AU/NZ) or US dates")
     ] = "dmy",
 ) -> Response:
-    """Approved (and already exported) invoices by default; approved ones become exported."""
+    """Approved (and already exported) invoices by default. A read: it changes no status (mark
+    what you exported with ``POST /exports/mark-exported``)."""
     data = invoices.export_invoices(
         services=services,
         user=user,
         filters=f,
         fmt=format,
         sheet=sheet,
-        mark_exported=mark_exported,
         bills=bills_export.BillsOptions(account_code, tax_type, date_order),
     )
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -66,3 +67,34 @@ def export(
             "Cache-Control": "no-store",
         },
     )
+
+
+class MarkExportedCreate(BaseModel):
+    """The invoices you exported (approved ones move to ``exported``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_ids: list[uuid.UUID] = Field(min_length=1, max_length=invoices.MAX_EXPORT)
+    format: Literal["csv", "xlsx", "json", "xero_bills"] | None = None
+
+
+class MarkedExportedPublic(BaseModel):
+    marked: list[uuid.UUID] = Field(description="now exported (audited status.exported)")
+    skipped: list[uuid.UUID] = Field(
+        description="left as they were: not approved, or your role may only read them"
+    )
+
+
+@router.post(
+    "/exports/mark-exported",
+    response_model=MarkedExportedPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def mark_exported(
+    body: MarkExportedCreate, user: CurrentUserDep, services: ServicesDep
+) -> MarkedExportedPublic:
+    """Mark approved invoices as exported (owners and operators; each audited)."""
+    done = invoices.mark_invoices_exported(
+        services=services, user=user, invoice_ids=body.invoice_ids, fmt=body.format
+    )
+    return MarkedExportedPublic(marked=list(done.marked), skipped=list(done.skipped))

@@ -14,7 +14,11 @@ from api.deps import CurrentUserDep, ServicesDep
 from api.downloads import download_headers
 from api.errors import problem_responses
 from api.v1.schemas import (
+    ApprovalCheckPublic,
+    ApprovalReasonPublic,
+    ApproveCreate,
     AuditEventPublic,
+    CreatedVendorPublic,
     DecisionCreate,
     InvoiceDetailPublic,
     InvoicePage,
@@ -24,9 +28,12 @@ from api.v1.schemas import (
     MatchPublic,
     Page,
     RejectCreate,
+    RematchCreate,
     SignedUrlPublic,
+    VendorFromInvoiceCreate,
+    VendorPublic,
 )
-from core.workflow import invoices, review
+from core.workflow import approval, invoices, rematch, review, vendor_creation
 from core.workflow.invoices import SORTS, InvoiceFilter
 from core.workflow.states import InvoiceStatus
 
@@ -151,32 +158,124 @@ def approve(
     invoice_id: uuid.UUID,
     user: CurrentUserDep,
     services: ServicesDep,
-    body: DecisionCreate | None = None,
+    response: Response,
+    body: ApproveCreate | None = None,
     if_match: Annotated[str | None, Header(max_length=100)] = None,
 ) -> InvoicePublic:
-    """Approve an invoice in review (or confirm an auto-approval)."""
-    body_version = body.version if body else None
-    version = expected_version(if_match, body_version) if (if_match or body_version) else None
-    return InvoicePublic.model_validate(
-        review.approve_invoice(
-            services=services, user=user, invoice_id=invoice_id, expected_version=version
-        )
+    """Approve an invoice in review (or confirm an auto-approval).
+
+    Needs If-Match (or ``version``): 428 without. While the client's approval policy blocks it,
+    409 ``approval_blocked`` lists the reasons (``errors``: ``code``, ``message``, ``fields``);
+    ``override_reason`` approves over them when the policy lets your role (else 403)."""
+    version = expected_version(if_match, body.version if body else None)
+    row = review.approve_invoice(
+        services=services,
+        user=user,
+        invoice_id=invoice_id,
+        expected_version=version,
+        override_reason=body.override_reason if body else None,
     )
+    response.headers["ETag"] = etag(row.version)
+    return InvoicePublic.model_validate(row)
 
 
 @router.post("/{invoice_id}/reject", response_model=InvoicePublic, responses=CHANGE_ERRORS)
 def reject(
-    invoice_id: uuid.UUID, body: RejectCreate, user: CurrentUserDep, services: ServicesDep
+    invoice_id: uuid.UUID,
+    body: RejectCreate,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
 ) -> InvoicePublic:
-    """Reject an invoice with a reason."""
-    return InvoicePublic.model_validate(
-        review.reject_invoice(
-            services=services,
-            user=user,
-            invoice_id=invoice_id,
-            reason=body.reason,
-            expected_version=body.version,
-        )
+    """Reject an invoice with a reason; needs If-Match (or ``version``): 428 without."""
+    row = review.reject_invoice(
+        services=services,
+        user=user,
+        invoice_id=invoice_id,
+        reason=body.reason,
+        expected_version=expected_version(if_match, body.version),
+    )
+    response.headers["ETag"] = etag(row.version)
+    return InvoicePublic.model_validate(row)
+
+
+@router.get("/{invoice_id}/approval", response_model=ApprovalCheckPublic, responses=ERRORS)
+def approval_check(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep, response: Response
+) -> ApprovalCheckPublic:
+    """What speaks against approving the invoice now, and which of it the policy blocks on."""
+    check = approval.approval_check(services=services, user=user, invoice_id=invoice_id)
+    response.headers["ETag"] = etag(check.version)
+    return ApprovalCheckPublic(
+        invoice_id=check.invoice_id,
+        version=check.version,
+        policy_version=check.policy_version,
+        may_override=check.may_override,
+        reasons=[ApprovalReasonPublic.model_validate(r) for r in check.reasons],
+    )
+
+
+@router.post("/{invoice_id}/rematch", response_model=InvoiceDetailPublic, responses=CHANGE_ERRORS)
+def rematch_invoice(
+    invoice_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    response: Response,
+    body: RematchCreate | None = None,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> InvoiceDetailPublic:
+    """Run vendor, purchase-order and duplicate matching again (audited ``match.rematched``).
+
+    Corrections of the fields matching reads re-match on their own; this is for when the
+    reference data changed. Needs If-Match (or ``version``)."""
+    rematch.rematch_invoice(
+        services=services,
+        user=user,
+        invoice_id=invoice_id,
+        expected_version=expected_version(if_match, body.version if body else None),
+        reason=body.reason if body else None,
+    )
+    row = invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+    response.headers["ETag"] = etag(row.version)
+    return InvoiceDetailPublic.model_validate(row)
+
+
+@router.post(
+    "/{invoice_id}/vendor",
+    response_model=CreatedVendorPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=CHANGE_ERRORS,
+)
+def create_vendor(
+    invoice_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    response: Response,
+    body: VendorFromInvoiceCreate | None = None,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> CreatedVendorPublic:
+    """Create a vendor from the invoice's vendor fields (owners, operators) and match the invoice
+    to it (audited ``vendor.created``). The matcher is asked first: when the master seems to hold
+    the vendor already, 409 ``vendor_exists`` lists the candidates ("did you mean ...");
+    ``force`` creates it anyway. Needs If-Match (or ``version``)."""
+    body = body or VendorFromInvoiceCreate()
+    created = vendor_creation.create_vendor_from_invoice(
+        services=services,
+        user=user,
+        invoice_id=invoice_id,
+        expected_version=expected_version(if_match, body.version),
+        name=body.name,
+        vat_id=body.vat_id,
+        iban=body.iban,
+        address=body.address,
+        country=body.country,
+        force=body.force,
+    )
+    response.headers["ETag"] = etag(created.invoice.version)
+    return CreatedVendorPublic(
+        vendor=VendorPublic.model_validate(created.vendor),
+        invoice=InvoicePublic.model_validate(created.invoice),
     )
 
 

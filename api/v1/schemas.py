@@ -183,6 +183,8 @@ class LinePublic(_Public):
     unit_price: Decimal | None = None
     amount: Decimal | None = None
     tax_rate: Decimal | None = None
+    allowance: Decimal | None = Field(default=None, description="line allowances (net)")
+    charge: Decimal | None = Field(default=None, description="line charges (net)")
 
 
 class MatchPublic(_Public):
@@ -222,6 +224,9 @@ class InvoicePublic(_Public):
     invoice_date: dt.date | None = None
     due_date: dt.date | None = None
     currency: str | None = None
+    line_total: Decimal | None = Field(
+        default=None, description="the sum of the line amounts the document prints"
+    )
     subtotal: Decimal | None = None
     tax: Decimal | None = None
     total: Decimal | None = None
@@ -271,6 +276,7 @@ class InvoiceUpdate(BaseModel):
     invoice_date: dt.date | None = None
     due_date: dt.date | None = None
     currency: str | None = Field(default=None, min_length=3, max_length=3, examples=["EUR"])
+    line_total: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
     subtotal: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
     tax: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
     total: Decimal | None = Field(default=None, max_digits=16, decimal_places=4)
@@ -283,11 +289,62 @@ class InvoiceUpdate(BaseModel):
 
 
 class DecisionCreate(BaseModel):
+    """A decision on an invoice; ``version`` (or an If-Match header) guards against lost updates."""
+
+    model_config = ConfigDict(extra="forbid")
+
     version: int | None = Field(default=None, ge=1)
+
+
+class ApproveCreate(DecisionCreate):
+    """An approval; ``override_reason`` approves over the approval policy's blocks (only the
+    roles the policy names), audited as ``approval.overridden``."""
+
+    override_reason: str | None = Field(
+        default=None, min_length=3, max_length=500, examples=["PO confirmed by phone"]
+    )
 
 
 class RejectCreate(DecisionCreate):
     reason: str = Field(min_length=1, max_length=500, examples=["duplicate of INV-7"])
+
+
+class RematchCreate(DecisionCreate):
+    """Run vendor, purchase-order and duplicate matching again on the invoice as it stands."""
+
+    reason: str | None = Field(default=None, max_length=500, examples=["PO list updated"])
+
+
+class VendorFromInvoiceCreate(DecisionCreate):
+    """Create a vendor from the invoice's vendor fields (each field overrides the invoice's);
+    ``force`` creates it even when the matcher finds a similar vendor in the master."""
+
+    name: str | None = Field(default=None, max_length=300)
+    vat_id: str | None = Field(default=None, max_length=40)
+    iban: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+    country: str | None = Field(default=None, max_length=2)
+    force: bool = False
+
+
+class ApprovalReasonPublic(_Public):
+    """Something that speaks against approving the invoice (``blocking``: the policy blocks)."""
+
+    code: str = Field(examples=["vendor.unknown"])
+    message: str
+    fields: list[str] = Field(default_factory=list)
+    detail: dict[str, Any] = Field(default_factory=dict)
+    blocking: bool
+
+
+class ApprovalCheckPublic(BaseModel):
+    """An invoice's reasons against approval under its client's approval policy."""
+
+    invoice_id: uuid.UUID
+    version: int
+    policy_version: int | None = Field(description="null: the built-in default policy")
+    may_override: bool = Field(description="your role may approve over the blocks, with a reason")
+    reasons: list[ApprovalReasonPublic]
 
 
 class MatchOverride(BaseModel):
@@ -386,3 +443,31 @@ class MatchProfileCreate(BaseModel):
     profile: dict[str, Any] = Field(examples=[{"name": "tuned", "auto_threshold": 92}])
     activate: bool = False
     notes: str | None = Field(default=None, max_length=2000)
+
+
+class ApprovalPolicyPublic(_Public):
+    id: uuid.UUID
+    version: int
+    name: str
+    is_active: bool
+    policy: dict[str, Any]
+    notes: str | None = None
+    created_at: dt.datetime
+
+
+class ApprovalPolicyCreate(BaseModel):
+    """A new approval policy version (``core.workflow.approval_policy.ApprovalPolicy``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="approval policy", min_length=1, max_length=100)
+    policy: dict[str, Any] = Field(
+        examples=[{"blocks": ["vendor.unknown", "check.*"], "override_roles": ["owner"]}]
+    )
+    activate: bool = False
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class CreatedVendorPublic(BaseModel):
+    vendor: VendorPublic
+    invoice: InvoicePublic

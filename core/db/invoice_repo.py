@@ -195,3 +195,31 @@ def active_profile(s: Session, client_id: UUID) -> dict[str, Any] | None:
 def delete_invoice(s: Session, invoice_id: UUID) -> None:
     """Delete an invoice (lines and matches cascade)."""
     s.execute(text("delete from public.invoices where id = :id"), {"id": invoice_id})
+
+
+def vendor_names(s: Session, vendor_ids: Iterable[UUID]) -> dict[UUID, str]:
+    """Names of the given vendors the session may see."""
+    ids = list(dict.fromkeys(vendor_ids))
+    if not ids:
+        return {}
+    rows = s.execute(text("select id, name from public.vendors where id = any(:ids)"), {"ids": ids})
+    return {r[0]: r[1] for r in rows}
+
+
+def approval_notes(s: Session, invoice_ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The reason given with each invoice's latest approval (an override's reason, or a note)."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return {}
+    rows = s.execute(
+        text(
+            "select distinct on (e.invoice_id) e.invoice_id,"
+            " coalesce(e.meta ->> 'reason', e.meta ->> 'note')"
+            " from public.audit_events e"
+            " where e.invoice_id = any(:ids)"
+            " and e.action in ('status.approved', 'approval.overridden')"
+            " order by e.invoice_id, e.created_at desc, e.id desc"
+        ),
+        {"ids": ids},
+    )
+    return {r[0]: r[1] for r in rows if r[1]}

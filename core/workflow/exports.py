@@ -48,6 +48,7 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("invoice_date", "Invoice date", "date", 12),
     Column("due_date", "Due date", "date", 12),
     Column("currency", "Currency", width=9),
+    Column("line_total", "Line total", "number"),
     Column("subtotal", "Subtotal", "number"),
     Column("tax", "Tax", "number"),
     Column("total", "Total", "number"),
@@ -58,7 +59,8 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("extractor", "Extractor", width=16),
     Column("file_name", "File", width=30),
     Column("approved_at", "Approved at", "datetime", 19),
-    Column("approved_by", "Approved by", width=28),
+    Column("approved_by", "Approved by", width=28),  # the approver's e-mail
+    Column("approval_note", "Approval note", width=40),  # an override's reason
 )
 LINE_COLUMNS: tuple[Column, ...] = (
     Column("invoice_id", "Invoice ID", width=38),
@@ -70,6 +72,8 @@ LINE_COLUMNS: tuple[Column, ...] = (
     Column("unit", "Unit", width=8),
     Column("unit_price", "Unit price", "number", 12),
     Column("tax_rate", "Tax rate %", "number", 10),
+    Column("allowance", "Allowance", "number", 11),
+    Column("charge", "Charge", "number", 11),
     Column("amount", "Amount", "number", 12),
 )
 MATCH_COLUMNS: tuple[Column, ...] = (
@@ -80,9 +84,10 @@ MATCH_COLUMNS: tuple[Column, ...] = (
     Column("score", "Score", "number", 9),  # 0-100, the matcher's scale
     Column("band", "Band", width=12),
     Column("decision", "Decision", width=12),
-    Column("reason", "Reason", width=60),
+    Column("explanation", "Explanation", width=70),  # in plain words (match_words)
+    Column("reason", "Matcher detail", width=60),
     Column("profile_version", "Profile version", "integer", 10),
-    Column("decided_by", "Decided by", width=28),
+    Column("decided_by", "Decided by", width=28),  # e-mail
     Column("decided_at", "Decided at", "datetime", 19),
 )
 SHEETS: dict[str, tuple[Column, ...]] = {

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core.auth.models import CurrentUser
-from core.db import invoice_query, invoice_repo, tenant_repo
+from core.db import approval_repo, invoice_query, invoice_repo, tenant_repo
 from core.db.invoice_query import InvoiceFilter
 from core.db.records import AuditEvent, Invoice, InvoiceDetail, InvoiceLine, Match
 from core.db.session import user_session
 from core.errors import NotFound, ValidationFailed
 from core.workflow import bills_export, exports
 from core.workflow.access import WRITERS, require_role
+from core.workflow.match_words import explain_match
 from core.workflow.services import Services
 from core.workflow.states import EXPORTABLE
 from core.workflow.states import InvoiceStatus as S
@@ -194,11 +196,13 @@ def export_invoices(
     filters: InvoiceFilter,
     fmt: exports.ExportFormat,
     sheet: str = "invoices",
-    mark_exported: bool = True,
+    mark_exported: bool = False,
     bills: bills_export.BillsOptions | None = None,
 ) -> bytes:
-    """Render matching invoices (approved/exported by default); writers mark approved exported.
+    """Render matching invoices (approved/exported by default). A read: it changes nothing.
 
+    Marking the exported invoices is ``mark_invoices_exported`` (its own request); the
+    ``mark_exported`` flag is kept for callers that want both in one unit of work.
     ``bills`` are the options of the ``xero_bills`` format (account code, tax rate, date order).
     """
     if fmt not in exports.MEDIA_TYPES:
@@ -219,36 +223,130 @@ def export_invoices(
         )
         if count > MAX_EXPORT:
             raise ValidationFailed(f"narrow the filter: at most {MAX_EXPORT} invoices per export")
-        ids = [r.id for r in rows]
-        bundle = exports.ExportBundle(
-            invoices=[
-                {**r.as_dict(), "approved_at": r.reviewed_at, "approved_by": r.reviewed_by}
-                for r in rows
-            ],
-            lines=[
-                {**line.as_dict(), "position": line.line_no}
-                for line in invoice_repo.invoice_lines(s, ids)
-            ],
-            matches=[
-                {
-                    **m.as_dict(),
-                    "decision": m.status,
-                    "score": float(m.score) if m.score is not None else None,
-                }
-                for m in invoice_repo.matches_for(s, ids)
-            ],
-        )
+        bundle = _bundle(s, rows)
         if fmt == "xero_bills":
             data = bills_export.to_xero_bills(bundle.invoices, bundle.lines, bills)
         else:
             data = exports.render(bundle, fmt, sheet=sheet)
-        roles: dict[uuid.UUID, str] = {}
-        for row in rows if mark_exported else []:
-            if row.status == S.approved.value:
-                if row.client_id not in roles:
-                    roles[row.client_id] = require_role(s, row.client_id)
-                if roles[row.client_id] not in WRITERS:
-                    continue  # readers may download, only writers move the status on
-                invoice = load_invoice(s, row.id)
-                apply_change(s, invoice, action="status.exported", meta={"format": fmt})
+        if mark_exported:
+            _mark(s, [r.id for r in rows], fmt)
     return data
+
+
+def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:
+    """The export's rows: client names, users by e-mail, match decisions in plain words."""
+    ids = [r.id for r in rows]
+    lines = invoice_repo.invoice_lines(s, ids)
+    matches = invoice_repo.matches_for(s, ids)
+    client_names = {c.id: c.name for c in tenant_repo.list_clients(s)}
+    emails: dict[uuid.UUID, str] = {}
+    for client_id in {r.client_id for r in rows}:
+        users = [r.reviewed_by for r in rows if r.client_id == client_id and r.reviewed_by]
+        users += [m.decided_by for m in matches if m.client_id == client_id and m.decided_by]
+        emails.update(approval_repo.member_emails(s, client_id, users))
+    notes = invoice_repo.approval_notes(s, [r.id for r in rows if r.reviewed_by])
+    candidate_ids = {
+        uuid.UUID(str(c["vendor_id"]))
+        for m in matches
+        for c in (m.candidates or ())
+        if isinstance(c, dict) and c.get("vendor_id")
+    }
+    vendor_names = {str(k): v for k, v in invoice_repo.vendor_names(s, candidate_ids).items()}
+
+    def who(user_id: uuid.UUID | None) -> str | None:
+        return None if user_id is None else emails.get(user_id, str(user_id))
+
+    return exports.ExportBundle(
+        invoices=[
+            {
+                **r.as_dict(),
+                "client_name": client_names.get(r.client_id, ""),
+                "approved_at": r.reviewed_at,
+                "approved_by": who(r.reviewed_by),
+                "approval_note": notes.get(r.id),
+            }
+            for r in rows
+        ],
+        lines=[{**line.as_dict(), "position": line.line_no} for line in lines],
+        matches=[
+            {
+                **m.as_dict(),
+                "decision": m.status,
+                "score": float(m.score) if m.score is not None else None,
+                "explanation": explain_match(
+                    m.as_dict(), vendor_names=vendor_names, decided_by=who(m.decided_by)
+                ),
+                "decided_by": who(m.decided_by),
+            }
+            for m in matches
+        ],
+    )
+
+
+def approved_ids(
+    *, services: Services, user: CurrentUser, filters: InvoiceFilter
+) -> list[uuid.UUID]:
+    """The approved invoices an export with ``filters`` covers (what marking it would move)."""
+    wanted = tuple(filters.status or EXPORTABLE)
+    if S.approved not in wanted and S.approved.value not in wanted:
+        return []
+    filters = replace(filters, status=(S.approved,))
+    _check(filters)
+    with user_session(services.engine, user.claims) as s:
+        rows, _count = invoice_query.list_invoices(
+            s,
+            filters,
+            member_clients=_member_clients(s, filters),
+            sort="created_at",
+            limit=MAX_EXPORT,
+            offset=0,
+        )
+    return [r.id for r in rows]
+
+
+@dataclass(frozen=True)
+class MarkedExported:
+    """What marking invoices exported did: the ones now exported, and the ones left as they were
+    (not approved, or the caller's role may only read them)."""
+
+    marked: tuple[uuid.UUID, ...]
+    skipped: tuple[uuid.UUID, ...]
+
+
+def _mark(s: Session, invoice_ids: list[uuid.UUID], fmt: str | None) -> MarkedExported:
+    roles: dict[uuid.UUID, str] = {}
+    marked: list[uuid.UUID] = []
+    skipped: list[uuid.UUID] = []
+    for invoice_id in dict.fromkeys(invoice_ids):
+        invoice = load_invoice(s, invoice_id)  # NotFound: nothing is marked (one transaction)
+        if invoice.client_id not in roles:
+            roles[invoice.client_id] = require_role(s, invoice.client_id)
+        if invoice.status != S.approved.value or roles[invoice.client_id] not in WRITERS:
+            skipped.append(invoice_id)
+            continue
+        meta = {"format": fmt} if fmt else {}
+        apply_change(s, invoice, action="status.exported", meta=meta)
+        marked.append(invoice_id)
+    return MarkedExported(marked=tuple(marked), skipped=tuple(skipped))
+
+
+def mark_invoices_exported(
+    *,
+    services: Services,
+    user: CurrentUser,
+    invoice_ids: list[uuid.UUID],
+    fmt: str | None = None,
+) -> MarkedExported:
+    """Move approved invoices to ``exported`` (writers; audited ``status.exported`` each).
+
+    Invoices not approved (already exported, still in review...), or of a client where the
+    caller may only read, are skipped and listed as such; an id the caller cannot see is
+    ``NotFound`` and nothing is marked."""
+    if not invoice_ids:
+        raise ValidationFailed("name the invoices to mark exported")
+    if len(invoice_ids) > MAX_EXPORT:
+        raise ValidationFailed(f"at most {MAX_EXPORT} invoices at a time")
+    if fmt is not None and fmt not in exports.MEDIA_TYPES:
+        raise ValidationFailed("format must be csv, xlsx, json or xero_bills")
+    with user_session(services.engine, user.claims) as s:
+        return _mark(s, invoice_ids, fmt)

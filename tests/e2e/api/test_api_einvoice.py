@@ -71,7 +71,16 @@ def test_approved_invoice_downloads_as_valid_ubl_and_cii_and_xero_bills(http, wo
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "not_exportable"
 
-    assert http.post(f"/invoices/{inv_a}/approve", headers=headers).status_code == 200
+    # No vendor master here: the policy that blocks on unknown vendors is not the subject.
+    r = http.post(
+        f"/clients/{cid}/approval-policies",
+        json={"policy": {"blocks": []}, "activate": True},
+        headers=headers,
+    )
+    assert r.status_code == 201, r.text
+    tag = http.get(f"/invoices/{inv_a}", headers=headers).headers["etag"]
+    r = http.post(f"/invoices/{inv_a}/approve", headers={**headers, "If-Match": tag})
+    assert r.status_code == 200, r.text
     ubl = http.get(f"/invoices/{inv_a}/einvoice", params={"format": "ubl"}, headers=headers)
     assert ubl.status_code == 200, ubl.text
     assert ubl.headers["content-type"].startswith("application/xml")
@@ -103,6 +112,10 @@ def test_approved_invoice_downloads_as_valid_ubl_and_cii_and_xero_bills(http, wo
     rows = list(csv.DictReader(io.StringIO(r.content.decode())))
     assert {row["*InvoiceNumber"] for row in rows} == {spec_a.number}
     assert len(rows) == len(spec_a.items) and all(row["*AccountCode"] == "400" for row in rows)
+    # The export is a read; marking what was exported is its own request.
+    assert http.get(f"/invoices/{inv_a}", headers=headers).json()["status"] == "approved"
+    r = http.post("/exports/mark-exported", json={"invoice_ids": [inv_a, inv_b]}, headers=headers)
+    assert r.status_code == 200 and r.json() == {"marked": [inv_a], "skipped": [inv_b]}, r.text
     assert http.get(f"/invoices/{inv_a}", headers=headers).json()["status"] == "exported"
     assert http.get(f"/invoices/{inv_b}", headers=headers).json()["status"] != "exported"
     # Exported invoices still download.

@@ -100,7 +100,12 @@ def test_upload_process_review_approve_export_over_http(http, worker):
     assert r.status_code == 200 and r.json()["status"] == "confirmed"
 
     for item in upload["files"][:3]:
-        r = http.post(f"/invoices/{item['invoice_id']}/approve", headers=headers)
+        url = f"/invoices/{item['invoice_id']}"
+        tagged = {**headers, "If-Match": http.get(url, headers=headers).headers["etag"]}
+        r = http.post(f"{url}/approve", headers=tagged)
+        if r.status_code == 409:  # the approval policy blocks: the owner overrides, with a reason
+            assert r.json()["code"] == "approval_blocked" and r.json()["errors"], r.text
+            r = http.post(f"{url}/approve", json={"override_reason": "e2e"}, headers=tagged)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "approved" and r.json()["reviewed_by"] == me["id"]
 
@@ -111,6 +116,10 @@ def test_upload_process_review_approve_export_over_http(http, worker):
     numbers = {row[7] for row in wb["invoices"].iter_rows(min_row=2, values_only=True)}
     assert "CORRECTED-1" in numbers and len(numbers) == 3
     assert wb["lines"].max_row > 1 and wb["matches"].max_row > 1
+    assert http.get(f"/invoices/{inv_id}", headers=headers).json()["status"] == "approved"
+    ids = [item["invoice_id"] for item in upload["files"][:3]]
+    r = http.post("/exports/mark-exported", json={"invoice_ids": ids}, headers=headers)
+    assert r.status_code == 200 and sorted(r.json()["marked"]) == sorted(ids), r.text
     after = http.get(f"/invoices/{inv_id}", headers=headers).json()
     assert after["status"] == "exported"
 
