@@ -63,7 +63,12 @@ def describe(exc: errors.InvoiceFlowError) -> str:
     text = f"{exc.message} (`{exc.code}`)"
     row_errors = exc.details.get("errors") if isinstance(exc.details, dict) else None
     if isinstance(row_errors, list) and row_errors:
-        shown = "\n".join(f"- {item}" for item in row_errors[:20])
+        shown = "\n".join(
+            f"- {item['message']}"
+            if isinstance(item, dict) and item.get("message")
+            else f"- {item}"
+            for item in row_errors[:20]
+        )
         more = f"\n- … and {len(row_errors) - 20} more" if len(row_errors) > 20 else ""
         text += "\n\n" + shown + more
     if isinstance(exc, errors.RateLimited):

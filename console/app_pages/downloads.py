@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from console import state
-from console.feedback import guarded
+from console.feedback import flash, guarded
 from core.workflow import exports, invoices
 from core.workflow.states import EXPORTABLE, InvoiceStatus
 
@@ -54,10 +54,16 @@ if prepared:
             data,
             exports.MEDIA_TYPES[FORMATS[fmt]],
         )
+        st.session_state["downloads_approved"] = state.call(invoices.approved_ids, filters=filters)
 export = st.session_state.get("downloads_export")
 if export is not None:
     name, data, media_type = export
-    st.success(f"{name} is ready ({len(data):,} bytes).")
+    approved = st.session_state.get("downloads_approved") or []
+    st.success(
+        f"{name} is ready ({len(data):,} bytes). Preparing it changed nothing: "
+        f"{len(approved)} approved invoice{'s' * (len(approved) != 1)} in it "
+        f"{'are' if len(approved) != 1 else 'is'} still approved."
+    )
     st.download_button(
         f"Download {name}",
         data=data,
@@ -66,6 +72,24 @@ if export is not None:
         key="downloads_export_button",
         type="primary",
     )
+    mark = (
+        approved
+        and state.can("approve")
+        and st.button(
+            f"Mark {len(approved)} approved invoice{'s' * (len(approved) != 1)} as exported",
+            key="downloads_mark_exported",
+            help="Once they are in your accounting system: moves them from approved to exported.",
+        )
+    )
+    if mark:
+        with guarded("marking invoices exported"):
+            done = state.call(
+                invoices.mark_invoices_exported, invoice_ids=approved, fmt=FORMATS[fmt]
+            )
+            st.session_state["downloads_approved"] = []
+            skipped = f" ({len(done.skipped)} skipped: no longer approved)" if done.skipped else ""
+            flash(f"Marked {len(done.marked)} invoices as exported{skipped}.")
+            st.rerun()
 
 st.subheader("Original files")
 listed = state.fetch(

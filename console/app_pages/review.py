@@ -1,59 +1,52 @@
-"""Review queue: most-needed invoices first, document beside its fields, correct, approve/reject."""
+"""Review queue: most-needed invoices first, the page beside its fields, correct, decide.
+
+The page is keyed by invoice id (``review_current``), never by the picker's label: a label that
+changes after a save (the vendor name is in it) cannot move the reviewer to another invoice.
+Every action answers with what it changed, and a decision moves on to the next invoice on
+purpose. What to flag, how to show money and what comes next is ``core.workflow.review_view``.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from console import charts, state
 from console.feedback import flash, guarded
-from console.preview import render_pages
+from console.preview import highlighted_page, render_pages
 from core.db.records import CORRECTABLE_FIELDS
 from core.extraction.schema import HEADER_FIELDS
-from core.workflow import invoices, line_items, review, review_queue
+from core.workflow import (
+    approval,
+    invoices,
+    line_items,
+    rematch,
+    review,
+    review_queue,
+    review_view,
+    vendor_creation,
+)
 from core.workflow.states import EDITABLE, InvoiceStatus
 
-LOW_CONFIDENCE = review_queue.LOW_CONFIDENCE
 LINE_COLUMNS = [
     "description",
     "product_code",
     "quantity",
     "unit",
     "unit_price",
+    "allowance",
+    "charge",
     "tax_rate",
     "amount",
 ]
-LINE_NUMBERS = ("quantity", "unit_price", "tax_rate", "amount")
+LINE_NUMBERS = ("quantity", "unit_price", "allowance", "charge", "tax_rate", "amount")
 # The correctable header fields, in the extraction's order, then any the extraction never reads
 # (entered by a reviewer): a new correctable field shows up here with no change to this page.
 FIELDS = [f for f in HEADER_FIELDS if f in CORRECTABLE_FIELDS] + [
     f for f in CORRECTABLE_FIELDS if f not in HEADER_FIELDS
 ]
-
-
-_WORDS = {"vat": "VAT", "iban": "IBAN", "id": "ID", "po": "PO"}
-
-
-def _label(name: str) -> str:
-    words = [_WORDS.get(w, w) for w in name.split("_")]
-    return " ".join([words[0].capitalize() if words[0].islower() else words[0], *words[1:]])
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _field_info(evidence_by_field: dict[str, Any], name: str) -> tuple[float | None, str]:
-    """Confidence and evidence text of one field (None when the extraction did not say)."""
-    item = evidence_by_field.get(name) or {}
-    evidence = item.get("evidence") or {}
-    where = f"page {evidence['page']}: " if evidence.get("page") else ""
-    text = f"{where}“{evidence['text']}”" if evidence.get("text") else ""
-    confidence = item.get("confidence")
-    return (None if confidence is None else float(confidence)), text
-
+CURRENT = "review_current"
+PICK = "review_pick"
 
 st.title("Review queue")
 client_id = state.require_client()
@@ -67,16 +60,30 @@ if not queue:
     st.success("Nothing waits for review.")
     st.stop()
 
+ids = [row.id for row in queue]
 labels = {
     row.id: f"{row.vendor_name or '—'} · {row.invoice_number or '—'} · "
     f"{row.review_reason or row.status}"
     for row in queue
 }
-invoice_id = st.selectbox(
+if st.session_state.get(CURRENT) not in ids:
+    st.session_state[CURRENT] = ids[0]
+invoice_id = st.session_state[CURRENT]
+# The picker shows the current invoice with today's label (set before it is drawn, so a label
+# changed by a save is what the browser holds next time).
+st.session_state[PICK] = invoice_id
+
+
+def _picked() -> None:
+    st.session_state[CURRENT] = st.session_state[PICK]
+
+
+st.selectbox(
     f"{len(queue)} invoices need a look (most urgent first)",
-    options=list(labels),
-    format_func=lambda i: labels[i],
-    key="review_pick",
+    options=ids,
+    format_func=lambda i: labels.get(i, str(i)),
+    key=PICK,
+    on_change=_picked,
 )
 invoice = state.fetch(invoices.get_invoice, action="opening the invoice", invoice_id=invoice_id)
 if invoice is None:
@@ -93,55 +100,94 @@ seen_version = st.session_state.get(SEEN, invoice.version)
 evidence = state.fetch(
     review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
 ) or {"fields": {}, "warnings": []}
+check = state.fetch(approval.approval_check, action="checking the invoice", invoice_id=invoice_id)
+reasons = check.reasons if check is not None else ()
+views = review_view.field_views(
+    FIELDS, {n: getattr(invoice, n) for n in FIELDS}, evidence["fields"], reasons
+)
+by_name = {v.name: v for v in views}
+currency = invoice.currency or ""
 
-left, right = st.columns([5, 6], gap="large")
-with left:
-    st.subheader("Document")
-    with guarded("loading the document"):
-        data, _content_type, name = state.call(invoices.original_file, invoice_id=invoice_id)
-        pages = render_pages(data)
-        if pages:
-            for number, png in enumerate(pages, start=1):
-                st.image(png, caption=f"{name} · page {number}", width="stretch")
-        else:
-            st.info(f"No preview for {name}; download it from Downloads.")
+
+def _after_decision(message: str) -> None:
+    """Say what happened and move on to the next invoice of the queue, on purpose."""
+    following = review_view.next_after(ids, invoice_id)
+    if following is not None:
+        st.session_state[CURRENT] = following
+        message += f" Next: {labels[following]}."
+    flash(message)
+    st.rerun()
+
 
 editable = state.can("correct") and InvoiceStatus(invoice.status) in EDITABLE
+left, right = st.columns([6, 5], gap="medium")
+with left:
+    st.subheader("Document")
+    sources = [v for v in views if v.source is not None]
+    c1, c2 = st.columns([3, 2])
+    shown = c1.selectbox(
+        "Show where this value came from",
+        options=[v.name for v in sources] or [""],
+        format_func=lambda n: by_name[n].label if n else "—",
+        key=f"review_source_{invoice_id}",
+    )
+    zoom = c2.select_slider(
+        "Zoom", options=[1.0, 1.5, 2.0, 3.0, 4.0], value=1.0, key=f"review_zoom_{invoice_id}"
+    )
+    with guarded("loading the document"):
+        data, _content_type, name = state.call(invoices.original_file, invoice_id=invoice_id)
+        source = by_name[shown].source if shown else None
+        if source is not None:
+            png = highlighted_page(data, source.page, source.bbox, zoom)
+            if png is not None:
+                where = "" if source.bbox else " (its box was not recorded)"
+                st.image(
+                    png,
+                    caption=f"{name} · page {source.page} · {by_name[shown].label}{where}",
+                    width="stretch",
+                )
+        pages = render_pages(data) if source is None or zoom == 1.0 else []
+        for number, png in enumerate(pages, start=1):
+            if source is not None and number == source.page:
+                continue  # shown above, highlighted
+            if source is None and zoom != 1.0:
+                png = highlighted_page(data, number, None, zoom) or png
+            st.image(png, caption=f"{name} · page {number}", width="stretch")
+        if source is None and not pages:
+            st.info(f"No preview for {name}; download it from Downloads.")
+
 with right:
     st.subheader("Extracted fields")
     st.caption(
         f"Status **{invoice.status}** · extractor {invoice.extractor or '—'} · "
-        f"overall confidence {float(invoice.confidence or 0):.0%}"
+        f"overall confidence {float(invoice.confidence or 0):.0%} · version {invoice.version}"
     )
-    infos = {name: _field_info(evidence["fields"], name) for name in FIELDS}
-    if evidence["warnings"]:
-        st.error("Failed checks: " + "; ".join(str(w) for w in evidence["warnings"]))
-    low = [n for n, (c, _) in infos.items() if c is not None and c < LOW_CONFIDENCE]
-    if low:
-        st.warning(
-            "Check these low-confidence fields: "
-            + ", ".join(f"**{_label(n)}** ({infos[n][0]:.0%})" for n in low)
-        )
+    checks = [r for r in reasons if r.code.startswith("check.")]
+    for r in checks:
+        fields = ", ".join(review_view.label(f) if f != "lines" else "Line items" for f in r.fields)
+        st.error(f"**Failed check** ({r.code.removeprefix('check.')}): {r.message} → {fields}")
     with st.form(f"review_fields_form_{invoice_id}"):
-        values: dict[str, str] = {}
-        for name in FIELDS:
-            confidence, where = infos[name]
-            flag = " :material/warning:" if name in low else ""
-            help_text = (f"Confidence {confidence:.0%}. " if confidence is not None else "") + (
-                f"Evidence {where}" if where else "No evidence on the page."
+        typed: dict[str, str] = {}
+        for view in views:
+            unit = f" ({currency})" if view.name in review_view.MONEY_FIELDS and currency else ""
+            flag = f" :material/warning: {view.flag}" if view.flag else ""
+            help_text = (
+                f"Confidence {view.confidence:.0%}. " if view.confidence is not None else ""
+            ) + (
+                f"Read on page {view.source.page}: “{view.source.text}”"
+                if view.source
+                else "Not read from the page."
             )
-            values[name] = st.text_input(
-                f"{_label(name)}{flag}",
-                value=_text(getattr(invoice, name)),
-                key=f"review_field_{invoice_id}_{name}",
+            typed[view.name] = st.text_input(
+                f"{view.label}{unit}{flag}",
+                value=view.text,
+                key=f"review_field_{invoice_id}_{view.name}",
                 disabled=not editable,
                 help=help_text,
             )
-            if name in low and where:
-                st.caption(f"↳ evidence {where}")
         saved = st.form_submit_button("Save corrections", disabled=not editable, type="primary")
     if saved:
-        changes = {n: values[n] for n in FIELDS if values[n] != _text(getattr(invoice, n))}
+        changes = review_view.changed_fields(views, typed)
         if not changes:
             st.info("Nothing changed.")
         else:
@@ -153,58 +199,130 @@ with right:
                     expected_version=seen_version,
                 )
                 st.session_state[SEEN] = updated.version
-                flash(f"Saved {len(changes)} field correction{'s' * (len(changes) > 1)}.")
+                names = ", ".join(review_view.label(n) for n in changes)
+                flash(f"Saved {names} (version {updated.version}); matching and checks re-ran.")
                 st.rerun()
 
-    st.caption("Line items")
-    with st.form(f"review_lines_form_{invoice_id}"):
-        edited = st.data_editor(
-            pd.DataFrame([line.as_dict() for line in invoice.lines])
-            .reindex(columns=LINE_COLUMNS)
-            .astype({c: "float64" for c in LINE_NUMBERS}),
-            num_rows="dynamic" if editable else "fixed",
-            disabled=not editable,
-            width="stretch",
-            key=f"review_lines_{invoice_id}",
-            column_config={c: st.column_config.NumberColumn(c) for c in LINE_NUMBERS},
+st.subheader("Line items")
+with st.form(f"review_lines_form_{invoice_id}"):
+    edited = st.data_editor(
+        pd.DataFrame(
+            review_view.line_rows(invoice.lines, LINE_COLUMNS), columns=LINE_COLUMNS
+        ).astype({c: "float64" for c in LINE_NUMBERS}),
+        num_rows="dynamic" if editable else "fixed",
+        disabled=not editable,
+        width="stretch",
+        hide_index=True,
+        key=f"review_lines_{invoice_id}",
+        column_config={
+            "description": st.column_config.TextColumn("Description", width="large"),
+            "product_code": st.column_config.TextColumn("Code"),
+            "unit": st.column_config.TextColumn("Unit"),
+            "quantity": st.column_config.NumberColumn("Qty", format="%g"),
+            "unit_price": st.column_config.NumberColumn("Unit price", format="%.2f"),
+            "allowance": st.column_config.NumberColumn("Allowance", format="%.2f"),
+            "charge": st.column_config.NumberColumn("Charge", format="%.2f"),
+            "tax_rate": st.column_config.NumberColumn("Tax %", format="%g"),
+            "amount": st.column_config.NumberColumn(f"Amount {currency}".strip(), format="%.2f"),
+        },
+    )
+    save_lines = st.form_submit_button("Save line items", disabled=not editable)
+if save_lines:
+    with guarded("saving line items"):
+        updated = state.call(
+            line_items.correct_lines,
+            invoice_id=invoice_id,
+            lines=edited.to_dict("records"),
+            expected_version=seen_version,
         )
-        save_lines = st.form_submit_button("Save line items", disabled=not editable)
-    if save_lines:
-        with guarded("saving line items"):
-            updated = state.call(
-                line_items.correct_lines,
+        st.session_state[SEEN] = updated.version
+        flash(f"Saved {len(edited)} line items (version {updated.version}).")
+        st.rerun()
+
+if state.can("approve"):
+    st.subheader("Decision")
+    blocking = [r for r in reasons if r.blocking]
+    notes = [r for r in reasons if not r.blocking and not r.code.startswith("check.")]
+    if blocking:
+        st.warning(
+            "**The approval policy blocks approving this invoice:**\n"
+            + "\n".join(f"- {r.message}" for r in blocking)
+        )
+    for r in notes:
+        st.info(r.message)
+    may_override = bool(blocking) and check is not None and check.may_override
+    with st.form(f"review_decide_form_{invoice_id}"):
+        prompt = (
+            "Reason (needed to reject, or to approve over the blocks)"
+            if may_override
+            else "Reason (needed to reject)"
+        )
+        reason = st.text_input(prompt, key=f"review_reason_{invoice_id}")
+        a, o, r = st.columns(3)
+        approve = a.form_submit_button("Approve", type="primary")
+        override = o.form_submit_button("Approve over the blocks", disabled=not may_override)
+        reject = r.form_submit_button("Reject")
+    if approve or override:
+        with guarded("approving"):
+            done = state.call(
+                review.approve_invoice,
                 invoice_id=invoice_id,
-                lines=edited.to_dict("records"),
+                expected_version=seen_version,
+                override_reason=reason if override else None,
+            )
+            how = " over the policy's blocks" if override else ""
+            _after_decision(
+                f"Approved{how}: {done.vendor_name or '—'} · {done.invoice_number or '—'}."
+            )
+    if reject:
+        with guarded("rejecting"):
+            done = state.call(
+                review.reject_invoice,
+                invoice_id=invoice_id,
+                reason=reason,
                 expected_version=seen_version,
             )
-            st.session_state[SEEN] = updated.version
-            flash(f"Saved {len(edited)} line items.")
-            st.rerun()
+            _after_decision(f"Rejected: {done.vendor_name or '—'} · {done.invoice_number or '—'}.")
 
-    if state.can("approve"):
-        with st.form(f"review_decide_form_{invoice_id}"):
-            reason = st.text_input("Reason (needed to reject)", key=f"review_reason_{invoice_id}")
-            a, r = st.columns(2)
-            approve = a.form_submit_button("Approve", type="primary")
-            reject = r.form_submit_button("Reject")
-        if approve:
-            with guarded("approving"):
-                state.call(
-                    review.approve_invoice,
+if editable:
+    m1, m2 = st.columns(2)
+    with m1:
+        st.caption("Matching runs again after corrections; run it now after new reference data.")
+        if st.button("Re-match this invoice", key=f"review_rematch_{invoice_id}"):
+            with guarded("re-matching"):
+                again = state.call(
+                    rematch.rematch_invoice,
                     invoice_id=invoice_id,
                     expected_version=seen_version,
+                    reason="re-match requested in the review screen",
                 )
-                flash("Invoice approved.")
+                st.session_state[SEEN] = again.version
+                vendor = "a vendor" if again.vendor_id else "no vendor"
+                flash(f"Re-matched: {vendor} chosen, match band {again.match_band or '—'}.")
                 st.rerun()
-        if reject:
-            with guarded("rejecting"):
-                state.call(
-                    review.reject_invoice,
+    if invoice.vendor_id is None:
+        with m2, st.form(f"review_vendor_form_{invoice_id}"):
+            st.caption("The vendor is not in your vendor list: create it from this invoice.")
+            v_name = st.text_input(
+                "Vendor name",
+                value=invoice.vendor_name or "",
+                key=f"review_vendor_name_{invoice_id}",
+            )
+            force = st.checkbox(
+                "Create it even if a similar vendor exists", key=f"review_vendor_force_{invoice_id}"
+            )
+            create = st.form_submit_button("Create vendor")
+        if create:
+            with guarded("creating the vendor"):
+                made = state.call(
+                    vendor_creation.create_vendor_from_invoice,
                     invoice_id=invoice_id,
-                    reason=reason,
                     expected_version=seen_version,
+                    name=v_name,
+                    force=force,
                 )
-                flash("Invoice rejected.")
+                st.session_state[SEEN] = made.invoice.version
+                flash(f"Created vendor {made.vendor.name}; the invoice is matched to it.")
                 st.rerun()
 
 if seen_version != invoice.version:
