@@ -12,6 +12,7 @@ from console.feedback import flash, guarded
 from core.matching.bands import assign_bands, band_counts
 from core.matching.profile import MatchProfile
 from core.workflow import invoices, profiles, reference, review
+from core.workflow.match_words import explain_match
 from core.workflow.states import EDITABLE
 
 MAX_INVOICES = 100
@@ -30,7 +31,7 @@ def _vendor_names(client_id: Any) -> dict[str, str]:
     return names
 
 
-def _preview_rows(client_id: Any) -> list[dict[str, Any]]:
+def _preview_rows(client_id: Any, names: dict[str, str]) -> list[dict[str, Any]]:
     """One row per proposed vendor/PO match of the invoices still under review."""
     listed, _ = state.call(
         invoices.list_invoices,
@@ -54,6 +55,9 @@ def _preview_rows(client_id: Any) -> list[dict[str, Any]]:
                     "margin": scores[0] - scores[1] if len(scores) > 1 else score,
                     "stored_band": m.band,
                     "reason": m.reason,
+                    "explanation": explain_match(m.as_dict(), vendor_names=names),
+                    "has_candidate": (m.vendor_id if m.kind == "vendor" else m.purchase_order_id)
+                    is not None,
                     "decision": m.status,
                     "candidates": m.candidates or [],
                 }
@@ -65,7 +69,10 @@ st.title("Match preview")
 client_id = state.require_client()
 
 versions = state.fetch(profiles.list_profiles, action="loading match profiles", client_id=client_id)
-rows = state.attempt(_preview_rows, action="loading match candidates", client_id=client_id)
+names = state.attempt(_vendor_names, action="loading vendors", client_id=client_id) or {}
+rows = state.attempt(
+    _preview_rows, action="loading match candidates", client_id=client_id, names=names
+)
 if versions is None or rows is None:
     st.stop()
 active = next((v for v in versions if v.is_active), None)
@@ -96,15 +103,24 @@ review_threshold = c2.slider(
 margin = c3.slider(
     "Lead over runner-up", 0.0, 50.0, float(profile.margin), 0.5, key="matches_margin"
 )
-if review_threshold > auto_threshold:
-    st.warning("The review threshold must not exceed the auto-accept threshold.")
-    st.stop()
-draft = profile.model_copy(
-    update={
-        "auto_threshold": auto_threshold,
-        "review_threshold": review_threshold,
-        "margin": margin,
-    }
+thresholds_ok = review_threshold <= auto_threshold
+if not thresholds_ok:
+    # Inline, and the page stays: the bands below keep the active profile's thresholds.
+    st.error(
+        f"The review threshold ({review_threshold:g}) must not exceed the auto-accept threshold "
+        f"({auto_threshold:g}): the bands below use the active profile's "
+        f"{profile.review_threshold:g} / {profile.auto_threshold:g} until you fix it."
+    )
+draft = (
+    profile.model_copy(
+        update={
+            "auto_threshold": auto_threshold,
+            "review_threshold": review_threshold,
+            "margin": margin,
+        }
+    )
+    if thresholds_ok
+    else profile
 )
 
 if not rows:
@@ -117,11 +133,13 @@ frame["band"] = frame["stored_band"]
 frame.loc[vendor_rows, "band"] = assign_bands(
     frame.loc[vendor_rows, "score"], frame.loc[vendor_rows, "margin"], draft
 )
-counts = band_counts(frame.loc[vendor_rows, "band"])
+# The counts are the undecided matches of the table (vendor and PO), as the bulk button acts on.
+undecided = frame["decision"] == "proposed"
+counts = band_counts(frame.loc[undecided, "band"])
 m1, m2, m3 = st.columns(3)
-m1.metric("Auto", counts["auto"])
-m2.metric("Review", counts["review"])
-m3.metric("Reject", counts["reject"])
+m1.metric("Auto (undecided)", counts["auto"])
+m2.metric("Review (undecided)", counts["review"])
+m3.metric("Reject (undecided)", counts["reject"])
 st.plotly_chart(
     charts.score_histogram(frame[vendor_rows], auto_accept=auto_threshold, review=review_threshold),
     key="matches_hist",
@@ -137,7 +155,7 @@ st.dataframe(
             "band",
             "stored_band",
             "decision",
-            "reason",
+            "explanation",
         ]
     ],
     hide_index=True,
@@ -145,6 +163,7 @@ st.dataframe(
     column_config={
         "score": st.column_config.NumberColumn(format="%.1f"),
         "margin": st.column_config.NumberColumn(format="%.1f"),
+        "explanation": st.column_config.TextColumn("What it means", width="large"),
     },
 )
 
@@ -166,34 +185,42 @@ if state.can("confirm_match"):
             ),
         )
         chosen = by_id[match_id]
-        if st.button("Confirm best candidate", key="matches_confirm", type="primary"):
+        st.caption(chosen["explanation"])
+        if not chosen["has_candidate"]:
+            st.info("This match proposes no candidate: choose one below, or correct the invoice.")
+        if st.button(
+            "Confirm best candidate",
+            key="matches_confirm",
+            type="primary",
+            disabled=not chosen["has_candidate"],
+        ):
             with guarded("confirming the match"):
                 state.call(review.decide_match, match_id=match_id, decision="confirm")
-                flash("Match confirmed.")
+                flash(f"Confirmed {chosen['candidate']} for invoice {chosen['invoice']}.")
                 st.rerun()
-        if chosen["kind"] == "vendor":
-            names = state.attempt(_vendor_names, action="loading vendors", client_id=client_id)
-            if names:
-                ranked = [str(c["vendor_id"]) for c in chosen["candidates"]]
-                ordered = ranked + sorted(set(names) - set(ranked), key=names.get)
-                with st.form("matches_override_form"):
-                    target = st.selectbox(
-                        "Override with (type to search; candidates first)",
-                        options=ordered,
-                        format_func=lambda v: names.get(v, v),
-                        key="matches_override_target",
-                    )
-                    if st.form_submit_button("Override"):
-                        with guarded("overriding the match"):
-                            state.call(
-                                review.decide_match,
-                                match_id=match_id,
-                                decision="override",
-                                vendor_id=target,
-                            )
-                            flash(f"Vendor set to {names.get(target, target)}.")
-                            st.rerun()
-        auto_ids = open_rows.loc[open_rows["band"] == "auto", "match_id"].tolist()
+        if chosen["kind"] == "vendor" and names:
+            ranked = [str(c["vendor_id"]) for c in chosen["candidates"]]
+            ordered = ranked + sorted(set(names) - set(ranked), key=names.get)
+            with st.form("matches_override_form"):
+                target = st.selectbox(
+                    "Override with (type to search; candidates first)",
+                    options=ordered,
+                    format_func=lambda v: names.get(v, v),
+                    key="matches_override_target",
+                )
+                if st.form_submit_button("Override"):
+                    with guarded("overriding the match"):
+                        state.call(
+                            review.decide_match,
+                            match_id=match_id,
+                            decision="override",
+                            vendor_id=target,
+                        )
+                        flash(f"Vendor set to {names.get(target, target)}.")
+                        st.rerun()
+        auto_ids = open_rows.loc[
+            (open_rows["band"] == "auto") & open_rows["has_candidate"], "match_id"
+        ].tolist()
         if st.button(
             f"Confirm all {len(auto_ids)} in the auto band",
             key="matches_bulk",
@@ -202,14 +229,16 @@ if state.can("confirm_match"):
             with guarded("confirming the auto band"):
                 for mid in auto_ids:
                     state.call(review.decide_match, match_id=mid, decision="confirm")
-                flash(f"Confirmed {len(auto_ids)} matches.")
+                flash(f"Confirmed {len(auto_ids)} matches of the auto band.")
                 st.rerun()
 
 if state.can("save_profile"):
     with st.form("matches_profile_form"):
         notes = st.text_input("What changed (kept with the new version)", key="matches_notes")
         activate = st.checkbox("Make it the active profile", value=True, key="matches_activate")
-        if st.form_submit_button("Save thresholds as a new profile version"):
+        if st.form_submit_button(
+            "Save thresholds as a new profile version", disabled=not thresholds_ok
+        ):
             with guarded("saving the match profile"):
                 saved = state.call(
                     profiles.save_profile,

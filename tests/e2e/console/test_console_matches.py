@@ -23,8 +23,9 @@ def test_match_preview_renders_for_each_role_with_role_appropriate_actions(
     workspace, signed_in, role
 ) -> None:
     at = open_page(signed_in(role), "matches")
-    table = frame_with(at, "reason")
-    assert {"candidate", "score", "band", "reason"} <= set(table.columns)
+    table = frame_with(at, "explanation")
+    assert {"candidate", "score", "band", "explanation"} <= set(table.columns)
+    assert "reason" not in table.columns  # the matcher's own terms stay out of the screen
     assert (table["kind"] == "vendor").sum() == 2
     assert at.get("plotly_chart"), "the score histogram is drawn"
     labels = [b.label for b in at.button]
@@ -32,27 +33,37 @@ def test_match_preview_renders_for_each_role_with_role_appropriate_actions(
     assert ("Save thresholds as a new profile version" in labels) is (role in ("owner", "analyst"))
 
 
+def _undecided(at, band):
+    table = frame_with(at, "explanation")
+    return int(((table["decision"] == "proposed") & (table["band"] == band)).sum())
+
+
 def test_sliders_reband_the_preview_live(workspace, signed_in) -> None:
     at = open_page(signed_in("analyst"), "matches")
     at.slider(key="matches_review_threshold").set_value(0.0).run()
     at.slider(key="matches_margin").set_value(0.0).run()
     at.slider(key="matches_auto_threshold").set_value(0.0).run()
-    assert _metric(at, "Auto") == 2 and _metric(at, "Reject") == 0
+    vendors = frame_with(at, "explanation").query("kind == 'vendor'")
+    assert (vendors["band"] == "auto").sum() == 2
+    for band in ("auto", "review", "reject"):
+        assert _metric(at, f"{band.capitalize()} (undecided)") == _undecided(at, band)
     at.slider(key="matches_auto_threshold").set_value(100.0).run()
     at.slider(key="matches_review_threshold").set_value(100.0).run()
     at.slider(key="matches_margin").set_value(50.0).run()
-    vendors = frame_with(at, "reason").query("kind == 'vendor'")
+    vendors = frame_with(at, "explanation").query("kind == 'vendor'")
     strict_auto = int(((vendors["score"] >= 100) & (vendors["margin"] >= 50)).sum())
-    assert _metric(at, "Auto") == strict_auto < 2
-    assert _metric(at, "Auto") + _metric(at, "Review") + _metric(at, "Reject") == 2
-    assert (vendors["band"] == "auto").sum() == strict_auto
+    assert (vendors["band"] == "auto").sum() == strict_auto < 2
+    for band in ("auto", "review", "reject"):
+        assert _metric(at, f"{band.capitalize()} (undecided)") == _undecided(at, band)
 
 
-def test_review_above_auto_is_a_warning(workspace, signed_in) -> None:
+def test_review_above_auto_is_an_inline_error_and_the_page_stays(workspace, signed_in) -> None:
     at = open_page(signed_in("owner"), "matches")
     at.slider(key="matches_auto_threshold").set_value(40.0).run()
     at.slider(key="matches_review_threshold").set_value(60.0).run()
-    assert any("must not exceed" in w.value for w in at.warning)
+    assert any("must not exceed" in e.value for e in at.error)
+    assert frame_with(at, "explanation") is not None  # the table is still there
+    assert any(b.key == "matches_confirm" for b in at.button)
 
 
 def test_confirming_a_match_is_stored(workspace, signed_in) -> None:
@@ -60,7 +71,7 @@ def test_confirming_a_match_is_stored(workspace, signed_in) -> None:
     match_id = at.selectbox(key="matches_pick").value
     next(b for b in at.button if b.label == "Confirm best candidate").click().run()
     assert not at.exception
-    assert "Match confirmed." in texts(at)
+    assert "Confirmed " in texts(at) and " for invoice " in texts(at)
     stored = [
         m
         for i in workspace.invoice_ids
@@ -119,8 +130,11 @@ def test_bulk_confirm_confirms_every_open_match_in_the_auto_band(workspace, sign
     at.slider(key="matches_margin").set_value(0.0).run()
     at.slider(key="matches_auto_threshold").set_value(0.0).run()
     bulk = next(b for b in at.button if b.key == "matches_bulk")
-    assert "Confirm all 2" in bulk.label
+    auto = next(m for m in at.metric if m.label == "Auto (undecided)")
+    assert f"Confirm all {auto.value} " in bulk.label  # the button counts what the metric shows
+    n = int(auto.value)
     bulk.click().run()
-    assert "Confirmed 2 matches." in texts(at)
-    vendors = frame_with(at, "reason").query("kind == 'vendor'")
+    assert f"Confirmed {n} matches of the auto band." in texts(at)
+    vendors = frame_with(at, "explanation").query("kind == 'vendor'")
     assert set(vendors["decision"]) == {"confirmed"}
+    assert not frame_with(at, "explanation")["explanation"].str.contains("profile default").any()
