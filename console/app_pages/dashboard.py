@@ -58,16 +58,23 @@ left.plotly_chart(
     ),
     key="dashboard_per_day",
 )
-right.plotly_chart(
-    charts.bar(
-        data["amounts"],
-        x="vendor",
-        y="amount",
-        color="currency",
-        title="Amount by vendor and currency (top 20)",
-    ),
-    key="dashboard_amounts",
-)
+with right:
+    # One chart per currency: amounts in USD, EUR and GBP never share an axis.
+    amounts = data["amounts"]
+    currencies = sorted(str(c) for c in amounts["currency"].dropna().unique())
+    if not currencies:
+        st.info("No amounts with a currency yet.")
+    tabs = st.tabs(currencies) if len(currencies) > 1 else [st.container()] * len(currencies)
+    for tab, currency in zip(tabs, currencies, strict=True):
+        tab.plotly_chart(
+            charts.bar(
+                amounts[amounts["currency"] == currency],
+                x="vendor",
+                y="amount",
+                title=f"Amount by vendor in {currency} (top 20)",
+            ),
+            key=f"dashboard_amounts_{currency}",
+        )
 left.plotly_chart(
     charts.bar(data["bands"], x="band", y="invoices", title="Match bands"), key="dashboard_bands"
 )

@@ -28,11 +28,12 @@ st.title("Inbox & upload")
 client_id = state.require_client()
 st.session_state.setdefault(BATCHES, [])
 
+limit_mb = uploads.megabytes(state.get_settings().max_upload_bytes)
 if state.can("upload"):
     with st.form("inbox_upload_form", clear_on_submit=True):
         files = st.file_uploader(
-            "Drop invoices here: PDF, images (PNG/JPEG/TIFF) or e-invoice XML. "
-            "Vendor and PO lists go to Reference data.",
+            f"Drop invoices here: PDF, images (PNG/JPEG/TIFF) or e-invoice XML, up to "
+            f"{limit_mb} MB per file. Vendor and PO lists go to Reference data.",
             type=ACCEPTED_TYPES,
             accept_multiple_files=True,
             key="inbox_files",
@@ -55,7 +56,13 @@ else:
 
 last = st.session_state.get("inbox_last_result")
 if last is not None:
-    st.success(f"{last.accepted} of {len(last.files)} files accepted.")
+    summary = f"{last.accepted} of {len(last.files)} files accepted."
+    if last.accepted == len(last.files):
+        st.success(summary)
+    elif last.accepted:
+        st.warning(summary)
+    else:
+        st.error(summary + " Nothing was queued for processing.")
     problems = [
         {"file": f.filename, "result": f.status, "code": f.error_code, "detail": f.error}
         for f in last.files

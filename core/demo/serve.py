@@ -39,7 +39,7 @@ class Component:
     url: str | None = None
 
 
-def components(api_port: int, console_port: int) -> list[Component]:
+def components(api_port: int, console_port: int, upload_limit_mb: int = 25) -> list[Component]:
     """The product's processes, in start order."""
     py = sys.executable
     # No uvicorn access log: the app writes its own (route templates, never query strings or
@@ -54,7 +54,18 @@ def components(api_port: int, console_port: int) -> list[Component]:
         "--port",
         str(api_port),
     ]
-    console = ["streamlit", "run", "console/streamlit_app.py", "--server.headless", "true"]
+    console = [
+        "streamlit",
+        "run",
+        "console/streamlit_app.py",
+        "--server.headless",
+        "true",
+        # the upload box says the real limit; operators see no developer toolbar or Deploy
+        "--server.maxUploadSize",
+        str(upload_limit_mb),
+        "--client.toolbarMode",
+        "minimal",
+    ]
     console_net = ["--server.port", str(console_port), "--server.address", "127.0.0.1"]
     return [
         Component(
@@ -144,7 +155,8 @@ def serve(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for comp in only if only is not None else components(api_port, console_port):
+        limit_mb = max(1, -(-settings.max_upload_bytes // (1024 * 1024)))
+        for comp in only if only is not None else components(api_port, console_port, limit_mb):
             if comp.name in without:
                 continue
             if not comp.entry.exists():

@@ -200,7 +200,10 @@ def _store_one(
     if f.rejected is not None:
         raise f.rejected
     if len(f.data) > settings.max_upload_bytes:
-        raise TooLarge(f"the file is larger than {settings.max_upload_bytes} bytes")
+        raise TooLarge(
+            f"the file is {megabytes(len(f.data))} MB; the limit is "
+            f"{megabytes(settings.max_upload_bytes)} MB per file"
+        )
     media_type = sniff_media_type(f.data)  # from content, never from the name
     if media_type == XML:
         check_invoice_xml(f.data)  # no SVG/XHTML or style sheets: a download must not run code
@@ -291,3 +294,8 @@ def _discard(services: Services, stored: StoredObject | None, user: CurrentUser)
         services.storage.discard(stored.key, user)
     except Exception:
         log.warning("could not remove the bytes of a rolled-back upload", exc_info=True)
+
+
+def megabytes(size: int) -> str:
+    """A byte count in MB as people read it (``26214400`` -> ``25``, ``1572864`` -> ``1.5``)."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")

@@ -34,7 +34,8 @@ def test_upload_reports_each_file_and_keeps_the_good_ones(workspace, signed_in) 
     )
     next(b for b in at.button if b.label == "Upload and process").click().run()
     assert not at.exception
-    assert any("1 of 3 files accepted" in s.value for s in at.success)
+    assert any("1 of 3 files accepted" in w.value for w in at.warning)  # partial: not a success
+    assert not at.success
     problems = frame_with(at, "result")
     assert set(problems["result"]) == {"duplicate", "rejected"}
     assert "duplicate_file" in set(problems["code"])
@@ -48,3 +49,15 @@ def test_submitting_without_files_is_a_warning(workspace, signed_in) -> None:
     at = open_page(signed_in("owner"), "inbox")
     next(b for b in at.button if b.label == "Upload and process").click().run()
     assert any("Choose at least one file" in w.value for w in at.warning)
+
+
+def test_a_batch_with_nothing_accepted_is_an_error_and_the_limit_is_in_mb(
+    workspace, signed_in
+) -> None:
+    at = open_page(signed_in("operator"), "inbox")
+    assert "up to 25 MB per file" in at.get("file_uploader")[0].proto.label
+    at.get("file_uploader")[0].set_value([("notes.pdf", b"not a pdf", "application/pdf")])
+    next(b for b in at.button if b.label == "Upload and process").click().run()
+    assert not at.exception
+    assert any("0 of 1 files accepted" in e.value for e in at.error)
+    assert not at.success

@@ -65,7 +65,11 @@ def test_an_impossible_date_range_is_a_warning(workspace, signed_in) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_dashboard_draws_every_chart_for_each_role(workspace, signed_in, role) -> None:
     at = open_page(signed_in(role), "dashboard")
-    assert len(at.get("plotly_chart")) == 5
+    charts = [c.key for c in at.get("plotly_chart")]
+    amounts = [k for k in charts if k.startswith("dashboard_amounts_")]
+    currencies = {w["currency"] for w in workspace.truths}
+    assert sorted(amounts) == sorted(f"dashboard_amounts_{c}" for c in currencies)  # one axis each
+    assert len(charts) == 4 + len(currencies)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Invoices"] == "2"
     assert metrics["Waiting for review"] == "2"
