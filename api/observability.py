@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem_json
 from api.request_context import current_request_id, request_id_var, route_template
-from core.structured_logging import JsonLineFormatter
+from core.structured_logging import JsonLineFormatter, wants_json
 from core.structured_logging import configure_logging as configure_process_logging
 
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -41,8 +41,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", *, json_logs: bool = True) -> None:
+def configure_logging(level: str = "INFO", *, json_logs: bool | None = True) -> None:
     """core's process-wide logging plus the request id on every line; idempotent."""
+    json_logs = wants_json(json_logs)
     text = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     configure_process_logging(
         level,

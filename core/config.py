@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     # Unset: development for the embedded default, production otherwise (see the validator).
     environment: Environment = Environment.production
     log_level: str = "INFO"
-    log_json: bool = True
+    # None: JSON lines unless stdout is a terminal outside a container (then human-readable).
+    log_json: bool | None = None
     data_dir: Path = Path(".data")
 
     # Database. None means: start (or reuse) the embedded PostgreSQL under data_dir/pg.

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 # uvicorn adds `color_message` (the message with ANSI colours) to its records: noise in JSON.
@@ -21,6 +23,31 @@ _STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "c
 _SECRET_NAME = re.compile(r"(authorization|password|secret|token|api[_-]?key|cookie)", re.I)
 _MARK = "_invoiceflow_handler"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Periodic housekeeping whose every run is not news: its job lines are logged at DEBUG.
+ROUTINE_TASKS = frozenset({"invoiceflow.queue_maintenance"})
+
+
+def wants_json(setting: bool | None, stream: Any = None) -> bool:
+    """JSON lines when asked (``True``), text when asked (``False``); unset: text on a terminal,
+    JSON when stdout is a pipe or file or the process runs in a container."""
+    if setting is not None:
+        return setting
+    in_container = Path("/.dockerenv").exists() or "KUBERNETES_SERVICE_HOST" in os.environ
+    isatty = getattr(stream or sys.stdout, "isatty", lambda: False)
+    return in_container or not isatty()
+
+
+class RoutineFilter(logging.Filter):
+    """Lower the job-queue lines of routine periodic tasks to DEBUG (and drop them below the
+    root's level): a queue-maintenance run every 20 s must not bury what an operator needs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = getattr(record, "job", None)
+        task = job.get("task_name") if isinstance(job, dict) else None
+        if task in ROUTINE_TASKS and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return True
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -46,7 +73,7 @@ class JsonLineFormatter(logging.Formatter):
 def configure_logging(
     level: str = "INFO",
     *,
-    json_logs: bool = True,
+    json_logs: bool | None = True,
     formatter: logging.Formatter | None = None,
     filters: tuple[logging.Filter, ...] = (),
 ) -> None:
@@ -60,13 +87,14 @@ def configure_logging(
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stdout)
     setattr(handler, _MARK, True)
+    handler.addFilter(RoutineFilter())
     for log_filter in filters:
         handler.addFilter(log_filter)
     handler.setFormatter(
         formatter
         or (
             JsonLineFormatter()
-            if json_logs
+            if wants_json(json_logs)
             else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
     )

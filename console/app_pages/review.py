@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import charts, state
+from console import state
 from console.feedback import flash, guarded
 from console.preview import highlighted_page, render_pages
 from core.db.records import CORRECTABLE_FIELDS
@@ -110,7 +110,11 @@ currency = invoice.currency or ""
 
 
 def _after_decision(message: str) -> None:
-    """Say what happened and move on to the next invoice of the queue, on purpose."""
+    """Say what happened (as the audit log now records it) and move on to the next invoice of
+    the queue, on purpose."""
+    trail = state.call(invoices.audit_trail, invoice_id=invoice_id, limit=1)
+    if trail:
+        message += f" Audit log: {trail[0].action} by {trail[0].by} at {trail[0].at:%H:%M:%S}."
     following = review_view.next_after(ids, invoice_id)
     if following is not None:
         st.session_state[CURRENT] = following
@@ -334,10 +338,20 @@ else:
     st.session_state[SEEN] = invoice.version
 
 with st.expander("Audit trail"):
-    trail = state.fetch(invoices.audit_log, action="loading the audit trail", invoice_id=invoice_id)
+    trail = state.fetch(
+        invoices.audit_trail, action="loading the audit trail", invoice_id=invoice_id, limit=50
+    )
     if trail:
-        st.dataframe(
-            charts.display_frame(trail, ["created_at", "action", "actor_id", "before", "after"]),
-            hide_index=True,
-            key="review_audit",
+        st.table(
+            pd.DataFrame(
+                [
+                    {
+                        "When": f"{t.at:%Y-%m-%d %H:%M:%S}",
+                        "Action": t.action,
+                        "By": t.by,
+                        "What": t.changed,
+                    }
+                    for t in trail
+                ]
+            ).set_index("When")
         )

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -27,6 +28,7 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 # A child that stayed up this long was healthy: its next restart waits the first backoff again.
 STABLE_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 90.0  # the start-up block is printed by then, ready or not
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,49 @@ def components(api_port: int, console_port: int, upload_limit_mb: int = 25) -> l
             [py, "-m", "core", "worker"],
         ),
     ]
+
+
+def _answers(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def probes(children: dict[str, _Child]) -> dict[str, str]:
+    """What must answer before the product is ready: the console page and the API's health."""
+    out = {}
+    for child in children.values():
+        url = child.comp.url
+        if url:
+            out[child.comp.name] = (
+                url.removesuffix("/docs") + "/api/v1/health" if child.comp.name == "api" else url
+            )
+    return out
+
+
+def ready_block(settings: Settings, children: dict[str, _Child], pending: Iterable[str]) -> str:
+    """The one short block that ends the start-up: where to go and how to sign in."""
+    import json
+
+    urls = {c.comp.name: c.comp.url for c in children.values() if c.comp.url}
+    waiting = ", ".join(pending)
+    lines = ["", "InvoiceFlow is running" + (f" (still starting: {waiting})" if waiting else "")]
+    if "console" in urls:
+        lines.append(f"  Console   {urls['console']}")
+    if "api" in urls:
+        lines.append(f"  API docs  {urls['api']}")
+    saved = settings.data_dir / "demo_credentials.json"
+    try:
+        demo = json.loads(saved.read_text())
+        lines.append(f"  Sign in   {demo['email']} / {demo['password']}")
+    except (OSError, ValueError, KeyError, TypeError):
+        lines.append("  Sign in   with your account (`make run` seeds a demo workspace)")
+    lines.append("Ctrl-C stops everything.")
+    return "\n".join(lines)
 
 
 def _stop_all(children: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -174,9 +219,20 @@ def serve(
         if not children:
             print("nothing to serve yet")
             return 1
-        print("Ctrl-C stops everything", flush=True)
+        pending = probes(children)
+        announce_by = time.monotonic() + READY_TIMEOUT_SECONDS
+        announced = not pending
+        if announced:
+            print(ready_block(settings, children, ()), flush=True)
+        next_probe = 0.0
         while not stopping:
             now = time.monotonic()
+            if not announced and now >= next_probe:
+                pending = {n: u for n, u in pending.items() if not _answers(u)}
+                next_probe = now + 1.0
+                if not pending or now >= announce_by:
+                    print(ready_block(settings, children, pending), flush=True)
+                    announced = True
             for child in children.values():
                 _supervise(child, env, now)
             time.sleep(0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -151,6 +152,50 @@ def audit_log(
     with user_session(services.engine, user.claims) as s:
         load_invoice(s, invoice_id, for_update=False)
         return invoice_repo.audit_for_invoice(s, invoice_id, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit event as an operator reads it: when, what, who (e-mail) and what changed."""
+
+    at: dt.datetime
+    action: str
+    by: str
+    changed: str
+
+
+def _changed(event: AuditEvent) -> str:
+    meta = event.meta or {}
+    if meta.get("reason"):
+        return f"reason: {meta['reason']}"
+    if meta.get("why"):
+        return str(meta["why"])
+    before, after = event.before or {}, event.after or {}
+    keys = [k for k in after if k not in ("status", "version") and before.get(k) != after.get(k)]
+    parts = [f"{k}: {before.get(k)!s} → {after.get(k)!s}" for k in keys[:4]]
+    if before.get("status") != after.get("status") and after.get("status"):
+        parts.insert(0, f"status → {after['status']}")
+    return "; ".join(parts)
+
+
+def audit_trail(
+    *, services: Services, user: CurrentUser, invoice_id: uuid.UUID, limit: int = 200
+) -> list[AuditLine]:
+    """The invoice's audit trail for a person: newest first, actors by e-mail."""
+    with user_session(services.engine, user.claims) as s:
+        invoice = load_invoice(s, invoice_id, for_update=False)
+        events = invoice_repo.audit_for_invoice(s, invoice_id, limit=1000, offset=0)
+        actors = [e.actor_id for e in events if e.actor_id]
+        emails = approval_repo.member_emails(s, invoice.client_id, actors)
+    return [
+        AuditLine(
+            at=e.created_at,
+            action=e.action,
+            by=emails.get(e.actor_id, "") if e.actor_id else "system",
+            changed=_changed(e),
+        )
+        for e in reversed(events[-limit:])
+    ]
 
 
 def delete_invoice(*, services: Services, user: CurrentUser, invoice_id: uuid.UUID) -> None:
