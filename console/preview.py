@@ -47,8 +47,10 @@ def render_pages(
 def _window(
     width: float, height: float, bbox: tuple[float, float, float, float] | None, zoom: float
 ) -> tuple[float, float, float, float]:
-    """The part of a page (points) shown at ``zoom``: centred on the box, inside the page."""
-    w, h = width / zoom, height / zoom
+    """The part of a page (points) shown at ``zoom``: centred on the box, inside the page; when
+    zoomed in, a band wider than high, so the box's surroundings fit on the screen."""
+    w = width / zoom
+    h = height if zoom <= 1 else min(height / zoom, w * 0.6)
     cx, cy = ((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2) if bbox else (width / 2, height / 2)
     x0 = min(max(0.0, cx - w / 2), width - w)
     y0 = min(max(0.0, cy - h / 2), height - h)

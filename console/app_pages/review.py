@@ -39,7 +39,6 @@ LINE_COLUMNS = [
     "tax_rate",
     "amount",
 ]
-LINE_NUMBERS = ("quantity", "unit_price", "allowance", "charge", "tax_rate", "amount")
 # The correctable header fields, in the extraction's order, then any the extraction never reads
 # (entered by a reviewer): a new correctable field shows up here with no change to this page.
 FIELDS = [f for f in HEADER_FIELDS if f in CORRECTABLE_FIELDS] + [
@@ -210,24 +209,24 @@ with right:
 st.subheader("Line items")
 with st.form(f"review_lines_form_{invoice_id}"):
     edited = st.data_editor(
-        pd.DataFrame(
-            review_view.line_rows(invoice.lines, LINE_COLUMNS), columns=LINE_COLUMNS
-        ).astype({c: "float64" for c in LINE_NUMBERS}),
+        pd.DataFrame(review_view.line_rows(invoice.lines, LINE_COLUMNS), columns=LINE_COLUMNS),
         num_rows="dynamic" if editable else "fixed",
         disabled=not editable,
         width="stretch",
         hide_index=True,
         key=f"review_lines_{invoice_id}",
+        # Text cells: an empty cell is blank (never "None"), money shows two decimals; the
+        # workflow parses and checks the numbers when the lines are saved.
         column_config={
-            "description": st.column_config.TextColumn("Description", width="large"),
-            "product_code": st.column_config.TextColumn("Code"),
-            "unit": st.column_config.TextColumn("Unit"),
-            "quantity": st.column_config.NumberColumn("Qty", format="%g"),
-            "unit_price": st.column_config.NumberColumn("Unit price", format="%.2f"),
-            "allowance": st.column_config.NumberColumn("Allowance", format="%.2f"),
-            "charge": st.column_config.NumberColumn("Charge", format="%.2f"),
-            "tax_rate": st.column_config.NumberColumn("Tax %", format="%g"),
-            "amount": st.column_config.NumberColumn(f"Amount {currency}".strip(), format="%.2f"),
+            "description": st.column_config.TextColumn("Description", width="medium"),
+            "product_code": st.column_config.TextColumn("Code", width="small"),
+            "quantity": st.column_config.TextColumn("Qty", width="small"),
+            "unit": st.column_config.TextColumn("Unit", width="small"),
+            "unit_price": st.column_config.TextColumn("Unit price", width="small"),
+            "allowance": st.column_config.TextColumn("Allowance", width="small"),
+            "charge": st.column_config.TextColumn("Charge", width="small"),
+            "tax_rate": st.column_config.TextColumn("Tax %", width="small"),
+            "amount": st.column_config.TextColumn(f"Amount {currency}".strip(), width="small"),
         },
     )
     save_lines = st.form_submit_button("Save line items", disabled=not editable)

@@ -60,7 +60,11 @@ def field_evidence(
         load_invoice(s, invoice_id, for_update=False)  # NotFound for invisible invoices
         stored = review_repo.invoice_extraction(s, invoice_id) or {}
     fields = {
-        name: {"confidence": item.get("confidence"), "evidence": item.get("evidence")}
+        name: {
+            "confidence": item.get("confidence"),
+            "evidence": item.get("evidence"),
+            "value": item.get("value"),
+        }
         for name, item in stored.items()
         if isinstance(item, dict) and "confidence" in item
     }

@@ -104,9 +104,13 @@ def field_views(
     for name in names:
         item = evidence.get(name) or {}
         raw = item.get("confidence")
-        confidence = float(raw) if isinstance(raw, int | float) else None
         value = values.get(name)
         present = value not in (None, "")
+        # A value a person typed (it differs from what was read) has no reading confidence.
+        corrected = "value" in item and as_text(name, item.get("value")) != as_text(name, value)
+        if corrected:
+            raw = None
+        confidence = float(raw) if isinstance(raw, int | float) else None
         if name in named:
             flag = "failed check: " + ", ".join(named[name]).replace("_", " ")
         elif not present and name in REQUIRED_FIELDS:
@@ -122,7 +126,7 @@ def field_views(
                 text=as_text(name, value),
                 confidence=confidence if present else None,
                 flag=flag,
-                source=_source(item) if present else None,
+                source=_source(item) if present and not corrected else None,
             )
         )
     return out
@@ -142,21 +146,23 @@ def changed_fields(views: Iterable[FieldView], typed: Mapping[str, str]) -> dict
     return out
 
 
-def line_rows(lines: Iterable[Any], columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Line items as table rows: blank text for empty cells, numbers as floats (None stays
-    empty in a number column)."""
+def line_rows(lines: Iterable[Any], columns: Sequence[str]) -> list[dict[str, str]]:
+    """Line items as table rows of text: blank for empty cells, money with two decimals,
+    quantities and rates without trailing zeros (the table edits them as typed text)."""
     rows = []
     for line in lines:
         data = line.as_dict() if hasattr(line, "as_dict") else dict(line)
-        row: dict[str, Any] = {}
+        row: dict[str, str] = {}
         for c in columns:
             v = data.get(c)
-            if isinstance(v, Decimal):
-                row[c] = float(v)
-            elif v is None:
-                row[c] = None if c in LINE_MONEY or c in ("quantity", "tax_rate") else ""
+            if v is None or v == "":
+                row[c] = ""
+            elif c in LINE_MONEY:
+                row[c] = money(v)
+            elif isinstance(v, Decimal):
+                row[c] = f"{v.normalize():f}" if v == v.to_integral() else f"{v.normalize()}"
             else:
-                row[c] = v
+                row[c] = str(v)
         rows.append(row)
     return rows
 

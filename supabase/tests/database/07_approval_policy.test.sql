@@ -2,7 +2,7 @@
 -- and the approval door refusing a blocked approval from any caller (PostgREST included), with
 -- overrides only for the policy's roles, only with a reason, audited.
 begin;
-select plan(27);
+select plan(29);
 
 select has_table('public', 'approval_policies', 'table public.approval_policies exists');
 select ok((select relrowsecurity and relforcerowsecurity from pg_class
@@ -40,6 +40,18 @@ insert into public.invoices (id, client_id, status, vendor_name, currency, subto
   ('aaaaaaaa-2000-4000-8000-000000000003', 'aaaaaaaa-2000-4000-8000-000000000000',
    'needs_review', 'Other GmbH', 'EUR', 100, 19, 120, null);
 
+-- 04: line 1 with a 10% allowance and a charge adds up; line 2 does not.
+insert into public.invoices (id, client_id, status, vendor_name, currency, subtotal, tax, total,
+                             vendor_id) values
+  ('aaaaaaaa-2000-4000-8000-000000000004', 'aaaaaaaa-2000-4000-8000-000000000000',
+   'needs_review', 'Known GmbH', 'EUR', 56, 0, 56, 'aaaaaaaa-2000-4000-8000-00000000000e');
+insert into public.invoice_lines (client_id, invoice_id, line_no, quantity, unit_price, allowance,
+                                  charge, amount) values
+  ('aaaaaaaa-2000-4000-8000-000000000000', 'aaaaaaaa-2000-4000-8000-000000000004', 1, 10, 5, 5,
+   2, 47),
+  ('aaaaaaaa-2000-4000-8000-000000000000', 'aaaaaaaa-2000-4000-8000-000000000004', 2, 2, 5,
+   null, null, 9);
+
 create function pg_temp.act_as(p_user uuid) returns void language sql as $$
   select set_config('role', 'authenticated', true),
          set_config('request.jwt.claims',
@@ -60,6 +72,13 @@ select results_eq(
 select is_empty(
   $$select 1 from public.approval_reasons('aaaaaaaa-2000-4000-8000-000000000002')$$,
   'a clean invoice has no reason against approval');
+select results_eq(
+  $$select code, message from public.invoice_checks('aaaaaaaa-2000-4000-8000-000000000004')$$,
+  $$values ('line_arithmetic', 'Line 2: 2 × 5.00 makes 10.00, but the line amount is 9.00.')$$,
+  'line allowances and charges count in the line arithmetic (line 1: 10 × 5 − 5 + 2 = 47)');
+select is((select count(*)::int from public.approval_reasons('aaaaaaaa-2000-4000-8000-000000000004')
+            where code = 'check.line_arithmetic' and blocking),
+          1, 'the default policy blocks on it');
 reset role;
 
 -- The door refuses a blocked approval to a PostgREST caller, whatever the role.

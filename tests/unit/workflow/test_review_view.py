@@ -54,10 +54,22 @@ def test_money_shows_two_decimals_and_reformatting_is_not_a_change() -> None:
 
 
 def test_empty_line_cells_are_blank_and_next_moves_on() -> None:
-    rows = rv.line_rows([{"description": None, "amount": Decimal("5.00"), "unit": None}],
-                        ["description", "unit", "amount", "tax_rate"])  # fmt: skip
-    assert rows == [{"description": "", "unit": "", "amount": 5.0, "tax_rate": None}]
+    rows = rv.line_rows(
+        [{"description": None, "amount": Decimal("5.0000"), "unit": None,
+          "quantity": Decimal("12.0000"), "tax_rate": Decimal("8.875")}],
+        ["description", "unit", "quantity", "amount", "tax_rate", "allowance"],
+    )  # fmt: skip
+    assert rows == [
+        {"description": "", "unit": "", "quantity": "12", "amount": "5.00", "tax_rate": "8.875",
+         "allowance": ""}
+    ]  # fmt: skip
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     assert rv.next_after([a, b, c], b) == c
     assert rv.next_after([a, b, c], c) == b
     assert rv.next_after([a], a) is None
+
+
+def test_a_value_a_person_corrected_is_not_flagged_for_its_reading_confidence() -> None:
+    evidence = {"po_number": {"confidence": 0.0, "value": None, "evidence": None}}
+    (view,) = rv.field_views(["po_number"], {"po_number": "PO-4711"}, evidence)
+    assert view.flag == "" and view.confidence is None and view.source is None
