@@ -90,7 +90,7 @@ def main() -> int:
             if mark.count():  # exporting is a read; marking them exported is its own click
                 mark.click()
                 ui.wait_idle(page)
-                page.get_by_text(re.compile(r"Marked \d+ invoices as exported")).wait_for()
+                page.get_by_text(re.compile(r"Marked \d+ invoices? as exported")).wait_for()
             finished = time.perf_counter()
             rows = load_workbook(target, read_only=True).worksheets[0].max_row - 1
             browser.close()

@@ -55,15 +55,23 @@ if prepared:
             exports.MEDIA_TYPES[FORMATS[fmt]],
         )
         st.session_state["downloads_approved"] = state.call(invoices.approved_ids, filters=filters)
+        st.session_state.pop("downloads_marked", None)
 export = st.session_state.get("downloads_export")
 if export is not None:
     name, data, media_type = export
     approved = st.session_state.get("downloads_approved") or []
-    st.success(
-        f"{name} is ready ({len(data):,} bytes). Preparing it changed nothing: "
-        f"{len(approved)} approved invoice{'s' * (len(approved) != 1)} in it "
-        f"{'are' if len(approved) != 1 else 'is'} still approved."
-    )
+    marked = st.session_state.get("downloads_marked")
+    if marked is not None:
+        st.success(
+            f"{name} is ready ({len(data):,} bytes). {marked} invoice{'s' * (marked != 1)} "
+            f"in it {'were' if marked != 1 else 'was'} marked exported."
+        )
+    else:
+        st.success(
+            f"{name} is ready ({len(data):,} bytes). Preparing it changed nothing: "
+            f"{len(approved)} approved invoice{'s' * (len(approved) != 1)} in it "
+            f"{'are' if len(approved) != 1 else 'is'} still approved."
+        )
     st.download_button(
         f"Download {name}",
         data=data,
@@ -87,8 +95,10 @@ if export is not None:
                 invoices.mark_invoices_exported, invoice_ids=approved, fmt=FORMATS[fmt]
             )
             st.session_state["downloads_approved"] = []
+            st.session_state["downloads_marked"] = len(done.marked)
             skipped = f" ({len(done.skipped)} skipped: no longer approved)" if done.skipped else ""
-            flash(f"Marked {len(done.marked)} invoices as exported{skipped}.")
+            n = len(done.marked)
+            flash(f"Marked {n} invoice{'s' * (n != 1)} as exported{skipped}.")
             st.rerun()
 
 st.subheader("Original files")

@@ -206,7 +206,7 @@ with right:
                 flash(f"Saved {names} (version {updated.version}); matching and checks re-ran.")
                 st.rerun()
 
-st.subheader("Line items")
+st.subheader(f"Line items ({currency})" if currency else "Line items")
 with st.form(f"review_lines_form_{invoice_id}"):
     edited = st.data_editor(
         pd.DataFrame(review_view.line_rows(invoice.lines, LINE_COLUMNS), columns=LINE_COLUMNS),
@@ -226,7 +226,7 @@ with st.form(f"review_lines_form_{invoice_id}"):
             "allowance": st.column_config.TextColumn("Allowance", width="small"),
             "charge": st.column_config.TextColumn("Charge", width="small"),
             "tax_rate": st.column_config.TextColumn("Tax %", width="small"),
-            "amount": st.column_config.TextColumn(f"Amount {currency}".strip(), width="small"),
+            "amount": st.column_config.TextColumn("Amount", width="small"),
         },
     )
     save_lines = st.form_submit_button("Save line items", disabled=not editable)

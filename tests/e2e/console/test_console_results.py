@@ -8,6 +8,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from core.workflow import invoices
 from core.workflow.transitions import worker_user
 from tests.approval_helpers import approve_anyway
 from tests.e2e.console.conftest import ROLES, frame_with, open_page, texts
@@ -110,3 +111,29 @@ def test_a_file_that_is_not_a_table_is_refused_clearly(workspace, signed_in) -> 
     assert at.warning or at.error
     shown = " ".join(e.value for e in [*at.warning, *at.error])
     assert "`" in shown and "Traceback" not in shown
+
+
+def test_preparing_an_export_changes_nothing_and_marking_is_its_own_click(
+    workspace, signed_in
+) -> None:
+    _approve_all(workspace)
+    at = open_page(signed_in("operator"), "downloads")
+    next(b for b in at.button if b.label == "Prepare export").click().run()
+    assert "Preparing it changed nothing: 2 approved invoices in it are still approved." in texts(
+        at
+    )
+    owner = workspace.client.members["owner"]
+    user = worker_user(owner.id, owner.email)
+    statuses = {
+        invoices.get_invoice(services=workspace.services, user=user, invoice_id=i).status
+        for i in workspace.invoice_ids
+    }
+    assert statuses == {"approved"}
+    next(b for b in at.button if b.key == "downloads_mark_exported").click().run()
+    assert "Marked 2 invoices as exported." in texts(at)
+    assert "2 invoices in it were marked exported." in texts(at)
+    statuses = {
+        invoices.get_invoice(services=workspace.services, user=user, invoice_id=i).status
+        for i in workspace.invoice_ids
+    }
+    assert statuses == {"exported"}
