@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -103,7 +104,9 @@ def approve_queue(page: Any, limit: int = 500) -> int:
     while size != 0 and start - size < limit:
         approve = page.get_by_role("button", name="Approve", exact=True)
         if approve.count() == 1:
-            approve.click()
+            # a rerun may take the button away between the count and the click: re-read below
+            with contextlib.suppress(Exception):
+                approve.click(timeout=5_000)
         deadline = time.monotonic() + 6  # a dropped click (landed mid-rerun) is retried
         while time.monotonic() < deadline:
             page.wait_for_timeout(200)
