@@ -131,6 +131,7 @@ def _action_roles() -> dict[str, tuple[str, ...]]:
         "approve": WRITERS,
         "confirm_match": WRITERS,
         "import_reference": WRITERS,
+        "remove_learned": WRITERS,
         "save_profile": PROFILE_WRITERS,
     }
 

@@ -25,6 +25,7 @@ from api.v1.schemas import (
     MemberUpdate,
     Page,
     PurchaseOrderPublic,
+    VendorAliasPublic,
     VendorPublic,
 )
 from api.v1.uploads import read_upload
@@ -208,6 +209,38 @@ def list_vendors(
         services=services, user=user, client_id=client_id, limit=limit, offset=offset
     )
     return Page(data=[VendorPublic.model_validate(r) for r in rows], count=count)
+
+
+@router.get(
+    "/clients/{client_id}/vendor-aliases",
+    response_model=Page[VendorAliasPublic],
+    responses=ERRORS,
+)
+def list_vendor_aliases(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    vendor_id: uuid.UUID | None = None,
+) -> Page[VendorAliasPublic]:
+    """The alias store: imported, learned (who taught it, from which invoice) and manual aliases."""
+    rows = reference.list_vendor_aliases(
+        services=services, user=user, client_id=client_id, vendor_id=vendor_id
+    )
+    return Page(data=[VendorAliasPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.delete(
+    "/clients/{client_id}/vendor-aliases/{alias_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+)
+def remove_vendor_alias(
+    client_id: uuid.UUID, alias_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> None:
+    """Remove an alias (owners and operators); no invoice is changed or re-opened."""
+    reference.remove_vendor_alias(
+        services=services, user=user, client_id=client_id, alias_id=alias_id
+    )
 
 
 @router.get(

@@ -401,6 +401,20 @@ class VendorPublic(_Public):
     email: str | None = None
 
 
+class VendorAliasPublic(_Public):
+    id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str | None = None
+    kind: str = Field(description="name, vat_id or iban")
+    value: str
+    normalized: str = Field(description="the matching key")
+    source: str = Field(description="import, learned (from a match decision) or manual")
+    created_by: uuid.UUID | None = None
+    learned_from: str | None = Field(default=None, description="e-mail of who taught it")
+    source_invoice_id: uuid.UUID | None = None
+    created_at: dt.datetime
+
+
 class PurchaseOrderPublic(_Public):
     id: uuid.UUID
     po_number: str

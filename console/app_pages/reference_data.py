@@ -67,7 +67,7 @@ if report is not None:
             key="reference_errors",
         )
 
-vendors_tab, pos_tab = st.tabs(["Vendors", "Purchase orders"])
+vendors_tab, pos_tab, learned_tab = st.tabs(["Vendors", "Purchase orders", "Learned per vendor"])
 with vendors_tab:
     page = state.fetch(
         reference.list_vendors, action="listing vendors", client_id=client_id, limit=200
@@ -89,3 +89,37 @@ with pos_tab:
         rows, count = page
         st.caption(f"{len(rows)} of {count} purchase orders")
         st.dataframe(charts.display_frame(rows, PO_COLUMNS), hide_index=True, key="reference_pos")
+
+ALIAS_COLUMNS = ["vendor_name", "kind", "value", "source", "learned_from", "created_at"]
+with learned_tab:
+    st.caption(
+        "What matching learned from your team's decisions, per vendor: alternate spellings, VAT"
+        " ids and IBANs (aliases). Removing one changes no invoice."
+    )
+    aliases = state.fetch(
+        reference.list_vendor_aliases, action="listing aliases", client_id=client_id
+    )
+    if aliases is not None:
+        names = sorted({a.vendor_name or str(a.vendor_id) for a in aliases})
+        chosen = st.selectbox(
+            "Vendor", ["All vendors", *names], key="learned_vendor", disabled=not names
+        )
+        shown = [a for a in aliases if chosen in ("All vendors", a.vendor_name)]
+        st.subheader(f"Aliases ({len(shown)})")
+        st.dataframe(
+            charts.display_frame([a.as_dict() for a in shown], ALIAS_COLUMNS),
+            hide_index=True,
+            key="learned_aliases",
+        )
+        if shown and state.can("remove_learned"):
+            labels = {f"{a.vendor_name}: {a.kind} {a.value!r} ({a.source})": a for a in shown}
+            pick = st.selectbox("Alias to remove", list(labels), key="alias_remove_pick")
+            if st.button("Remove alias", key="alias_remove"):
+                with guarded("removing the alias"):
+                    state.call(
+                        reference.remove_vendor_alias,
+                        client_id=client_id,
+                        alias_id=labels[pick].id,
+                    )
+                    st.success(f"Removed {pick}.")
+                    st.rerun()

@@ -309,6 +309,27 @@ class Vendor(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class VendorAlias(Record):
+    """An entry of the alias store (``public.vendor_aliases``) with its vendor's master name."""
+
+    _table: ClassVar[str] = "a"
+    _computed: ClassVar[Mapping[str, str]] = {"vendor_name": "v.name"}
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    vendor_id: uuid.UUID
+    kind: str
+    value: str
+    normalized: str
+    source: str
+    created_by: uuid.UUID | None
+    learned_from: str | None
+    source_invoice_id: uuid.UUID | None
+    created_at: dt.datetime
+    vendor_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PurchaseOrder(Record):
     """A purchase order as listed, with its vendor's name and its number of lines."""
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from core.db.records import PurchaseOrder, Vendor, columns
+from core.db.records import PurchaseOrder, Vendor, VendorAlias, columns
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -280,15 +280,64 @@ def add_vendor_alias(
     value: str,
     normalized: str,
     source: str,
+    source_invoice_id: UUID | None = None,
 ) -> bool:
     """Record an alias in the alias store (as the session's user); False when it was there."""
     row = s.execute(
         text(
             "insert into public.vendor_aliases (client_id, vendor_id, kind, value, normalized,"
-            " source) values (:c, :v, :k, :value, :n, :src)"
+            " source, source_invoice_id) values (:c, :v, :k, :value, :n, :src, :inv)"
             " on conflict (client_id, vendor_id, kind, normalized) do nothing returning id"
         ),
-        {"c": client_id, "v": vendor_id, "k": kind, "value": value, "n": normalized, "src": source},
+        {
+            "c": client_id,
+            "v": vendor_id,
+            "k": kind,
+            "value": value,
+            "n": normalized,
+            "src": source,
+            "inv": source_invoice_id,
+        },
+    ).first()
+    return row is not None
+
+
+def vendor_keys(s: Session, client_id: UUID, vendor_id: UUID) -> dict[str, Any] | None:
+    """The master name, VAT id and IBAN of one vendor of the client (None when not visible)."""
+    row = (
+        s.execute(
+            text(
+                "select id, name, vat_id, iban from public.vendors where client_id = :c and id = :v"
+            ),
+            {"c": client_id, "v": vendor_id},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def list_vendor_aliases(
+    s: Session, client_id: UUID, *, vendor_id: UUID | None = None
+) -> list[VendorAlias]:
+    """The client's alias store (optionally one vendor's), by vendor name then oldest first."""
+    rows = s.execute(
+        text(
+            f"select {columns(VendorAlias)} from public.vendor_aliases a"  # noqa: S608 - constant
+            " join public.vendors v on v.id = a.vendor_id"
+            " where a.client_id = :c and (cast(:v as uuid) is null or a.vendor_id = :v)"
+            " order by v.name, a.created_at, a.id"
+        ),
+        {"c": client_id, "v": vendor_id},
+    )
+    return [VendorAlias.from_row(r) for r in rows.mappings()]
+
+
+def delete_vendor_alias(s: Session, client_id: UUID, alias_id: UUID) -> bool:
+    """Remove one alias of the client (RLS: owners and operators); False when none was removed."""
+    row = s.execute(
+        text("delete from public.vendor_aliases where client_id = :c and id = :a returning id"),
+        {"c": client_id, "a": alias_id},
     ).first()
     return row is not None
 
@@ -299,7 +348,7 @@ def vendor_aliases(s: Session, client_id: UUID) -> list[dict[str, Any]]:
         s.execute(
             text(
                 "select a.id, a.vendor_id, a.kind, a.value, a.normalized, a.source,"
-                " a.created_by, a.created_at from public.vendor_aliases a"
+                " a.created_by, a.learned_from, a.created_at from public.vendor_aliases a"
                 " join public.vendors v on v.id = a.vendor_id and v.is_active"
                 " where a.client_id = :c order by a.created_at, a.id"
             ),

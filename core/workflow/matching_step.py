@@ -67,8 +67,11 @@ def _alias_frame(aliases: list[dict[str, Any]]) -> pd.DataFrame:
     for a in aliases:
         when = str(a.get("created_at") or "")[:10]
         note = _ALIAS_SOURCES.get(str(a.get("source")), str(a.get("source")))
-        if a.get("source") == "learned" and a.get("created_by"):
-            note += f" from user {a['created_by']}"
+        if a.get("source") == "learned":
+            who = a.get("learned_from") or (
+                f"user {a['created_by']}" if a.get("created_by") else ""
+            )
+            note = f"alias learned from {who}" if who else "alias learned"
         rows.append(
             {
                 "vendor_id": str(a["vendor_id"]),

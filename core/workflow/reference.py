@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -10,10 +9,11 @@ from typing import Any
 
 from core.auth.models import CurrentUser
 from core.db import goods_receipt_repo, reference_repo
-from core.db.records import GoodsReceipt, PurchaseOrder, Vendor
+from core.db.records import GoodsReceipt, PurchaseOrder, Vendor, VendorAlias
 from core.db.session import user_session
-from core.matching.normalize import normalize_name
+from core.errors import NotFound
 from core.workflow.access import WRITERS, require_role
+from core.workflow.learning import alias_key
 from core.workflow.reference_import import ImportResult, Kind, RowError, parse_reference_table
 from core.workflow.services import Services
 
@@ -88,17 +88,13 @@ def import_reference(
 
 def _add_alias(s: Any, client_id: uuid.UUID, vendor_id: Any, kind: str, value: str) -> bool:
     """Put one imported alias in the alias store (normalized as the matcher does)."""
-    if kind == "name":
-        normalized = normalize_name(value).key or " ".join(value.lower().split())
-    else:
-        normalized = re.sub(r"\s+", "", value).upper()
     return reference_repo.add_vendor_alias(
         s,
         client_id=client_id,
         vendor_id=vendor_id,
         kind=kind,
         value=value,
-        normalized=normalized[:300],
+        normalized=alias_key(kind, value),
         source="import",
     )
 
@@ -279,3 +275,26 @@ def list_goods_receipts(
         return goods_receipt_repo.list_goods_receipts(
             s, client_id, po_number=po_number, limit=limit, offset=offset
         )
+
+
+def list_vendor_aliases(
+    *,
+    services: Services,
+    user: CurrentUser,
+    client_id: uuid.UUID,
+    vendor_id: uuid.UUID | None = None,
+) -> list[VendorAlias]:
+    """The client's alias store (imported, learned and hand-added), optionally one vendor's."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return reference_repo.list_vendor_aliases(s, client_id, vendor_id=vendor_id)
+
+
+def remove_vendor_alias(
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, alias_id: uuid.UUID
+) -> None:
+    """Remove one alias (owners and operators). No invoice changes: nothing approved re-opens."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id, WRITERS)
+        if not reference_repo.delete_vendor_alias(s, client_id, alias_id):
+            raise NotFound("alias not found", alias_id=str(alias_id))

@@ -24,6 +24,7 @@ from core.errors import (
     NotFound,
     ValidationFailed,
 )
+from core.workflow import learning
 from core.workflow.access import WRITERS, require_role
 from core.workflow.rematch import rematch_after_correction
 from core.workflow.services import Services
@@ -294,6 +295,11 @@ def decide_match(
                 }
             },
         )
+        if match.kind == "vendor" and decision in ("confirm", "override"):
+            # The operator said which vendor this spelling is: the alias store learns it.
+            decided = load_invoice(s, match.invoice_id, for_update=False)
+            if decided.vendor_id is not None:
+                learning.learn_vendor_aliases(s, decided, decided.vendor_id)
         updated = invoice_repo.get_match(s, match_id)
         assert updated is not None
         return updated

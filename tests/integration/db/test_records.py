@@ -19,6 +19,7 @@ TABLES: dict[type[records.Record], str] = {
     records.Client: "clients",
     records.Member: "client_members",
     records.Vendor: "vendors",
+    records.VendorAlias: "vendor_aliases",
     records.PurchaseOrder: "purchase_orders",
     records.MatchProfileVersion: "match_profiles",
 }
@@ -36,6 +37,7 @@ JOINS = {
     records.Client: "public.clients c left join public.client_members m on m.client_id = c.id",
     records.Member: "public.client_members m",
     records.Vendor: "public.vendors v",
+    records.VendorAlias: "public.vendor_aliases a join public.vendors v on v.id = a.vendor_id",
     records.PurchaseOrder: "public.purchase_orders po"
     " left join public.vendors v on v.id = po.vendor_id",
     records.MatchProfileVersion: "public.match_profiles p",

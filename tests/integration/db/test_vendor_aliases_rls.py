@@ -135,3 +135,58 @@ def test_only_owners_and_operators_remove_aliases_and_only_their_clients(
         )
         removed = bool(ok and rows)
         assert removed == (own and who in ("owner", "operator")), (who, label)
+
+
+# Learned aliases (issue 14): who taught it is the database's, and the invoice it was learned from
+# must be one of the alias's own client.
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_nobody_forges_who_taught_an_alias(engine, world, who) -> None:
+    client, vendor = world["A"]
+    ok, _, state = _try(
+        engine,
+        _actor(world, who),
+        "insert into public.vendor_aliases (client_id, vendor_id, value, normalized, source,"
+        " learned_from) values (:c, :v, 'Forged', 'forged', 'learned', 'ceo@example.com')",
+        {"c": client.id, "v": vendor},
+    )
+    assert not ok and state == "42501"
+
+
+@pytest.mark.parametrize("who", ACTORS)
+def test_nobody_cites_another_clients_invoice_as_the_source(engine, world, who) -> None:
+    client, vendor = world["A"]
+    other, _ = world["B"]
+    with engine.begin() as conn:
+        other_invoice = conn.execute(
+            text("insert into public.invoices (client_id) values (:c) returning id"),
+            {"c": other.id},
+        ).scalar_one()
+    ok, _, state = _try(
+        engine,
+        _actor(world, who),
+        "insert into public.vendor_aliases (client_id, vendor_id, value, normalized, source,"
+        " source_invoice_id) values (:c, :v, 'Cross', 'cross', 'learned', :i)",
+        {"c": client.id, "v": vendor, "i": other_invoice},
+    )
+    assert not ok
+    assert state == ("23503" if who in ("owner", "operator") else "42501")
+
+
+def test_the_teacher_is_stamped_from_the_signed_in_user(engine, world) -> None:
+    client, vendor = world["A"]
+    operator = client.members["operator"]
+    with engine.connect() as conn:
+        trans = conn.begin()
+        conn.execute(SET_CLAIMS, {"role": "authenticated", "claims": json.dumps(operator.claims)})
+        stamped = conn.execute(
+            text(
+                "insert into public.vendor_aliases (client_id, vendor_id, value, normalized,"
+                " source) values (:c, :v, 'Taught', 'taught', 'learned')"
+                " returning learned_from, created_by"
+            ),
+            {"c": client.id, "v": vendor},
+        ).one()
+        trans.rollback()
+    assert tuple(stamped) == (operator.email, operator.id)
