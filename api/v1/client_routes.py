@@ -26,6 +26,7 @@ from api.v1.schemas import (
     Page,
     PurchaseOrderPublic,
     VendorAliasPublic,
+    VendorHintPublic,
     VendorPublic,
 )
 from api.v1.uploads import read_upload
@@ -241,6 +242,36 @@ def remove_vendor_alias(
     reference.remove_vendor_alias(
         services=services, user=user, client_id=client_id, alias_id=alias_id
     )
+
+
+@router.get(
+    "/clients/{client_id}/vendor-hints",
+    response_model=Page[VendorHintPublic],
+    responses=ERRORS,
+)
+def list_vendor_hints(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    vendor_id: uuid.UUID | None = None,
+) -> Page[VendorHintPublic]:
+    """Extraction hints learned from corrections: where each vendor prints each field."""
+    rows = reference.list_vendor_hints(
+        services=services, user=user, client_id=client_id, vendor_id=vendor_id
+    )
+    return Page(data=[VendorHintPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.delete(
+    "/clients/{client_id}/vendor-hints/{hint_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=ERRORS,
+)
+def remove_vendor_hint(
+    client_id: uuid.UUID, hint_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> None:
+    """Remove a hint (owners and operators); no invoice is changed."""
+    reference.remove_vendor_hint(services=services, user=user, client_id=client_id, hint_id=hint_id)
 
 
 @router.get(

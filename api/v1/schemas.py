@@ -415,6 +415,24 @@ class VendorAliasPublic(_Public):
     created_at: dt.datetime
 
 
+class VendorHintPublic(_Public):
+    id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str | None = None
+    field: str
+    anchor: str = Field(description="the label next to the value, folded ('' when none)")
+    direction: str = Field(description="inline, right, below or region")
+    page: int
+    region: list[float] = Field(description="x0, y0, x1, y1 as shares of the page")
+    weight: float = Field(description="up on agreement, down on a contrary correction")
+    agreements: int
+    contradictions: int
+    learned_from: str | None = None
+    source_invoice_id: uuid.UUID | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
 class PurchaseOrderPublic(_Public):
     id: uuid.UUID
     po_number: str

@@ -330,6 +330,35 @@ class VendorAlias(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class VendorHint(Record):
+    """A per-vendor extraction hint (``public.vendor_extraction_hints``) with its vendor's name."""
+
+    _table: ClassVar[str] = "h"
+    _computed: ClassVar[Mapping[str, str]] = {"vendor_name": "v.name"}
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    vendor_id: uuid.UUID
+    field: str
+    anchor: str
+    direction: str
+    page: int
+    region: list[Decimal]
+    token_start: int
+    token_count: int
+    day_first: bool | None
+    weight: Decimal
+    agreements: int
+    contradictions: int
+    source_invoice_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    learned_from: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    vendor_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PurchaseOrder(Record):
     """A purchase order as listed, with its vendor's name and its number of lines."""
 

@@ -170,6 +170,10 @@ class ExtractionPipeline:
         from core.extraction.validation import validate
 
         result = validate(result, document.full_text)
+        if document.pages and not result.layout:
+            from core.extraction.hints import layout_of
+
+            result.layout = layout_of(document)
         if cacheable:
             _cache_put(cache, key, result)
         return result

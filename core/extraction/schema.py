@@ -82,6 +82,20 @@ class TokenUsage(BaseModel):
     total_tokens: int = 0
 
 
+class LayoutSegment(BaseModel):
+    """One segment of a page (a run of words on a line between column gaps), its box as shares
+    of the page (x0, y0, x1, y1 in 0-1, top-left origin). Kept so that per-vendor extraction
+    hints (``core.extraction.hints``) can be learned from a correction without reading the file
+    again, for text layers and OCR alike."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int
+    line: int
+    box: tuple[float, float, float, float]
+    text: str
+
+
 # Header field names in schema order; the benchmark and export code iterate over these.
 HEADER_FIELDS: tuple[str, ...] = (
     "vendor_name",
@@ -144,6 +158,9 @@ class Extraction(BaseModel):
     # the evidence says why (tax id, currency, phone prefix, legal form, frequent words).
     language: ExtractedField[str] = Field(default_factory=ExtractedField[str])
     country: ExtractedField[str] = Field(default_factory=ExtractedField[str])
+
+    # The page layout (segments), for learning per-vendor hints; empty for XML and old results.
+    layout: list[LayoutSegment] = Field(default_factory=list)
 
     # Provenance.
     extractor: str = ""  # e.g. "offline", "openai", "einvoice"

@@ -1,4 +1,4 @@
-"""Learning from operators' decisions (issue 14): vendor spellings become aliases.
+"""Learning from operators' decisions (issue 14): vendor aliases and extraction hints.
 
 A confirmed or overridden vendor match teaches the alias store (``public.vendor_aliases``,
 ``source = 'learned'``) the invoice's vendor spelling, and its VAT id and IBAN when printed, as
@@ -6,17 +6,28 @@ aliases of the vendor the operator chose. The insert runs in the operator's own 
 decides (owners and operators of the invoice's client only) and the database stamps who taught it
 (``created_by``, ``learned_from``) and when; the matcher's reason then reads "alias learned from
 <who>, <when>". A spelling whose key is the vendor's own master key teaches nothing.
+
+A correction of a field of an invoice whose vendor is known teaches that vendor's extraction
+hint for the field (``core.extraction.hints``: label/anchor and region, found on the layout the
+extraction stored); an approval that keeps a hinted value raises the hint's weight, a correction
+of a hinted value lowers it, and a hint whose weight falls to zero moves to where the corrected
+value is printed, or is removed. All of it in the operator's session, under RLS.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.db import reference_repo
+from core.db import hint_repo, reference_repo
 from core.db.records import Invoice
+from core.extraction.hints import HINT_FIELDS, Hint, hinted_fields, learn_hint
+from core.extraction.schema import LayoutSegment
 from core.matching.normalize import normalize_name
 
 
@@ -60,3 +71,101 @@ def learn_vendor_aliases(s: Session, invoice: Invoice, vendor_id: uuid.UUID) -> 
         ):
             learned.append(kind)
     return learned
+
+
+# Per-vendor extraction hints ------------------------------------------------------------------
+
+AGREE_STEP = 1.0  # an approval that kept a hinted value
+CONTRARY_STEP = 2.0  # a correction of a hinted field: a fresh hint (weight 1) goes below zero
+
+
+def _layout(stored: dict[str, Any] | None) -> list[LayoutSegment]:
+    return [LayoutSegment.model_validate(x) for x in (stored or {}).get("layout") or []]
+
+
+def learn_hints_from_correction(
+    s: Session, invoice: Invoice, updates: dict[str, Any]
+) -> dict[str, str]:
+    """Learn or adjust the vendor's hints from a correction of ``invoice`` (before the change).
+
+    Per corrected hint field, what happened: ``learned`` (a new hint where the value is
+    printed), ``agreed`` (the hint already points there), ``weakened`` (a contrary correction,
+    the hint keeps some weight), ``moved`` (it lost its weight; it now points where the value
+    was found), ``removed`` (it lost its weight and the value is not on the page), or
+    ``not_on_page``. Nothing is learned for an invoice without a vendor."""
+    vendor_id = updates.get("vendor_id") or invoice.vendor_id
+    fields = [f for f in updates if f in HINT_FIELDS and updates[f] not in (None, "")]
+    if vendor_id is None or not fields:
+        return {}
+    stored = hint_repo.stored_extraction(s, invoice.id)
+    layout = _layout(stored)
+    out: dict[str, str] = {}
+    for name in fields:
+        found = learn_hint(name, updates[name], layout) if layout else None
+        existing = hint_repo.get_hint(s, invoice.client_id, vendor_id, name)
+        if existing is None:
+            if found is None:
+                out[name] = "not_on_page"
+                continue
+            hint_repo.insert_hint(
+                s,
+                client_id=invoice.client_id,
+                vendor_id=vendor_id,
+                row=found.as_row(),
+                source_invoice_id=invoice.id,
+            )
+            out[name] = "learned"
+            continue
+        if found is not None and (found.anchor, found.direction) == (
+            existing.anchor,
+            existing.direction,
+        ):
+            hint_repo.weigh_hint(s, existing.id, agreed=True, step=AGREE_STEP)
+            out[name] = "agreed"
+            continue
+        weight = hint_repo.weigh_hint(s, existing.id, agreed=False, step=CONTRARY_STEP)
+        if weight > 0:
+            out[name] = "weakened"
+        elif found is not None:
+            hint_repo.move_hint(s, existing.id, row=found.as_row(), source_invoice_id=invoice.id)
+            out[name] = "moved"
+        else:
+            hint_repo.delete_hint(s, invoice.client_id, existing.id)
+            out[name] = "removed"
+    return out
+
+
+def _same(stored_value: Any, current: Any) -> bool:
+    if stored_value is None or current is None:
+        return False
+    if isinstance(current, Decimal):
+        try:
+            return Decimal(str(stored_value)) == current
+        except ArithmeticError:
+            return False
+    if isinstance(current, dt.date):
+        return str(stored_value) == current.isoformat()
+    return str(stored_value).strip() == str(current).strip()
+
+
+def confirm_hints_on_approval(s: Session, invoice: Invoice) -> list[str]:
+    """A person approved ``invoice``: each hint whose value was kept gains weight."""
+    stored = hint_repo.stored_extraction(s, invoice.id)
+    agreed = []
+    for name, hint_id in hinted_fields(stored).items():
+        value = ((stored or {}).get(name) or {}).get("value")
+        if hint_id and _same(value, getattr(invoice, name, None)):
+            try:
+                hint_repo.weigh_hint(s, uuid.UUID(hint_id), agreed=True, step=AGREE_STEP)
+            except ValueError:
+                continue
+            agreed.append(name)
+    return agreed
+
+
+def vendor_hints(s: Session, client_id: uuid.UUID, vendor_id: uuid.UUID) -> list[Hint]:
+    """The vendor's hints as the extractor applies them."""
+    return [
+        Hint.from_row({**h.as_dict(), "id": str(h.id)})
+        for h in hint_repo.list_hints(s, client_id, vendor_id=vendor_id)
+    ]

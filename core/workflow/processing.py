@@ -19,9 +19,11 @@ from core.db import approval_repo, invoice_repo, tenant_repo
 from core.db.records import CORRECTABLE_FIELDS, File
 from core.db.session import user_session
 from core.errors import FileOutsideClient
+from core.extraction.hints import apply_hints
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
-from core.workflow.matching_step import match_invoice
+from core.workflow import learning
+from core.workflow.matching_step import MatchOutcome, match_invoice
 from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, worker_user
@@ -101,6 +103,20 @@ def check_file_in_client(file_row: File, client_id: uuid.UUID) -> None:
         )
 
 
+def _apply_vendor_hints(
+    s: Any, invoice: Any, extraction: Extraction, outcome: MatchOutcome
+) -> tuple[Extraction, dict[str, str]]:
+    """The extraction with the matched vendor's learned hints tried first (issue 14).
+
+    Only for a vendor matched in the auto band: a hint of a vendor that is only a guess could
+    read another vendor's page wrongly."""
+    vendor = next((r for r in outcome.rows if r.get("kind") == "vendor"), None)
+    if vendor is None or vendor.get("band") != "auto" or not vendor.get("vendor_id"):
+        return extraction, {}
+    hints = learning.vendor_hints(s, invoice.client_id, uuid.UUID(str(vendor["vendor_id"])))
+    return apply_hints(extraction, hints)
+
+
 def process_invoice(
     *, services: Services, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
 ) -> str:
@@ -148,7 +164,13 @@ def process_invoice(
         invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)
         if invoice is None or invoice.status != S.extracting.value:
             return "superseded"  # another attempt finished first; keep its result
+        outcome = match_invoice(s, invoice=invoice, extraction=extraction)
+        extraction, hinted = _apply_vendor_hints(s, invoice, extraction, outcome)
+        if hinted:
+            outcome = match_invoice(s, invoice=invoice, extraction=extraction)
         meta = {"by": "worker", "attempt": attempt, **provenance(extraction)}
+        if hinted:
+            meta["hints"] = hinted
         invoice = apply_change(
             s,
             invoice,
@@ -156,7 +178,6 @@ def process_invoice(
             changes={**_extraction_changes(extraction), "lines": _lines(extraction)},
             meta=meta,
         )
-        outcome = match_invoice(s, invoice=invoice, extraction=extraction)
         invoice = apply_change(
             s,
             invoice,

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import goods_receipt_repo, reference_repo
-from core.db.records import GoodsReceipt, PurchaseOrder, Vendor, VendorAlias
+from core.db import goods_receipt_repo, hint_repo, reference_repo
+from core.db.records import GoodsReceipt, PurchaseOrder, Vendor, VendorAlias, VendorHint
 from core.db.session import user_session
 from core.errors import NotFound
 from core.workflow.access import WRITERS, require_role
@@ -298,3 +298,26 @@ def remove_vendor_alias(
         require_role(s, client_id, WRITERS)
         if not reference_repo.delete_vendor_alias(s, client_id, alias_id):
             raise NotFound("alias not found", alias_id=str(alias_id))
+
+
+def list_vendor_hints(
+    *,
+    services: Services,
+    user: CurrentUser,
+    client_id: uuid.UUID,
+    vendor_id: uuid.UUID | None = None,
+) -> list[VendorHint]:
+    """The extraction hints learned from corrections, per vendor and field."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id)
+        return hint_repo.list_hints(s, client_id, vendor_id=vendor_id)
+
+
+def remove_vendor_hint(
+    *, services: Services, user: CurrentUser, client_id: uuid.UUID, hint_id: uuid.UUID
+) -> None:
+    """Remove one hint (owners and operators); no invoice changes."""
+    with user_session(services.engine, user.claims) as s:
+        require_role(s, client_id, WRITERS)
+        if not hint_repo.delete_hint(s, client_id, hint_id):
+            raise NotFound("hint not found", hint_id=str(hint_id))

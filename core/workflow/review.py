@@ -89,6 +89,11 @@ def correct_fields(
         updates: dict[str, Any] = {k: v for k, v in clean.items() if getattr(invoice, k) != v}
         if not updates and invoice.status != S.auto_approved.value:
             return invoice
+        # The vendor's extraction hints learn where the corrected values are printed (issue 14).
+        learned = learning.learn_hints_from_correction(s, invoice, updates)
+        meta: dict[str, Any] = {"fields": sorted(clean)}
+        if learned:
+            meta["hints"] = learned
         # Even with nothing new, a person looked at an auto-approved invoice: it is reviewed now.
         apply_change(
             s,
@@ -96,7 +101,7 @@ def correct_fields(
             action="invoice.corrected",
             changes=updates,
             expected_version=expected_version,
-            meta={"fields": sorted(clean)},
+            meta=meta,
         )
         # Matching reads some of these fields: it runs again now, in this same transaction.
         rematch_after_correction(s, invoice_id, updates)
@@ -122,7 +127,11 @@ def _decide(
             changes=dict(extra or {}),
             expected_version=expected_version,
         )
-        return load_invoice(s, invoice_id, for_update=False)
+        decided = load_invoice(s, invoice_id, for_update=False)
+        if action == "status.approved":
+            # A person kept the values a hint read: the hint gains weight (issue 14).
+            learning.confirm_hints_on_approval(s, decided)
+        return decided
 
 
 def _stale(invoice: Invoice, expected_version: int | None) -> None:

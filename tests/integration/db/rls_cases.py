@@ -110,6 +110,14 @@ CASES: list[TableCase] = [
         audited=frozenset({"insert", "delete"}),  # an alias decides matches: who, when
     ),
     TableCase(
+        "public.vendor_extraction_hints",
+        **_ops("public.vendor_extraction_hints", "weight = weight + 1"),
+        insert="insert into public.vendor_extraction_hints (client_id, vendor_id, field, anchor,"
+        " direction, page, region) values (:client, :vendor, 'total', 'total ' || :rand,"
+        " 'inline', 1, '{0,0,1,1}')",
+        audited=frozenset({"insert", "update", "delete"}),  # a hint decides what is read
+    ),
+    TableCase(
         "public.purchase_orders",
         **_ops("public.purchase_orders", "status = 'closed'"),
         insert="insert into public.purchase_orders (client_id, vendor_id, po_number)"
@@ -243,6 +251,16 @@ PROTECTED: list[tuple[str, str]] = [
     ("files.object_key", "update public.files set object_key = object_key || '.x'"
      " where client_id = :client"),
     ("files.bucket", "update public.files set bucket = 'evil' where client_id = :client"),
+    *(
+        (f"vendor_extraction_hints.{column}", f"update public.vendor_extraction_hints"
+         f" set {column} = {value} where client_id = :client")
+        for column, value in (
+            ("client_id", "client_id"), ("vendor_id", "vendor_id"), ("field", "'tax'"),
+            ("created_by", ":stranger"), ("learned_from", "'ceo@example.com'"),
+        )
+    ),
+    ("vendor_aliases.learned_from", "update public.vendor_aliases set learned_from = 'x'"
+     " where client_id = :client"),
     ("files.uploaded_by",
      "update public.files set uploaded_by = :stranger where client_id = :client"),
     ("files.client_id", "update public.files set client_id = client_id where client_id = :client"),
@@ -461,6 +479,13 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         "alias",
         "insert into public.vendor_aliases (client_id, vendor_id, value, normalized, source)"
         " values (:c, :v, 'Old Seed Vendor', 'old seed vendor', 'import')",
+        v=ids["vendor"],
+    )
+    add(
+        "hint",
+        "insert into public.vendor_extraction_hints (client_id, vendor_id, field, anchor,"
+        " direction, page, region) values (:c, :v, 'invoice_number', 'job sheet', 'inline', 1,"
+        " '{0.1,0.2,0.3,0.25}')",
         v=ids["vendor"],
     )
     add(

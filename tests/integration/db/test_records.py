@@ -20,6 +20,7 @@ TABLES: dict[type[records.Record], str] = {
     records.Member: "client_members",
     records.Vendor: "vendors",
     records.VendorAlias: "vendor_aliases",
+    records.VendorHint: "vendor_extraction_hints",
     records.PurchaseOrder: "purchase_orders",
     records.MatchProfileVersion: "match_profiles",
 }
@@ -38,6 +39,8 @@ JOINS = {
     records.Member: "public.client_members m",
     records.Vendor: "public.vendors v",
     records.VendorAlias: "public.vendor_aliases a join public.vendors v on v.id = a.vendor_id",
+    records.VendorHint: "public.vendor_extraction_hints h"
+    " join public.vendors v on v.id = h.vendor_id",
     records.PurchaseOrder: "public.purchase_orders po"
     " left join public.vendors v on v.id = po.vendor_id",
     records.MatchProfileVersion: "public.match_profiles p",

@@ -1,0 +1,365 @@
+"""Per-vendor extraction hints: where a vendor prints a field, learned from a correction.
+
+Issue 14, item 2. When an operator corrects a field of an invoice whose vendor is known, the
+page layout the extraction kept (``Extraction.layout``: the page's segments, i.e. runs of words on
+a line between column gaps, with boxes normalised to the page, from the text layer or OCR alike)
+is searched for the corrected value. What stood next to it becomes the vendor's *hint* for that
+field:
+
+* ``anchor``: the folded text of the label that introduces the value (the start of the same
+  segment, the segment to its left on the line, or the segment just above);
+* ``direction``: ``inline`` (value after the anchor in one segment), ``right`` or ``below``;
+  ``region`` when no label stands next to it (the value's box is the only clue);
+* ``region``: the value's box on the page (0-1 of the page's width and height) and its ``page``;
+* ``token_start``/``token_count``: which words of the value segment are the value;
+* ``day_first``: how a numeric date is to be read there.
+
+On that vendor's next invoice ``apply_hints`` tries each hint first: it finds the anchor (the
+nearest one to the learned region), reads the value where the hint says, parses it as the field's
+type and, when it parses, puts it in the extraction with the signal ``learned-hint:<id>``. A
+hint's ``weight`` (kept by the workflow: up on agreement, down on a contrary correction) sets the
+confidence. Pure functions: no database, no document loading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from core.extraction.document import Document
+from core.extraction.labels import page_segments
+from core.extraction.language_packs import tokens
+from core.extraction.parsing import (
+    ISO_CURRENCIES,
+    MONTHS,
+    find_amounts,
+    find_dates,
+    normalise_id,
+)
+from core.extraction.schema import Evidence, ExtractedField, Extraction, LayoutSegment
+
+AMOUNT_HINT_FIELDS = ("total", "subtotal", "tax", "amount_due")
+DATE_HINT_FIELDS = ("invoice_date", "due_date")
+TEXT_HINT_FIELDS = ("invoice_number", "po_number")
+HINT_FIELDS = (*TEXT_HINT_FIELDS, *DATE_HINT_FIELDS, *AMOUNT_HINT_FIELDS)
+HINT_SIGNAL = "learned-hint"
+MAX_LAYOUT_SEGMENTS = 4000  # a layout is kept for hints; a huge document keeps its first ones
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Where one vendor prints one field (see the module docstring)."""
+
+    field: str
+    anchor: str
+    direction: str
+    page: int
+    region: tuple[float, float, float, float]
+    token_start: int = 0
+    token_count: int = 1
+    day_first: bool | None = None
+    weight: float = 1.0
+    id: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        """The columns of ``public.vendor_extraction_hints`` this hint fills."""
+        return {
+            "field": self.field,
+            "anchor": self.anchor,
+            "direction": self.direction,
+            "page": self.page,
+            "region": list(self.region),
+            "token_start": self.token_start,
+            "token_count": self.token_count,
+            "day_first": self.day_first,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Hint:
+        region = tuple(float(v) for v in row["region"])
+        return cls(
+            field=str(row["field"]),
+            anchor=str(row["anchor"] or ""),
+            direction=str(row["direction"]),
+            page=int(row["page"]),
+            region=(region[0], region[1], region[2], region[3]),
+            token_start=int(row.get("token_start") or 0),
+            token_count=int(row.get("token_count") or 1),
+            day_first=row.get("day_first"),
+            weight=float(row.get("weight") or 1.0),
+            id=str(row.get("id") or ""),
+        )
+
+
+def layout_of(document: Document) -> list[LayoutSegment]:
+    """The document's segments with boxes as shares of their page (what hints are learned on)."""
+    out: list[LayoutSegment] = []
+    sizes = {p.number: (p.width or 1.0, p.height or 1.0) for p in document.pages}
+    for page in page_segments(document):
+        for line in page:
+            for seg in line:
+                w, h = sizes.get(seg.page, (1.0, 1.0))
+                out.append(
+                    LayoutSegment(
+                        page=seg.page,
+                        line=seg.line,
+                        box=(
+                            round(seg.x0 / w, 4),
+                            round(seg.y0 / h, 4),
+                            round(seg.x1 / w, 4),
+                            round(seg.y1 / h, 4),
+                        ),
+                        text=seg.text[:300],
+                    )
+                )
+                if len(out) >= MAX_LAYOUT_SEGMENTS:
+                    return out
+    return out
+
+
+def _anchor_text(text: str) -> str:
+    """A label as compared: its folded letter tokens (digits and punctuation dropped)."""
+    return " ".join(t for t in tokens(text) if not t.isdigit())[:120]
+
+
+def _compact(text: str) -> str:
+    return normalise_id(text).upper()
+
+
+def _value_tokens(field: str, words: list[str], value: Any) -> tuple[int, int, bool | None] | None:
+    """Where ``value`` is among ``words`` (start, count, day_first), or None."""
+    n = len(words)
+    for count in range(1, min(n, 6) + 1):
+        for start in range(0, n - count + 1):
+            chunk = " ".join(words[start : start + count])
+            if field in AMOUNT_HINT_FIELDS:
+                if any(abs(v) == abs(Decimal(value)) for _, _, v in find_amounts(chunk)):
+                    return start, count, None
+                if any(
+                    abs(v) == abs(Decimal(value)) for sep in (",", ".") for _, _, v in
+                    find_amounts(chunk, sep)
+                ):  # fmt: skip
+                    return start, count, None
+            elif field in DATE_HINT_FIELDS:
+                for day_first in (True, False):
+                    found = find_dates(chunk, day_first)
+                    if found and found[0].value == value:
+                        return start, count, _day_first(chunk, value)
+            elif _compact(chunk) == _compact(str(value)):
+                return start, count, None
+    return None
+
+
+def _day_first(chunk: str, value: dt.date) -> bool | None:
+    """Whether a numeric date prints the day before the month (None: ISO or a month name)."""
+    numbers = [int(n) for n in re.findall(r"\d+", chunk)]
+    if len(numbers) < 3 or numbers[0] > 31:
+        return None
+    if (numbers[0], numbers[1]) == (value.day, value.month):
+        return True
+    if (numbers[0], numbers[1]) == (value.month, value.day):
+        return False
+    return None
+
+
+def _same_line(a: LayoutSegment, b: LayoutSegment) -> bool:
+    return a.page == b.page and a.line == b.line
+
+
+def _left_neighbour(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
+    left = [o for o in layout if _same_line(o, seg) and o.box[2] <= seg.box[0] + 1e-4]
+    return max(left, key=lambda o: o.box[2]) if left else None
+
+
+def _above(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
+    x0, y0, x1, _ = seg.box
+    over = [
+        o
+        for o in layout
+        if o.page == seg.page
+        and o.box[3] <= y0 + 1e-4
+        and y0 - o.box[3] < 0.05
+        and min(o.box[2], x1) - max(o.box[0], x0) > 0
+    ]
+    return max(over, key=lambda o: o.box[3]) if over else None
+
+
+def _has_letters(text: str) -> bool:
+    """Whether ``text`` is label-like: words beyond currency codes and month names ("EUR 1,00"
+    and "14 July 2023" are values, not labels)."""
+    return any(
+        t.upper() not in ISO_CURRENCIES and t not in MONTHS for t in _anchor_text(text).split()
+    )
+
+
+def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint | None:
+    """The hint for ``field`` = ``value`` on this layout, or None when the value is not printed.
+
+    Among several places that print the value, a labelled one wins, then the one highest up."""
+    if field not in HINT_FIELDS or value is None or value == "":
+        return None
+    best: tuple[int, float, Hint] | None = None
+    for seg in layout:
+        words = seg.text.split()
+        found = _value_tokens(field, words, value)
+        if found is None:
+            continue
+        start, count, day_first = found
+        before = " ".join(words[:start])
+        if start > 0 and _has_letters(before):
+            anchor, direction, rank = _anchor_text(before), "inline", 0
+            label = before
+        elif (left := _left_neighbour(seg, layout)) is not None and _has_letters(left.text):
+            anchor, direction, rank = _anchor_text(left.text), "right", 1
+            label = left.text
+        elif (up := _above(seg, layout)) is not None and _has_letters(up.text):
+            anchor, direction, rank = _anchor_text(up.text), "below", 2
+            label = up.text
+        else:
+            anchor, direction, rank, label = "", "region", 6, ""
+        if re.search(r"\d", label):
+            rank += 3  # a table row ("Repair work 1 250.00 250.00") is no label
+        hint = Hint(
+            field=field,
+            anchor=anchor,
+            direction=direction,
+            page=seg.page,
+            region=seg.box,
+            token_start=start if direction != "inline" else 0,
+            token_count=count,
+            day_first=day_first,
+        )
+        key = (rank, seg.box[1] + seg.page)
+        if best is None or key < (best[0], best[1]):
+            best = (rank, key[1], hint)
+    return best[2] if best else None
+
+
+def _distance(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+
+def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegment] | None:
+    """The value the hint points at on this layout (parsed), with its segment."""
+    candidates: list[tuple[float, LayoutSegment, list[str]]] = []
+    if hint.direction == "region":
+        for seg in layout:
+            if seg.page == hint.page:
+                candidates.append((_distance(seg.box, hint.region), seg, seg.text.split()))
+        candidates = [c for c in candidates if c[0] < 0.08]
+    else:
+        for seg in layout:
+            if hint.direction == "inline":
+                words = seg.text.split()
+                for cut in range(1, len(words)):
+                    if _anchor_text(" ".join(words[:cut])) == hint.anchor:
+                        candidates.append((_distance(seg.box, hint.region), seg, words[cut:]))
+                        break
+            elif _anchor_text(seg.text) == hint.anchor:
+                target = (
+                    _right_neighbour(seg, layout)
+                    if hint.direction == "right"
+                    else _below(seg, layout)
+                )
+                if target is not None:
+                    candidates.append(
+                        (_distance(target.box, hint.region), target, target.text.split())
+                    )
+    candidates.sort(key=lambda c: (c[1].page != hint.page, c[0]))
+    for _, seg, words in candidates:
+        start = hint.token_start if hint.direction != "inline" else 0
+        # an amount or a date may print in more words than the learned one ("4 384,79")
+        end = len(words) if hint.field not in TEXT_HINT_FIELDS else start + hint.token_count
+        chunk = " ".join(words[start:end])
+        value = _parse(hint, chunk)
+        if value is not None:
+            return value, seg
+    return None
+
+
+def _right_neighbour(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
+    right = [o for o in layout if _same_line(o, seg) and o.box[0] >= seg.box[2] - 1e-4]
+    return min(right, key=lambda o: o.box[0]) if right else None
+
+
+def _below(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
+    x0, _, x1, y1 = seg.box
+    under = [
+        o
+        for o in layout
+        if o.page == seg.page
+        and o.box[1] >= y1 - 1e-4
+        and o.box[1] - y1 < 0.05
+        and min(o.box[2], x1) - max(o.box[0], x0) > 0
+    ]
+    return min(under, key=lambda o: o.box[1]) if under else None
+
+
+def _parse(hint: Hint, chunk: str) -> Any:
+    if not chunk.strip():
+        return None
+    if hint.field in AMOUNT_HINT_FIELDS:
+        found = find_amounts(chunk)
+        return found[0][2] if found else None
+    if hint.field in DATE_HINT_FIELDS:
+        dates = find_dates(chunk, hint.day_first)
+        return dates[0].value if dates else None
+    value = chunk.strip().strip(":").strip()
+    return value if re.search(r"\d", value) else None
+
+
+def hint_confidence(weight: float) -> float:
+    """A hint's confidence from its weight: 0.9 when just learned, up to 0.99 as it agrees."""
+    return round(min(0.99, 0.85 + 0.05 * max(weight, 0.0)), 3)
+
+
+def apply_hints(
+    extraction: Extraction, hints: Sequence[Hint], *, min_weight: float = 0.5
+) -> tuple[Extraction, dict[str, str]]:
+    """``extraction`` with each hint's field read from the layout where the hint says.
+
+    Returns a copy and the fields it set (field -> hint id). A hint below ``min_weight``, or one
+    whose anchor or value is not on this layout, leaves its field as the extractor read it."""
+    layout = extraction.layout
+    if not layout or not hints:
+        return extraction, {}
+    out = extraction.model_copy(deep=True)
+    applied: dict[str, str] = {}
+    for hint in hints:
+        if hint.weight < min_weight or hint.field not in HINT_FIELDS:
+            continue
+        found = _read(hint, layout)
+        if found is None:
+            continue
+        value, seg = found
+        if isinstance(value, dt.date | Decimal | str):
+            setattr(
+                out,
+                hint.field,
+                ExtractedField[Any](
+                    value=value,
+                    confidence=hint_confidence(hint.weight),
+                    evidence=Evidence(
+                        page=seg.page,
+                        text=seg.text,  # the box is in page shares here: no PDF-point bbox
+                        signals=(HINT_SIGNAL, f"{HINT_SIGNAL}:{hint.id}", hint.anchor),
+                    ),
+                ),
+            )
+            applied[hint.field] = hint.id
+    return out, applied
+
+
+def hinted_fields(extraction: dict[str, Any] | None) -> dict[str, str]:
+    """Fields of a stored extraction (JSON) that a hint set, with the hint's id."""
+    out: dict[str, str] = {}
+    for name in HINT_FIELDS:
+        evidence = ((extraction or {}).get(name) or {}).get("evidence") or {}
+        for signal in evidence.get("signals") or ():
+            if str(signal).startswith(f"{HINT_SIGNAL}:"):
+                out[name] = str(signal).split(":", 1)[1]
+    return out

@@ -1,0 +1,236 @@
+"""Issue 14 item 2 through the workflow, with the real extraction pipeline: a correction teaches
+the vendor's hint (label/anchor and region), the vendor's next invoice is read by it, an approval
+that keeps the value raises its weight, a contrary correction moves it, another removes it, and
+nothing of it reaches another client."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from core.errors import NotFound
+from core.extraction.pipeline import ExtractionPipeline
+from core.workflow import invoices, processing, reference, review, uploads
+from core.workflow.uploads import UploadFile
+from tests.integration.workflow.conftest import as_user, build_test_services, make_pdf
+
+VENDOR = "Kestrel Borough Plumbing Ltd"
+VENDORS_CSV = f"vendor_code,name,vat_id\nK1,{VENDOR},GB123456789\n".encode()
+
+
+def _doc(ref: str, lines: list[tuple[str, str]], date: str, works: str | None = None) -> bytes:
+    total = f"{sum(float(a) for _, a in lines):.2f}"
+    return make_pdf(
+        [
+            VENDOR,
+            "12 Harbour Street, Leeds LS1 4AB",
+            "VAT Reg: GB123456789",
+            "INVOICE",
+            f"Job sheet {ref}",
+            *([f"Works order {works}"] if works else []),
+            f"Dated {date}",
+            "Bill to: Buyer Corp Ltd",
+            "Description Qty Unit price Amount",
+            *[f"{d} 1 {a} {a}" for d, a in lines],
+            f"Balance payable GBP {total}",
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def real_services(test_settings, engine, database_url):
+    svc = build_test_services(
+        test_settings, engine, database_url, extraction=ExtractionPipeline(test_settings)
+    )
+    yield svc
+    svc.jobs.close()
+    svc.close()
+
+
+def _one(services, user, client_id, name: str, data: bytes):
+    result = uploads.upload_files(
+        services=services,
+        user=user,
+        client_id=client_id,
+        files=[UploadFile(name, data)],
+        process=False,
+    )
+    invoice_id = result.files[0].invoice_id
+    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
+    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+
+
+def _hints(services, user, client_id):
+    return {
+        h.field: h
+        for h in reference.list_vendor_hints(services=services, user=user, client_id=client_id)
+    }
+
+
+def _events(engine, client_id, action):
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "select coalesce(meta->>'field', after->>'field', before->>'field'), actor_id"
+                " from public.audit_events"
+                " where client_id = :c and action = :a order by id"
+            ),
+            {"c": client_id, "a": action},
+        ).all()
+
+
+def test_a_hint_is_learned_used_weighted_moved_and_removed(
+    real_services, role_users, engine
+) -> None:
+    services = real_services
+    client = role_users
+    operator = as_user(client.members["operator"])
+    reference.import_reference(
+        services=services, user=operator, client_id=client.id, kind="vendors", data=VENDORS_CSV
+    )
+
+    # 1. the offline rules do not know "Job sheet" or "Balance payable": the operator types them
+    first = _one(
+        services,
+        operator,
+        client.id,
+        "a.pdf",
+        _doc("KX-4471", [("Repair", "250.00")], "14/03/2024"),
+    )
+    assert first.vendor_id is not None and first.invoice_number is None and first.total is None
+    corrected = review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=first.id,
+        changes={"invoice_number": "KX-4471", "total": "250.00"},
+        expected_version=first.version,
+    )
+    hints = _hints(services, operator, client.id)
+    assert set(hints) == {"invoice_number", "total"}
+    assert (hints["invoice_number"].anchor, hints["invoice_number"].direction) == (
+        "job sheet",
+        "inline",
+    )
+    assert hints["total"].anchor == "balance payable gbp"
+    assert hints["total"].learned_from == client.members["operator"].email
+    assert hints["total"].source_invoice_id == first.id and float(hints["total"].weight) == 1
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=first.id, expected_version=corrected.version
+    )
+
+    # 2. the vendor's next invoice (same layout, other values) is read by the hints
+    second = _one(
+        services,
+        operator,
+        client.id,
+        "b.pdf",
+        _doc("KX-5120", [("Valve", "300.00"), ("Labour", "110.00")], "02/04/2024"),
+    )
+    assert second.invoice_number == "KX-5120" and second.total == Decimal("410.00")
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=second.id, expected_version=second.version
+    )
+    hints = _hints(services, operator, client.id)
+    assert float(hints["invoice_number"].weight) == 2 and hints["invoice_number"].agreements == 1
+
+    # 3. a contrary correction: this vendor's invoice number is the works order now
+    third = _one(
+        services,
+        operator,
+        client.id,
+        "c.pdf",
+        _doc("KX-6001", [("Pump", "99.00")], "03/05/2024", works="WO-3349"),
+    )
+    assert third.invoice_number == "KX-6001"  # still the old hint
+    review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=third.id,
+        changes={"invoice_number": "WO-3349"},
+        expected_version=third.version,
+    )
+    moved = _hints(services, operator, client.id)["invoice_number"]
+    assert (moved.anchor, float(moved.weight), moved.contradictions) == ("works order", 1, 1)
+    fourth = _one(
+        services,
+        operator,
+        client.id,
+        "d.pdf",
+        _doc("KX-6002", [("Seal", "12.00")], "04/05/2024", works="WO-3350"),
+    )
+    assert fourth.invoice_number == "WO-3350"  # the old hint is un-learned
+
+    # 4. corrected to a value the page does not print: the hint goes
+    review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=fourth.id,
+        changes={"invoice_number": "TYPED-BY-HAND-1"},
+        expected_version=fourth.version,
+    )
+    assert "invoice_number" not in _hints(services, operator, client.id)
+    fifth = _one(
+        services,
+        operator,
+        client.id,
+        "e.pdf",
+        _doc("KX-6003", [("Seal", "13.00")], "05/05/2024", works="WO-3351"),
+    )
+    assert fifth.invoice_number != "WO-3351"
+    assert fifth.total == Decimal("13.00")  # the total's hint is still there
+
+    learned = _events(engine, client.id, "vendor.hint_learned")
+    assert sorted(f for f, _ in learned) == ["invoice_number", "total"]
+    assert {who for _, who in learned} == {client.members["operator"].id}
+    assert [f for f, _ in _events(engine, client.id, "vendor.hint_removed")] == ["invoice_number"]
+    weighted = [f for f, _ in _events(engine, client.id, "vendor.hint_weighted")]
+    assert weighted.count("invoice_number") == 4  # agreed, contradicted, moved, contradicted
+
+
+def test_hints_stay_in_their_client_and_owners_remove_them(
+    real_services, role_users, make_user, make_client
+) -> None:
+    services = real_services
+    a = role_users
+    operator_a = as_user(a.members["operator"])
+    viewer_a = as_user(a.members["viewer"])
+    reference.import_reference(
+        services=services, user=operator_a, client_id=a.id, kind="vendors", data=VENDORS_CSV
+    )
+    first = _one(
+        services, operator_a, a.id, "a.pdf", _doc("KX-1", [("Repair", "50.00")], "14/03/2024")
+    )
+    review.correct_fields(
+        services=services,
+        user=operator_a,
+        invoice_id=first.id,
+        changes={"invoice_number": "KX-1"},
+        expected_version=first.version,
+    )
+    assert set(_hints(services, viewer_a, a.id)) == {"invoice_number"}
+
+    owner_b_user = make_user()
+    b = make_client(owner_b_user)
+    owner_b = as_user(owner_b_user)
+    reference.import_reference(
+        services=services, user=owner_b, client_id=b.id, kind="vendors", data=VENDORS_CSV
+    )
+    theirs = _one(
+        services, owner_b, b.id, "b.pdf", _doc("KX-2", [("Repair", "60.00")], "15/03/2024")
+    )
+    assert theirs.invoice_number is None  # A's hint never reads B's invoice
+    assert _hints(services, owner_b, b.id) == {}
+    with pytest.raises(NotFound):
+        reference.list_vendor_hints(services=services, user=owner_b, client_id=a.id)
+    hint = _hints(services, viewer_a, a.id)["invoice_number"]
+    with pytest.raises(NotFound):
+        reference.remove_vendor_hint(
+            services=services, user=owner_b, client_id=b.id, hint_id=hint.id
+        )
+    owner_a = as_user(a.members["owner"])
+    reference.remove_vendor_hint(services=services, user=owner_a, client_id=a.id, hint_id=hint.id)
+    assert _hints(services, viewer_a, a.id) == {}
+    after = invoices.get_invoice(services=services, user=owner_a, invoice_id=first.id)
+    assert after.invoice_number == "KX-1"  # removing a hint changes no invoice
