@@ -123,7 +123,7 @@ def fetch(fn: Any, /, *, action: str, **kwargs: Any) -> Any | None:
 
 
 def _action_roles() -> dict[str, tuple[str, ...]]:
-    from core.workflow.access import PROFILE_WRITERS, WRITERS
+    from core.workflow.access import OWNERS, PROFILE_WRITERS, WRITERS
 
     return {
         "upload": WRITERS,
@@ -132,6 +132,7 @@ def _action_roles() -> dict[str, tuple[str, ...]]:
         "confirm_match": WRITERS,
         "import_reference": WRITERS,
         "remove_learned": WRITERS,
+        "pause_ladder": OWNERS,
         "save_profile": PROFILE_WRITERS,
     }
 

@@ -117,6 +117,13 @@ class ApprovalBlocked(Conflict):
     code = "approval_blocked"
 
 
+class AutoApprovalRefused(Conflict):
+    """The trust ladder refuses an auto-approval; ``details['errors']`` lists each failed
+    condition (``code`` ``ladder.*`` and ``message``)."""
+
+    code = "auto_approval_refused"
+
+
 class VendorExists(Conflict):
     """The vendor master already holds a vendor like this one (``details['errors']``: the
     candidates the matcher found, each with ``vendor_id``, ``name`` and ``score``)."""

@@ -19,6 +19,7 @@ from api.v1.schemas import (
     ImportReportPublic,
     InvitationCreate,
     InvitationPublic,
+    LadderPause,
     MatchProfileCreate,
     MatchProfilePublic,
     MemberPublic,
@@ -28,11 +29,12 @@ from api.v1.schemas import (
     VendorAliasPublic,
     VendorHintPublic,
     VendorPublic,
+    VendorTrustPublic,
 )
 from api.v1.uploads import read_upload
 from core.errors import ValidationFailed
 from core.matching.profile import MatchProfile
-from core.workflow import approval_policy, clients, invitations, profiles, reference
+from core.workflow import approval_policy, clients, invitations, profiles, reference, trust_ladder
 
 router = APIRouter(tags=["clients"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -272,6 +274,48 @@ def remove_vendor_hint(
 ) -> None:
     """Remove a hint (owners and operators); no invoice is changed."""
     reference.remove_vendor_hint(services=services, user=user, client_id=client_id, hint_id=hint_id)
+
+
+@router.get(
+    "/clients/{client_id}/vendor-trust",
+    response_model=Page[VendorTrustPublic],
+    responses=ERRORS,
+)
+def list_vendor_trust(
+    client_id: uuid.UUID,
+    user: CurrentUserDep,
+    services: ServicesDep,
+    vendor_id: uuid.UUID | None = None,
+) -> Page[VendorTrustPublic]:
+    """Each vendor's trust-ladder state: clean streak, paused, what last reset it."""
+    rows = trust_ladder.ladder_states(
+        services=services, user=user, client_id=client_id, vendor_id=vendor_id
+    )
+    return Page(data=[VendorTrustPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.put(
+    "/clients/{client_id}/vendors/{vendor_id}/ladder",
+    response_model=VendorTrustPublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def set_vendor_ladder(
+    client_id: uuid.UUID,
+    vendor_id: uuid.UUID,
+    body: LadderPause,
+    user: CurrentUserDep,
+    services: ServicesDep,
+) -> VendorTrustPublic:
+    """Pause or resume straight-through approval for one vendor (owners only, audited)."""
+    return VendorTrustPublic.model_validate(
+        trust_ladder.set_vendor_paused(
+            services=services,
+            user=user,
+            client_id=client_id,
+            vendor_id=vendor_id,
+            paused=body.paused,
+        )
+    )
 
 
 @router.get(

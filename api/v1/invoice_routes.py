@@ -18,6 +18,7 @@ from api.v1.schemas import (
     ApprovalReasonPublic,
     ApproveCreate,
     AuditEventPublic,
+    AutoApprovalReasonPublic,
     CreatedVendorPublic,
     DecisionCreate,
     InvoiceDetailPublic,
@@ -33,7 +34,7 @@ from api.v1.schemas import (
     VendorFromInvoiceCreate,
     VendorPublic,
 )
-from core.workflow import approval, invoices, rematch, review, vendor_creation
+from core.workflow import approval, invoices, rematch, review, trust_ladder, vendor_creation
 from core.workflow.invoices import SORTS, InvoiceFilter
 from core.workflow.states import InvoiceStatus
 
@@ -331,6 +332,19 @@ def list_matches(
     """Match preview: vendor, PO and duplicate proposals with scores, reasons and candidates."""
     rows = invoices.list_matches(services=services, user=user, invoice_id=invoice_id)
     return Page(data=[MatchPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get(
+    "/{invoice_id}/auto-approval",
+    response_model=Page[AutoApprovalReasonPublic],
+    responses=ERRORS,
+)
+def auto_approval_reasons(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[AutoApprovalReasonPublic]:
+    """Why the trust ladder would not approve this invoice with no touch (empty: it would)."""
+    rows = trust_ladder.auto_approval_reasons(services=services, user=user, invoice_id=invoice_id)
+    return Page(data=[AutoApprovalReasonPublic.model_validate(r) for r in rows], count=len(rows))
 
 
 @router.get("/{invoice_id}/audit", response_model=Page[AuditEventPublic], responses=ERRORS)

@@ -433,6 +433,29 @@ class VendorHintPublic(_Public):
     updated_at: dt.datetime
 
 
+class VendorTrustPublic(_Public):
+    vendor_id: uuid.UUID
+    vendor_name: str
+    clean_streak: int = Field(description="approved invoices in a row with no correction")
+    paused: bool = Field(description="an owner paused straight-through approval for the vendor")
+    paused_by: uuid.UUID | None = None
+    paused_at: dt.datetime | None = None
+    last_reset_action: str | None = Field(default=None, description="what last reset the streak")
+    last_reset_invoice_id: uuid.UUID | None = None
+    last_reset_at: dt.datetime | None = None
+
+
+class LadderPause(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    paused: bool
+
+
+class AutoApprovalReasonPublic(_Public):
+    code: str = Field(description="ladder.off, ladder.streak_short, ladder.po_match, ...")
+    message: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class PurchaseOrderPublic(_Public):
     id: uuid.UUID
     po_number: str

@@ -7,7 +7,7 @@ import streamlit as st
 
 from console import charts, state
 from console.feedback import guarded
-from core.workflow import reference
+from core.workflow import reference, trust_ladder
 
 KINDS = {
     "Vendors": "vendors",
@@ -91,28 +91,77 @@ with pos_tab:
         st.dataframe(charts.display_frame(rows, PO_COLUMNS), hide_index=True, key="reference_pos")
 
 ALIAS_COLUMNS = ["vendor_name", "kind", "value", "source", "learned_from", "created_at"]
+HINT_COLUMNS = [
+    "vendor_name",
+    "field",
+    "anchor",
+    "direction",
+    "page",
+    "weight",
+    "agreements",
+    "contradictions",
+    "learned_from",
+    "updated_at",
+]
+LADDER_COLUMNS = [
+    "vendor_name",
+    "clean_streak",
+    "paused",
+    "last_reset_action",
+    "last_reset_at",
+    "paused_at",
+]
 with learned_tab:
     st.caption(
-        "What matching learned from your team's decisions, per vendor: alternate spellings, VAT"
-        " ids and IBANs (aliases). Removing one changes no invoice."
+        "What InvoiceFlow learned from your team's decisions, per vendor: alternate spellings,"
+        " VAT ids and IBANs (aliases), where each vendor prints its fields (extraction hints),"
+        " and its trust ladder (clean approvals in a row; straight-through approval when the"
+        " approval policy has it on). Removing or pausing changes no invoice."
     )
     aliases = state.fetch(
         reference.list_vendor_aliases, action="listing aliases", client_id=client_id
     )
-    if aliases is not None:
-        names = sorted({a.vendor_name or str(a.vendor_id) for a in aliases})
-        chosen = st.selectbox(
-            "Vendor", ["All vendors", *names], key="learned_vendor", disabled=not names
-        )
-        shown = [a for a in aliases if chosen in ("All vendors", a.vendor_name)]
-        st.subheader(f"Aliases ({len(shown)})")
+    hints = state.fetch(reference.list_vendor_hints, action="listing hints", client_id=client_id)
+    ladder_rows = state.fetch(
+        trust_ladder.ladder_states, action="listing the trust ladder", client_id=client_id
+    )
+    if aliases is not None and hints is not None and ladder_rows is not None:
+        names = sorted({v.vendor_name for v in ladder_rows})
+        chosen = st.selectbox("Vendor", ["All vendors", *names], key="learned_vendor")
+
+        def mine(rows: list) -> list:
+            return [r for r in rows if chosen in ("All vendors", r.vendor_name)]
+
+        st.subheader("Trust ladder")
+        shown_ladder = mine(ladder_rows)
         st.dataframe(
-            charts.display_frame([a.as_dict() for a in shown], ALIAS_COLUMNS),
+            charts.display_frame(shown_ladder, LADDER_COLUMNS),
+            hide_index=True,
+            key="learned_ladder",
+        )
+        if chosen != "All vendors" and shown_ladder and state.can("pause_ladder"):
+            vendor_state = shown_ladder[0]
+            label = "Resume the ladder" if vendor_state.paused else "Pause the ladder"
+            if st.button(label, key="ladder_toggle"):
+                with guarded("changing the trust ladder"):
+                    state.call(
+                        trust_ladder.set_vendor_paused,
+                        client_id=client_id,
+                        vendor_id=vendor_state.vendor_id,
+                        paused=not vendor_state.paused,
+                    )
+                    st.rerun()
+
+        st.subheader(f"Aliases ({len(mine(aliases))})")
+        st.dataframe(
+            charts.display_frame(mine(aliases), ALIAS_COLUMNS),
             hide_index=True,
             key="learned_aliases",
         )
-        if shown and state.can("remove_learned"):
-            labels = {f"{a.vendor_name}: {a.kind} {a.value!r} ({a.source})": a for a in shown}
+        if mine(aliases) and state.can("remove_learned"):
+            labels = {
+                f"{a.vendor_name}: {a.kind} {a.value!r} ({a.source})": a for a in mine(aliases)
+            }
             pick = st.selectbox("Alias to remove", list(labels), key="alias_remove_pick")
             if st.button("Remove alias", key="alias_remove"):
                 with guarded("removing the alias"):
@@ -121,5 +170,22 @@ with learned_tab:
                         client_id=client_id,
                         alias_id=labels[pick].id,
                     )
-                    st.success(f"Removed {pick}.")
+                    st.rerun()
+
+        st.subheader(f"Extraction hints ({len(mine(hints))})")
+        st.dataframe(
+            charts.display_frame(mine(hints), HINT_COLUMNS),
+            hide_index=True,
+            key="learned_hints",
+        )
+        if mine(hints) and state.can("remove_learned"):
+            hint_labels = {f"{h.vendor_name}: {h.field} after '{h.anchor}'": h for h in mine(hints)}
+            hint_pick = st.selectbox("Hint to remove", list(hint_labels), key="hint_remove_pick")
+            if st.button("Remove hint", key="hint_remove"):
+                with guarded("removing the hint"):
+                    state.call(
+                        reference.remove_vendor_hint,
+                        client_id=client_id,
+                        hint_id=hint_labels[hint_pick].id,
+                    )
                     st.rerun()

@@ -359,6 +359,44 @@ class VendorHint(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class VendorTrust(Record):
+    """A vendor's trust-ladder state (``public.vendor_trust``; vendors without one: streak 0)."""
+
+    _table: ClassVar[str] = "v"
+    _computed: ClassVar[Mapping[str, str]] = {
+        "vendor_id": "v.id",
+        "vendor_name": "v.name",
+        "clean_streak": "coalesce(t.clean_streak, 0)",
+        "paused": "coalesce(t.paused, false)",
+        "paused_by": "t.paused_by",
+        "paused_at": "t.paused_at",
+        "last_reset_action": "t.last_reset_action",
+        "last_reset_invoice_id": "t.last_reset_invoice_id",
+        "last_reset_at": "t.last_reset_at",
+    }
+
+    client_id: uuid.UUID
+    vendor_id: uuid.UUID
+    vendor_name: str
+    clean_streak: int
+    paused: bool
+    paused_by: uuid.UUID | None
+    paused_at: dt.datetime | None
+    last_reset_action: str | None
+    last_reset_invoice_id: uuid.UUID | None
+    last_reset_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AutoApprovalReason(Record):
+    """One failed condition of straight-through approval (``public.auto_approval_reasons``)."""
+
+    code: str
+    message: str
+    detail: JSON
+
+
+@dataclass(frozen=True, slots=True)
 class PurchaseOrder(Record):
     """A purchase order as listed, with its vendor's name and its number of lines."""
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import (
     ApprovalBlocked,
+    AutoApprovalRefused,
     Conflict,
     Forbidden,
     InvalidTransition,
@@ -79,6 +80,14 @@ def translate_db_error(exc: BaseException) -> InvoiceFlowError:
         reasons = _blocked_reasons(getattr(diag, "message_detail", None))
         return ApprovalBlocked(
             "the approval policy blocks this approval: " + "; ".join(r["message"] for r in reasons),
+            errors=reasons,
+        )
+    if state == "IFB02":
+        # The trust ladder refused an auto-approval (issue 14); each failed condition in DETAIL.
+        reasons = _blocked_reasons(getattr(diag, "message_detail", None))
+        return AutoApprovalRefused(
+            "the trust ladder refuses this auto-approval: "
+            + "; ".join(r["message"] for r in reasons),
             errors=reasons,
         )
     if state == "55000":

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from core.auth.models import CurrentUser
 from core.config import Settings
-from core.db import demo_repo, tenant_repo
+from core.db import approval_repo, demo_repo, tenant_repo
 from core.db.session import service_session, user_session
 from core.errors import ConfigurationError, InvalidCredentials, RateLimited
 
@@ -122,6 +122,28 @@ def ensure_demo_client(engine: Engine, claims: dict[str, Any]) -> uuid.UUID:
         if existing:
             return existing
         return tenant_repo.insert_client(s, name=DEMO_CLIENT).id
+
+
+DEMO_LADDER = {"enabled": True, "clean_invoices": 3, "max_total": "10000.00", "require_po": True}
+
+
+def ensure_demo_ladder(engine: Engine, claims: dict[str, Any], client_id: uuid.UUID) -> int:
+    """The demo client runs an approval policy with the trust ladder on (issue 14; new clients
+    start with it off). Saved and activated once, as the demo owner; returns its version."""
+    with user_session(engine, claims) as s:
+        version, policy = approval_repo.policy_of(s, client_id)
+        if version is not None and (policy.get("trust_ladder") or {}).get("enabled"):
+            return version
+        ladder_on = {**policy, "trust_ladder": DEMO_LADDER}
+        new_version = approval_repo.insert_policy(
+            s,
+            client_id=client_id,
+            name="demo: trust ladder on",
+            policy=ladder_on,
+            notes="straight-through approval after 3 clean invoices of a vendor, up to 10,000",
+        )
+        approval_repo.activate_policy(s, client_id, new_version)
+        return new_version
 
 
 def _specs() -> list[Any]:
@@ -246,6 +268,7 @@ def seed_demo(settings: Settings, *, engine: Engine | None = None) -> SeedResult
         user, password = ensure_demo_user(engine, settings)
         client_id = ensure_demo_client(engine, user.claims)
         vendors, pos = seed_reference_data(engine, user.claims, client_id)
+        ensure_demo_ladder(engine, user.claims, client_id)
         invoices, notes = upload_demo_invoices(settings, engine, user, client_id)
         return SeedResult(DEMO_EMAIL, password, client_id, vendors, pos, invoices, notes)
     finally:

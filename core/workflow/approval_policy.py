@@ -79,6 +79,9 @@ class TrustLadder(BaseModel):
     enabled: bool = False
     clean_invoices: int = Field(default=3, ge=1, le=100)
     max_total: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+    # an invoice without a purchase-order match is never straight-through (issue 14: "vendor and
+    # PO matches in the auto band"); off for clients whose invoices carry no PO
+    require_po: bool = True
 
 
 class ApprovalPolicy(BaseModel):

@@ -22,7 +22,7 @@ from core.errors import FileOutsideClient
 from core.extraction.hints import apply_hints
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
-from core.workflow import learning
+from core.workflow import learning, trust_ladder
 from core.workflow.matching_step import MatchOutcome, match_invoice
 from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
@@ -188,7 +188,10 @@ def process_invoice(
         auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
         # The approval policy's blocks hold for auto-approval too (the door refuses it anyway).
         blocked = [r.code for r in approval_repo.reasons(s, invoice_id) if r.blocking]
-        target = S.auto_approved if auto and not blocked else S.needs_review
+        # And the policy's trust ladder decides straight-through approval (issue 14): every
+        # condition must hold; the door refuses it otherwise (each failed one is a typed reason).
+        ladder = [reason.value for reason, _ in trust_ladder.refusals(s, invoice_id)]
+        target = S.auto_approved if auto and not blocked and not ladder else S.needs_review
         apply_change(
             s,
             invoice,
@@ -199,6 +202,7 @@ def process_invoice(
                 "confidence": extraction.overall_confidence,
                 "reason": outcome.reason,
                 **({"blocked_by": blocked} if blocked else {}),
+                **({"ladder": ladder} if ladder else {"rule": "trust_ladder"}),
             },
         )
     return target.value

@@ -118,6 +118,16 @@ CASES: list[TableCase] = [
         audited=frozenset({"insert", "update", "delete"}),  # a hint decides what is read
     ),
     TableCase(
+        "public.vendor_trust",
+        **_ops("public.vendor_trust", "clean_streak = 99"),
+        # the streak is the database's (audit-event trigger); pausing is a door for owners
+        insert="insert into public.vendor_trust (client_id, vendor_id, clean_streak)"
+        " values (:client, :vendor, 99)",
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "public.purchase_orders",
         **_ops("public.purchase_orders", "status = 'closed'"),
         insert="insert into public.purchase_orders (client_id, vendor_id, po_number)"
@@ -420,6 +430,17 @@ CALLS: list[CallCase] = [
         OWNERS,
     ),
     CallCase(
+        "set_vendor_ladder_paused",
+        "select count(*) from public.set_vendor_ladder_paused(:client, :vendor, true)",
+        OWNERS,
+    ),
+    CallCase(
+        "auto_approval_reasons (read)",
+        "select count(*) from public.auto_approval_reasons(:review_invoice)",
+        ALL_MEMBERS,
+        audited=False,
+    ),
+    CallCase(
         "approval_reasons (read)",
         "select count(*) from public.approval_reasons(:review_invoice)",
         ALL_MEMBERS,
@@ -480,6 +501,13 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         "insert into public.vendor_aliases (client_id, vendor_id, value, normalized, source)"
         " values (:c, :v, 'Old Seed Vendor', 'old seed vendor', 'import')",
         v=ids["vendor"],
+    )
+    conn.execute(
+        text(
+            "insert into public.vendor_trust (client_id, vendor_id, clean_streak)"
+            " values (:c, :v, 1)"
+        ),
+        {"c": client_id, "v": ids["vendor"]},
     )
     add(
         "hint",

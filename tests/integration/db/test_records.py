@@ -21,6 +21,7 @@ TABLES: dict[type[records.Record], str] = {
     records.Vendor: "vendors",
     records.VendorAlias: "vendor_aliases",
     records.VendorHint: "vendor_extraction_hints",
+    records.VendorTrust: "vendors",
     records.PurchaseOrder: "purchase_orders",
     records.MatchProfileVersion: "match_profiles",
 }
@@ -41,6 +42,8 @@ JOINS = {
     records.VendorAlias: "public.vendor_aliases a join public.vendors v on v.id = a.vendor_id",
     records.VendorHint: "public.vendor_extraction_hints h"
     " join public.vendors v on v.id = h.vendor_id",
+    records.VendorTrust: "public.vendors v left join public.vendor_trust t"
+    " on t.client_id = v.client_id and t.vendor_id = v.id",
     records.PurchaseOrder: "public.purchase_orders po"
     " left join public.vendors v on v.id = po.vendor_id",
     records.MatchProfileVersion: "public.match_profiles p",

@@ -304,6 +304,7 @@ def test_every_callable_function_works_for_its_roles_only_and_audits(engine, wor
 # membership helpers policies use. Anything else (trigger functions, the doors' internals) must
 # not be callable, and anon may call nothing here.
 USER_CALLABLE = {
+    "auto_approval_reasons", "set_vendor_ladder_paused",
     "activate_approval_policy", "approval_code_blocks", "approval_policy_of",
     "approval_policy_valid", "approval_reasons", "client_user_emails",
     "create_vendor_from_invoice", "default_approval_policy", "iban_valid", "invoice_checks",

@@ -1,0 +1,374 @@
+"""Issue 14 item 3: the trust ladder, part of the approval policy. A vendor is promoted after N
+clean approvals, its next invoice is approved with no touch (audited with the rule, the policy
+version and the evidence), a correction resets it; each condition refuses straight-through
+approval on its own with its typed reason; the database door refuses a forced auto-approval;
+owners pause a vendor; nothing crosses clients."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from core.db.session import user_session
+from core.errors import AutoApprovalRefused, Forbidden, NotFound
+from core.workflow import approval_policy, invoices, processing, reference, review, uploads
+from core.workflow import trust_ladder as ladder
+from core.workflow.trust_ladder import LadderReason as R
+from core.workflow.uploads import UploadFile
+from tests.integration.workflow.conftest import (
+    TextLayerStubExtractor,
+    as_user,
+    build_test_services,
+    make_pdf,
+)
+
+VENDOR = "ACME Industrial Supplies GmbH"
+VENDORS_CSV = f"vendor_code,name,vat_id\nV1,{VENDOR},DE123456789\nV2,Other Trading Ltd,\n".encode()
+POS_CSV = (
+    b"po_number,vendor,currency,line_no,description,product_code,quantity,unit_price,amount\n"
+    b"PO-1001,V1,EUR,1,Widgets,W-1,1,119.00,119.00\n"
+    b"PO-2002,V1,EUR,1,Machine,M-1,1,5000.00,5000.00\n"
+)
+
+
+def _pdf(number: str, *, vendor: str = VENDOR, total: str = "119.00", po: str | None = "PO-1001",
+         vat: str = "DE123456789", subtotal: str | None = None) -> bytes:  # fmt: skip
+    return make_pdf(
+        [
+            vendor,
+            "Hauptstrasse 1, 10115 Berlin",
+            f"VAT ID: {vat}",
+            "INVOICE",
+            f"Invoice number: {number}",
+            "Invoice date: 2024-03-15",
+            *([f"PO number: {po}"] if po else []),
+            *([f"Subtotal: {subtotal} EUR", "Tax: 19.00 EUR"] if subtotal else []),
+            f"Total: {total} EUR",
+        ]
+    )
+
+
+class SubtotalStub(TextLayerStubExtractor):
+    """The workflow tests' stub, also reading "Subtotal:" and "Tax:" (so a check can fail)."""
+
+    def extract(self, data, *, filename=None):
+        import re
+        from decimal import Decimal
+
+        import pypdfium2 as pdfium
+
+        from core.extraction.schema import ExtractedField
+
+        ex = super().extract(data, filename=filename)
+        pdf = pdfium.PdfDocument(data)
+        try:
+            page_text = "\n".join(p.get_textpage().get_text_range() for p in pdf)
+        finally:
+            pdf.close()
+        for name, label in (("subtotal", "Subtotal"), ("tax", "Tax")):
+            m = re.search(rf"^{label}:\s*([\d.]+)", page_text, re.M)
+            if m:
+                setattr(ex, name, ExtractedField(value=Decimal(m.group(1)), confidence=0.95))
+        return ex
+
+
+@pytest.fixture(scope="module")
+def services(test_settings, engine, database_url):
+    svc = build_test_services(test_settings, engine, database_url, extraction=SubtotalStub())
+    yield svc
+    svc.jobs.close()
+    svc.close()
+
+
+def _policy(services, owner, client_id, *, enabled=True, n=2, max_total="1000.00",
+            blocks=None, require_po=True) -> int:  # fmt: skip
+    body: dict = {
+        "trust_ladder": {
+            "enabled": enabled,
+            "clean_invoices": n,
+            "max_total": max_total,
+            "require_po": require_po,
+        }
+    }
+    if blocks is not None:
+        body["blocks"] = blocks
+    return approval_policy.save_policy(
+        services=services, user=owner, client_id=client_id, policy=body, activate=True
+    ).version
+
+
+@pytest.fixture
+def acme(services, role_users):
+    client = role_users
+    owner = as_user(client.members["owner"])
+    operator = as_user(client.members["operator"])
+    for kind, data in (("vendors", VENDORS_CSV), ("purchase_orders", POS_CSV)):
+        report = reference.import_reference(
+            services=services, user=operator, client_id=client.id, kind=kind, data=data
+        )
+        assert not report.errors, report.errors
+    return client, owner, operator
+
+
+def _one(services, user, client_id, data: bytes, name: str):
+    result = uploads.upload_files(
+        services=services,
+        user=user,
+        client_id=client_id,
+        files=[UploadFile(name, data)],
+        process=False,
+    )
+    invoice_id = result.files[0].invoice_id
+    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
+    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+
+
+def _reasons(services, user, invoice_id) -> set[R]:
+    return {
+        R(r.code)
+        for r in ladder.auto_approval_reasons(services=services, user=user, invoice_id=invoice_id)
+    }
+
+
+def _state(services, user, client_id, name: str = VENDOR):
+    return next(
+        v
+        for v in ladder.ladder_states(services=services, user=user, client_id=client_id)
+        if v.vendor_name == name
+    )
+
+
+def _promote(services, operator, client_id, n: int = 2) -> None:
+    for i in range(n):
+        inv = _one(services, operator, client_id, _pdf(f"P-{i}"), f"p{i}.pdf")
+        assert inv.status == "needs_review"
+        review.approve_invoice(
+            services=services, user=operator, invoice_id=inv.id, expected_version=inv.version
+        )
+
+
+def test_the_ladder_promotes_auto_approves_and_resets_on_a_correction(
+    services, acme, engine
+) -> None:
+    client, owner, operator = acme
+    version = _policy(services, owner, client.id, n=2)
+
+    first = _one(services, operator, client.id, _pdf("L-1"), "1.pdf")
+    assert first.status == "needs_review"
+    assert _reasons(services, operator, first.id) == {R.streak_short}
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=first.id, expected_version=first.version
+    )
+    assert _state(services, operator, client.id).clean_streak == 1
+    second = _one(services, operator, client.id, _pdf("L-2"), "2.pdf")
+    assert second.status == "needs_review"
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=second.id, expected_version=second.version
+    )
+    assert _state(services, operator, client.id).clean_streak == 2
+
+    third = _one(services, operator, client.id, _pdf("L-3"), "3.pdf")
+    assert third.status == "auto_approved"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=third.id)
+    event = next(e for e in trail if e.action == "trust_ladder.auto_approved")
+    assert event.meta["rule"] == "trust_ladder" and event.meta["policy_version"] == version
+    evidence = event.meta["evidence"]
+    assert (evidence["clean_streak"], evidence["needed"]) == (2, 2)
+    assert evidence["vendor_match"]["band"] == "auto" and evidence["po_match"]["band"] == "auto"
+    assert float(evidence["total"]) == 119.0 and evidence["max_total"] == "1000.00"
+    door_event = next(e for e in trail if e.action == "status.auto_approved")
+    assert door_event.meta["policy_version"] == version
+
+    # a person corrects the auto-approved invoice: the vendor's ladder starts again
+    corrected = review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=third.id,
+        changes={"invoice_number": "L-3A"},
+        expected_version=third.version,
+    )
+    assert corrected.status == "needs_review"
+    state = _state(services, operator, client.id)
+    assert (state.clean_streak, state.last_reset_action) == (0, "invoice.corrected")
+    assert state.last_reset_invoice_id == third.id
+    fourth = _one(services, operator, client.id, _pdf("L-4"), "4.pdf")
+    assert fourth.status == "needs_review"
+    assert _reasons(services, operator, fourth.id) == {R.streak_short}
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["rejection", "match override", "lines correction"],
+)
+def test_any_rejection_or_override_resets_the_ladder(services, acme, event) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+    assert _state(services, operator, client.id).clean_streak == 2
+    inv = _one(services, operator, client.id, _pdf("R-1"), "r.pdf")
+    assert inv.status == "auto_approved"
+    if event == "rejection":
+        review.reject_invoice(
+            services=services, user=operator, invoice_id=inv.id, reason="not ours"
+        )
+        expected = "status.rejected"
+    elif event == "match override":
+        match = next(m for m in inv.matches if m.kind == "vendor")
+        other = next(
+            v.id
+            for v in reference.list_vendors(services=services, user=operator, client_id=client.id)[
+                0
+            ]
+            if v.vendor_code == "V2"
+        )
+        review.decide_match(
+            services=services, user=operator, match_id=match.id, decision="override",
+            vendor_id=other,
+        )  # fmt: skip
+        expected = "match.overridden"
+    else:
+        from core.workflow import line_items
+
+        line_items.correct_lines(
+            services=services,
+            user=operator,
+            invoice_id=inv.id,
+            lines=[{"description": "Widgets", "quantity": "1", "unit_price": "119.00",
+                    "amount": "119.00"}],
+            expected_version=inv.version,
+        )  # fmt: skip
+        expected = "invoice.lines_corrected"
+    state = _state(services, operator, client.id)
+    assert (state.clean_streak, state.last_reset_action) == (0, expected)
+
+
+CONDITIONS = [
+    # (case, policy overrides, document, expected reasons)
+    ("off", {"enabled": False}, {}, {R.off}),
+    ("vendor unknown", {}, {"vendor": "Zyxwv Unheard Of Company", "vat": "FR40303265045"},
+     {R.vendor_unknown}),
+    ("vendor match", {}, {"vendor": "Acme Industrial", "vat": ""},
+     {R.vendor_match}),
+    ("po match", {}, {"po": "PO-9999"}, {R.po_match}),
+    ("po missing", {}, {"po": None}, {R.po_match}),
+    ("check", {}, {"subtotal": "90.00"}, {R.check_failed}),
+    ("total over limit", {}, {"total": "5000.00", "po": "PO-2002"}, {R.total_over_limit}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "policy", "doc", "expected"), CONDITIONS, ids=[c[0] for c in CONDITIONS]
+)
+def test_each_condition_on_its_own_refuses_straight_through_approval(
+    services, acme, case, policy, doc, expected
+) -> None:
+    client, owner, operator = acme
+    # no blocks: each ladder condition is seen on its own, not behind the policy's blocks
+    _policy(services, owner, client.id, n=2, blocks=[])
+    _promote(services, operator, client.id)
+    _policy(services, owner, client.id, n=2, blocks=[], **policy)
+    inv = _one(services, operator, client.id, _pdf(f"C-{case}", **doc), "c.pdf")
+    assert _reasons(services, operator, inv.id) == expected, case
+    assert inv.status == "needs_review"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=inv.id)
+    routed = next(e for e in trail if e.action == "status.needs_review")
+    assert set(routed.meta["ladder"]) == {r.value for r in expected}
+    # and with the failing condition gone, the same vendor goes straight through
+    ok = _one(services, operator, client.id, _pdf(f"OK-{case}"), "ok.pdf")
+    if case != "off":
+        assert ok.status == "auto_approved", _reasons(services, operator, ok.id)
+
+
+def test_a_possible_duplicate_and_a_paused_vendor_refuse_on_their_own(services, acme) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2, blocks=[])
+    _promote(services, operator, client.id)
+    first = _one(services, operator, client.id, _pdf("D-1"), "d1.pdf")
+    assert first.status == "auto_approved"
+    resent = _one(services, operator, client.id, _pdf("D-1") + b"\n%resent", "d1-again.pdf")
+    assert _reasons(services, operator, resent.id) == {R.duplicate}
+    assert resent.status == "needs_review"
+
+    vendor_id = _state(services, owner, client.id).vendor_id
+    with pytest.raises(Forbidden):
+        ladder.set_vendor_paused(
+            services=services, user=operator, client_id=client.id, vendor_id=vendor_id,
+            paused=True,
+        )  # fmt: skip
+    state = ladder.set_vendor_paused(
+        services=services, user=owner, client_id=client.id, vendor_id=vendor_id, paused=True
+    )
+    assert state.paused and state.clean_streak == 2
+    paused = _one(services, operator, client.id, _pdf("PA-1"), "pa.pdf")
+    assert _reasons(services, operator, paused.id) == {R.paused}
+    assert paused.status == "needs_review"
+    ladder.set_vendor_paused(
+        services=services, user=owner, client_id=client.id, vendor_id=vendor_id, paused=False
+    )
+    assert _one(services, operator, client.id, _pdf("PA-2"), "pa2.pdf").status == "auto_approved"
+
+
+def test_the_policy_blocks_show_as_a_ladder_reason_too(services, acme) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2, blocks=["check.totals_mismatch"])
+    _promote(services, operator, client.id)
+    inv = _one(services, operator, client.id, _pdf("B-1", subtotal="90.00"), "b.pdf")
+    assert _reasons(services, operator, inv.id) == {R.check_failed, R.blocked}
+
+
+def test_the_door_refuses_a_forced_auto_approval_with_the_typed_reasons(
+    services, acme, engine
+) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=3)
+    inv = _one(services, operator, client.id, _pdf("F-1"), "f.pdf")
+    assert inv.status == "needs_review"
+    with engine.begin() as conn:  # as the table owner: put it back where the worker decides
+        conn.execute(
+            text("alter table public.invoices disable trigger user"),
+        )
+        conn.execute(text("update public.invoices set status = 'matched' where id = :i"),
+                     {"i": inv.id})  # fmt: skip
+        conn.execute(text("alter table public.invoices enable trigger user"))
+    with (
+        pytest.raises(AutoApprovalRefused) as refused,
+        user_session(services.engine, operator.claims) as s,
+    ):
+        s.execute(
+            text(
+                "select public.invoice_transition(:i, 'status.auto_approved', null,"
+                " '{}', cast(:m as jsonb))"
+            ),
+            {"i": inv.id, "m": json.dumps({"rule": "forged"})},
+        )
+    assert [e["code"] for e in refused.value.details["errors"]] == ["ladder.streak_short"]
+
+
+def test_ladder_state_stays_in_its_client(services, acme, make_user, make_client) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+    stranger_user = make_user()
+    b = make_client(stranger_user)
+    stranger = as_user(stranger_user)
+    with pytest.raises(NotFound):
+        ladder.ladder_states(services=services, user=stranger, client_id=client.id)
+    vendor_id = _state(services, owner, client.id).vendor_id
+    with pytest.raises((NotFound, Forbidden)):
+        ladder.set_vendor_paused(
+            services=services, user=stranger, client_id=client.id, vendor_id=vendor_id,
+            paused=True,
+        )  # fmt: skip
+    # the same vendor in B starts at zero, with B's own (default: off) policy
+    reference.import_reference(
+        services=services, user=stranger, client_id=b.id, kind="vendors", data=VENDORS_CSV
+    )
+    reference.import_reference(
+        services=services, user=stranger, client_id=b.id, kind="purchase_orders", data=POS_CSV
+    )
+    theirs = _one(services, stranger, b.id, _pdf("B-1"), "b.pdf")
+    assert theirs.status == "needs_review"
+    assert _reasons(services, stranger, theirs.id) == {R.off, R.streak_short}
+    assert _state(services, stranger, b.id).clean_streak == 0
