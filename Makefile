@@ -13,7 +13,7 @@ CONSOLE_PORT ?= 8501
 
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
-        test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-workflow bench-db bench-auth \
+        test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-stp bench-workflow bench-db bench-auth \
         bench-api bench-split smoke-supabase audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
@@ -99,6 +99,10 @@ bench-extraction: install ## extraction accuracy and throughput figures
 
 bench-matching: install ## matching speed and accuracy figures
 	$(PY) -m bench.matching_bench
+
+STP_ARGS ?=
+bench-stp: install ## straight-through rate, touches, wrong auto-approvals per 100 invoices (STP_ARGS="--invoices 300 --learning off")
+	$(PY) -m bench.stp_bench $(STP_ARGS)
 
 bench-workflow: install ## upload latency, list latency, end-to-end throughput
 	$(PY) -m bench.workflow_bench

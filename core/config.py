@@ -223,6 +223,9 @@ class Settings(BaseSettings):
     extraction_wall_seconds: int = 600
     extraction_memory_mb: int = 3072
     extraction_isolated: bool = True
+    # Learning from corrections (issue 14): aliases from vendor-match decisions and per-vendor
+    # extraction hints. Off only to measure the product without it (bench/stp_bench.py).
+    learning_enabled: bool = True
 
     # Upload limits.
     max_upload_bytes: int = 25 * 1024 * 1024

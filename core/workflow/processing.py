@@ -165,7 +165,11 @@ def process_invoice(
         if invoice is None or invoice.status != S.extracting.value:
             return "superseded"  # another attempt finished first; keep its result
         outcome = match_invoice(s, invoice=invoice, extraction=extraction)
-        extraction, hinted = _apply_vendor_hints(s, invoice, extraction, outcome)
+        extraction, hinted = (
+            _apply_vendor_hints(s, invoice, extraction, outcome)
+            if services.settings.learning_enabled
+            else (extraction, {})
+        )
         if hinted:
             outcome = match_invoice(s, invoice=invoice, extraction=extraction)
         meta = {"by": "worker", "attempt": attempt, **provenance(extraction)}

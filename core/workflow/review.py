@@ -90,7 +90,11 @@ def correct_fields(
         if not updates and invoice.status != S.auto_approved.value:
             return invoice
         # The vendor's extraction hints learn where the corrected values are printed (issue 14).
-        learned = learning.learn_hints_from_correction(s, invoice, updates)
+        learned = (
+            learning.learn_hints_from_correction(s, invoice, updates)
+            if services.settings.learning_enabled
+            else {}
+        )
         meta: dict[str, Any] = {"fields": sorted(clean)}
         if learned:
             meta["hints"] = learned
@@ -127,11 +131,7 @@ def _decide(
             changes=dict(extra or {}),
             expected_version=expected_version,
         )
-        decided = load_invoice(s, invoice_id, for_update=False)
-        if action == "status.approved":
-            # A person kept the values a hint read: the hint gains weight (issue 14).
-            learning.confirm_hints_on_approval(s, decided)
-        return decided
+        return load_invoice(s, invoice_id, for_update=False)
 
 
 def _stale(invoice: Invoice, expected_version: int | None) -> None:
@@ -180,7 +180,11 @@ def approve_invoice(
             apply_change(
                 s, invoice, action="status.approved", expected_version=expected_version, meta=meta
             )
-            return load_invoice(s, invoice_id, for_update=False)
+            approved = load_invoice(s, invoice_id, for_update=False)
+            if services.settings.learning_enabled:
+                # A person kept the values a hint read: the hint gains weight (issue 14).
+                learning.confirm_hints_on_approval(s, approved)
+            return approved
         if override_reason is None:
             raise blocked_error(blocking)
         reason = override_reason.strip()
@@ -304,7 +308,8 @@ def decide_match(
                 }
             },
         )
-        if match.kind == "vendor" and decision in ("confirm", "override"):
+        learn = services.settings.learning_enabled
+        if learn and match.kind == "vendor" and decision in ("confirm", "override"):
             # The operator said which vendor this spelling is: the alias store learns it.
             decided = load_invoice(s, match.invoice_id, for_update=False)
             if decided.vendor_id is not None:
