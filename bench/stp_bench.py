@@ -205,9 +205,9 @@ def make_stream(n: int, n_vendors: int, seed: int) -> tuple[list[Vendor], list[I
         po = {"good": f"PO-{index:05d}", "wrong": f"PO-9{index:04d}X", "missing": None}[po_state]
         spec = dataclasses.replace(spec, po_number=po)
         arithmetic = rng.random() < 0.03
-        if arithmetic:
-            rate, base_amount, tax = spec.tax_lines[0]
-            spec.tax_lines[0] = (rate, base_amount, tax + Decimal("10.00"))
+        if arithmetic:  # a line whose amount is not quantity x unit price
+            first_item = spec.items[0]
+            spec.items[0] = dataclasses.replace(first_item, amount=first_item.amount + 10)
         kind = rng.choices(("pdf", "scan", "einvoice"), weights=(0.75, 0.15, 0.10))[0]
         if arithmetic:
             kind = "pdf"
@@ -242,6 +242,7 @@ class Tally:
     wrong_auto: int = 0
     duplicates_exported: int = 0
     resent_refused: int = 0
+    arithmetic_auto: int = 0  # an invoice with a line arithmetic error approved with no touch
     kinds: Counter[str] = field(default_factory=Counter)
     touch_kinds: Counter[str] = field(default_factory=Counter)
 
@@ -279,6 +280,7 @@ class Run:
         self.client_id = self._client()
         self.vendor_ids: dict[str, uuid.UUID] = {}
         self.invoice_of: dict[int, uuid.UUID] = {}
+        self.exported_keys: set[tuple[str | None, str | None, str | None]] = set()
 
     def _user(self) -> Any:
         from core.auth.local_auth import LocalAuthProvider
@@ -377,7 +379,9 @@ class Run:
             tally.straight_through += 1
             wrong = self._wrong(item, inv)
             tally.wrong_auto += bool(wrong)
-            log.append({"index": item.index, "outcome": "auto", "touches": 0, "wrong": wrong})
+            tally.arithmetic_auto += item.arithmetic_error  # not "wrong" by the issue's rule
+            log.append({"index": item.index, "outcome": "auto", "touches": 0, "wrong": wrong,
+                        "arithmetic_error": item.arithmetic_error})  # fmt: skip
             return
         trail = invoices.audit_log(services=self.services, user=self.user, invoice_id=inv.id)
         routed = next((e for e in trail if e.action == "status.needs_review"), None)
@@ -401,8 +405,8 @@ class Run:
         wrong = [f for f in KEY_FIELDS if not _same(f, getattr(inv, f), item.truth.get(f))]
         if inv.vendor_id != self._truth_vendor(item):
             wrong.append("vendor")
-        if item.dup_of is not None or item.arithmetic_error:
-            wrong.append("duplicate" if item.dup_of is not None else "arithmetic")
+        if item.dup_of is not None:
+            wrong.append("duplicate")
         return wrong
 
     def _touch(self, tally: Tally, kind: str, n: int = 1) -> int:
@@ -482,12 +486,21 @@ class Run:
         touches += self._touch(tally, "approve")
         return touches
 
-    def export(self, items_by_invoice: dict[uuid.UUID, Item], tally: Tally) -> None:
+    def export(self, invoice_ids: list[uuid.UUID], tally: Tally) -> None:
+        """Export the approved invoices of this window (a read), then mark them exported."""
         import csv
 
         from core.workflow import invoices
         from core.workflow.invoices import InvoiceFilter
 
+        approved = [
+            i
+            for i in invoice_ids
+            if invoices.get_invoice(services=self.services, user=self.user, invoice_id=i).status
+            == "approved"
+        ]
+        if not approved:
+            return
         data = invoices.export_invoices(
             services=self.services,
             user=self.user,
@@ -495,14 +508,16 @@ class Run:
             fmt="csv",
         )
         rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-        seen = getattr(self, "_exported_keys", set())
+        seen = self.exported_keys
         for row in rows:
             key = (row.get("Vendor") or row.get("Vendor name"), row.get("Invoice number"),
                    row.get("Total"))  # fmt: skip
             if key in seen:
                 tally.duplicates_exported += 1
             seen.add(key)
-        self._exported_keys = seen
+        invoices.mark_invoices_exported(
+            services=self.services, user=self.user, invoice_ids=approved, fmt="csv"
+        )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -512,14 +527,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     windows: list[Tally] = []
     log: list[dict[str, Any]] = []
     started = time.perf_counter()
-    by_invoice: dict[uuid.UUID, Item] = {}
     for start in range(0, len(items), 100):
         tally = Tally()
+        window: list[uuid.UUID] = []
         for item in items[start : start + 100]:
             bench.process(item, tally, log)
             if item.index in bench.invoice_of:
-                by_invoice[bench.invoice_of[item.index]] = item
-        bench.export(by_invoice, tally)
+                window.append(bench.invoice_of[item.index])
+        bench.export(window, tally)
         windows.append(tally)
         done = start + len(items[start : start + 100])
         stp = tally.straight_through / max(tally.invoices, 1)
@@ -550,6 +565,7 @@ def summary(result: dict[str, Any], n: int) -> dict[str, Any]:
         "touches_first100": t_first,
         "wrong_auto": sum(w.wrong_auto for w in windows),
         "duplicates_exported": sum(w.duplicates_exported for w in windows),
+        "arithmetic_auto": sum(w.arithmetic_auto for w in windows),
         "touch_kinds": dict(sum((w.touch_kinds for w in windows), Counter())),
         "kinds": dict(sum((w.kinds for w in windows), Counter())),
         "wrong_examples": [e for e in result["log"] if e.get("wrong")][:5],
@@ -566,6 +582,7 @@ def print_goals(s: dict[str, Any]) -> None:
     print(f"  STP over the {last}: {s['stp_last']:.1%}   (goal >= 70%)")
     print(f"  wrong auto-approvals: {s['wrong_auto']}   (goal 0)")
     print(f"  duplicates exported: {s['duplicates_exported']}   (goal 0)")
+    print(f"  line arithmetic errors approved with no touch: {s['arithmetic_auto']}")
     print(
         f"  touches/invoice: first 100 {s['touches_first100']:.2f}, {last} {s['touches_last']:.2f}"
         f" = {ratio:.2f} of the first   (goal <= 0.33)"
