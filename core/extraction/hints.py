@@ -42,7 +42,7 @@ from core.extraction.parsing import (
 )
 from core.extraction.schema import Evidence, ExtractedField, Extraction, LayoutSegment
 
-AMOUNT_HINT_FIELDS = ("total", "subtotal", "tax", "amount_due")
+AMOUNT_HINT_FIELDS = ("total", "subtotal", "tax", "amount_due", "line_total")
 DATE_HINT_FIELDS = ("invoice_date", "due_date")
 TEXT_HINT_FIELDS = ("invoice_number", "po_number")
 HINT_FIELDS = (*TEXT_HINT_FIELDS, *DATE_HINT_FIELDS, *AMOUNT_HINT_FIELDS)
