@@ -762,6 +762,15 @@ def _printed_like(segment: str, hint: Any, old: str, new: str) -> str | None:
     return segment.replace(old, new, 1) if old in segment else None
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: mapping keys as strings, all the way down."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--invoices", type=int, default=600)
@@ -769,8 +778,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--learning", choices=("on", "off", "ladder"), default="on")
     parser.add_argument("--skip-dev", action="store_true", help="skip the dev documents part")
+    parser.add_argument("--dev-only", action="store_true", help="only the dev documents part")
     parser.add_argument("--json", help="write the summary here")
     args = parser.parse_args()
+    if args.dev_only:
+        print("Dev documents (second rendering with changed values):")
+        dev_second_rendering()
+        return 0
     print(
         f"STP bench: {args.invoices} invoices, {args.vendors} vendors, seed {args.seed},"
         f" learning {args.learning} (embedded stack, extraction in this process)"
@@ -783,7 +797,7 @@ def main() -> int:
         with open(args.json, "w") as fh:
             per_100 = [dataclasses.asdict(w) for w in result["windows"]]
             body = {**s, "learning": args.learning, "per_100": per_100}
-            json.dump(body, fh, default=str, indent=1)
+            json.dump(_plain(body), fh, default=str, indent=1)
     if not args.skip_dev:
         print("Dev documents (second rendering with changed values):")
         dev_second_rendering()
