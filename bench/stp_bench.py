@@ -622,7 +622,7 @@ def dev_second_rendering(limit: int | None = None) -> None:
     docs = corrected = learned = exact = tried = 0
     misses: list[str] = []
     for entry in truths[:limit]:
-        path = folder / "docs" / entry["file"]
+        path = folder / entry["file"]
         if not path.exists():
             continue
         docs += 1
