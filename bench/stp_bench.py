@@ -248,15 +248,15 @@ class Tally:
 
 
 def _same(field_name: str, value: Any, truth: Any) -> bool:
+    """Equal under the benchmark README's rules (``core.extraction.evaluation``): amounts as
+    numbers, dates exactly, numbers and names ignoring case, spaces and punctuation."""
+    from core.extraction.evaluation import value_matches
+
     if truth is None:
         return value in (None, "")
-    if value is None:
-        return False
-    if field_name == "total":
-        return Decimal(str(value)) == Decimal(str(truth))
-    if field_name == "invoice_date":
-        return str(value) == str(truth)
-    return str(value).strip() == str(truth).strip()
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    return value_matches(field_name, value, truth)
 
 
 class Run:
