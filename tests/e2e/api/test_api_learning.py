@@ -103,3 +103,36 @@ def test_alias_learned_over_http_is_used_listed_removed_and_stays_in_its_client(
     assert after["status"] == "approved" and after["vendor_id"] == v1
     remaining = http.get(f"/clients/{cid}/vendor-aliases", headers=owner).json()["data"]
     assert [a for a in remaining if a["source"] == "learned"] == []
+
+
+def test_hints_and_ladder_over_http_stay_in_their_client(http):
+    owner = sign_up(http)
+    cid = _client(http, owner, "Ladder GmbH")
+    vendors = http.get(f"/clients/{cid}/vendors", headers=owner).json()["data"]
+    v1 = next(v["id"] for v in vendors if v["vendor_code"] == "V1")
+
+    states = http.get(f"/clients/{cid}/vendor-trust", headers=owner)
+    assert states.status_code == 200, states.text
+    assert {s["vendor_id"] for s in states.json()["data"]} == {v["id"] for v in vendors}
+    assert all(s["clean_streak"] == 0 and not s["paused"] for s in states.json()["data"])
+    paused = http.put(f"/clients/{cid}/vendors/{v1}/ladder", json={"paused": True}, headers=owner)
+    assert paused.status_code == 200 and paused.json()["paused"] is True, paused.text
+    bad = http.put(f"/clients/{cid}/vendors/{v1}/ladder", json={"paused": "x"}, headers=owner)
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert http.get(f"/clients/{cid}/vendor-hints", headers=owner).json()["data"] == []
+
+    other = sign_up(http)
+    other_cid = _client(http, other, "Other SARL")
+    for url in (f"/clients/{cid}/vendor-trust", f"/clients/{cid}/vendor-hints"):
+        assert http.get(url, headers=other).status_code == 404
+    stolen = http.put(f"/clients/{cid}/vendors/{v1}/ladder", json={"paused": False}, headers=other)
+    assert stolen.status_code == 404
+    # a vendor of A named under B's client is not B's vendor
+    crossed = http.put(
+        f"/clients/{other_cid}/vendors/{v1}/ladder", json={"paused": True}, headers=other
+    )
+    assert crossed.status_code == 404
+    theirs = http.get(f"/clients/{other_cid}/vendor-trust", headers=other).json()["data"]
+    assert v1 not in {s["vendor_id"] for s in theirs} and not any(s["paused"] for s in theirs)
+    still = http.get(f"/clients/{cid}/vendor-trust", headers=owner).json()["data"]
+    assert next(s for s in still if s["vendor_id"] == v1)["paused"] is True
