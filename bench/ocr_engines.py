@@ -4,8 +4,10 @@ Pages: the first pages of the ZUGFeRD dev set rendered at 200 dpi (dense A4 invo
 text layer is the truth: word recall = share of the text layer's words the engine read). With
 ``--dev`` also the header accuracy of the current rules on the multilingual dev set's OCR
 documents with each engine. Engines (each skipped when not installed):
-  - rapidocr 3.x, PP-OCRv6 small, as the product runs it (detector side per page, arena);
-  - rapidocr 3.x with a fixed 1280 px detector and no arena;
+  - rapidocr 3.x, PP-OCRv6 small, as the product runs it (detector side per page, arena,
+    each text crop read at its own width);
+  - the same with the earlier recognition settings (crops padded to 320 px, batches of 6);
+  - rapidocr 3.x with a fixed 1280 px detector, no arena and padded crops;
   - rapidocr-onnxruntime 1.4.4 (PP-OCRv4), the previous engine, as it was configured;
   - Tesseract 5 from Debian (``tesseract-ocr``; English data only here), one thread;
   - Tesseract first, RapidOCR when Tesseract's mean word confidence is low.
@@ -61,23 +63,41 @@ def product_engine() -> Engine:
     return product_ocr._run
 
 
-def fixed_rapidocr(side: int = 1280) -> Engine | None:
+def rapidocr_variant(
+    side: int | None = None,
+    *,
+    rec_min_width: int = 320,
+    batch: int = 6,
+    arena: bool = True,
+    rec_model: Path | None = None,
+) -> Engine | None:
+    """rapidocr 3.x with other settings than the product's. ``side=None``: the product's detector
+    side per page; the defaults (crops padded to 320 px, batches of 6) were the product's
+    recognition settings before crops were read at their own width."""
     try:
         from rapidocr import RapidOCR
     except ImportError:
         return None
     folder = product_ocr.model_dir()
     engine = RapidOCR(params={
-        "Global.log_level": "error", "Global.use_cls": False, "Global.max_side_len": 4000,
+        "Global.log_level": "error", "Global.use_cls": False,
+        "Global.max_side_len": product_ocr.MAX_INPUT_SIDE if side is None else 4000,
+        "Global.model_root_dir": str(folder),
         "Det.model_path": str(folder / product_ocr.MODELS["det"]),
-        "Rec.model_path": str(folder / product_ocr.MODELS["rec"]),
+        "Rec.model_path": str(rec_model or folder / product_ocr.MODELS["rec"]),
         "Cls.model_path": str(folder / product_ocr.MODELS["cls"]),
-        "Det.limit_side_len": side, "Det.limit_type": "max", "Rec.rec_batch_num": 6,
+        "Det.limit_side_len": side or product_ocr.DET_MAX_SIDE, "Det.limit_type": "max",
+        "Rec.rec_batch_num": batch, "Rec.rec_img_shape": [3, product_ocr.REC_HEIGHT, rec_min_width],
         "EngineConfig.onnxruntime.intra_op_num_threads": 1,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        "EngineConfig.onnxruntime.enable_cpu_mem_arena": arena,
     })  # fmt: skip
 
     def run(image: np.ndarray) -> list[tuple[Any, str, float]]:
+        if side is None:
+            engine._load_det_model().limit_side_len = product_ocr.detector_side(
+                image.shape[1], image.shape[0]
+            )
         out = engine(image, use_cls=False)
         if out.boxes is None:
             return []
@@ -212,7 +232,8 @@ def main(argv: list[str] | None = None) -> None:
     tess = tesseract_engine()
     engines: list[tuple[str, Engine | None]] = [
         ("rapidocr 3 PP-OCRv6, product settings (kept)", rapid),
-        ("rapidocr 3 PP-OCRv6, det 1280, no arena", fixed_rapidocr(1280)),
+        ("rapidocr 3, crops padded to 320 px, batches of 6", rapidocr_variant()),
+        ("rapidocr 3, det 1280, no arena, padded crops", rapidocr_variant(1280, arena=False)),
         ("rapidocr-onnxruntime 1.4.4 PP-OCRv4 (previous)", previous_engine()),
         ("tesseract 5 (eng), 1 thread", tess),
         ("tesseract, rapidocr where its confidence is low", hybrid_engine(tess, rapid)),
