@@ -94,6 +94,8 @@ COPY api/ /app/api/
 COPY console/ /app/console/
 COPY pyproject.toml /app/
 RUN python -m compileall -q /app/core /app/api /app/console
+# The int8 OCR recogniser is made from the wheel's model and the shipped ranges (no network).
+RUN python -m core.extraction.ocr_int8
 
 USER 10001:10001
 

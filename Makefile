@@ -25,6 +25,7 @@ $(STAMP): requirements.txt requirements-demo.txt requirements-dev.txt pyproject.
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements-dev.txt
 	$(PIP) install --quiet --no-deps -e .
+	$(PY) -m core.extraction.ocr_int8
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv, install pinned requirements and the project itself (editable: the invoiceflow command)

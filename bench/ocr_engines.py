@@ -5,8 +5,9 @@ text layer is the truth: word recall = share of the text layer's words the engin
 ``--dev`` also the header accuracy of the current rules on the multilingual dev set's OCR
 documents with each engine. Engines (each skipped when not installed):
   - rapidocr 3.x, PP-OCRv6 small, as the product runs it (detector side per page, arena,
-    each text crop read at its own width);
-  - the same with the earlier recognition settings (crops padded to 320 px, batches of 6);
+    each text crop read at its own width plus a margin, int8 recogniser: ocr_int8.py);
+  - the same with the wheel's float recogniser (crops at own width + 16 px margin);
+  - the float recogniser with the earlier settings (crops padded to 320 px, batches of 6);
   - rapidocr 3.x with a fixed 1280 px detector, no arena and padded crops;
   - rapidocr-onnxruntime 1.4.4 (PP-OCRv4), the previous engine, as it was configured;
   - Tesseract 5 from Debian (``tesseract-ocr``; English data only here), one thread;
@@ -35,6 +36,7 @@ from PIL import Image
 
 from bench.dev_sets import benchmarks_dir, load_truth
 from core.extraction import ocr as product_ocr
+from core.extraction import ocr_int8
 from core.extraction.document import load_document, render_page_image
 
 LIMITS = {"max_bytes": 50 * 1024 * 1024, "max_pages": 200}
@@ -70,10 +72,12 @@ def rapidocr_variant(
     batch: int = 6,
     arena: bool = True,
     rec_model: Path | None = None,
+    right_pad: int = 0,
 ) -> Engine | None:
     """rapidocr 3.x with other settings than the product's. ``side=None``: the product's detector
     side per page; the defaults (crops padded to 320 px, batches of 6) were the product's
-    recognition settings before crops were read at their own width."""
+    recognition settings before crops were read at their own width. ``rec_model=None``: the
+    product's int8 recogniser."""
     try:
         from rapidocr import RapidOCR
     except ImportError:
@@ -84,7 +88,7 @@ def rapidocr_variant(
         "Global.max_side_len": product_ocr.MAX_INPUT_SIDE if side is None else 4000,
         "Global.model_root_dir": str(folder),
         "Det.model_path": str(folder / product_ocr.MODELS["det"]),
-        "Rec.model_path": str(rec_model or folder / product_ocr.MODELS["rec"]),
+        "Rec.model_path": str(rec_model or ocr_int8.int8_model()),
         "Cls.model_path": str(folder / product_ocr.MODELS["cls"]),
         "Det.limit_side_len": side or product_ocr.DET_MAX_SIDE, "Det.limit_type": "max",
         "Rec.rec_batch_num": batch, "Rec.rec_img_shape": [3, product_ocr.REC_HEIGHT, rec_min_width],
@@ -92,6 +96,7 @@ def rapidocr_variant(
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "EngineConfig.onnxruntime.enable_cpu_mem_arena": arena,
     })  # fmt: skip
+    product_ocr.pad_recognizer_input(engine, right_pad)
 
     def run(image: np.ndarray) -> list[tuple[Any, str, float]]:
         if side is None:
@@ -231,9 +236,25 @@ def main(argv: list[str] | None = None) -> None:
     rapid = product_engine()
     tess = tesseract_engine()
     engines: list[tuple[str, Engine | None]] = [
-        ("rapidocr 3 PP-OCRv6, product settings (kept)", rapid),
-        ("rapidocr 3, crops padded to 320 px, batches of 6", rapidocr_variant()),
-        ("rapidocr 3, det 1280, no arena, padded crops", rapidocr_variant(1280, arena=False)),
+        ("rapidocr 3 PP-OCRv6, product settings (int8)", rapid),
+        (
+            "rapidocr 3, float recogniser, crops at own width",
+            rapidocr_variant(
+                rec_min_width=product_ocr.REC_MIN_WIDTH,
+                batch=product_ocr.REC_BATCH,
+                rec_model=product_ocr.model_dir() / product_ocr.MODELS["rec"],
+            ),
+        ),
+        (
+            "rapidocr 3, float, crops padded to 320, batches of 6",
+            rapidocr_variant(rec_model=product_ocr.model_dir() / product_ocr.MODELS["rec"]),
+        ),
+        (
+            "rapidocr 3, float, det 1280, no arena, padded",
+            rapidocr_variant(
+                1280, arena=False, rec_model=product_ocr.model_dir() / product_ocr.MODELS["rec"]
+            ),
+        ),
         ("rapidocr-onnxruntime 1.4.4 PP-OCRv4 (previous)", previous_engine()),
         ("tesseract 5 (eng), 1 thread", tess),
         ("tesseract, rapidocr where its confidence is low", hybrid_engine(tess, rapid)),

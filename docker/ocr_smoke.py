@@ -2,10 +2,12 @@
 """Build-time smoke check: the OCR models are inside the image and read text with no network.
 
 rapidocr ships its ONNX models in the wheel (``rapidocr/models``); the product's engine
-(``core.extraction.ocr``) loads these same files by explicit path. This script fails the image
-build if they are missing, if anything tries to open a network connection while loading them, or
-if they cannot read a rendered line of text. It needs only the installed packages (no
-``PYTHONPATH``), so it runs the same in the image build, in CI and from a checkout.
+(``core.extraction.ocr``) loads these same files by explicit path, with the recogniser's int8
+version made at install time (``python -m core.extraction.ocr_int8``, before this check in the
+image build). This script fails the image build if any of them is missing, if anything tries
+to open a network connection while loading them, or if they cannot read a rendered line of
+text. It needs only the installed packages (no ``PYTHONPATH``), so it runs the same in the image
+build, in CI and from a checkout.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ MODELS = {
     "rec": "PP-OCRv6_rec_small.onnx",
     "cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
+# core.extraction.ocr_int8.INT8_MODEL, in core/extraction/ocr_models (a test keeps them equal).
+INT8_REC = "PP-OCRv6_rec_small.int8.onnx"
 
 
 def _forbid_network() -> None:
@@ -50,6 +54,11 @@ def main() -> int:
     if missing:
         print(f"OCR models missing from the wheel ({folder}): {missing}", file=sys.stderr)
         return 1
+    int8 = Path(str(files("core.extraction") / "ocr_models")) / INT8_REC
+    if not int8.is_file():
+        print(f"int8 OCR recogniser missing ({int8}): run python -m core.extraction.ocr_int8",
+              file=sys.stderr)  # fmt: skip
+        return 1
     from rapidocr import RapidOCR
 
     engine = RapidOCR(
@@ -57,7 +66,7 @@ def main() -> int:
             "Global.log_level": "error",
             "Global.use_cls": False,
             "Det.model_path": str(folder / MODELS["det"]),
-            "Rec.model_path": str(folder / MODELS["rec"]),
+            "Rec.model_path": str(int8),
             "Cls.model_path": str(folder / MODELS["cls"]),
         }
     )
@@ -66,7 +75,8 @@ def main() -> int:
     if "4711" not in text:
         print(f"OCR smoke check read {text!r}, expected {EXPECTED_TEXT!r}", file=sys.stderr)
         return 1
-    print(f"OCR offline OK: models {', '.join(sorted(MODELS.values()))}; read {text!r}")
+    names = ", ".join(sorted([*MODELS.values(), INT8_REC]))
+    print(f"OCR offline OK: models {names}; read {text!r}")
     return 0
 
 

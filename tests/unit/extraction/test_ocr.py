@@ -59,3 +59,6 @@ def test_the_build_smoke_check_loads_the_models_the_product_loads() -> None:
     smoke = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(smoke)
     assert smoke.MODELS == MODELS
+    from core.extraction.ocr_int8 import INT8_MODEL
+
+    assert smoke.INT8_REC == INT8_MODEL
