@@ -238,15 +238,16 @@ def main(argv: list[str] | None = None) -> None:
     engines: list[tuple[str, Engine | None]] = [
         ("rapidocr 3 PP-OCRv6, product settings (int8)", rapid),
         (
-            "rapidocr 3, float recogniser, crops at own width",
+            "rapidocr 3, same with the float recogniser",
             rapidocr_variant(
                 rec_min_width=product_ocr.REC_MIN_WIDTH,
                 batch=product_ocr.REC_BATCH,
                 rec_model=product_ocr.model_dir() / product_ocr.MODELS["rec"],
+                right_pad=product_ocr.REC_RIGHT_PAD,
             ),
         ),
         (
-            "rapidocr 3, float, crops padded to 320, batches of 6",
+            "rapidocr 3, float, padded to 320, batches of 6",
             rapidocr_variant(rec_model=product_ocr.model_dir() / product_ocr.MODELS["rec"]),
         ),
         (

@@ -10,7 +10,9 @@ its spaces (the PP-OCRv4 models of the unmaintained ``rapidocr-onnxruntime`` glu
 together) and recall about 99% of a dense A4 page's words against its text layer, against 79%;
 ONNX Runtime's memory arena and a detector input of 1024 px for A4-like pages keep the detector
 at about a seventh of a dense page's CPU. The recogniser takes the rest: each text crop is read
-at its own width (no padding to 320 px, one crop per call).
+at its own width plus a small margin (no padding to 320 px, one crop per call), by the wheel's
+recogniser with int8 convolutions (``ocr_int8.py``): about half the CPU of the float model with
+padded crops, the same words read (``docs/extraction.md``, "OCR choice").
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ DET_LIMIT_LONG = 2048
 MAX_INPUT_SIDE = 2600
 MIN_SCORE = 0.5
 # Recognition: each text crop is scaled to 48 px high and read at its own width plus a 16 px
-# blank margin, one crop per call. The engine's default pads every crop to at least 320 px across
-# (and a batch to its widest crop); most crops on an invoice are short words and numbers, so
-# padding was a third of the recogniser's work. The margin keeps the end of a line legible (the
-# model was trained on right-padded lines). Measured in bench/ocr_engines.py.
+# margin (the engine's padding value), one crop per call. The engine's default padded every crop
+# to at least 320 px across (and a batch to its widest crop); most crops on an invoice are short
+# words and numbers, so padding was a third of the recogniser's work. The margin keeps the end of
+# a line legible (the model was trained on right-padded lines). Measured in bench/ocr_engines.py.
 REC_HEIGHT = 48
 REC_MIN_WIDTH = 48
 REC_BATCH = 1
@@ -103,7 +105,7 @@ def _get_engine() -> Any:
 
 
 def pad_recognizer_input(engine: Any, pad: int) -> None:
-    """Append ``pad`` blank columns to every crop the engine's recogniser reads."""
+    """Append ``pad`` columns of padding to every crop the engine's recogniser reads."""
     if pad <= 0:
         return
     recognizer = engine._load_rec_model()
