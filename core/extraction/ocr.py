@@ -53,6 +53,10 @@ REC_HEIGHT = 48
 REC_MIN_WIDTH = 48
 REC_BATCH = 1
 REC_RIGHT_PAD = 16
+# The wheel's recogniser with int8 convolutions (ocr_int8.py): about a quarter less CPU per dense
+# page than the float model; same dense-page word recall and dev-set header fields, 3 of 434
+# header fields fewer on 30 synthetic scans (docs/extraction.md). False: the float model.
+REC_INT8 = True
 # Share of a detected box's height trimmed off its top and bottom (detector padding).
 BOX_TRIM = 0.15
 MODELS = {
@@ -88,8 +92,9 @@ def _get_engine() -> Any:
                 "Global.max_side_len": MAX_INPUT_SIDE,
                 "Global.model_root_dir": str(folder),
                 "Det.model_path": str(folder / MODELS["det"]),
-                # The wheel's recogniser with int8 convolutions (core/extraction/ocr_int8.py).
-                "Rec.model_path": str(ocr_int8.int8_model()),
+                "Rec.model_path": str(
+                    ocr_int8.int8_model() if REC_INT8 else folder / MODELS["rec"]
+                ),
                 "Cls.model_path": str(folder / MODELS["cls"]),
                 "Det.limit_side_len": DET_MAX_SIDE,
                 "Det.limit_type": "max",
