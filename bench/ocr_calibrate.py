@@ -70,8 +70,9 @@ def windows(crops: list[np.ndarray]) -> list[np.ndarray]:
     out = []
     for crop in crops:
         height = ocr.REC_HEIGHT
-        image = recognizer.resize_norm_img(
-            crop, max(WINDOW / height, crop.shape[1] / crop.shape[0])
+        # the class's resize, not the product's padded one (ocr.pad_recognizer_input)
+        image = type(recognizer).resize_norm_img(
+            recognizer, crop, max(WINDOW / height, crop.shape[1] / crop.shape[0])
         )
         for x0 in range(0, image.shape[2], WINDOW):
             window = np.zeros((1, 3, height, WINDOW), np.float32)
