@@ -53,9 +53,9 @@ REC_HEIGHT = 48
 REC_MIN_WIDTH = 48
 REC_BATCH = 1
 REC_RIGHT_PAD = 16
-# The wheel's recogniser with int8 convolutions (ocr_int8.py): about a quarter less CPU per dense
-# page than the float model; same dense-page word recall and dev-set header fields, 3 of 434
-# header fields fewer on 30 synthetic scans (docs/extraction.md). False: the float model.
+# The wheel's recogniser with int8 convolutions (ocr_int8.py): about a third less CPU per dense
+# page than the float model; same dense-page word recall, one dev-set field more, 3 of 434 header
+# fields fewer on 30 synthetic scans (docs/extraction.md). False: the float model.
 REC_INT8 = True
 # Share of a detected box's height trimmed off its top and bottom (detector padding).
 BOX_TRIM = 0.15
