@@ -66,7 +66,10 @@ def create_app(
         metrics.registry.register(queue_gauges)
         storage = rate_limit_storage or built.rate_limit_storage
         app.state.rate_limiter = RateLimiter(
-            user_limit=settings.api_rate_limit, ip_limit=settings.api_rate_limit_ip, storage=storage
+            user_limit=settings.api_rate_limit,
+            ip_limit=settings.api_rate_limit_ip,
+            key_limit=settings.api_rate_limit_key,
+            storage=storage,
         )
         try:
             yield

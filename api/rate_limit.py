@@ -44,13 +44,22 @@ class _Window:
 
 
 class RateLimiter:
-    """Checks ``user:<id>`` and ``ip:<addr>`` keys against the configured limits."""
+    """Checks ``user:<id>``, ``key:<api key id>`` and ``ip:<addr>`` keys against the configured
+    limits."""
 
-    def __init__(self, *, user_limit: str, ip_limit: str, storage: Storage | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        user_limit: str,
+        ip_limit: str,
+        storage: Storage | None = None,
+        key_limit: str | None = None,
+    ) -> None:
         try:
             self.items: dict[str, RateLimitItem] = {
                 "user": parse(user_limit),
                 "ip": parse(ip_limit),
+                "key": parse(key_limit or user_limit),  # per API key
             }
         except ValueError as exc:
             raise ConfigurationError(f"bad rate limit setting: {exc}") from exc

@@ -105,6 +105,7 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
     closers.append(extraction.close)
     jobs = build_jobs(engine)
     closers.append(jobs.close)
+    from core.auth.api_keys import ApiKeyAuthenticator
     from core.db.rate_limit_store import PostgresLimitsStorage
 
     return Services(
@@ -116,5 +117,6 @@ def build_services(settings: Settings, *, engine: Engine | None = None) -> Servi
         extraction=extraction,
         jobs=jobs,
         rate_limit_storage=PostgresLimitsStorage(engine),
+        api_keys=ApiKeyAuthenticator(engine, settings),
         closers=tuple(closers),
     )

@@ -250,6 +250,9 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API (CORSMiddleware in api.main); empty = no CORS.
     cors_origins: tuple[str, ...] = ()
 
+    # Integrations (issue 17): requests one API key may make (its own limit, besides the IP's).
+    api_rate_limit_key: str = "600/minute"
+
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:
         if "environment" not in self.model_fields_set:

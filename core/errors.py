@@ -56,6 +56,12 @@ class InvalidCredentials(AuthError):
     code = "invalid_credentials"
 
 
+class InvalidApiKey(InvalidToken):
+    """The API key is unknown, revoked or expired."""
+
+    code = "invalid_api_key"
+
+
 class RefreshTokenReused(InvalidToken):
     """A rotated refresh token came back: the whole session is revoked (token theft defence)."""
 

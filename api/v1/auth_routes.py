@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import BearerDep, CurrentUserDep, ServicesDep, client_ip
+from api.deps import BearerDep, CurrentUserDep, ServicesDep, client_ip, is_service_principal
 from api.errors import problem_responses
 from api.v1.schemas import (
     RefreshCreate,
@@ -17,7 +17,7 @@ from api.v1.schemas import (
 )
 from core.auth.models import SIGN_UP_MESSAGES, AuthSession
 from core.auth.passwords import check_password_length
-from core.errors import AuthError, ConfirmationRequired
+from core.errors import AuthError, ConfirmationRequired, Forbidden
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -76,7 +76,7 @@ def refresh(body: RefreshCreate, services: ServicesDep) -> SessionPublic:
 
 @router.post("/sign-out", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401))
 def sign_out(
-    _: CurrentUserDep,
+    user: CurrentUserDep,
     credentials: BearerDep,
     services: ServicesDep,
     everywhere: bool = Query(
@@ -86,6 +86,8 @@ def sign_out(
     """Revoke the session of the access token (its refresh tokens stop working)."""
     if credentials is None:
         raise AuthError("sign in first")
+    if is_service_principal(user):
+        raise Forbidden("an API key has no session to sign out of; an owner revokes it")
     if everywhere:
         services.auth.sign_out_everywhere(credentials.credentials)
     else:

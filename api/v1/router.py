@@ -22,6 +22,7 @@ def build_router(*, limit_by_ip: Any) -> APIRouter:
 
 def _resource_modules() -> list[Any]:
     from api.v1 import (
+        api_key_routes,
         auth_routes,
         client_routes,
         einvoice_routes,
@@ -36,6 +37,7 @@ def _resource_modules() -> list[Any]:
         auth_routes,
         client_routes,
         invitation_routes,
+        api_key_routes,
         uploads,
         invoice_routes,
         einvoice_routes,

@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 Role = Literal["owner", "operator", "analyst", "viewer"]
@@ -129,6 +129,41 @@ class ReceivedInvitationPublic(_Public):
     role: str
     expires_at: dt.datetime
     created_at: dt.datetime
+
+
+class ApiKeyCreate(BaseModel):
+    """A new API key of the client: a name, a role (never owner) and an optional expiry."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["ERP connector"])
+    role: Literal["operator", "analyst", "viewer"] = Field(examples=["operator"])
+    expires_at: dt.datetime | None = Field(
+        default=None, description="when the key stops working (UTC if no offset); none: never"
+    )
+
+
+class ApiKeyPublic(_Public):
+    """An API key as the client's owners see it: never the key, never its hash."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    role: str
+    prefix: str = Field(
+        validation_alias=AliasChoices("display_prefix", "prefix"),
+        description="the key's visible start (ifk_<12 characters>), to tell keys apart",
+        examples=["ifk_k3v9q2m7x1ab"],
+    )
+    status: Literal["active", "expired", "revoked"]
+    expires_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """A key just created: ``key`` is shown this once and cannot be shown again."""
+
+    key: str = Field(description="send it as 'Authorization: Bearer <key>'; store it safely")
 
 
 class MemberPublic(_Public):

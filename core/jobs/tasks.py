@@ -154,3 +154,20 @@ async def retry_stalled_jobs(app: procrastinate.App, *, seconds_since_heartbeat:
         log.warning("retrying stalled job", extra={"job_id": job.id, "task": job.task_name})
         await app.job_manager.retry_job(job)
     return len(stalled)
+
+
+@blueprint.periodic(cron="* * * * * */30")
+@blueprint.task(
+    name="invoiceflow.integration_housekeeping",
+    queueing_lock="integration_housekeeping",
+    pass_context=True,
+)
+async def integration_housekeeping(context: JobContext, timestamp: int) -> dict[str, int]:
+    """Expired API keys lose their membership (so the jobs they queued stop too)."""
+    services = _maybe_services(context)
+    if services is None:
+        return {}
+    from core.workflow import api_keys
+
+    expired = await procrastinate.utils.sync_to_async(api_keys.expire_keys, services=services)
+    return {"api_keys_expired": expired}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from core.auth.api_keys import ApiKeyAuthenticator
 from core.auth.verifier import TokenVerifier
 from core.config import Settings
 from core.db.rate_limit_store import PostgresLimitsStorage
@@ -27,9 +28,10 @@ class Services:
     """Everything a use case needs, built once per process; user-independent and thread-safe.
 
     ``auth`` signs users in and out, ``verifier`` turns bearer tokens into ``CurrentUser``,
-    ``storage`` is the ``FileStore``, ``extraction`` reads files, ``jobs`` queues processing;
-    ``engine`` is only ever used through ``core.db.session.user_session`` / ``service_session``
-    (and the repositories under them). ``rate_limit_storage`` is the API's shared counter store.
+    ``storage`` is the ``FileStore``, ``extraction`` reads files, ``jobs`` queues processing,
+    ``api_keys`` turns an API key into its service principal; ``engine`` is only ever used
+    through ``core.db.session.user_session`` / ``service_session`` (and the repositories under
+    them). ``rate_limit_storage`` is the API's shared counter store.
     """
 
     settings: Settings
@@ -40,6 +42,7 @@ class Services:
     extraction: InvoiceExtractor
     jobs: JobQueue
     rate_limit_storage: PostgresLimitsStorage | None = None
+    api_keys: ApiKeyAuthenticator | None = None  # API keys -> their service principals
     closers: tuple[Callable[[], None], ...] = field(default=(), repr=False)
 
     @property

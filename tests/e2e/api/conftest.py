@@ -29,7 +29,11 @@ def free_port() -> int:
 def api_settings(test_settings: Settings) -> Settings:
     """The test settings with generous limits (rate limits have their own test)."""
     return test_settings.model_copy(
-        update={"api_rate_limit": "100000/minute", "api_rate_limit_ip": "100000/minute"}
+        update={
+            "api_rate_limit": "100000/minute",
+            "api_rate_limit_ip": "100000/minute",
+            "api_rate_limit_key": "100000/minute",
+        }
     )
 
 

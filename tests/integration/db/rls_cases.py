@@ -215,6 +215,27 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.service_principals",
+        **_ops("public.service_principals", "name = 'renamed'"),
+        # created and ended by the API key / mailbox doors only (see CALLS)
+        insert="insert into public.service_principals (id, client_id, kind, name)"
+        " values (:stranger, :client, 'api_key', 'forged')",
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.api_keys",
+        **_ops("public.api_keys", "role = 'owner', revoked_at = null"),
+        insert="insert into public.api_keys (client_id, principal_id, name, role, prefix,"
+        " key_hash) values (:client, :stranger, 'forged', 'operator', substr(:rand, 1, 12),"
+        " repeat('0', 64))",
+        select_roles=OWNERS,  # (and the key's own principal, which is no actor here)
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -419,6 +440,17 @@ CALLS: list[CallCase] = [
         WRITERS,
     ),
     CallCase(
+        "create_api_key",
+        "select count(*) from public.create_api_key(:client, 'k', 'viewer', null,"
+        " substr(:rand, 1, 12), encode(sha256(convert_to(:rand, 'UTF8')), 'hex'))",
+        OWNERS,
+    ),
+    CallCase(
+        "revoke_api_key",
+        "select count(*) from public.revoke_api_key(:api_key)",
+        OWNERS,
+    ),
+    CallCase(
         "invoice_ids_by_vendor (read)",
         "select count(*) from public.invoice_ids_by_vendor('%Seed%', :client)",
         ALL_MEMBERS,
@@ -614,6 +646,17 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         "cache",
         "insert into public.extraction_cache (client_id, cache_key, sha256, extractor_version,"
         " result) values (:c, 'k1', repeat('a', 64), 'v1', '{}')",
+    )
+    principal = conn.execute(
+        text("select public.create_service_principal(:c, 'api_key', 'seed key', 'operator')"),
+        {"c": client_id},
+    ).scalar_one()
+    add(
+        "api_key",
+        "insert into public.api_keys (client_id, principal_id, name, role, prefix, key_hash)"
+        " values (:c, :p, 'seed key', 'operator', substr(md5(cast(:c as text)), 1, 12),"
+        " repeat('a', 64))",
+        p=principal,
     )
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),

@@ -309,10 +309,10 @@ USER_CALLABLE = {
     "approval_policy_valid", "approval_reasons", "client_user_emails",
     "create_vendor_from_invoice", "default_approval_policy", "iban_valid", "invoice_checks",
     "invoice_line_exceptions",
-    "activate_match_profile", "answer_client_invitation", "create_client",
+    "activate_match_profile", "answer_client_invitation", "create_api_key", "create_client",
     "enqueue_invoice_processing", "has_client_role", "invite_client_member",
     "invoice_correct", "invoice_ids_by_vendor", "invoice_transition", "member_client_ids",
-    "my_client_invitations", "record_reference_import", "record_upload",
+    "my_client_invitations", "record_reference_import", "record_upload", "revoke_api_key",
     "revoke_client_invitation", "storage_client_id", "verified_email",
 }  # fmt: skip
 
