@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.deps import limit_by_ip
 from api.docs_routes import install_docs
 from api.errors import install_error_handlers, problem_responses
+from api.idempotency import install as install_idempotency
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.operation_ids import operation_id
 from api.overload import InFlightLimitMiddleware
@@ -95,6 +96,9 @@ def create_app(
     app.state.metrics = metrics
     install_error_handlers(app)
     install_docs(app)
+    # Innermost: it sees the request after load shedding and the request id, and its replays
+    # get a request id of their own.
+    install_idempotency(app)
     # Added last = outermost but one: shed load before any work, still with a request id.
     app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.api_max_in_flight)
     if settings.cors_origins:
@@ -104,8 +108,14 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "X-Request-ID",
+                "Idempotency-Key",
+            ],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
             allow_credentials=False,
             max_age=600,
         )

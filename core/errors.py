@@ -231,3 +231,15 @@ class StorageUnavailable(InvoiceFlowError):
     """The file store cannot take bytes right now (unwritable, full, missing): retry later."""
 
     code = "storage_unavailable"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    """An ``Idempotency-Key`` came back with a different request than the one it first named."""
+
+    code = "idempotency_key_reused"
+
+
+class IdempotencyInFlight(Conflict):
+    """The request first sent with this ``Idempotency-Key`` is still running."""
+
+    code = "idempotency_in_flight"

@@ -163,11 +163,13 @@ async def retry_stalled_jobs(app: procrastinate.App, *, seconds_since_heartbeat:
     pass_context=True,
 )
 async def integration_housekeeping(context: JobContext, timestamp: int) -> dict[str, int]:
-    """Expired API keys lose their membership (so the jobs they queued stop too)."""
+    """Expired API keys lose their membership (so the jobs they queued stop too); idempotency
+    keys older than 24 hours are deleted."""
     services = _maybe_services(context)
     if services is None:
         return {}
-    from core.workflow import api_keys
+    from core.workflow import api_keys, idempotency
 
     expired = await procrastinate.utils.sync_to_async(api_keys.expire_keys, services=services)
-    return {"api_keys_expired": expired}
+    swept = await procrastinate.utils.sync_to_async(idempotency.sweep, services=services)
+    return {"api_keys_expired": expired, "idempotency_keys_swept": swept}

@@ -236,6 +236,17 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.idempotency_keys",
+        # per caller, not per client: the target client's owner's keys are theirs alone
+        **_ops("public.idempotency_keys", "state = 'done'", "principal_id = :owner"),
+        insert="insert into public.idempotency_keys (principal_id, key, fingerprint, method, path)"
+        " values (:owner, :rand, repeat('a', 64), 'POST', '/x')",
+        select_roles=OWNERS,
+        insert_roles=OWNERS,
+        update_roles=OWNERS,
+        delete_roles=OWNERS,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -658,6 +669,12 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         " repeat('a', 64))",
         p=principal,
     )
+    conn.execute(
+        text("insert into public.idempotency_keys (principal_id, key, fingerprint, method, path)"
+             " select created_by, 'seed', repeat('a', 64), 'POST', '/seed'"
+             " from public.clients where id = :c"),
+        {"c": client_id},
+    )  # fmt: skip
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),
         {"c": client_id},
