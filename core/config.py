@@ -252,6 +252,18 @@ class Settings(BaseSettings):
 
     # Integrations (issue 17): requests one API key may make (its own limit, besides the IP's).
     api_rate_limit_key: str = "600/minute"
+    # Key that encrypts stored secrets (webhook signing secrets) at rest: any string of 32+
+    # characters (openssl rand -hex 32). Unset: derived from the HS256 JWT secret when there is
+    # one (always in the embedded default); without either, webhooks cannot be configured.
+    secrets_key: SecretStr = Field(default=SecretStr(""))
+    # Webhook URLs on loopback (127.0.0.0/8, ::1, localhost): allowed in the embedded default and
+    # when set true (tests); private, link-local and other special addresses are always refused,
+    # also when a DNS name resolves to them at delivery time.
+    allow_loopback_targets: bool | None = None
+    webhook_timeout_seconds: float = 10.0
+    # Webhook deliveries run at once per worker, in a worker loop of their own (queue
+    # 'webhooks'), so a long extraction never delays a delivery.
+    webhook_worker_concurrency: int = 8
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:
@@ -294,6 +306,12 @@ class Settings(BaseSettings):
         """F0/F14: outside the embedded default no built-in or placeholder key is ever a key."""
         if self.is_embedded_dev:
             return
+        stored = self.secrets_key.get_secret_value()
+        if stored.strip() and _is_weak_secret(stored):
+            raise ValueError(
+                "INVOICEFLOW_SECRETS_KEY must be a real secret of at least "
+                f"{MIN_SECRET_LENGTH} characters (openssl rand -hex 32)"
+            )
         secret = self.jwt_secret.get_secret_value()
         weak = _is_weak_secret(secret)
         where = (
@@ -362,6 +380,21 @@ class Settings(BaseSettings):
         """Every ``iss`` a token may carry: the effective issuer, then the extra ones."""
         extra = tuple(i for i in self.jwt_extra_issuers if i and i != self.effective_jwt_issuer)
         return (self.effective_jwt_issuer, *extra)
+
+    @property
+    def loopback_targets_allowed(self) -> bool:
+        """Whether webhook URLs may be loopback addresses (see the setting)."""
+        if self.allow_loopback_targets is None:
+            return self.is_embedded_dev
+        return self.allow_loopback_targets
+
+    @property
+    def secrets_key_material(self) -> str | None:
+        """The material stored secrets are encrypted with (``secrets_key``, else the JWT secret)."""
+        explicit = self.secrets_key.get_secret_value().strip()
+        if explicit and (self.is_embedded_dev or not _is_weak_secret(explicit)):
+            return explicit
+        return self.jwt_verification_secret
 
     @property
     def uses_embedded_db(self) -> bool:

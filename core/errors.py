@@ -243,3 +243,9 @@ class IdempotencyInFlight(Conflict):
     """The request first sent with this ``Idempotency-Key`` is still running."""
 
     code = "idempotency_in_flight"
+
+
+class UnsafeTarget(ValidationFailed):
+    """An outbound target (a webhook URL) is a private, loopback or special address."""
+
+    code = "unsafe_target"

@@ -31,6 +31,7 @@ def _resource_modules() -> list[Any]:
         invoice_routes,
         match_routes,
         uploads,
+        webhook_routes,
     )
 
     return [
@@ -43,4 +44,5 @@ def _resource_modules() -> list[Any]:
         einvoice_routes,
         match_routes,
         export_routes,
+        webhook_routes,
     ]

@@ -166,6 +166,77 @@ class ApiKeyCreated(ApiKeyPublic):
     key: str = Field(description="send it as 'Authorization: Bearer <key>'; store it safely")
 
 
+WebhookEvent = Literal[
+    "invoice.processed", "invoice.needs_review", "invoice.approved", "invoice.rejected",
+    "invoice.exported", "batch.completed",
+]  # fmt: skip
+
+
+class WebhookEndpointCreate(BaseModel):
+    """A URL that receives signed events (https; loopback http only where allowed)."""
+
+    url: str = Field(min_length=1, max_length=2000, examples=["https://erp.example.com/hooks"])
+    event_types: list[WebhookEvent] = Field(min_length=1, max_length=6)
+    description: str = Field(default="", max_length=200)
+
+
+class WebhookEndpointUpdate(BaseModel):
+    """Change an endpoint; ``rotate_secret`` issues a new signing secret (shown once)."""
+
+    url: str | None = Field(default=None, min_length=1, max_length=2000)
+    event_types: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=6)
+    description: str | None = Field(default=None, max_length=200)
+    enabled: bool | None = None
+    rotate_secret: bool = False
+
+
+class WebhookEndpointPublic(_Public):
+    id: uuid.UUID
+    client_id: uuid.UUID
+    url: str
+    description: str
+    event_types: list[str]
+    enabled: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class WebhookEndpointCreated(WebhookEndpointPublic):
+    """An endpoint with its signing secret (``whsec_...``): shown in this answer only."""
+
+    secret: str | None = Field(
+        default=None, description="verify webhook-signature with it; store it safely"
+    )
+
+
+class WebhookAttemptPublic(_Public):
+    attempt: int
+    started_at: dt.datetime
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+
+
+class WebhookDeliveryPublic(_Public):
+    """One event for one endpoint: its status, attempts and the last answer."""
+
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    payload: dict[str, Any]
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    next_attempt_at: dt.datetime | None = None
+    last_attempt_at: dt.datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    succeeded_at: dt.datetime | None = None
+    manual_redeliveries: int
+    created_at: dt.datetime
+    attempt_log: list[WebhookAttemptPublic] | None = None
+
+
 class MemberPublic(_Public):
     client_id: uuid.UUID
     user_id: uuid.UUID

@@ -4,10 +4,13 @@ too); only queue bookkeeping (stalled-job recovery, orphan requeue) runs as a na
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from uuid import UUID
 
+import httpx
 import procrastinate
+import procrastinate.exceptions
 from procrastinate import JobContext
 
 from core.errors import InvoiceFlowError, UpstreamError
@@ -16,6 +19,8 @@ from core.workflow.services import Services
 
 log = logging.getLogger(__name__)
 blueprint = procrastinate.Blueprint()
+WEBHOOK_QUEUE = "webhooks"
+WEBHOOK_TASK = "invoiceflow.deliver_webhook"
 MAX_ATTEMPTS = 3
 # Transient failures worth another attempt; anything else fails the invoice with a reason at once.
 RETRYABLE: tuple[type[BaseException], ...] = (UpstreamError, ConnectionError, TimeoutError, OSError)
@@ -172,4 +177,50 @@ async def integration_housekeeping(context: JobContext, timestamp: int) -> dict[
 
     expired = await procrastinate.utils.sync_to_async(api_keys.expire_keys, services=services)
     swept = await procrastinate.utils.sync_to_async(idempotency.sweep, services=services)
-    return {"api_keys_expired": expired, "idempotency_keys_swept": swept}
+    rearmed = await procrastinate.utils.sync_to_async(_rearm_webhooks, services)
+    return {
+        "api_keys_expired": expired,
+        "idempotency_keys_swept": swept,
+        "webhook_deliveries_rearmed": rearmed,
+    }
+
+
+def _rearm_webhooks(services: Services) -> int:
+    from core.db import webhook_repo
+    from core.db.session import service_session
+
+    with service_session(services.engine, "webhooks.rearm") as s:
+        return webhook_repo.rearm_orphans(s)
+
+
+_http_clients: dict[int, httpx.AsyncClient] = {}
+
+
+def _http_client() -> httpx.AsyncClient:
+    """One pooled HTTP client per event loop (the webhook worker's)."""
+    import asyncio
+
+    key = id(asyncio.get_running_loop())
+    client = _http_clients.get(key)
+    if client is None or client.is_closed:
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        client = _http_clients[key] = httpx.AsyncClient(limits=limits, verify=True)
+    return client
+
+
+@blueprint.task(name=WEBHOOK_TASK, queue=WEBHOOK_QUEUE, pass_context=True)
+async def deliver_webhook(context: JobContext, *, delivery_id: str) -> str:
+    """One attempt of one webhook delivery; a failed one is queued again after its backoff
+    (with the same locks, so a manual redelivery and a retry never run at once)."""
+    from core.workflow import webhooks
+
+    services = _services(context)
+    outcome = await webhooks.deliver(services, _http_client(), UUID(delivery_id))
+    if outcome.retry_in is not None:
+        lock = f"webhook:{delivery_id}"
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):  # a redelivery waits
+            await context.app.configure_task(
+                WEBHOOK_TASK, queue=WEBHOOK_QUEUE, lock=lock, queueing_lock=lock,
+                schedule_in={"seconds": outcome.retry_in},
+            ).defer_async(delivery_id=delivery_id)  # fmt: skip
+    return outcome.status

@@ -18,12 +18,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Coroutine
+from typing import Any
 
 import procrastinate
 from sqlalchemy import Engine
 
 from core.db.migrate import psycopg_url
-from core.jobs.tasks import blueprint, retry_stalled_jobs
+from core.jobs.tasks import WEBHOOK_QUEUE, blueprint, retry_stalled_jobs
 from core.workflow.services import Services
 
 log = logging.getLogger("invoiceflow.worker")
@@ -42,6 +44,22 @@ def make_app(database_url: str) -> procrastinate.App:
 def app_for(engine: Engine) -> procrastinate.App:
     """A worker's own app on the database of ``engine`` (its async pool is the worker's alone)."""
     return make_app(engine.url.render_as_string(hide_password=False))
+
+
+async def _together(*workers: Coroutine[Any, Any, None]) -> None:
+    """Run the workers at once; when one stops with an error (or this is cancelled: a stop
+    request), the others are stopped too, each letting its running jobs finish."""
+    tasks = [asyncio.ensure_future(w) for w in workers]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # re-raise the first failure
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def run_worker_async(
@@ -63,7 +81,7 @@ async def run_worker_async(
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    running: asyncio.Task[None] | None = None
+    running: asyncio.Future[None] | None = None
 
     def on_signal() -> None:
         stop.set()
@@ -78,28 +96,42 @@ async def run_worker_async(
         while not stop.is_set():
             started = loop.time()
             app = app_for(services.engine)
+            hooks_app = app_for(services.engine)
             try:
-                async with app.open_async():
+                async with app.open_async(), hooks_app.open_async():
                     recovered = await retry_stalled_jobs(
                         app, seconds_since_heartbeat=stalled_seconds
                     )
                     if recovered:
                         log.warning("retried %d stalled job(s) from dead workers", recovered)
-                    running = asyncio.create_task(
-                        app.run_worker_async(
-                            concurrency=concurrency,
-                            # Worker(name=None) is valid (no per-worker logger); the option's
-                            # TypedDict only says str.
-                            name=name,  # type: ignore[arg-type]
-                            wait=wait,
-                            additional_context={"services": services},
-                            update_heartbeat_interval=heartbeat_seconds,
-                            stalled_worker_timeout=stalled_seconds,
-                            shutdown_graceful_timeout=shutdown_timeout,
-                            install_signal_handlers=False,  # ours, above: they outlive a restart
-                            listen_notify=True,
-                            fetch_job_polling_interval=2.0,
-                            delete_jobs="successful",
+                    options = {
+                        "wait": wait,
+                        "additional_context": {"services": services},
+                        "update_heartbeat_interval": heartbeat_seconds,
+                        "stalled_worker_timeout": stalled_seconds,
+                        "shutdown_graceful_timeout": shutdown_timeout,
+                        "install_signal_handlers": False,  # ours, above: they outlive a restart
+                        "listen_notify": True,
+                        "fetch_job_polling_interval": 2.0,
+                        "delete_jobs": "successful",
+                    }
+                    # Webhook deliveries get a loop of their own (many at once, each mostly
+                    # waiting for a receiver), so a long extraction never delays one.
+                    running = asyncio.ensure_future(
+                        _together(
+                            app.run_worker_async(
+                                concurrency=concurrency,
+                                # Worker(name=None) is valid (no per-worker logger); the
+                                # option's TypedDict only says str.
+                                name=name,  # type: ignore[arg-type]
+                                **options,  # type: ignore[arg-type]
+                            ),
+                            hooks_app.run_worker_async(
+                                queues=[WEBHOOK_QUEUE],
+                                concurrency=max(1, services.settings.webhook_worker_concurrency),
+                                name=f"{name}-webhooks" if name else None,  # type: ignore[arg-type]
+                                **options,  # type: ignore[arg-type]
+                            ),
                         )
                     )
                     await running

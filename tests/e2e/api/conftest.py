@@ -33,6 +33,7 @@ def api_settings(test_settings: Settings) -> Settings:
             "api_rate_limit": "100000/minute",
             "api_rate_limit_ip": "100000/minute",
             "api_rate_limit_key": "100000/minute",
+            "allow_loopback_targets": True,  # the tests' webhook receivers live on loopback
         }
     )
 
@@ -48,6 +49,9 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
             "INVOICEFLOW_DATA_DIR": str(settings.data_dir),
             "INVOICEFLOW_EXTRACTION_BACKEND": settings.extraction_backend,
             "INVOICEFLOW_LOG_LEVEL": "WARNING",
+            "INVOICEFLOW_ALLOW_LOOPBACK_TARGETS": str(
+                bool(settings.allow_loopback_targets)
+            ).lower(),
         }
     )
     env.update(extra)

@@ -247,6 +247,39 @@ CASES: list[TableCase] = [
         delete_roles=OWNERS,
     ),
     TableCase(
+        "public.webhook_endpoints",
+        **_ops("public.webhook_endpoints", "url = 'https://attacker.example/x', enabled = true"),
+        # managed through the webhook doors only (see CALLS)
+        insert="insert into public.webhook_endpoints (client_id, url, event_types,"
+        " secret_ciphertext) values (:client, 'https://attacker.example/x',"
+        " array['invoice.approved'], repeat('x', 20))",
+        select_roles=OWNERS,
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.webhook_deliveries",
+        **_ops("public.webhook_deliveries", "status = 'succeeded'"),
+        insert="insert into public.webhook_deliveries (client_id, endpoint_id, event_id,"
+        " event_type, payload) values (:client, :webhook, gen_random_uuid(),"
+        " 'invoice.approved', '{}')",
+        select_roles=OWNERS,
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.webhook_attempts",
+        **_ops("public.webhook_attempts", "status_code = 200"),
+        insert="insert into public.webhook_attempts (client_id, delivery_id, attempt, started_at,"
+        " duration_ms) values (:client, :delivery, 9, now(), 1)",
+        select_roles=OWNERS,
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -459,6 +492,28 @@ CALLS: list[CallCase] = [
     CallCase(
         "revoke_api_key",
         "select count(*) from public.revoke_api_key(:api_key)",
+        OWNERS,
+    ),
+    CallCase(
+        "create_webhook_endpoint",
+        "select count(*) from public.create_webhook_endpoint(:client, 'https://erp.example/h',"
+        " '', array['invoice.approved'], repeat('x', 20))",
+        OWNERS,
+    ),
+    CallCase(
+        "update_webhook_endpoint",
+        "select count(*) from public.update_webhook_endpoint(:webhook, 'https://evil.example/h',"
+        " null, null, true, null)",
+        OWNERS,
+    ),
+    CallCase(
+        "delete_webhook_endpoint",
+        "select count(*) from (select public.delete_webhook_endpoint(:webhook)) x",
+        OWNERS,
+    ),
+    CallCase(
+        "redeliver_webhook",
+        "select count(*) from public.redeliver_webhook(:delivery)",
         OWNERS,
     ),
     CallCase(
@@ -675,6 +730,24 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
              " from public.clients where id = :c"),
         {"c": client_id},
     )  # fmt: skip
+    add(
+        "webhook",
+        "insert into public.webhook_endpoints (client_id, url, event_types, secret_ciphertext,"
+        " enabled) values (:c, 'https://erp.example/seed', array['invoice.approved'],"
+        " repeat('x', 20), false)",
+    )
+    add(
+        "delivery",
+        "insert into public.webhook_deliveries (client_id, endpoint_id, event_id, event_type,"
+        " payload, status) values (:c, :w, gen_random_uuid(), 'invoice.approved', '{}', 'failed')",
+        w=ids["webhook"],
+    )
+    add(
+        "attempt",
+        "insert into public.webhook_attempts (client_id, delivery_id, attempt, started_at,"
+        " duration_ms, status_code) values (:c, :d, 1, now(), 5, 500)",
+        d=ids["delivery"],
+    )
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),
         {"c": client_id},

@@ -310,6 +310,8 @@ USER_CALLABLE = {
     "create_vendor_from_invoice", "default_approval_policy", "iban_valid", "invoice_checks",
     "invoice_line_exceptions",
     "activate_match_profile", "answer_client_invitation", "create_api_key", "create_client",
+    "create_webhook_endpoint", "delete_webhook_endpoint", "redeliver_webhook",
+    "update_webhook_endpoint",
     "enqueue_invoice_processing", "has_client_role", "invite_client_member",
     "invoice_correct", "invoice_ids_by_vendor", "invoice_transition", "member_client_ids",
     "my_client_invitations", "record_reference_import", "record_upload", "revoke_api_key",
