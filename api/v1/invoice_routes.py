@@ -106,18 +106,26 @@ def list_invoices(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Literal[tuple(SORTS)] = "-created_at",  # type: ignore[valid-type]
+    cursor: Annotated[
+        str | None,
+        Query(max_length=300, description="next_cursor of the previous page (keyset paging)"),
+    ] = None,
 ) -> InvoicePage[InvoicePublic]:
     """Invoices you may see, filtered by status, vendor, date range, amount range, match band.
 
     ``count`` is exact up to 10,000; above that it is 10,000 and ``count_is_estimate`` is true.
+    Page with ``limit``/``offset``, or (stable under inserts, fast at any depth) with ``cursor``:
+    each page of a ``created_at`` sort carries ``next_cursor`` until the last.
     """
     page = invoices.list_invoices_page(
-        services=services, user=user, filters=f, limit=limit, offset=offset, sort=sort
-    )
+        services=services, user=user, filters=f, limit=limit, offset=offset, sort=sort,
+        cursor=cursor,
+    )  # fmt: skip
     return InvoicePage(
         data=[InvoicePublic.model_validate(r) for r in page.rows],
         count=page.count,
         count_is_estimate=page.count_is_estimate,
+        next_cursor=page.next_cursor,
     )
 
 

@@ -34,6 +34,11 @@ class InvoicePage(Page[T], Generic[T]):
         default=False,
         description="true when more rows match than were counted: count is then a lower bound",
     )
+    next_cursor: str | None = Field(
+        default=None,
+        description="pass as cursor= for the next page (sort=-created_at or created_at); "
+        "null on the last page",
+    )
 
 
 class _Public(BaseModel):

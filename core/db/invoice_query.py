@@ -29,6 +29,8 @@ SORTS: dict[str, str] = {
     "-total": "i.total desc nulls last, i.id desc",
     "total": "i.total asc nulls last, i.id asc",
 }
+# Sorts that keyset (cursor) paging supports, and the row comparison that continues them.
+KEYSET_SORTS: dict[str, str] = {"-created_at": "<", "created_at": ">"}
 # Through the trigram index: a plain ILIKE is not leakproof, so under RLS it would be checked
 # row by row after the policy (see 20261126121000_vendor_search_under_rls.sql).
 VENDOR_SUBQUERY = "i.id in (select public.invoice_ids_by_vendor(:vendor, :vendor_client))"
@@ -132,8 +134,12 @@ def list_invoices(
     limit: int,
     offset: int,
     count_cap: int | None = None,
+    after: tuple[dt.datetime, uuid.UUID] | None = None,
 ) -> tuple[list[Invoice], int]:
     """A page of the invoices matching ``filters`` and their total count.
+
+    ``after`` (keyset paging, ``created_at`` sorts only) starts the page after that
+    (created_at, id); the count is of every match, as without it.
 
     Without ``filters.client_id`` the list is limited to ``member_clients`` (the caller's).
     With ``count_cap`` the count stops after ``count_cap + 1`` rows (a result above the cap means
@@ -142,7 +148,14 @@ def list_invoices(
     where, params = _where(filters, member_clients)
     _resolve_vendor(s, where, params)
     order_by = SORTS[sort]
-    if sort == "-created_at" and "vendor_ids" in params and _only_vendor(filters):
+    page_where = list(where)
+    page_params = dict(params)
+    if after is not None:
+        if sort not in KEYSET_SORTS:
+            raise ValueError(f"keyset paging needs a created_at sort, not {sort}")
+        page_where.append(f"(i.created_at, i.id) {KEYSET_SORTS[sort]} (:_after_at, :_after_id)")
+        page_params.update({"_after_at": after[0], "_after_id": after[1]})
+    elif sort == "-created_at" and "vendor_ids" in params and _only_vendor(filters):
         # Only the vendor narrows the list: the matches are known, newest first, so the page is
         # a slice of them and the count their number.
         ids: list[uuid.UUID] = params["vendor_ids"]
@@ -155,7 +168,7 @@ def list_invoices(
             0,
         )
         return page, len(ids)
-    rows = _page(s, where, params, order_by, limit, offset)
+    rows = _page(s, page_where, page_params, order_by, limit, offset)
     clause = (" where " + " and ".join(where)) if where else ""
     if count_cap is None:
         sql = f"select count(*) from public.invoices i{clause}"  # noqa: S608

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -58,15 +60,20 @@ def list_invoices(
     offset: int = 0,
     sort: str = "-created_at",
     count_cap: int | None = None,
+    cursor: str | None = None,
 ) -> tuple[list[Invoice], int]:
     """A page of the invoices the user may see, newest first by default, and the total.
 
     With ``count_cap`` the total stops counting past the cap (see ``core.db.invoice_query``).
+    ``cursor`` (from ``next_cursor``) continues a ``created_at`` sort after its last row.
     """
     if sort not in SORTS:
         raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}")
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ValidationFailed(f"limit must be 1-{MAX_PAGE} and offset >= 0")
+    after = decode_cursor(cursor, sort) if cursor else None
+    if after is not None and offset:
+        raise ValidationFailed("give either cursor or offset, not both", field="cursor")
     _check(filters)
     with user_session(services.engine, user.claims) as s:
         return invoice_query.list_invoices(
@@ -77,16 +84,44 @@ def list_invoices(
             limit=limit,
             offset=offset,
             count_cap=count_cap,
+            after=after,
         )
+
+
+def encode_cursor(row: Invoice, sort: str) -> str:
+    """The opaque cursor that continues ``sort`` after ``row``."""
+    raw = json.dumps({"s": sort, "c": row.created_at.isoformat(), "i": str(row.id)})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[dt.datetime, uuid.UUID]:
+    """(created_at, id) of a cursor made for ``sort``; ``ValidationFailed`` otherwise."""
+    if sort not in invoice_query.KEYSET_SORTS:
+        raise ValidationFailed(
+            "cursor paging works with sort=-created_at or sort=created_at", field="cursor"
+        )
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at = dt.datetime.fromisoformat(data["c"])
+        if data["s"] != sort or at.tzinfo is None:
+            raise ValueError("another sort")
+        return at, uuid.UUID(data["i"])
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "not a cursor of this list (take next_cursor of the previous page, same sort)",
+            field="cursor",
+        ) from exc
 
 
 @dataclass(frozen=True)
 class InvoicePage:
-    """A page of invoices and how many match; ``count_is_estimate`` when above ``COUNT_CAP``."""
+    """A page of invoices and how many match; ``count_is_estimate`` when above ``COUNT_CAP``;
+    ``next_cursor`` continues a created_at sort (None on its last page, or for other sorts)."""
 
     rows: list[Invoice]
     count: int
     count_is_estimate: bool
+    next_cursor: str | None = None
 
 
 def list_invoices_page(
@@ -97,8 +132,10 @@ def list_invoices_page(
     limit: int = 50,
     offset: int = 0,
     sort: str = "-created_at",
+    cursor: str | None = None,
 ) -> InvoicePage:
-    """Like ``list_invoices`` but the count is capped at ``COUNT_CAP`` (a lower bound above it)."""
+    """Like ``list_invoices`` but the count is capped at ``COUNT_CAP`` (a lower bound above it),
+    with the cursor of the next page for ``created_at`` sorts."""
     rows, count = list_invoices(
         services=services,
         user=user,
@@ -107,10 +144,14 @@ def list_invoices_page(
         offset=offset,
         sort=sort,
         count_cap=COUNT_CAP,
+        cursor=cursor,
     )
+    following = None
+    if len(rows) == limit and sort in invoice_query.KEYSET_SORTS:
+        following = encode_cursor(rows[-1], sort)
     if count > COUNT_CAP:
-        return InvoicePage(rows, COUNT_CAP, True)
-    return InvoicePage(rows, count, False)
+        return InvoicePage(rows, COUNT_CAP, True, following)
+    return InvoicePage(rows, count, False, following)
 
 
 def get_invoice(*, services: Services, user: CurrentUser, invoice_id: uuid.UUID) -> InvoiceDetail:
