@@ -6,13 +6,15 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUserDep, ServicesDep
 from api.errors import problem_responses
 from api.v1.invoice_routes import FilterDep
-from core.workflow import bills_export, exports, invoices
+from api.v1.schemas import ExportJobPublic, Page
+from core.db.integration_records import ExportJob
+from core.workflow import bills_export, export_jobs, exports, invoices
 
 router = APIRouter(tags=["exports"])
 
@@ -98,3 +100,84 @@ def mark_exported(
         services=services, user=user, invoice_ids=body.invoice_ids, fmt=body.format
     )
     return MarkedExportedPublic(marked=list(done.marked), skipped=list(done.skipped))
+
+
+def _job_public(job: ExportJob) -> ExportJobPublic:
+    public = ExportJobPublic.model_validate(job)
+    if job.status == "succeeded":
+        public.file_url = f"/api/v1/export-jobs/{job.id}/file"
+    return public
+
+
+@router.post(
+    "/export-jobs",
+    response_model=ExportJobPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def create_export_job(
+    user: CurrentUserDep,
+    services: ServicesDep,
+    f: FilterDep,
+    format: Literal["csv", "xlsx", "json", "xero_bills"] = "csv",
+    sheet: Annotated[Literal["invoices", "lines", "matches"], Query()] = "invoices",
+    account_code: Annotated[str, Query(max_length=10)] = "",
+    tax_type: Annotated[str, Query(max_length=100)] = "",
+    date_order: Annotated[Literal["dmy", "mdy"], Query()] = "dmy",
+) -> ExportJobPublic:
+    """Export any number of invoices as a job (the same filters and options as GET /exports).
+
+    Poll ``GET /export-jobs/{id}``; when it has succeeded, download ``file_url`` (kept 7 days).
+    Like GET /exports it changes nothing: mark what you imported with
+    ``POST /exports/mark-exported``."""
+    job = export_jobs.create(
+        services=services, user=user, filters=f, fmt=format, sheet=sheet,
+        bills=bills_export.BillsOptions(account_code, tax_type, date_order),
+    )  # fmt: skip
+    return _job_public(job)
+
+
+@router.get("/export-jobs", response_model=Page[ExportJobPublic], responses=problem_responses(401))
+def list_export_jobs(
+    user: CurrentUserDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page[ExportJobPublic]:
+    """Your export jobs, newest first."""
+    rows = export_jobs.list_jobs(services=services, user=user, limit=limit, offset=offset)
+    return Page(data=[_job_public(r) for r in rows], count=len(rows))
+
+
+@router.get(
+    "/export-jobs/{job_id}", response_model=ExportJobPublic, responses=problem_responses(401, 404)
+)
+def get_export_job(
+    job_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> ExportJobPublic:
+    """One of your export jobs."""
+    return _job_public(export_jobs.get(services=services, user=user, job_id=job_id))
+
+
+@router.get(
+    "/export-jobs/{job_id}/file",
+    response_class=Response,
+    responses={
+        **problem_responses(401, 404),
+        200: {
+            "description": "the export file",
+            "content": {t: {} for t in exports.MEDIA_TYPES.values()},
+        },
+    },
+)
+def download_export_job(job_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep) -> Response:
+    """The file of a finished export job (404 until it has succeeded)."""
+    job, data = export_jobs.file(services=services, user=user, job_id=job_id)
+    return Response(
+        data,
+        media_type=job.content_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{job.file_name or "export"}"',
+            "Cache-Control": "no-store",
+        },
+    )

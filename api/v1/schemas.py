@@ -242,6 +242,25 @@ class WebhookDeliveryPublic(_Public):
     attempt_log: list[WebhookAttemptPublic] | None = None
 
 
+class ExportJobPublic(_Public):
+    """An export job: poll it until ``status`` is succeeded, then download ``file_url``."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID | None = None
+    format: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    error: str | None = None
+    row_count: int | None = None
+    file_name: str | None = None
+    content_type: str | None = None
+    size_bytes: int | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    expires_at: dt.datetime
+    file_url: str | None = None
+
+
 class MemberPublic(_Public):
     client_id: uuid.UUID
     user_id: uuid.UUID

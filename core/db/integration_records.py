@@ -159,7 +159,6 @@ class ExportJob(Record):
     status: str
     error: str | None
     row_count: int | None
-    marked_exported: int | None
     file_name: str | None
     content_type: str | None
     size_bytes: int | None

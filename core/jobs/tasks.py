@@ -178,11 +178,25 @@ async def integration_housekeeping(context: JobContext, timestamp: int) -> dict[
     expired = await procrastinate.utils.sync_to_async(api_keys.expire_keys, services=services)
     swept = await procrastinate.utils.sync_to_async(idempotency.sweep, services=services)
     rearmed = await procrastinate.utils.sync_to_async(_rearm_webhooks, services)
+    from core.workflow import export_jobs
+
+    exports_swept = await procrastinate.utils.sync_to_async(export_jobs.sweep, services=services)
     return {
         "api_keys_expired": expired,
         "idempotency_keys_swept": swept,
         "webhook_deliveries_rearmed": rearmed,
+        "export_jobs_swept": exports_swept,
     }
+
+
+@blueprint.task(name="invoiceflow.run_export", queue="exports", pass_context=True)
+def run_export(context: JobContext, *, export_job_id: str, user_id: str) -> str:
+    """Render one export job as its requester and keep the file (``core.workflow.export_jobs``)."""
+    from core.workflow import export_jobs
+
+    return export_jobs.run(
+        services=_services(context), job_id=UUID(export_job_id), user_id=UUID(user_id)
+    )
 
 
 def _rearm_webhooks(services: Services) -> int:

@@ -290,7 +290,35 @@ def export_invoices(
     Marking the exported invoices is ``mark_invoices_exported`` (its own request); the
     ``mark_exported`` flag is kept for callers that want both in one unit of work.
     ``bills`` are the options of the ``xero_bills`` format (account code, tax rate, date order).
+    At most ``MAX_EXPORT`` invoices: a larger export is an export job (``export_jobs``).
     """
+    return export_invoices_counted(
+        services=services, user=user, filters=filters, fmt=fmt, sheet=sheet,
+        mark_exported=mark_exported, bills=bills,
+    ).data  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An export's file and what it contained: invoices rendered, invoices marked exported."""
+
+    data: bytes
+    row_count: int
+    marked_exported: int
+
+
+def export_invoices_counted(
+    *,
+    services: Services,
+    user: CurrentUser,
+    filters: InvoiceFilter,
+    fmt: exports.ExportFormat,
+    sheet: str = "invoices",
+    mark_exported: bool = False,
+    bills: bills_export.BillsOptions | None = None,
+    max_rows: int | None = MAX_EXPORT,
+) -> ExportResult:
+    """``export_invoices`` with its counts; ``max_rows=None`` (export jobs) has no cap."""
     if fmt not in exports.MEDIA_TYPES:
         raise ValidationFailed("format must be csv, xlsx, json or xero_bills")
     if sheet not in exports.SHEETS:
@@ -304,19 +332,21 @@ def export_invoices(
             filters,
             member_clients=_member_clients(s, filters),
             sort="created_at",
-            limit=MAX_EXPORT,
+            limit=max_rows if max_rows is not None else 2**31 - 1,
             offset=0,
         )
-        if count > MAX_EXPORT:
-            raise ValidationFailed(f"narrow the filter: at most {MAX_EXPORT} invoices per export")
+        if max_rows is not None and count > max_rows:
+            raise ValidationFailed(
+                f"at most {max_rows} invoices per download: narrow the filter, or create an"
+                " export job (POST /api/v1/export-jobs), which has no limit"
+            )
         bundle = _bundle(s, rows)
         if fmt == "xero_bills":
             data = bills_export.to_xero_bills(bundle.invoices, bundle.lines, bills)
         else:
             data = exports.render(bundle, fmt, sheet=sheet)
-        if mark_exported:
-            _mark(s, [r.id for r in rows], fmt)
-    return data
+        marked = _mark(s, [r.id for r in rows], fmt).marked if mark_exported else ()
+    return ExportResult(data, len(rows), len(marked))
 
 
 def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:

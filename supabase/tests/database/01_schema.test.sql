@@ -46,7 +46,10 @@ select is(
      and policyname <> 'clients_insert' and policyname <> 'invoices_bucket_visible'
      -- idempotency keys belong to the caller, not to a client: principal_id = auth.uid()
      and not (tablename = 'idempotency_keys'
-              and coalesce(qual, with_check) = '(principal_id = ( SELECT auth.uid() AS uid))')),
+              and coalesce(qual, with_check) = '(principal_id = ( SELECT auth.uid() AS uid))')
+     -- export jobs and their files belong to whoever asked for them
+     and not (tablename in ('export_jobs', 'export_files')
+              and coalesce(qual, with_check) like '%(created_by = ( SELECT auth.uid() AS uid))%')),
   null,
   'every membership policy goes through member_client_ids'
 );

@@ -280,6 +280,27 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.export_jobs",
+        # the requester's own (the worker runs as them and records the outcome)
+        **_ops("public.export_jobs", "status = 'failed'", "created_by = :owner"),
+        insert="insert into public.export_jobs (created_by, client_id, format)"
+        " values (:owner, :client, 'csv')",
+        select_roles=OWNERS,
+        insert_roles=NOBODY,  # created by create_export_job only (it also queues the job)
+        update_roles=OWNERS,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.export_files",
+        **_ops("public.export_files", "data = 'changed'", "created_by = :owner"),
+        insert="insert into public.export_files (job_id, created_by, data)"
+        " values (:empty_export_job, :owner, 'x')",
+        select_roles=OWNERS,
+        insert_roles=OWNERS,
+        update_roles=OWNERS,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -517,6 +538,12 @@ CALLS: list[CallCase] = [
         OWNERS,
     ),
     CallCase(
+        "create_export_job",
+        "select count(*) from public.create_export_job(:client, 'csv', '{}')",
+        ALL_MEMBERS,
+        audited=False,  # queues a job, changes nothing yet
+    ),
+    CallCase(
         "invoice_ids_by_vendor (read)",
         "select count(*) from public.invoice_ids_by_vendor('%Seed%', :client)",
         ALL_MEMBERS,
@@ -748,6 +775,17 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         " duration_ms, status_code) values (:c, :d, 1, now(), 5, 500)",
         d=ids["delivery"],
     )
+    for key in ("export_job", "empty_export_job"):
+        add(
+            key,
+            "insert into public.export_jobs (created_by, client_id, format)"
+            " select created_by, id, 'csv' from public.clients where id = :c",
+        )
+    conn.execute(
+        text("insert into public.export_files (job_id, created_by, data)"
+             " select id, created_by, 'seed' from public.export_jobs where id = :j"),
+        {"j": ids["export_job"]},
+    )  # fmt: skip
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),
         {"c": client_id},
