@@ -29,6 +29,7 @@ def _resource_modules() -> list[Any]:
         export_routes,
         invitation_routes,
         invoice_routes,
+        mailbox_routes,
         match_routes,
         uploads,
         webhook_routes,
@@ -45,4 +46,5 @@ def _resource_modules() -> list[Any]:
         match_routes,
         export_routes,
         webhook_routes,
+        mailbox_routes,
     ]

@@ -261,6 +261,75 @@ class ExportJobPublic(_Public):
     file_url: str | None = None
 
 
+MailFolder = Annotated[str, Field(pattern=r"^[A-Za-z0-9 ._/-]{1,200}$")]
+
+
+class MailboxCreate(BaseModel):
+    """An IMAP mailbox to poll for invoices; the password is stored encrypted, never shown."""
+
+    name: str = Field(min_length=1, max_length=100, examples=["AP inbox"])
+    host: str = Field(pattern=r"^[A-Za-z0-9.:-]{1,253}$", examples=["imap.example.com"])
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1000)
+    folder: MailFolder = "INBOX"
+    processed_folder: MailFolder = "InvoiceFlow-Processed"
+    failed_folder: MailFolder = "InvoiceFlow-Failed"
+    poll_interval_seconds: int = Field(default=60, ge=10, le=86400)
+
+
+class MailboxUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.:-]{1,253}$")
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] | None = None
+    username: str | None = Field(default=None, min_length=1, max_length=320)
+    password: str | None = Field(default=None, min_length=1, max_length=1000)
+    folder: MailFolder | None = None
+    processed_folder: MailFolder | None = None
+    failed_folder: MailFolder | None = None
+    enabled: bool | None = None
+    poll_interval_seconds: int | None = Field(default=None, ge=10, le=86400)
+
+
+class MailboxPublic(_Public):
+    """A mailbox and its last poll (never its password)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    name: str
+    host: str
+    port: int
+    security: str
+    username: str
+    folder: str
+    processed_folder: str
+    failed_folder: str
+    enabled: bool
+    poll_interval_seconds: int
+    last_poll_at: dt.datetime | None = None
+    last_success_at: dt.datetime | None = None
+    last_error: str | None = None
+    last_counts: dict[str, Any] = Field(default_factory=dict)
+    created_at: dt.datetime
+
+
+class MailboxMessagePublic(_Public):
+    """What happened to one message: processed, failed (moved to the failed folder, with the
+    reason), retry (tried again at the next poll) or already_done."""
+
+    id: int
+    message_key: str
+    uid: int | None = None
+    sender: str | None = None
+    subject: str | None = None
+    outcome: str
+    reason: str | None = None
+    documents: list[Any]
+    created_at: dt.datetime
+
+
 class MemberPublic(_Public):
     client_id: uuid.UUID
     user_id: uuid.UUID

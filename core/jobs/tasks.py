@@ -238,3 +238,18 @@ async def deliver_webhook(context: JobContext, *, delivery_id: str) -> str:
                 schedule_in={"seconds": outcome.retry_in},
             ).defer_async(delivery_id=delivery_id)  # fmt: skip
     return outcome.status
+
+
+@blueprint.periodic(cron="* * * * * */10")
+@blueprint.task(
+    name="invoiceflow.poll_mailboxes", queue="mail", queueing_lock="poll_mailboxes",
+    pass_context=True,
+)  # fmt: skip
+def poll_mailboxes(context: JobContext, timestamp: int) -> dict[str, int]:
+    """Poll the client mailboxes that are due (each as its own service principal)."""
+    services = _maybe_services(context)
+    if services is None:
+        return {}
+    from core.workflow import mailboxes
+
+    return mailboxes.poll_due(services)

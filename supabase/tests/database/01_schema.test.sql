@@ -48,6 +48,9 @@ select is(
      and not (tablename = 'idempotency_keys'
               and coalesce(qual, with_check) = '(principal_id = ( SELECT auth.uid() AS uid))')
      -- export jobs and their files belong to whoever asked for them
+     -- a mailbox's seen store and message log are written by its own principal only
+     and not (tablename in ('mailbox_seen', 'mailbox_messages')
+              and coalesce(with_check, qual) like '%my_mailbox_ids()%')
      and not (tablename in ('export_jobs', 'export_files')
               and coalesce(qual, with_check) like '%(created_by = ( SELECT auth.uid() AS uid))%')),
   null,

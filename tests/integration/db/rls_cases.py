@@ -301,6 +301,37 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.mailboxes",
+        **_ops("public.mailboxes", "host = 'attacker.example', enabled = true"),
+        insert="insert into public.mailboxes (client_id, principal_id, name, host, port, security,"
+        " username, password_ciphertext) values (:client, :stranger, 'x', 'attacker.example',"
+        " 993, 'ssl', 'u', repeat('x', 20))",
+        select_roles=WRITERS,
+        insert_roles=NOBODY,  # managed through the mailbox doors only (see CALLS)
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.mailbox_seen",
+        **_ops("public.mailbox_seen", "value = 'forged'"),
+        insert="insert into public.mailbox_seen (client_id, mailbox_id, key, value)"
+        " values (:client, :mailbox, 'msg:forged', 'processed')",
+        select_roles=WRITERS,
+        insert_roles=NOBODY,  # the mailbox's own principal only
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
+        "public.mailbox_messages",
+        **_ops("public.mailbox_messages", "outcome = 'processed'"),
+        insert="insert into public.mailbox_messages (client_id, mailbox_id, message_key, outcome)"
+        " values (:client, :mailbox, 'forged', 'processed')",
+        select_roles=WRITERS,
+        insert_roles=NOBODY,
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -544,6 +575,29 @@ CALLS: list[CallCase] = [
         audited=False,  # queues a job, changes nothing yet
     ),
     CallCase(
+        "create_mailbox",
+        "select count(*) from public.create_mailbox(:client, 'box', 'imap.example.com', 993,"
+        " 'ssl', 'u', repeat('x', 20), 'INBOX', 'Done', 'Failed', 60)",
+        OWNERS,
+    ),
+    CallCase(
+        "update_mailbox",
+        "select count(*) from public.update_mailbox(:mailbox, null, 'attacker.example', null,"
+        " null, null, null, null, null, null, true, null)",
+        OWNERS,
+    ),
+    CallCase(
+        "delete_mailbox",
+        "select count(*) from (select public.delete_mailbox(:mailbox)) x",
+        OWNERS,
+    ),
+    CallCase(
+        "my_mailbox_ids (read: a person has none)",
+        "select count(*) from public.my_mailbox_ids()",
+        NOBODY,
+        audited=False,
+    ),
+    CallCase(
         "invoice_ids_by_vendor (read)",
         "select count(*) from public.invoice_ids_by_vendor('%Seed%', :client)",
         ALL_MEMBERS,
@@ -785,6 +839,27 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         text("insert into public.export_files (job_id, created_by, data)"
              " select id, created_by, 'seed' from public.export_jobs where id = :j"),
         {"j": ids["export_job"]},
+    )  # fmt: skip
+    box_principal = conn.execute(
+        text("select public.create_service_principal(:c, 'mailbox', 'seed box', 'operator')"),
+        {"c": client_id},
+    ).scalar_one()
+    add(
+        "mailbox",
+        "insert into public.mailboxes (client_id, principal_id, name, host, port, security,"
+        " username, password_ciphertext, enabled) values (:c, :p, 'seed', 'imap.example.com',"
+        " 993, 'ssl', 'u', repeat('x', 20), false)",
+        p=box_principal,
+    )
+    conn.execute(
+        text("insert into public.mailbox_seen (client_id, mailbox_id, key, value)"
+             " values (:c, :m, 'msg:seed', 'processed')"),
+        {"c": client_id, "m": ids["mailbox"]},
+    )  # fmt: skip
+    conn.execute(
+        text("insert into public.mailbox_messages (client_id, mailbox_id, message_key, outcome)"
+             " values (:c, :m, 'seed', 'failed')"),
+        {"c": client_id, "m": ids["mailbox"]},
     )  # fmt: skip
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),
