@@ -264,6 +264,9 @@ class Settings(BaseSettings):
     # Webhook deliveries run at once per worker, in a worker loop of their own (queue
     # 'webhooks'), so a long extraction never delays a delivery.
     webhook_worker_concurrency: int = 8
+    # Multi-invoice PDFs: workers look for invoice boundaries in multi-page PDFs with a text layer
+    # and make one invoice per part (core.workflow.splitting).
+    split_multi_invoice_pdfs: bool = True
 
     @model_validator(mode="after")
     def _refuse_unsafe_configuration(self) -> Settings:

@@ -21,20 +21,32 @@ from api.v1.schemas import (
     AutoApprovalReasonPublic,
     CreatedVendorPublic,
     DecisionCreate,
+    FileSplitPublic,
     InvoiceDetailPublic,
     InvoicePage,
     InvoicePublic,
+    InvoiceSplitPublic,
     InvoiceUpdate,
     LinePublic,
     MatchPublic,
     Page,
     RejectCreate,
     RematchCreate,
+    ResplitCreate,
+    ResplitPublic,
     SignedUrlPublic,
     VendorFromInvoiceCreate,
     VendorPublic,
 )
-from core.workflow import approval, invoices, rematch, review, trust_ladder, vendor_creation
+from core.workflow import (
+    approval,
+    invoices,
+    rematch,
+    review,
+    splitting,
+    trust_ladder,
+    vendor_creation,
+)
 from core.workflow.invoices import SORTS, InvoiceFilter
 from core.workflow.states import InvoiceStatus
 
@@ -388,3 +400,32 @@ def file_url(invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep)
     """A short-lived signed URL for the original file."""
     url = invoices.original_file_url(services=services, user=user, invoice_id=invoice_id)
     return SignedUrlPublic(url=url, expires_in=services.settings.signed_url_ttl_seconds)
+
+
+@router.get("/{invoice_id}/split", response_model=InvoiceSplitPublic, responses=ERRORS)
+def get_split(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> InvoiceSplitPublic:
+    """Which pages of its file the invoice is (a multi-invoice PDF) and the file's splits."""
+    pages, history = splitting.splits_of(services=services, user=user, invoice_id=invoice_id)
+    return InvoiceSplitPublic(
+        pages=list(pages) if pages else None,
+        splits=[FileSplitPublic.model_validate(h) for h in history],
+    )
+
+
+@router.post(
+    "/{invoice_id}/resplit",
+    response_model=ResplitPublic,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+def resplit(
+    invoice_id: uuid.UUID, body: ResplitCreate, user: CurrentUserDep, services: ServicesDep
+) -> ResplitPublic:
+    """Split the invoice's file again by hand (owners and operators, while its invoices are in
+    review or failed): its invoices are replaced by one new invoice per part, each processed
+    again. Audited as ``file.resplit``."""
+    ids = splitting.resplit(
+        services=services, user=user, invoice_id=invoice_id, parts=[list(p) for p in body.parts]
+    )
+    return ResplitPublic(invoice_ids=ids)

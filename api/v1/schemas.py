@@ -330,6 +330,36 @@ class MailboxMessagePublic(_Public):
     created_at: dt.datetime
 
 
+class ResplitCreate(BaseModel):
+    """The file's invoices as page ranges, e.g. [[1, 2], [3, 3]] (1-based, inclusive)."""
+
+    parts: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
+        min_length=1, max_length=500, examples=[[[1, 2], [3, 3]]]
+    )
+
+
+class ResplitPublic(BaseModel):
+    invoice_ids: list[uuid.UUID] = Field(description="the new invoices, one per part (queued)")
+
+
+class FileSplitPublic(_Public):
+    id: uuid.UUID
+    file_id: uuid.UUID
+    source: Literal["detected", "operator"]
+    parts: list[Any]
+    plan: dict[str, Any]
+    invoice_ids: list[uuid.UUID]
+    created_by: uuid.UUID | None = None
+    created_at: dt.datetime
+
+
+class InvoiceSplitPublic(BaseModel):
+    """Which pages of its file an invoice is (null: the whole file) and the file's splits."""
+
+    pages: list[int] | None = None
+    splits: list[FileSplitPublic]
+
+
 class MemberPublic(_Public):
     client_id: uuid.UUID
     user_id: uuid.UUID

@@ -22,7 +22,7 @@ from core.errors import FileOutsideClient
 from core.extraction.hints import apply_hints
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
-from core.workflow import learning, trust_ladder
+from core.workflow import learning, splitting, trust_ladder
 from core.workflow.matching_step import MatchOutcome, match_invoice
 from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
@@ -158,6 +158,10 @@ def process_invoice(
         )
         return f"failed:{exc.code}"
     data = services.storage.get(file_row.object_key, user)
+    # A multi-invoice PDF: this invoice's pages only (splitting it first if it is new).
+    data = splitting.part_for_processing(
+        services=services, user=user, invoice_id=invoice_id, data=data
+    )
     extraction = services.extraction.extract(data, filename=file_row.original_name)
 
     with user_session(engine, user.claims) as s:

@@ -332,6 +332,15 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.file_splits",
+        **_ops("public.file_splits", "parts = '[[1, 1]]'"),
+        insert="insert into public.file_splits (client_id, file_id, source, parts, invoice_ids)"
+        " values (:client, :file, 'operator', '[[1, 1]]', array[:invoice])",
+        insert_roles=NOBODY,  # written by invoice_split / invoice_resplit only
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "storage.objects",
         **_ops(
             "storage.objects",
@@ -597,6 +606,19 @@ CALLS: list[CallCase] = [
         NOBODY,
         audited=False,
     ),
+    # The split doors work only on an invoice being read (split) or a file whose invoices are
+    # all in review (re-split): the seeded invoices are neither, so nobody gets through here;
+    # the allowed paths and the role refusals are tested in tests/e2e/api/test_api_split.py.
+    CallCase(
+        "invoice_split (no invoice is being read)",
+        "select count(*) from unnest(public.invoice_split(:invoice, '[[1, 1], [2, 2]]')) x",
+        NOBODY,
+    ),
+    CallCase(
+        "invoice_resplit (the file's invoice is not in review)",
+        "select count(*) from unnest(public.invoice_resplit(:invoice, '[[1, 1]]')) x",
+        NOBODY,
+    ),
     CallCase(
         "invoice_ids_by_vendor (read)",
         "select count(*) from public.invoice_ids_by_vendor('%Seed%', :client)",
@@ -861,6 +883,13 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
              " values (:c, :m, 'seed', 'failed')"),
         {"c": client_id, "m": ids["mailbox"]},
     )  # fmt: skip
+    add(
+        "file_split",
+        "insert into public.file_splits (client_id, file_id, source, parts, invoice_ids)"
+        " values (:c, :f, 'detected', '[[1, 1], [2, 2]]', array[:i])",
+        f=ids["file"],
+        i=ids["invoice"],
+    )
     conn.execute(
         text("insert into public.audit_events (client_id, action) values (:c, 'seeded')"),
         {"c": client_id},
