@@ -21,6 +21,7 @@ from api.docs_routes import install_docs
 from api.errors import install_error_handlers, problem_responses
 from api.idempotency import install as install_idempotency
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.openapi_files import install as install_openapi_files
 from api.operation_ids import operation_id
 from api.overload import InFlightLimitMiddleware
 from api.queue_metrics import QueueCollector
@@ -99,6 +100,7 @@ def create_app(
     # Innermost: it sees the request after load shedding and the request id, and its replays
     # get a request id of their own.
     install_idempotency(app)
+    install_openapi_files(app)
     # Added last = outermost but one: shed load before any work, still with a request id.
     app.add_middleware(InFlightLimitMiddleware, max_in_flight=settings.api_max_in_flight)
     if settings.cors_origins:
