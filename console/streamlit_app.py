@@ -50,6 +50,7 @@ def main() -> None:
         "Setup": [
             _page("reference_data", "Reference data", ":material/menu_book:"),
             _page("members", "Members & invitations", ":material/group_add:"),
+            _page("integrations", "Integrations", ":material/hub:"),
         ],
     }
     st.navigation(pages).run()

@@ -28,6 +28,7 @@ PAGES = {
     "dashboard": "app_pages/dashboard.py",
     "reference_data": "app_pages/reference_data.py",
     "members": "app_pages/members.py",
+    "integrations": "app_pages/integrations.py",
 }
 
 
