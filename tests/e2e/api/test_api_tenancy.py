@@ -37,6 +37,20 @@ def victim(api_server, worker):
                 headers=headers,
             )
             assert r.status_code == 200 and r.json()["created"] == 1, r.text
+        key = http.post(f"/clients/{cid}/api-keys", json={"name": "erp", "role": "operator"},
+                        headers=headers).json()  # fmt: skip
+        hook = http.post(
+            f"/clients/{cid}/webhooks",
+            json={"url": "https://erp.example.com/hooks", "event_types": ["invoice.processed"]},
+            headers=headers,
+        ).json()
+        box = http.post(
+            f"/clients/{cid}/mailboxes",
+            json={"name": "AP", "host": "127.0.0.1", "port": 9, "security": "none",
+                  "username": "ap@victim.test", "password": "victim-imap-password",
+                  "poll_interval_seconds": 86400},
+            headers=headers,
+        ).json()  # fmt: skip
         doc = generate_invoice(77, kind="pdf")
         up = http.post(
             f"/clients/{cid}/uploads",
@@ -53,7 +67,14 @@ def victim(api_server, worker):
             f"/clients/{cid}/match-profiles", json={"profile": {"name": "p"}}, headers=headers
         )
         assert profile.status_code == 201, profile.text
+        deliveries = http.get(f"/clients/{cid}/webhook-deliveries", headers=headers).json()
+        export_job = http.post("/export-jobs", params={"client_id": cid}, headers=headers).json()
         return {
+            "key": key["id"],
+            "hook": hook["id"],
+            "box": box["id"],
+            "delivery": deliveries["data"][0]["id"],
+            "export_job": export_job["id"],
             "client": cid,
             "invoice": inv_id,
             "match": match_id,
@@ -123,18 +144,50 @@ def _attempts(v):
         ("POST", f"/matches/{m}/reject", {}),
         ("GET", "/exports", {"params": {"client_id": c, "format": "json"}}),
         ("GET", "/exports", {"params": {"client_id": c, "format": "xero_bills"}}),
+        ("GET", f"/clients/{c}/api-keys", {}),
+        ("POST", f"/clients/{c}/api-keys", {"json": {"name": "x", "role": "operator"}}),
+        ("DELETE", f"/clients/{c}/api-keys/{v['key']}", {}),
+        ("GET", f"/clients/{c}/webhooks", {}),
+        (
+            "POST",
+            f"/clients/{c}/webhooks",
+            {"json": {"url": "https://evil.example.com/", "event_types": ["invoice.approved"]}},
+        ),
+        ("PATCH", f"/clients/{c}/webhooks/{v['hook']}", {"json": {"rotate_secret": True}}),
+        ("DELETE", f"/clients/{c}/webhooks/{v['hook']}", {}),
+        ("GET", f"/clients/{c}/webhook-deliveries", {}),
+        ("GET", f"/clients/{c}/webhook-deliveries/{v['delivery']}", {}),
+        ("POST", f"/clients/{c}/webhook-deliveries/{v['delivery']}/redeliver", {}),
+        ("GET", f"/clients/{c}/mailboxes", {}),
+        (
+            "POST",
+            f"/clients/{c}/mailboxes",
+            {"json": {"name": "x", "host": "127.0.0.1", "username": "u", "password": "p"}},
+        ),
+        ("PATCH", f"/clients/{c}/mailboxes/{v['box']}", {"json": {"host": "127.0.0.2"}}),
+        ("DELETE", f"/clients/{c}/mailboxes/{v['box']}", {}),
+        ("GET", f"/clients/{c}/mailboxes/{v['box']}/messages", {}),
+        ("POST", "/export-jobs", {"params": {"client_id": c}}),
+        ("GET", f"/export-jobs/{v['export_job']}", {}),
+        ("GET", f"/export-jobs/{v['export_job']}/file", {}),
+        ("GET", f"/invoices/{i}/split", {}),
+        ("POST", f"/invoices/{i}/resplit", {"json": {"parts": [[1, 1]]}}),
         ("DELETE", f"/invoices/{i}", {}),
     ]
 
 
 def test_another_clients_user_gets_404_or_403_and_never_data(http, victim):
     attacker = sign_up(http)
-    http.post("/clients", json={"name": "Attacker Ltd"}, headers=attacker)
-    for method, path, kwargs in _attempts(victim):
-        r = http.request(method, path, headers=attacker, **kwargs)
-        assert r.status_code in (403, 404), (method, path, r.status_code, r.text[:200])
-        assert victim["secret"] not in r.text and "Secret Vendor" not in r.text, (method, path)
-        assert "PO-SECRET" not in r.text and "GR-SECRET" not in r.text, (method, path)
+    own = http.post("/clients", json={"name": "Attacker Ltd"}, headers=attacker).json()["id"]
+    attacker_key = http.post(f"/clients/{own}/api-keys", json={"name": "k", "role": "operator"},
+                             headers=attacker).json()["key"]  # fmt: skip
+    for headers in (attacker, {"Authorization": f"Bearer {attacker_key}"}):
+        for method, path, kwargs in _attempts(victim):
+            r = http.request(method, path, headers=headers, **kwargs)
+            assert r.status_code in (403, 404), (method, path, r.status_code, r.text[:200])
+            assert victim["secret"] not in r.text and "Secret Vendor" not in r.text, (method, path)
+            assert "PO-SECRET" not in r.text and "GR-SECRET" not in r.text, (method, path)
+            assert "victim-imap-password" not in r.text, (method, path)
     # unfiltered listings and exports contain only the attacker's (empty) data
     assert http.get("/invoices", headers=attacker).json()["count"] == 0
     export = http.get("/exports", params={"format": "json"}, headers=attacker)
