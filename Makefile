@@ -14,7 +14,7 @@ CONSOLE_PORT ?= 8501
 .DEFAULT_GOAL := help
 .PHONY: help install run stop db-up migrate seed api console worker test test-unit test-integration \
         test-e2e test-security lint fmt typecheck pgtap bench bench-extraction bench-matching bench-stp bench-workflow bench-db bench-auth \
-        bench-api bench-split smoke-supabase audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
+        bench-api bench-split bench-integration smoke-supabase audit docker-lint compose-check ocr-smoke docker-build docker-local rollout \
         notebooks clean
 
 help: ## list the chores
@@ -87,6 +87,9 @@ pgtap: install ## run supabase/tests with pg_prove against PGTAP_DATABASE_URL (D
 	bash .ci/pgtap.sh
 
 bench: bench-extraction bench-matching bench-workflow bench-db ## every benchmark; figures printed
+
+bench-integration: install ## webhook delivery p99 and outage, mail ingestion across a worker kill (issue 17)
+	$(PY) -m bench.integration_bench
 
 bench-auth: install ## sign-up time for new vs registered addresses, session-check cost per token
 	$(PY) -m bench.auth_bench

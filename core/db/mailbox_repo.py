@@ -9,11 +9,13 @@ the seen store, the message log) runs as the mailbox's own service principal.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from core.db.integration_records import Mailbox, MailboxMessage
@@ -172,3 +174,27 @@ def record_poll(s: Session, mailbox_id: UUID, *, error: str | None, counts: dict
         ),
         {"i": mailbox_id, "e": error[:500] if error else None, "c": json.dumps(counts)},
     )
+
+
+@contextmanager
+def poll_lock(engine: Engine, mailbox_id: UUID) -> Iterator[bool]:
+    """Hold the mailbox's poll lock for the duration of a poll: True when this worker got it,
+    False when another worker is polling the mailbox right now. A session-level advisory lock on
+    a connection of its own, so a killed worker's lock goes with its connection."""
+    with engine.connect() as conn:
+        got = bool(
+            conn.execute(
+                text("select pg_try_advisory_lock(hashtext('invoiceflow.mailbox:' || :m))"),
+                {"m": str(mailbox_id)},
+            ).scalar_one()
+        )
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(
+                    text("select pg_advisory_unlock(hashtext('invoiceflow.mailbox:' || :m))"),
+                    {"m": str(mailbox_id)},
+                )
+                conn.commit()

@@ -137,8 +137,13 @@ def poll_due(services: Services, *, mailbox_id: uuid.UUID | None = None) -> dict
         boxes = mailbox_repo.due(s, mailbox_id=mailbox_id)
     totals: dict[str, int] = {}
     for box in boxes:
-        for outcome, n in poll_one(services, box).items():
-            totals[outcome] = totals.get(outcome, 0) + n
+        # A poll can outlast the interval: a second worker must not poll the same mailbox at
+        # the same time (both would hand the same documents over).
+        with mailbox_repo.poll_lock(services.engine, box.id) as mine:
+            if not mine:
+                continue
+            for outcome, n in poll_one(services, box).items():
+                totals[outcome] = totals.get(outcome, 0) + n
     return totals
 
 

@@ -124,3 +124,21 @@ def test_only_owners_configure_and_private_hosts_are_refused(
                 )  # fmt: skip
     finally:
         strict.close()
+
+
+def test_a_mailbox_being_polled_is_not_polled_by_a_second_worker_at_once(
+    dovecot, mailbox_user, services, engine, make_user, make_client
+):
+    from core.db import mailbox_repo
+
+    owner = make_user()
+    client = make_client(owner)
+    box = _box(services, owner, client.id, dovecot, mailbox_user)
+    message = mail("<l1@vendor.example.test>", subject="One")
+    message.add_attachment(generate_invoice(503, kind="pdf").data, maintype="application",
+                           subtype="pdf", filename="l.pdf")  # fmt: skip
+    deliver(dovecot, mailbox_user, message)
+    with mailbox_repo.poll_lock(engine, box.id) as mine:  # another worker's poll in progress
+        assert mine
+        assert mailboxes.poll_due(services, mailbox_id=box.id) == {}
+    assert mailboxes.poll_due(services, mailbox_id=box.id) == {"processed": 1}
