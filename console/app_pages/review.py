@@ -336,7 +336,8 @@ if seen_version != invoice.version:
 else:
     st.session_state[SEEN] = invoice.version
 
-with st.expander("Audit trail"):
+# Read only when asked: every decision reruns this page, and the trail is not needed for it.
+if st.toggle("Show the audit trail", key=f"review_audit_{invoice_id}"):
     trail = state.fetch(
         invoices.audit_trail, action="loading the audit trail", invoice_id=invoice_id, limit=50
     )

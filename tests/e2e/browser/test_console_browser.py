@@ -55,6 +55,17 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     )
     assert after == before - 5.0, "the auto-accept slider did not move by ten 0.5 steps"
     ui.shot(page, "06_threshold_moved")
+    # a match with a candidate (one with none cannot be confirmed: the button is disabled)
+    combo = page.locator("[data-testid='stSelectbox']").filter(has_text="Match").first
+    combo.locator("input").first.click()
+    combo.locator("input").first.fill("auto)")
+    page.wait_for_timeout(400)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    ui.wait_idle(page)
+    if page.get_by_role("listbox").count():
+        page.keyboard.press("Escape")
+        ui.wait_idle(page)
     page.get_by_role("button", name="Confirm best candidate").click()
     ui.wait_idle(page)
     page.get_by_text(re.compile(r"^Confirmed .* for invoice ")).wait_for()

@@ -143,3 +143,15 @@ def test_line_items_are_editable_for_writers_and_saved(workspace, signed_in) -> 
     )
     assert any(e.action == "invoice.lines_corrected" for e in trail)
     assert len(_invoice(workspace, invoice_id).lines) == before
+
+
+def test_the_audit_trail_shows_actors_by_e_mail_when_asked(workspace, signed_in) -> None:
+    at = open_page(signed_in("operator"), "review")
+    invoice_id = _picked_id(at)
+    assert not at.table  # not read on every rerun
+    at.toggle(key=f"review_audit_{invoice_id}").set_value(True).run()
+    assert not at.exception
+    shown = at.table[0].value
+    assert "invoice.uploaded" in set(shown["Action"])
+    owner = workspace.client.members["owner"]
+    assert owner.email in set(shown["By"])
