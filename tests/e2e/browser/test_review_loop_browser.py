@@ -52,6 +52,23 @@ def _pick(page: Any, label: str, typed: str, nth: int = 0) -> None:
         ui.wait_idle(page)
 
 
+def _save(page: Any, field: str, value: str, expect: re.Pattern[str]) -> None:
+    """Type ``value`` into the field whose label starts with ``field``, save, and wait for the
+    message; a click that lands mid-rerun (dropped by Streamlit) is repeated."""
+    for _ in range(3):
+        ui.wait_idle(page)
+        box = page.get_by_role("textbox", name=re.compile(rf"^{field}")).first
+        box.fill(value)
+        page.get_by_role("button", name="Save corrections").click()
+        ui.wait_idle(page)
+        try:
+            page.get_by_text(expect).first.wait_for(timeout=15_000)
+            return
+        except Exception:  # noqa: S112 - retried; the last attempt raises below
+            continue
+    page.get_by_text(expect).first.wait_for(timeout=15_000)
+
+
 def _approve(page: Any) -> str:
     """Click Approve; when the policy blocks, override with a reason. Returns the message."""
     page.get_by_role("button", name="Approve", exact=True).click()
@@ -119,10 +136,7 @@ def _replay(stack: Stack, page: Any, tmp_path: Path) -> None:
     ui.shot(page, "13_02_review_screen")
     name_box = page.get_by_role("textbox", name=re.compile(r"^Vendor name")).first
     corrected = (name_box.input_value() or "Vendor").strip() + " Corrected"
-    name_box.fill(corrected)
-    page.get_by_role("button", name="Save corrections").click()
-    ui.wait_idle(page)
-    page.get_by_text(re.compile(r"Saved Vendor name")).wait_for()
+    _save(page, "Vendor name", corrected, re.compile(r"Saved Vendor name"))
     picker = _select(page, "need a look").locator("input").first
     assert corrected in picker.input_value(), "the queue label is stale after the save"
     ui.shot(page, "13_03_vendor_corrected")
@@ -133,11 +147,8 @@ def _replay(stack: Stack, page: Any, tmp_path: Path) -> None:
     ui.shot(page, "13_04_approved_and_moved_on")
 
     # 3: a PO correction re-runs matching at once: the reasons name the new number.
-    po_box = page.get_by_role("textbox", name=re.compile(r"^PO number")).first
-    po_box.fill("PO-4711")
-    page.get_by_role("button", name="Save corrections").click()
-    ui.wait_idle(page)
-    page.get_by_text(re.compile(r"Saved PO number .*matching and checks re-ran")).wait_for()
+    page.wait_for_timeout(1000)
+    _save(page, "PO number", "PO-4711", re.compile(r"Saved PO number .*matching and checks re-ran"))
     assert "PO-4711 is not in the purchase order list" in _text(page)
     ui.shot(page, "13_06_po_rematched")
 

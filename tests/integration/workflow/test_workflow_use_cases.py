@@ -110,6 +110,14 @@ def test_upload_process_review_export_round_trip(services, role_users):
     )
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [r["Invoice number"] for r in rows] == ["INV-1A"]
+    assert rows[0]["Client"] and rows[0]["Approved by"] == client.members["owner"].email
+    assert rows[0]["Approval note"] == "PO-1001 confirmed by phone"
+    # Exporting is a read; marking the exported invoices is its own step.
+    assert invoices.get_invoice(services=services, user=operator, invoice_id=inv.id).status == (
+        "approved"
+    )
+    done = invoices.mark_invoices_exported(services=services, user=operator, invoice_ids=[inv.id])
+    assert done.marked == (inv.id,) and done.skipped == ()
     after = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
     assert after.status == "exported"
 
