@@ -35,7 +35,7 @@ def export(
     services: ServicesDep,
     f: FilterDep,
     format: Literal["csv", "xlsx", "json", "xero_bills"] = "csv",
-    sheet: Annotated[Literal["invoices", "lines", "matches"], Query()] = "invoices",
+    sheet: Annotated[Literal["invoices", "lines", "matches", "exceptions"], Query()] = "invoices",
     account_code: Annotated[
         str, Query(max_length=10, description="xero_bills: the expense account code")
     ] = "",

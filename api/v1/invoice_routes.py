@@ -28,6 +28,7 @@ from api.v1.schemas import (
     InvoiceSplitPublic,
     InvoiceUpdate,
     LinePublic,
+    MatchExceptionPublic,
     MatchPublic,
     Page,
     RejectCreate,
@@ -365,6 +366,15 @@ def auto_approval_reasons(
     """Why the trust ladder would not approve this invoice with no touch (empty: it would)."""
     rows = trust_ladder.auto_approval_reasons(services=services, user=user, invoice_id=invoice_id)
     return Page(data=[AutoApprovalReasonPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get("/{invoice_id}/exceptions", response_model=Page[MatchExceptionPublic], responses=ERRORS)
+def list_exceptions(
+    invoice_id: uuid.UUID, user: CurrentUserDep, services: ServicesDep
+) -> Page[MatchExceptionPublic]:
+    """Purchase-order match exceptions: stable codes (po.*, line.*), plain words and figures."""
+    rows = invoices.list_exceptions(services=services, user=user, invoice_id=invoice_id)
+    return Page(data=[MatchExceptionPublic.model_validate(r) for r in rows], count=len(rows))
 
 
 @router.get("/{invoice_id}/audit", response_model=Page[AuditEventPublic], responses=ERRORS)

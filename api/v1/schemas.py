@@ -7,7 +7,9 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, computed_field
+
+from core.matching.exceptions import ExceptionCode
 
 T = TypeVar("T")
 Role = Literal["owner", "operator", "analyst", "viewer"]
@@ -436,6 +438,43 @@ class MatchPublic(_Public):
     candidates: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class MatchExceptionPublic(_Public):
+    """One thing the purchase-order match found wrong: a stable code, plain words, the figures.
+
+    ``code`` names it for machines and approval policies (``po.*``: the order as a whole,
+    ``line.*``: invoice line ``line_no``); ``reason`` says it with the figures."""
+
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    code: ExceptionCode = Field(examples=["line.not_received"])
+    line_no: int | None = Field(default=None, description="the invoice line; null for po.*")
+    purchase_order_id: uuid.UUID | None = None
+    po_number: str | None = None
+    po_line_no: int | None = None
+    mode: Literal["header", "2-way", "3-way"] | None = Field(
+        default=None, description="what was compared: the header, lines, or lines and receipts"
+    )
+    quantity: Decimal | None = Field(default=None, description="billed on this invoice line")
+    unit_price: Decimal | None = None
+    ordered_quantity: Decimal | None = None
+    received_quantity: Decimal | None = Field(
+        default=None, description="received so far (goods receipts); null in a 2-way match"
+    )
+    billed_before: Decimal | None = Field(
+        default=None, description="billed on earlier invoices (and lines) of the same PO line"
+    )
+    po_unit_price: Decimal | None = None
+    reason: str = Field(examples=["billed 10 but only 6 received on PO PO-1 line 1"])
+    profile_version: int | None = None
+    created_at: dt.datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def words(self) -> str:
+        """The code in plain words."""
+        return self.code.words
+
+
 class InvoicePublic(_Public):
     id: uuid.UUID
     client_id: uuid.UUID
@@ -486,6 +525,9 @@ class InvoicePublic(_Public):
 class InvoiceDetailPublic(InvoicePublic):
     lines: list[LinePublic] = Field(default_factory=list)
     matches: list[MatchPublic] = Field(default_factory=list)
+    exceptions: list[MatchExceptionPublic] = Field(
+        default_factory=list, description="what the purchase-order match found wrong"
+    )
 
 
 class InvoiceUpdate(BaseModel):

@@ -12,7 +12,12 @@ from core.workflow import exports, invoices
 from core.workflow.states import EXPORTABLE, InvoiceStatus
 
 FORMATS = {"XLSX": "xlsx", "CSV": "csv", "JSON": "json"}
-SHEETS = {"Invoices": "invoices", "Line items": "lines", "Matches": "matches"}
+SHEETS = {
+    "Invoices": "invoices",
+    "Line items": "lines",
+    "Matches": "matches",
+    "PO exceptions": "exceptions",
+}
 
 st.title("Downloads")
 client_id = state.require_client()

@@ -114,3 +114,42 @@ def three_way_frames(
         )
     )
     return {"po_lines": po_lines, "receipts": receipts}
+
+
+def client_has_receipts(s: Session, client_id: UUID) -> bool:
+    """Whether the client records goods receipts at all (then every PO match is 3-way)."""
+    return bool(
+        s.execute(
+            text("select exists (select 1 from public.goods_receipts where client_id = :c)"),
+            {"c": client_id},
+        ).scalar()
+    )
+
+
+_BILLED_WHERE = (
+    " where i.client_id = :c and i.purchase_order_id = :p and i.id <> :x"
+    " and i.status = any(cast(:st as text[]))"
+)
+_BILLED_LINES = (
+    "select po.po_number, l.invoice_id, l.line_no, l.product_code, l.description, l.quantity"  # noqa: S608
+    " from public.invoice_lines l join public.invoices i on i.id = l.invoice_id"
+    " join public.purchase_orders po on po.id = i.purchase_order_id"
+    f"{_BILLED_WHERE} order by i.created_at, l.invoice_id, l.line_no"
+)
+_BILLED_TOTAL = f"select coalesce(sum(i.total), 0) from public.invoices i{_BILLED_WHERE}"  # noqa: S608
+
+
+def billed_against(
+    s: Session,
+    client_id: UUID,
+    purchase_order_id: UUID,
+    *,
+    exclude_invoice_id: UUID,
+    statuses: Sequence[str],
+) -> dict[str, Any]:
+    """What other invoices in ``statuses`` already billed against a PO: their lines (shaped as
+    ``match_purchase_orders``' ``billed_lines``) and the sum of their totals (``invoiced``)."""
+    params = {"c": client_id, "p": purchase_order_id, "x": exclude_invoice_id, "st": list(statuses)}
+    lines = _rows(s.execute(text(_BILLED_LINES), params))
+    invoiced = s.execute(text(_BILLED_TOTAL), params).scalar_one()
+    return {"lines": lines, "invoiced": invoiced}

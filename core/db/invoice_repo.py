@@ -12,7 +12,7 @@ built in ``core.db.invoice_query``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from core.db.records import (
     Invoice,
     InvoiceLine,
     Match,
+    MatchException,
     columns,
 )
 
@@ -79,6 +80,16 @@ def run_action(
     }
     value = s.execute(stmt, params).scalar()
     return None if value is None else int(value)
+
+
+def record_exceptions(s: Session, invoice_id: UUID, exceptions: Sequence[Mapping[str, Any]]) -> int:
+    """Replace the invoice's PO match exceptions (``public.invoice_record_exceptions``: only right
+    after the door call that proposed its matches, in the same transaction); how many."""
+    stmt = text("select public.invoice_record_exceptions(:i, :x)").bindparams(
+        bindparam("x", type_=JSONB)
+    )
+    payload = json.loads(json.dumps([dict(x) for x in exceptions], default=str))
+    return int(s.execute(stmt, {"i": invoice_id, "x": payload}).scalar_one())
 
 
 def _jsonable(value: Mapping[str, Any] | None) -> Any:
@@ -139,6 +150,24 @@ def matches_for(s: Session, invoice_ids: Iterable[UUID]) -> list[Match]:
         {"ids": ids},
     )
     return [Match.from_row(r) for r in rows.mappings()]
+
+
+def exceptions_for(s: Session, invoice_ids: Iterable[UUID]) -> list[MatchException]:
+    """PO match exceptions of the given invoices: the PO's own first, then by line."""
+    ids = list(invoice_ids)
+    if not ids:
+        return []
+    rows = s.execute(
+        text(
+            f"select {columns(MatchException)} from public.match_exceptions x"  # noqa: S608
+            " join public.invoices i on i.id = x.invoice_id"
+            " left join public.purchase_orders po on po.id = x.purchase_order_id"
+            " where x.invoice_id = any(:ids)"
+            " order by x.invoice_id, x.line_no nulls first, x.code"
+        ),
+        {"ids": ids},
+    )
+    return [MatchException.from_row(r) for r in rows.mappings()]
 
 
 def get_match(s: Session, match_id: UUID) -> Match | None:

@@ -185,11 +185,49 @@ class Match(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class MatchException(Record):
+    """One purchase-order match exception (``public.match_exceptions``), written by the doors.
+
+    ``code`` is a stable ``core.matching.exceptions.ExceptionCode`` value (``po.*`` for the
+    order as a whole, ``line.*`` for invoice line ``line_no``); ``reason`` says it with the
+    figures. Quantities and prices are the invoice line's and the PO line's, ``received_quantity``
+    what the goods receipts say arrived (null in a 2-way match), ``billed_before`` what earlier
+    invoices (and earlier lines of this one) billed against the same PO line."""
+
+    _table: ClassVar[str] = "x"
+    _computed: ClassVar[Mapping[str, str]] = {
+        "invoice_number": "i.invoice_number",
+        "po_number": "po.po_number",
+    }
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    invoice_id: uuid.UUID
+    purchase_order_id: uuid.UUID | None
+    code: str
+    mode: str | None
+    line_no: int | None
+    po_line_no: int | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    ordered_quantity: Decimal | None
+    received_quantity: Decimal | None
+    billed_before: Decimal | None
+    po_unit_price: Decimal | None
+    reason: str
+    profile_version: int | None
+    created_at: dt.datetime
+    invoice_number: str | None = None
+    po_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceDetail(Invoice):
-    """An invoice with its lines and matches (the detail view)."""
+    """An invoice with its lines, matches and PO match exceptions (the detail view)."""
 
     lines: tuple[InvoiceLine, ...] = ()
     matches: tuple[Match, ...] = ()
+    exceptions: tuple[MatchException, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

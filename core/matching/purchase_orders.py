@@ -2,60 +2,54 @@
 
 Frame contracts (amounts and quantities as numbers or numeric strings):
 
-* ``invoices``: ``invoice_id, vendor_id, po_number, total, currency``
+* ``invoices``: ``invoice_id, vendor_id, po_number, total, currency`` (``vendor_id`` may be
+  empty when the vendor is not known yet: the vendor check is then skipped)
 * ``purchase_orders``: ``po_number, vendor_id, total, currency``, optional ``status``
   (``open`` | ``closed``) and ``invoiced`` (amount already invoiced against the PO)
 * ``invoice_lines`` (optional): ``invoice_id, line_no, quantity, unit_price``, optional
-  ``product_code, description``
+  ``product_code, description, amount`` (a missing unit price is ``amount / quantity``)
 * ``po_lines`` (optional): ``po_number, line_no, quantity, unit_price``, optional
   ``product_code, description``
 * ``receipts`` (optional, switches to 3-way): ``po_number, line_no, quantity_received``
+* ``billed_lines`` (optional): lines of *earlier* invoices against the POs, ``po_number,
+  quantity`` and ``product_code``/``description`` (paired with PO lines by the same rule), so
+  that what was billed before counts against what was ordered and received
 
 PO numbers match exactly after normalization (case, punctuation, leading zeros ignored), else
 fuzzily (``PO_FUZZY_MIN`` on the normalized numbers) within the same vendor. Amounts are within
 tolerance when ``|a - b| <= max(profile.amount_tolerance_abs, profile.amount_tolerance_pct % of
-the PO value)``; quantities when within ``profile.quantity_tolerance_pct`` %. Edges count as
-within. ``match_purchase_orders`` returns ``(headers, lines)``:
+the PO value)``; unit prices within ``profile.amount_tolerance_pct`` %; quantities within
+``profile.quantity_tolerance_pct`` %. Edges count as within. With lines to compare, the total
+only has to stay within what is left of the PO (partial invoices are normal, the lines are
+checked one by one); without lines it must equal what is left. ``match_purchase_orders``
+returns ``(headers, lines)``:
 
-* headers: ``invoice_id, po_number, match_type`` (exact | fuzzy | none), ``mode`` (2-way |
-  3-way), ``status`` (matched | exception), ``exceptions`` (list of ``POException`` values),
-  ``reason``
-* lines: ``invoice_id, line_no, po_number, po_line_no, exception`` (a ``POException`` value),
-  ``reason`` (one row per line exception; lines that match cleanly do not appear)
+* headers: ``invoice_id, po_number, match_type`` (exact | fuzzy | none), ``mode`` (header |
+  2-way | 3-way), ``status`` (matched | exception), ``exceptions`` (list of ``ExceptionCode``
+  values: the PO's own and its lines'), ``reason``, ``details`` (the PO's own exceptions as
+  ``{"code", "reason"}``)
+* lines: one row per line exception (lines that match cleanly do not appear) with the columns
+  of ``po_lines.LINE_COLUMNS``: ``exception`` is an ``ExceptionCode`` value, ``reason`` says it
+  with the figures
 """
 
 from __future__ import annotations
 
 import re
-from enum import Enum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
-from rapidfuzz.utils import default_process
 
 from core.errors import ValidationFailed
+from core.matching.exceptions import ExceptionCode
+from core.matching.po_lines import LINE_COLUMNS, line_checks, num
 from core.matching.profile import MatchProfile
 
+POException = ExceptionCode  # the former name of the codes
 PO_FUZZY_MIN = 90.0
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
-DESCRIPTION_MIN = 80.0
-
-
-class POException(str, Enum):
-    """Typed PO-match exceptions (stable values, shown to reviewers)."""
-
-    po_not_found = "po_not_found"
-    vendor_mismatch = "vendor_mismatch"
-    currency_mismatch = "currency_mismatch"
-    amount_variance = "amount_variance"
-    po_closed = "po_closed"
-    po_exhausted = "po_exhausted"
-    unmatched_line = "unmatched_line"
-    price_variance = "price_variance"
-    quantity_over_order = "quantity_over_order"
-    quantity_over_receipt = "quantity_over_receipt"
 
 
 def normalize_number(value: Any) -> str:
@@ -76,11 +70,8 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
         raise ValidationFailed(f"{what} is missing column(s): {', '.join(missing)}")
 
 
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or str(value) == ""
 
 
 def _find_po(invoice: dict[str, Any], pos: pd.DataFrame) -> tuple[int | None, str]:
@@ -109,6 +100,7 @@ def match_purchase_orders(
     invoice_lines: pd.DataFrame | None = None,
     po_lines: pd.DataFrame | None = None,
     receipts: pd.DataFrame | None = None,
+    billed_lines: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """2-way or 3-way match of invoices to POs; see the module docstring for the frames."""
     profile = profile or MatchProfile()
@@ -116,154 +108,128 @@ def match_purchase_orders(
     _require(purchase_orders, ("po_number", "vendor_id", "total", "currency"), "purchase_orders")
     pos = purchase_orders.reset_index(drop=True).copy()
     pos["_n"] = [normalize_number(v) for v in pos["po_number"]]
-    mode = "3-way" if receipts is not None else "2-way"
+    with_lines = invoice_lines is not None and po_lines is not None
+    mode = ("3-way" if receipts is not None else "2-way") if with_lines else "header"
     headers: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     for invoice in invoices.to_dict("records"):
         found, how = _find_po(invoice, pos)
         if found is None:
-            headers.append(_header(invoice, None, how, mode, [POException.po_not_found]))
+            problem = (
+                ExceptionCode.po_not_found,
+                f"no purchase order {invoice.get('po_number')!r} in the purchase order list",
+            )
+            headers.append(_header(invoice, None, how, mode, [problem], []))
             continue
         po = pos.loc[found]
-        problems = _header_checks(invoice, po, profile)
-        if invoice_lines is not None and po_lines is not None:
-            found_lines = _line_checks(invoice, po, invoice_lines, po_lines, receipts, profile)
+        mine: pd.DataFrame | None = None
+        if with_lines:
+            assert invoice_lines is not None and po_lines is not None
+            mine = invoice_lines[invoice_lines["invoice_id"] == invoice["invoice_id"]]
+        problems = _header_checks(invoice, po, profile, lines_checked=mine is not None)
+        found_lines: list[dict[str, Any]] = []
+        if mine is not None:
+            assert po_lines is not None
+            key = normalize_number(po["po_number"])
+            found_lines = line_checks(
+                invoice["invoice_id"],
+                po["po_number"],
+                mine,
+                _of_po(po_lines, key),
+                None if receipts is None else _of_po(receipts, key),
+                None if billed_lines is None else _of_po(billed_lines, key),
+                profile,
+            )
             line_rows.extend(found_lines)
-            codes = {r["exception"] for r in found_lines}
-            problems.extend(e for e in POException if e.value in codes)
-        headers.append(_header(invoice, po["po_number"], how, mode, problems))
-    line_cols = ["invoice_id", "line_no", "po_number", "po_line_no", "exception", "reason"]
-    return pd.DataFrame(headers), pd.DataFrame(line_rows, columns=line_cols)
+        headers.append(_header(invoice, po["po_number"], how, mode, problems, found_lines))
+    return pd.DataFrame(headers), pd.DataFrame(line_rows, columns=list(LINE_COLUMNS))
+
+
+def _of_po(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of ``frame`` that belong to the PO whose normalized number is ``key``."""
+    if frame.empty:
+        return frame
+    return frame[frame["po_number"].map(normalize_number) == key]
 
 
 def _header_checks(
-    invoice: dict[str, Any], po: pd.Series, profile: MatchProfile
-) -> list[POException]:
-    problems: list[POException] = []
-    if str(invoice.get("vendor_id")) != str(po["vendor_id"]):
-        problems.append(POException.vendor_mismatch)
-    if str(invoice.get("currency", "")).upper() != str(po["currency"]).upper():
-        problems.append(POException.currency_mismatch)
+    invoice: dict[str, Any], po: pd.Series, profile: MatchProfile, *, lines_checked: bool
+) -> list[tuple[ExceptionCode, str]]:
+    problems: list[tuple[ExceptionCode, str]] = []
+    mine, theirs = invoice.get("vendor_id"), po["vendor_id"]
+    if not _blank(mine) and not _blank(theirs) and str(mine) != str(theirs):
+        problems.append(
+            (ExceptionCode.vendor_mismatch, f"PO {po['po_number']} was ordered from another vendor")
+        )
+    currency, po_currency = str(invoice.get("currency") or ""), str(po["currency"] or "")
+    if currency and po_currency and currency.upper() != po_currency.upper():
+        problems.append(
+            (
+                ExceptionCode.currency_mismatch,
+                f"invoice in {currency.upper()}, PO {po['po_number']} in {po_currency.upper()}",
+            )
+        )
     if str(po.get("status", "open") or "open").lower() == "closed":
-        problems.append(POException.po_closed)
-    total, po_total = _num(invoice["total"]), _num(po["total"])
-    invoiced = _num(po.get("invoiced", 0) or 0)
-    remaining = po_total - (0.0 if np.isnan(invoiced) else invoiced)
+        problems.append((ExceptionCode.po_closed, f"PO {po['po_number']} is closed"))
+    total, po_total = num(invoice["total"]), num(po["total"])
+    if np.isnan(total) or np.isnan(po_total):
+        return problems
+    invoiced = num(po.get("invoiced", 0) or 0)
+    invoiced = 0.0 if np.isnan(invoiced) else invoiced
+    remaining = po_total - invoiced
     pct, absolute = profile.amount_tolerance_pct, profile.amount_tolerance_abs
-    if invoiced and remaining <= max(absolute, abs(po_total) * pct / 100) and total > 0:
-        problems.append(POException.po_exhausted)
-    elif not within(total, remaining, pct, absolute):
-        problems.append(POException.amount_variance)
+    slack = max(absolute, abs(po_total) * pct / 100)
+    if invoiced and remaining <= slack and total > 0:
+        problems.append(
+            (
+                ExceptionCode.po_exhausted,
+                f"PO {po['po_number']} total {po_total:,.2f} is already invoiced"
+                f" ({invoiced:,.2f} on earlier invoices)",
+            )
+        )
+    elif (
+        (total > remaining + slack + 1e-9)
+        if lines_checked
+        else not within(total, remaining, pct, absolute)
+    ):
+        left = f" of which {remaining:,.2f} is left" if invoiced else ""
+        problems.append(
+            (
+                ExceptionCode.amount_variance,
+                f"invoice total {total:,.2f} vs PO {po['po_number']} total {po_total:,.2f}"
+                f"{left} (tolerance {slack:,.2f})",
+            )
+        )
     return problems
 
 
-def _line_checks(
-    invoice: dict[str, Any],
-    po: pd.Series,
-    invoice_lines: pd.DataFrame,
-    po_lines: pd.DataFrame,
-    receipts: pd.DataFrame | None,
-    profile: MatchProfile,
-) -> list[dict[str, Any]]:
-    mine = invoice_lines[invoice_lines["invoice_id"] == invoice["invoice_id"]]
-    ordered = po_lines[
-        po_lines["po_number"].map(normalize_number) == normalize_number(po["po_number"])
-    ]
-    received: dict[Any, float] = {}
-    if receipts is not None:
-        rec = receipts[
-            receipts["po_number"].map(normalize_number) == normalize_number(po["po_number"])
-        ]
-        for line_no, qty in zip(rec["line_no"], rec["quantity_received"], strict=True):
-            received[str(line_no)] = received.get(str(line_no), 0.0) + _num(qty)
-    out: list[dict[str, Any]] = []
-    for line in mine.to_dict("records"):
-        target = _pair_line(line, ordered)
-        base = {
-            "invoice_id": invoice["invoice_id"],
-            "line_no": line["line_no"],
-            "po_number": po["po_number"],
-        }
-        if target is None:
-            out.append(
-                {
-                    **base,
-                    "po_line_no": None,
-                    "exception": POException.unmatched_line.value,
-                    "reason": "no PO line with this product code or description",
-                }
-            )
-            continue
-        base["po_line_no"] = target["line_no"]
-        qty, price = _num(line["quantity"]), _num(line["unit_price"])
-        if not within(price, _num(target["unit_price"]), profile.amount_tolerance_pct, 0.0):
-            out.append(
-                {
-                    **base,
-                    "exception": POException.price_variance.value,
-                    "reason": f"unit price {price:g} vs PO {_num(target['unit_price']):g}",
-                }
-            )
-        qpct = profile.quantity_tolerance_pct
-        limit = _num(target["quantity"])
-        if qty > limit * (1 + qpct / 100) + 1e-9:
-            out.append(
-                {
-                    **base,
-                    "exception": POException.quantity_over_order.value,
-                    "reason": f"quantity {qty:g} exceeds ordered {limit:g}",
-                }
-            )
-        if receipts is not None:
-            got = received.get(str(target["line_no"]), 0.0)
-            if qty > got * (1 + qpct / 100) + 1e-9:
-                out.append(
-                    {
-                        **base,
-                        "exception": POException.quantity_over_receipt.value,
-                        "reason": f"quantity {qty:g} exceeds received {got:g}",
-                    }
-                )
-    return out
-
-
-def _pair_line(line: dict[str, Any], ordered: pd.DataFrame) -> dict[str, Any] | None:
-    if ordered.empty:
-        return None
-    code = str(line.get("product_code") or "").strip().lower()
-    if code and "product_code" in ordered.columns:
-        hits = ordered[ordered["product_code"].astype(str).str.strip().str.lower() == code]
-        if not hits.empty:
-            return dict(hits.iloc[0])
-    text = str(line.get("description") or "")
-    if text and "description" in ordered.columns:
-        scores = [
-            fuzz.token_set_ratio(text, str(d), processor=default_process)
-            for d in ordered["description"]
-        ]
-        best = int(np.argmax(scores))
-        if scores[best] >= DESCRIPTION_MIN:
-            return dict(ordered.iloc[best])
-    return None
-
-
 def _header(
-    invoice: dict[str, Any], po_number: Any, how: str, mode: str, problems: list[POException]
+    invoice: dict[str, Any],
+    po_number: Any,
+    how: str,
+    mode: str,
+    problems: list[tuple[ExceptionCode, str]],
+    line_rows: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    codes = [c.value for c, _ in problems]
+    codes += [c.value for c in ExceptionCode if c.value in {r["exception"] for r in line_rows}]
     if po_number is None:
-        reason = (
-            f"no purchase order {invoice.get('po_number')!r} for vendor {invoice.get('vendor_id')}"
-        )
-    elif problems:
-        reason = f"{how} PO match {po_number}; exceptions: " + ", ".join(p.value for p in problems)
+        reason = problems[0][1]
+    elif codes:
+        counted = f"; {len(line_rows)} line exception(s)" if line_rows else ""
+        reason = f"PO {po_number} found ({how}, {mode}); exceptions: {', '.join(codes)}{counted}"
     else:
-        reason = f"{how} PO match {po_number}; vendor, currency and amounts within tolerance"
+        checked = {"header": "amounts", "2-way": "lines", "3-way": "lines and receipts"}[mode]
+        reason = (
+            f"PO {po_number} found ({how}, {mode}); vendor, currency and {checked} within tolerance"
+        )
     return {
         "invoice_id": invoice["invoice_id"],
         "po_number": po_number,
         "match_type": how,
         "mode": mode,
-        "status": "exception" if problems else "matched",
-        "exceptions": [p.value for p in problems],
+        "status": "exception" if codes else "matched",
+        "exceptions": codes,
         "reason": reason,
+        "details": [{"code": c.value, "reason": why} for c, why in problems],
     }

@@ -1,4 +1,4 @@
-"""Exports of invoices, their lines and their matches as CSV, XLSX and JSON.
+"""Exports of invoices, their lines, matches and PO match exceptions as CSV, XLSX and JSON.
 
 Pure functions over plain rows (dicts), so the workflow can feed them from any query and the tests
 can read the files back. Text cells that a spreadsheet would treat as a formula (leading ``=``,
@@ -56,6 +56,7 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("payment_reference", "Payment reference", width=24),
     Column("confidence", "Confidence", "percent", 11),
     Column("match_band", "Match band", width=12),
+    Column("exception_codes", "PO exceptions", width=30),  # stable codes, see the exceptions sheet
     Column("extractor", "Extractor", width=16),
     Column("file_name", "File", width=30),
     Column("approved_at", "Approved at", "datetime", 19),
@@ -75,6 +76,7 @@ LINE_COLUMNS: tuple[Column, ...] = (
     Column("allowance", "Allowance", "number", 11),
     Column("charge", "Charge", "number", 11),
     Column("amount", "Amount", "number", 12),
+    Column("exceptions", "Exceptions", width=50),  # the line's PO match exceptions in words
 )
 MATCH_COLUMNS: tuple[Column, ...] = (
     Column("invoice_id", "Invoice ID", width=38),
@@ -90,10 +92,28 @@ MATCH_COLUMNS: tuple[Column, ...] = (
     Column("decided_by", "Decided by", width=28),  # e-mail
     Column("decided_at", "Decided at", "datetime", 19),
 )
+# Purchase-order match exceptions, one row each (``po.*`` rows have no line).
+EXCEPTION_COLUMNS: tuple[Column, ...] = (
+    Column("invoice_id", "Invoice ID", width=38),
+    Column("invoice_number", "Invoice number", width=18),
+    Column("po_number", "PO number", width=14),
+    Column("line_no", "Line", "integer", 6),
+    Column("po_line_no", "PO line", "integer", 8),
+    Column("words", "Exception", width=40),
+    Column("reason", "Details", width=60),
+    Column("code", "Code", width=26),
+    Column("quantity", "Billed quantity", "number", 10),
+    Column("billed_before", "Billed before", "number", 10),
+    Column("ordered_quantity", "Ordered", "number", 10),
+    Column("received_quantity", "Received", "number", 10),
+    Column("unit_price", "Unit price", "number", 12),
+    Column("po_unit_price", "PO unit price", "number", 12),
+)
 SHEETS: dict[str, tuple[Column, ...]] = {
     "invoices": INVOICE_COLUMNS,
     "lines": LINE_COLUMNS,
     "matches": MATCH_COLUMNS,
+    "exceptions": EXCEPTION_COLUMNS,
 }
 # xero_bills: the bill import file of ``bills_export`` (one row per invoice line).
 ExportFormat = Literal["csv", "xlsx", "json", "xero_bills"]
@@ -112,10 +132,16 @@ class ExportBundle:
     invoices: list[Mapping[str, Any]] = field(default_factory=list)
     lines: list[Mapping[str, Any]] = field(default_factory=list)
     matches: list[Mapping[str, Any]] = field(default_factory=list)
+    exceptions: list[Mapping[str, Any]] = field(default_factory=list)
 
     def sheet(self, name: str) -> list[Mapping[str, Any]]:
         """Rows of one sheet by name."""
-        return {"invoices": self.invoices, "lines": self.lines, "matches": self.matches}[name]
+        return {
+            "invoices": self.invoices,
+            "lines": self.lines,
+            "matches": self.matches,
+            "exceptions": self.exceptions,
+        }[name]
 
 
 def neutralise(value: str) -> str:
@@ -176,7 +202,7 @@ def _as_datetime(value: Any) -> dt.datetime | dt.date | None:
 
 
 def to_xlsx(bundle: ExportBundle) -> bytes:
-    """A workbook with sheets invoices, lines and matches; bold frozen header, typed cells."""
+    """A workbook with sheets invoices, lines, matches and exceptions; bold frozen header."""
     out = io.BytesIO()
     # Never turn strings into formulas or links: the content is untrusted.
     options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
@@ -232,11 +258,12 @@ def _json_default(value: Any) -> Any:
 
 
 def to_json(bundle: ExportBundle) -> bytes:
-    """JSON object with the three row lists; amounts as decimal strings, dates ISO 8601."""
+    """JSON object with the four row lists; amounts as decimal strings, dates ISO 8601."""
     doc = {
         "invoices": [dict(r) for r in bundle.invoices],
         "lines": [dict(r) for r in bundle.lines],
         "matches": [dict(r) for r in bundle.matches],
+        "exceptions": [dict(r) for r in bundle.exceptions],
     }
     return json.dumps(doc, default=_json_default, ensure_ascii=False, indent=1).encode("utf-8")
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from core.auth.models import CurrentUser
 from core.db import approval_repo, invoice_query, invoice_repo, tenant_repo
 from core.db.invoice_query import InvoiceFilter
-from core.db.records import AuditEvent, Invoice, InvoiceDetail, InvoiceLine, Match
+from core.db.records import AuditEvent, Invoice, InvoiceDetail, InvoiceLine, Match, MatchException
 from core.db.session import user_session
 from core.errors import NotFound, ValidationFailed
+from core.matching.exceptions import words as exception_words
 from core.workflow import bills_export, exports
 from core.workflow.access import WRITERS, require_role
 from core.workflow.match_words import explain_match
@@ -162,6 +163,7 @@ def get_invoice(*, services: Services, user: CurrentUser, invoice_id: uuid.UUID)
             **invoice.as_dict(),
             lines=tuple(invoice_repo.invoice_lines(s, [invoice_id])),
             matches=tuple(invoice_repo.matches_for(s, [invoice_id])),
+            exceptions=tuple(invoice_repo.exceptions_for(s, [invoice_id])),
         )
 
 
@@ -179,6 +181,15 @@ def list_matches(*, services: Services, user: CurrentUser, invoice_id: uuid.UUID
     with user_session(services.engine, user.claims) as s:
         load_invoice(s, invoice_id, for_update=False)
         return invoice_repo.matches_for(s, [invoice_id])
+
+
+def list_exceptions(
+    *, services: Services, user: CurrentUser, invoice_id: uuid.UUID
+) -> list[MatchException]:
+    """The PO match exceptions of one invoice (typed codes, the PO's own first, then by line)."""
+    with user_session(services.engine, user.claims) as s:
+        load_invoice(s, invoice_id, for_update=False)
+        return invoice_repo.exceptions_for(s, [invoice_id])
 
 
 def audit_log(
@@ -322,7 +333,7 @@ def export_invoices_counted(
     if fmt not in exports.MEDIA_TYPES:
         raise ValidationFailed("format must be csv, xlsx, json or xero_bills")
     if sheet not in exports.SHEETS:
-        raise ValidationFailed("sheet must be invoices, lines or matches")
+        raise ValidationFailed("sheet must be invoices, lines, matches or exceptions")
     if not filters.status:
         filters = replace(filters, status=tuple(EXPORTABLE))
     _check(filters)
@@ -368,6 +379,15 @@ def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:
         if isinstance(c, dict) and c.get("vendor_id")
     }
     vendor_names = {str(k): v for k, v in invoice_repo.vendor_names(s, candidate_ids).items()}
+    found = invoice_repo.exceptions_for(s, ids)  # PO match exceptions, in words per line
+    codes: dict[uuid.UUID, set[str]] = {}
+    by_line: dict[tuple[uuid.UUID, int], list[str]] = {}
+    for x in found:
+        codes.setdefault(x.invoice_id, set()).add(x.code)
+        if x.line_no is not None:
+            by_line.setdefault((x.invoice_id, x.line_no), []).append(
+                f"{exception_words(x.code)}: {x.reason}"
+            )
 
     def who(user_id: uuid.UUID | None) -> str | None:
         return None if user_id is None else emails.get(user_id, str(user_id))
@@ -380,10 +400,19 @@ def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:
                 "approved_at": r.reviewed_at,
                 "approved_by": who(r.reviewed_by),
                 "approval_note": notes.get(r.id),
+                "exception_codes": ", ".join(sorted(codes.get(r.id, ()))),
             }
             for r in rows
         ],
-        lines=[{**line.as_dict(), "position": line.line_no} for line in lines],
+        lines=[
+            {
+                **line.as_dict(),
+                "position": line.line_no,
+                "exceptions": "; ".join(by_line.get((line.invoice_id, line.line_no), [])),
+            }
+            for line in lines
+        ],
+        exceptions=[{**x.as_dict(), "words": exception_words(x.code)} for x in found],
         matches=[
             {
                 **m.as_dict(),

@@ -4,8 +4,10 @@ Scoring and decisions are ``core.matching``'s (pure, explainable, profile-driven
 only loads the client's reference data, its alias store (``public.vendor_aliases``: former names,
 learned spellings, VAT ids, IBANs, used as exact keys) and active profile under the caller's
 session, turns the decisions into ``matches`` rows and says whether the invoice may be
-auto-approved. The rows are stored by the ``status.matched`` action (processing), through the
-database's door.
+auto-approved. The purchase order is matched line by line against its lines and goods receipts
+(``po_match_step``). The match rows are stored by the ``status.matched`` action (processing),
+through the database's door, and the PO match's typed exceptions right after it in the same
+transaction (``public.invoice_record_exceptions``, which accepts them only then).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from core.matching.matcher import decide_vendor
 from core.matching.normalize import normalize_name
 from core.matching.profile import MatchProfile
 from core.matching.purchase_orders import normalize_number, within
+from core.workflow.po_match_step import match_po
 
 log = logging.getLogger(__name__)
 _BAND = {"auto": "auto", "review": "review", "reject": "reject"}
@@ -44,6 +47,8 @@ class MatchOutcome:
 
     invoice_changes: dict[str, Any] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)  # the proposed ``matches`` rows
+    # the PO match's exceptions (``public.match_exceptions`` rows, stored after the door call)
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
     auto: bool = False
     reason: str = ""
     profile_version: int | None = None
@@ -177,7 +182,22 @@ def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> Ma
         )
         vendor_band = "review"
 
-    po_band = _match_po(extraction, refs["purchase_orders"], profile, rows, out, profile_version)
+    po = match_po(
+        s,
+        invoice=invoice,
+        extraction=extraction,
+        vendor_id=out.invoice_changes.get("vendor_id"),
+        pos=refs["purchase_orders"],
+        profile=profile,
+        profile_version=profile_version,
+    )
+    po_band = None
+    if po is not None:
+        po_band = po.band
+        rows.append(po.row)
+        out.exceptions = po.exceptions
+        if po.purchase_order_id is not None:
+            out.invoice_changes["purchase_order_id"] = po.purchase_order_id
     dup_rows = _duplicates(s, invoice, extraction, profile_version, profile)
     rows.extend(dup_rows)
 
@@ -189,57 +209,6 @@ def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> Ma
     out.auto = overall == "auto"
     out.rows = rows
     return out
-
-
-def _match_po(
-    extraction: Extraction,
-    pos: list[dict[str, Any]],
-    profile: MatchProfile,
-    rows: list[dict[str, Any]],
-    out: MatchOutcome,
-    profile_version: int | None,
-) -> str | None:
-    number = (extraction.po_number.value or "").strip()
-    if not number:
-        return None
-    by_number = {str(p["po_number"]).strip().lower(): p for p in pos}
-    po = by_number.get(number.lower())
-    if po is None:
-        rows.append(
-            {
-                "kind": "purchase_order",
-                "band": "review",
-                "score": Decimal("0"),
-                "reason": f"PO {number} is not in the purchase order list",
-                "profile_version": profile_version,
-            }
-        )
-        return "review"
-    total, po_total = extraction.total.value, po["total"]
-    band, why = "auto", f"PO {po['po_number']} found"
-    if total is not None and po_total is not None:
-        diff = abs(Decimal(total) - Decimal(po_total))
-        limit = max(
-            Decimal(str(profile.amount_tolerance_abs)),
-            abs(Decimal(po_total)) * Decimal(str(profile.amount_tolerance_pct)) / 100,
-        )
-        if diff > limit:
-            band, why = "review", f"{why}, but total differs by {diff:.2f} (> {limit:.2f})"
-        else:
-            why += f", total within {limit:.2f}"
-    rows.append(
-        {
-            "kind": "purchase_order",
-            "purchase_order_id": po["id"],
-            "vendor_id": po.get("vendor_id"),
-            "score": Decimal("100") if band == "auto" else Decimal("50"),
-            "band": band,
-            "reason": why,
-            "profile_version": profile_version,
-        }
-    )
-    out.invoice_changes["purchase_order_id"] = po["id"]
-    return band
 
 
 def _same_vendor(invoice: Invoice, extraction: Extraction, other: DuplicateCandidate) -> str:

@@ -193,6 +193,8 @@ def process_invoice(
             changes={**outcome.invoice_changes, "matches": outcome.rows},
             meta={"by": "worker", "profile_version": outcome.profile_version},
         )
+        # The PO match's typed exceptions, with the door call above (same transaction).
+        invoice_repo.record_exceptions(s, invoice.id, outcome.exceptions)
         auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
         # The approval policy's blocks hold for auto-approval too (the door refuses it anyway).
         blocked = [r.code for r in approval_repo.reasons(s, invoice_id) if r.blocking]

@@ -112,7 +112,7 @@ def test_upload_process_review_approve_export_over_http(http, worker):
     r = http.get("/exports", params={"client_id": cid, "format": "xlsx"}, headers=headers)
     assert r.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["invoices", "lines", "matches"]
+    assert wb.sheetnames == ["invoices", "lines", "matches", "exceptions"]
     numbers = {row[7] for row in wb["invoices"].iter_rows(min_row=2, values_only=True)}
     assert "CORRECTED-1" in numbers and len(numbers) == 3
     assert wb["lines"].max_row > 1 and wb["matches"].max_row > 1

@@ -30,7 +30,7 @@ def test_downloads_export_xlsx_for_each_role(workspace, signed_in, role) -> None
     name, data, media_type = at.session_state["downloads_export"]
     assert name.endswith(".xlsx") and "spreadsheetml" in media_type
     book = load_workbook(io.BytesIO(data), read_only=True)
-    assert len(book.sheetnames) == 3  # invoices, lines, matches
+    assert len(book.sheetnames) == 4  # invoices, lines, matches, exceptions
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     assert len(rows) == 3  # header + the two approved invoices
     assert any(b.label.startswith("Download invoiceflow-") for b in at.get("download_button"))

@@ -181,6 +181,15 @@ CASES: list[TableCase] = [
         delete_roles=NOBODY,
     ),
     TableCase(
+        "public.match_exceptions",
+        **_ops("public.match_exceptions", "reason = 'cleared'"),
+        insert="insert into public.match_exceptions (client_id, invoice_id, code, line_no)"
+        " values (:client, :invoice, 'line.price_variance', 1)",
+        insert_roles=NOBODY,  # written by the invoice doors only: a block cannot be cleared
+        update_roles=NOBODY,
+        delete_roles=NOBODY,
+    ),
+    TableCase(
         "public.match_profiles",
         **_ops("public.match_profiles", "name = 'renamed'"),
         insert="insert into public.match_profiles (client_id, version, name, profile)"
@@ -384,6 +393,10 @@ PROTECTED: list[tuple[str, str]] = [
      "update public.matches set status = 'confirmed', decided_by = auth.uid()"
      " where client_id = :client"),
     ("matches.vendor_id", "update public.matches set vendor_id = null where client_id = :client"),
+    ("match_exceptions.code", "update public.match_exceptions set code = 'po.closed',"
+     " line_no = null where client_id = :client"),
+    ("match_exceptions: cleared by deleting",
+     "delete from public.match_exceptions where client_id = :client"),
     ("files.object_key", "update public.files set object_key = object_key || '.x'"
      " where client_id = :client"),
     ("files.bucket", "update public.files set bucket = 'evil' where client_id = :client"),
@@ -496,6 +509,20 @@ CALLS: list[CallCase] = [
         " null, jsonb_build_object('match', jsonb_build_object('id', cast(:review_match as text))),"
         " '{}') v) x where v is not null",
         WRITERS,
+    ),
+    CallCase(
+        "invoice_record_exceptions: after the matched door call",
+        "select count(*) from (select public.invoice_record_exceptions(:extracted_invoice,"
+        " jsonb_build_array(jsonb_build_object('code', 'line.over_billed_quantity', 'line_no', 1,"
+        " 'reason', 'billed 5 but 4 ordered'))) n from (select public.invoice_transition("
+        ":extracted_invoice, 'status.matched', null, '{\"match_band\": \"review\"}', '{}') v"
+        " offset 0) t where v is not null) x where n = 1",
+        WRITERS,
+    ),
+    CallCase(
+        "invoice_record_exceptions: alone (clears the invoice's exceptions)",
+        "select count(*) from (select public.invoice_record_exceptions(:invoice, '[]') n) x",
+        NOBODY,  # only with the door call that proposes the matches
     ),
     CallCase(
         "create_client",
@@ -618,6 +645,12 @@ CALLS: list[CallCase] = [
         "invoice_resplit (the file's invoice is not in review)",
         "select count(*) from unnest(public.invoice_resplit(:invoice, '[[1, 1]]')) x",
         NOBODY,
+    ),
+    CallCase(
+        "invoice_line_exceptions (read)",
+        "select count(*) from public.invoice_line_exceptions(:invoice)",
+        ALL_MEMBERS,
+        audited=False,
     ),
     CallCase(
         "invoice_ids_by_vendor (read)",
@@ -764,6 +797,10 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         v=ids["vendor"],
     )
     add(
+        "extracted_invoice",
+        "insert into public.invoices (client_id, status, total) values (:c, 'extracted', 80)",
+    )
+    add(
         "approved_invoice",
         "insert into public.invoices (client_id, status, total) values (:c, 'approved', 50)",
     )
@@ -785,6 +822,13 @@ def seed_client_rows(conn: Connection, client_id: uuid.UUID) -> dict[str, uuid.U
         " values (:c, :i, 'vendor', :v, 'auto')",
         i=ids["invoice"],
         v=ids["vendor"],
+    )
+    add(
+        "exception",
+        "insert into public.match_exceptions (client_id, invoice_id, purchase_order_id, code,"
+        " line_no, reason) values (:c, :i, :p, 'line.not_received', 1, 'seeded')",
+        i=ids["invoice"],
+        p=ids["po"],
     )
     add(
         "profile",

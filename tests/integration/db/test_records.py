@@ -13,6 +13,7 @@ TABLES: dict[type[records.Record], str] = {
     records.Invoice: "invoices",
     records.InvoiceLine: "invoice_lines",
     records.Match: "matches",
+    records.MatchException: "match_exceptions",
     records.AuditEvent: "audit_events",
     records.File: "files",
     records.Batch: "batches",
@@ -33,6 +34,8 @@ JOINS = {
     " left join public.vendors v on v.id = m.vendor_id"
     " left join public.purchase_orders po on po.id = m.purchase_order_id"
     " left join public.invoices d on d.id = m.duplicate_of_invoice_id",
+    records.MatchException: "public.match_exceptions x join public.invoices i"
+    " on i.id = x.invoice_id left join public.purchase_orders po on po.id = x.purchase_order_id",
     records.AuditEvent: "public.audit_events a",
     records.File: "public.files f",
     records.Batch: "public.batches b",

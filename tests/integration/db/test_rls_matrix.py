@@ -315,8 +315,8 @@ USER_CALLABLE = {
     "redeliver_webhook",
     "update_webhook_endpoint",
     "enqueue_invoice_processing", "has_client_role", "invite_client_member",
-    "invoice_correct", "invoice_ids_by_vendor", "invoice_resplit", "invoice_split",
-    "invoice_transition", "member_client_ids",
+    "invoice_correct", "invoice_ids_by_vendor", "invoice_record_exceptions", "invoice_resplit",
+    "invoice_split", "invoice_transition", "member_client_ids",
     "my_client_invitations", "record_reference_import", "record_upload", "revoke_api_key",
     "revoke_client_invitation", "storage_client_id", "verified_email",
 }  # fmt: skip

@@ -155,7 +155,7 @@ def test_reimporting_a_changed_po_updates_lines_in_place_and_three_way_still_mat
     )
     assert headers.iloc[0]["mode"] == "3-way"
     # Received lines 1 and 2 match cleanly; only the never-received new line 3 is an exception.
-    assert {(r.line_no, r.exception) for r in lines.itertuples()} == {(3, "quantity_over_receipt")}
+    assert {(r.line_no, r.exception) for r in lines.itertuples()} == {(3, "line.not_received")}
 
 
 def test_dropping_a_po_line_unlinks_only_its_receipt_lines_and_warns(services, loaded, engine):

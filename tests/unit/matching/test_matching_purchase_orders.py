@@ -66,18 +66,18 @@ def test_absolute_tolerance_wins_when_larger_than_the_percentage() -> None:
 
 def test_closed_po_exhausted_po_and_currency_are_exceptions() -> None:
     closed, _ = match_purchase_orders(_invoice(500.0, po="PO777"), POS, PROFILE)
-    assert closed.iloc[0]["exceptions"] == ["po_closed"]
+    assert closed.iloc[0]["exceptions"] == ["po.closed"]
     exhausted, _ = match_purchase_orders(_invoice(300.0, po="PO-900", vendor="V2"), POS, PROFILE)
-    assert exhausted.iloc[0]["exceptions"] == ["po_exhausted"]
+    assert exhausted.iloc[0]["exceptions"] == ["po.exhausted"]
     usd, _ = match_purchase_orders(_invoice(1000.0, cur="USD"), POS, PROFILE)
-    assert usd.iloc[0]["exceptions"] == ["currency_mismatch"]
+    assert usd.iloc[0]["exceptions"] == ["po.currency_mismatch"]
 
 
 def test_fuzzy_po_number_within_the_vendor_and_missing_po() -> None:
     fuzzy, _ = match_purchase_orders(_invoice(1000.0, po="PO-0001234"), POS, PROFILE)
     assert (fuzzy.iloc[0]["match_type"], fuzzy.iloc[0]["po_number"]) == ("fuzzy", "PO-000123")
     missing, _ = match_purchase_orders(_invoice(1000.0, po="XYZ-1"), POS, PROFILE)
-    assert missing.iloc[0]["exceptions"] == ["po_not_found"]
+    assert missing.iloc[0]["exceptions"] == ["po.not_found"]
     assert missing.iloc[0]["status"] == "exception"
 
 
@@ -115,10 +115,10 @@ def test_three_way_line_exceptions_are_typed() -> None:
     )
     got = {(r.line_no, r.exception) for r in lines.itertuples()}
     assert got == {
-        (1, "quantity_over_receipt"),  # 10 invoiced, 6 received; price 50.5 is exactly +1%
-        (2, "price_variance"),  # 101.01 is just over +1% of 100
-        (3, "quantity_over_order"),  # 5 invoiced, 4 ordered, 5 received
-        (4, "unmatched_line"),
+        (1, "line.not_received"),  # 10 invoiced, 6 received; price 50.5 is exactly +1%
+        (2, "line.price_variance"),  # 101.01 is just over +1% of 100
+        (3, "line.over_billed_quantity"),  # 5 invoiced, 4 ordered, 5 received
+        (4, "line.no_po_line"),
     }
     row = headers.iloc[0]
     assert row["mode"] == "3-way"
@@ -144,7 +144,7 @@ def test_two_way_without_receipts_does_not_check_receipts() -> None:
         _invoice(1000.0), POS, PROFILE, invoice_lines=inv_lines, po_lines=po_lines
     )
     assert headers.iloc[0]["mode"] == "2-way"
-    assert lines["exception"].tolist() == ["unmatched_line"]  # nothing to pair it by
+    assert lines["exception"].tolist() == ["line.no_po_line"]  # nothing to pair it by
 
 
 def test_missing_columns_are_a_validation_error() -> None:

@@ -66,7 +66,7 @@ def test_csv_reads_back_with_header_and_neutralised_text_but_numbers_kept():
 
 def test_xlsx_has_three_sheets_bold_header_and_typed_cells():
     wb = openpyxl.load_workbook(io.BytesIO(to_xlsx(_bundle())))
-    assert wb.sheetnames == ["invoices", "lines", "matches"]
+    assert wb.sheetnames == ["invoices", "lines", "matches", "exceptions"]
     ws = wb["invoices"]
     headers = [c.value for c in ws[1]]
     assert headers == [c.header for c in INVOICE_COLUMNS]
