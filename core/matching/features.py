@@ -39,6 +39,8 @@ Legal forms spelled out (``Naamloze Vennootschap``) are the same family as the a
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import multiprocessing
 import re
 
 import numpy as np
@@ -113,8 +115,28 @@ def _date(value: object) -> float:
         return np.nan
 
 
-def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add normalized columns (name and optional fields) to a raw ``id,name,...`` frame."""
+PARALLEL_MIN_ROWS = 20_000  # below this, a second process costs more than it saves
+
+
+def prepare_frame(frame: pd.DataFrame, *, workers: int = 1) -> pd.DataFrame:
+    """Add normalized columns (name and optional fields) to a raw ``id,name,...`` frame.
+
+    With ``workers`` > 1 and at least ``PARALLEL_MIN_ROWS`` rows (a vendor master), the rows are
+    split into contiguous parts prepared in forked processes at the same time (normalization is
+    pure Python, so threads would not run in parallel); the result is the same frame."""
+    parts = min(max(1, workers), len(frame) // (PARALLEL_MIN_ROWS // 2) or 1)
+    if parts > 1 and "fork" in multiprocessing.get_all_start_methods():
+        bounds = np.linspace(0, len(frame), parts + 1).astype(int)
+        chunks = [frame.iloc[lo:hi] for lo, hi in itertools.pairwise(bounds)]
+        with multiprocessing.get_context("fork").Pool(parts - 1) as pool:
+            pending = pool.map_async(_prepare, chunks[1:])
+            first = _prepare(chunks[0])
+            rest = pending.get()
+        return pd.concat([first, *rest], ignore_index=True)
+    return _prepare(frame)
+
+
+def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.reset_index(drop=True).copy()
     out["id"] = out["id"].astype(str)
     norm = normalize_frame(out["name"])

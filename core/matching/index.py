@@ -20,6 +20,8 @@ has never seen counts as distinctive with the largest weight.
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -30,7 +32,7 @@ from sklearn.preprocessing import normalize
 from core.errors import ValidationFailed
 from core.matching.aliases import expand_aliases
 from core.matching.blocking import BlockingIndex
-from core.matching.features import prepare_frame, rowwise_dot
+from core.matching.features import PARALLEL_MIN_ROWS, prepare_frame, rowwise_dot
 from core.matching.normalize import normalize_name
 from core.matching.vocabulary import GENERIC_WORDS
 
@@ -78,6 +80,10 @@ class _ExactTable:
         return None if row is None else [row]
 
 
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def validate_frame(frame: pd.DataFrame, what: str) -> None:
     """Refuse frames without the required ``id`` and ``name`` columns."""
     missing = [c for c in ("id", "name") if c not in frame.columns]
@@ -98,9 +104,20 @@ class VendorIndex:
         validate_frame(reference, "reference")
         if reference.empty:
             raise ValidationFailed("reference has no rows")
-        self.frame = prepare_frame(expand_aliases(reference, aliases))
+        self.frame = prepare_frame(expand_aliases(reference, aliases), workers=workers)
         keys = self.frame["n_key"].tolist()
-        self.blocking = BlockingIndex(keys, workers=workers)
+        if workers > 1 and len(keys) >= PARALLEL_MIN_ROWS and _can_fork():
+            # The n-gram index is fitted in a forked process while this one builds the rest.
+            with multiprocessing.get_context("fork").Pool(1) as pool:
+                pending = pool.apply_async(BlockingIndex, (keys,), {"workers": workers})
+                self._build_word_indexes(keys)
+                self.blocking: BlockingIndex = pending.get()
+        else:
+            self.blocking = BlockingIndex(keys, workers=workers)
+            self._build_word_indexes(keys)
+
+    def _build_word_indexes(self, keys: list[str]) -> None:
+        """Word TF-IDF (generic words down-weighted), exact-key tables, word codes, tokens."""
         self._words = TfidfVectorizer(
             analyzer=str.split, sublinear_tf=True, dtype=np.float32, min_df=1, norm=None
         )

@@ -59,10 +59,15 @@ _DIGRAPH = re.compile(r"(?<=[bcdfghjklmnpqrstvwxz])([aou])e")  # Mueller -> Mull
 _SPLIT = re.compile(r"[^\w.]+")
 _APOSTROPHES = re.compile(r"['’`´]")
 _TAIL = re.compile(r"\s*(?:\(|\s[-–|/]\s|,)\s*([^(),\-–|/]+?)\)?\s*$")
+_TAIL_MARKS = frozenset("(,-–|/")  # _TAIL needs one of these (a quick test before the search)
 _DISPLAY_SPLIT = re.compile(r"[^\w]+")
 _LEADING_LEGAL = frozenset({"ab", "oy", "as", "ooo", "zao", "oao", "pao"})
 _PLACE = COUNTRIES | CITIES
 _PAREN = re.compile(r"\(([^()]*)\)")
+# Last words of legal forms, and every ending of a joined one ("g m b h" tokenizes to ... "h").
+_LEGAL_ENDINGS = frozenset(k[-1] for k in LEGAL_FORMS) | frozenset(
+    j[i:] for j in LEGAL_JOINED for i in range(len(j))
+)
 _CODE_MIN = 5  # words this long are compared by their Metaphone code
 
 
@@ -129,7 +134,9 @@ def _strip_legal(tokens: list[str]) -> tuple[list[str], str]:
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        for size in range(min(MAX_LEGAL_TOKENS, len(tokens) - 1), 0, -1):
+        # no legal form (nor a joined one) ends with a word outside _LEGAL_ENDINGS
+        sizes = MAX_LEGAL_TOKENS if tokens[-1] in _LEGAL_ENDINGS else 0
+        for size in range(min(sizes, len(tokens) - 1), 0, -1):
             tail = tokens[-size:]
             found = LEGAL_FORMS.get(tuple(tail)) or (size > 1 and LEGAL_JOINED.get("".join(tail)))
             if found:
@@ -192,7 +199,7 @@ def _split_tail(original: str) -> tuple[str, str]:
         if places:
             body = _PAREN.sub(lambda m: " " if _is_place(m.group(1)) else m.group(0), original)
             return " ".join(body.split()), " ".join(places)
-    match = _TAIL.search(original)
+    match = _TAIL.search(original) if _TAIL_MARKS.intersection(original) else None
     if match:
         tail_tokens = _tokenize(fold_accents(match.group(1)))
         if _all_places(tail_tokens):
