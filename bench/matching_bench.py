@@ -362,6 +362,8 @@ def main() -> None:
                 print(f"== before: git ref {args.baseline!r} not available; baseline skipped")
             if tree is not None:  # this benchmark, run with the baseline tree's core
                 shutil.copytree(ROOT / "bench", tree / "bench", dirs_exist_ok=True)
+                if FZ_DIR.is_dir():  # the data set the Fodors-Zagat section reads
+                    shutil.copytree(FZ_DIR, tree / "data" / "fodors_zagat", dirs_exist_ok=True)
             for section in only if tree is not None else ():
                 cmd = [sys.executable, "-m", "bench.matching_bench", "--core-root", str(tree)]
                 cmd += ["--label", f"before ({args.baseline})", "--only", section]

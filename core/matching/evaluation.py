@@ -65,6 +65,9 @@ def outcome_table(decisions: pd.DataFrame, truth: pd.Series) -> pd.DataFrame:
             "best_id": pd.Series(best, dtype=object),
             "score": decisions["score"].to_numpy(dtype=float),
             "margin": decisions["margin"].to_numpy(dtype=float),
+            "held": decisions["held"].to_numpy(dtype=bool)
+            if "held" in decisions.columns
+            else np.zeros(len(decisions), dtype=bool),
         }
     )
 
@@ -73,12 +76,10 @@ def _arrays(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     truth = table["truth_id"].to_numpy(dtype=object)
     known = np.array([not _missing(t) for t in truth])
     correct = known & (table["best_id"].to_numpy(dtype=object) == truth)
-    return (
-        table["score"].to_numpy(dtype=float),
-        table["margin"].to_numpy(dtype=float),
-        known,
-        correct,
-    )
+    margin = table["margin"].to_numpy(dtype=float)
+    if "held" in table.columns:  # held for review: no margin lets it into the auto band
+        margin = np.where(table["held"].to_numpy(dtype=bool), -np.inf, margin)
+    return table["score"].to_numpy(dtype=float), margin, known, correct
 
 
 def metrics_at(table: pd.DataFrame, auto: float, margin: float, review: float) -> dict[str, float]:

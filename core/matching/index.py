@@ -36,6 +36,7 @@ from core.matching.features import PARALLEL_MIN_ROWS, prepare_frame, rowwise_dot
 from core.matching.normalize import normalize_name
 from core.matching.vocabulary import GENERIC_WORDS
 
+UNMATCHED_BELOW = 0.75  # a word less similar than this to every word of the other side is lone
 GENERIC_WEIGHT = 0.3  # generic words ("group", "services") count 30% of their IDF
 # VAT id, IBAN, normalized name, and acronyms both ways ("IBM" <-> "Intl Business Machines")
 _EXACT_KEYS = (
@@ -208,7 +209,8 @@ class VendorIndex:
         }
 
     def _token_table(self, frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
-        """Flattened tokens of ``frame`` (``n_tokens``), their weights, each row's start, length."""
+        """Flattened tokens of ``frame`` (``n_tokens``), their weights, each row's start and
+        length, and the tokens' codes (``n_codes``, aligned with the tokens)."""
         tokens = frame["n_tokens"].tolist()
         lengths = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(tokens) else lengths
@@ -226,7 +228,8 @@ class VendorIndex:
             dtype=np.float64,
             count=len(flat),
         )
-        return np.asarray(flat, dtype=object), weights, starts, lengths
+        codes = np.asarray([c for row in frame["n_codes"].tolist() for c in row], dtype=object)
+        return np.asarray(flat, dtype=object), weights, starts, lengths, codes
 
     def soft_overlap(
         self, queries: pd.DataFrame, qi: np.ndarray, ri: np.ndarray
@@ -236,15 +239,24 @@ class VendorIndex:
         Each word is matched to its most similar word on the other side (rapidfuzz ``ratio``).
         ``soft_cover_*``: weight-averaged best similarity (below 0.75 counts 0) of one side's
         words; ``worst_word_*``: the lowest best similarity of one side's words, so a typo keeps
-        it high while another trade word ("Papier" for "Elektro") drives it down.
+        it high while another trade word ("Papier" for "Elektro") drives it down;
+        ``unmatched_*``: how many of one side's words have no counterpart on the other (none
+        similar to ``UNMATCHED_BELOW`` and none with the same code), generic words included.
         """
         n = len(qi)
-        names = ("soft_cover_query", "soft_cover_ref", "worst_word_query", "worst_word_ref")
+        names = (
+            "soft_cover_query",
+            "soft_cover_ref",
+            "worst_word_query",
+            "worst_word_ref",
+            "unmatched_query",
+            "unmatched_ref",
+        )
         out = {k: np.zeros(n) for k in names}
         if n == 0:
             return out
-        q_flat, q_w, q_start, q_len = self._token_table(queries)
-        r_flat, r_w, r_start, r_len = self._ref_tokens
+        q_flat, q_w, q_start, q_len, q_codes = self._token_table(queries)
+        r_flat, r_w, r_start, r_len, r_codes = self._ref_tokens
         a, b = q_len[qi], r_len[ri]
         sizes = a * b
         total = int(sizes.sum())
@@ -262,6 +274,8 @@ class VendorIndex:
             )
             / 100.0
         )
+        # A word "has a counterpart" when a word of the other side is similar or sounds alike.
+        alike = np.maximum(ratio, (q_codes[q_tok] == r_codes[r_tok]).astype(float))
         for side, key_len, tok, weights, word in (
             ("query", a, q_tok, q_w, i_q),
             ("ref", b, r_tok, r_w, j_r),
@@ -280,6 +294,12 @@ class VendorIndex:
             worst = np.ones(n)
             np.minimum.at(worst, owner, best)
             out[f"worst_word_{side}"] = np.where(key_len > 0, worst, 0.0)
+            counterpart = np.zeros(len(best))
+            np.maximum.at(counterpart, slot, alike)
+            lone = (counterpart < UNMATCHED_BELOW).astype(float)
+            out[f"unmatched_{side}"] = np.bincount(owner, weights=lone, minlength=n).astype(
+                np.float64
+            )
         return out
 
     def __len__(self) -> int:

@@ -16,7 +16,20 @@ Decision frame contract (one row per query, in query order):
 ``reason``         one human-readable sentence: why, with the deciding signals
 ``profile_version````MatchProfile.label`` of the profile that decided
 ``candidates``     list of ``{"id", "score"}``, best first, at most ``top`` entries
+``held``           the best candidate may not be auto-accepted (``held_for_review``)
 ================== =====================================================================
+
+``held_for_review``: two kinds of pairs go to review, never to the auto band, whatever the score
+(the tuner applies the same rule, ``tuning.outcome_from_pairs``):
+
+* the invoice name has a word with no counterpart in the vendor's name (no similar word, no same
+  sound: "Rodríguez *Logistik*" for "Rodríguez Stahl", "Fali *Bau*" for "Fali", "*Randanne*
+  Worldwide" for "Danno Worldwide"): evidence of a sibling or another company with the same
+  family or brand name, unless the VAT id, IBAN, an exact alias, the address, the same
+  normalized name, an acronym or the same letters without spaces vouch for the pair;
+* both names carry a legal form and they differ ("TCE *Oy*" for "TCE *S.A.*"): another legal
+  entity of the same name (a subsidiary abroad), unless the VAT id, IBAN, an exact alias or
+  the address vouch for it.
 """
 
 from __future__ import annotations
@@ -115,14 +128,38 @@ def score_candidates(
                 profile=profile,
                 index_signals=pairs[list(INDEX_SIGNALS)],
             )
+            unmatched = pairs["unmatched_query"].to_numpy(dtype=float)
             pairs = pd.concat([pairs[["qi", "ri"]], feats], axis=1)
             pairs["score"] = logistic_score(feats, profile.weights)
+            pairs["held"] = held_for_review(feats, unmatched)
         else:
             names_q, names_r = queries["name"].to_numpy(), ref["name"].to_numpy()
             scores = thefuzz_pairs(names_q[qi].tolist(), names_r[ri].tolist(), profile.scorer)
             pairs = pd.DataFrame({"qi": qi, "ri": ri, "score": scores.astype(float)})
     pairs["ref_id"] = ref["id"].to_numpy()[pairs["ri"].to_numpy()]
     return pairs
+
+
+SPACELESS_SAME = 0.9  # flat_ratio from which two names are the same letters without spaces
+ADDRESS_SAME = 0.8  # address signal (-1..1) from which the addresses vouch for the pair
+
+
+def held_for_review(feats: pd.DataFrame, unmatched_query: np.ndarray) -> np.ndarray:
+    """Pairs that may not be auto-accepted (see ``held_for_review`` in the module docstring)."""
+    by_identifier = (
+        (feats["vat_id"].to_numpy() > 0)
+        | (feats["iban"].to_numpy() > 0)
+        | (feats["alias"].to_numpy() > 0)
+        | (feats["address"].to_numpy() >= ADDRESS_SAME)
+    )
+    by_name = (
+        (feats["exact_key"].to_numpy() > 0)
+        | (feats["acronym"].to_numpy() > 0)
+        | (feats["flat_ratio"].to_numpy() >= SPACELESS_SAME)
+    )
+    extra_word = (unmatched_query > 0) & ~(by_identifier | by_name)
+    other_entity = (feats["legal_form"].to_numpy() < 0) & ~by_identifier
+    return extra_word | other_entity
 
 
 def rank_vendors(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -155,8 +192,11 @@ def decide(
     runner_id = np.full(n, None, dtype=object)
     runner_id[qi[second]] = ref_id[second]
     margin = best - runner
+    held = np.zeros(n, dtype=bool)
+    if "held" in ranked.columns:
+        held[qi[first]] = ranked["held"].to_numpy(dtype=bool)[first]
     is_auto = (best >= profile.auto_threshold) & (margin >= profile.margin) & (best_pos >= 0)
-    is_auto &= profile.auto_enabled
+    is_auto &= profile.auto_enabled & ~held
     is_review = ~is_auto & (best >= profile.review_threshold) & (best_pos >= 0)
     decision = np.where(is_auto, "auto", np.where(is_review, "review", "reject"))
     cand_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -181,7 +221,16 @@ def decide(
         via = f" via alias '{alias[row]}' ({alias_note[row]})" if alias[row] else ""
         head = f"best vendor {ref_id[pos]} '{names[row]}'{via} scores {best[q]:.1f}"
         reasons.append(
-            _reason(str(decision[q]), head, best[q], margin[q], runner_id[q], signals[q], profile)
+            _reason(
+                str(decision[q]),
+                head,
+                best[q],
+                margin[q],
+                runner_id[q],
+                signals[q],
+                profile,
+                held=bool(held[q]),
+            )
         )
     return pd.DataFrame(
         {
@@ -194,6 +243,7 @@ def decide(
             "reason": pd.Series(reasons, dtype=object),
             "profile_version": profile.label,
             "candidates": pd.Series(cand_lists, dtype=object),
+            "held": held,
         }
     )
 
@@ -243,6 +293,8 @@ def _reason(
     runner: Any,
     signals: str,
     profile: MatchProfile,
+    *,
+    held: bool = False,
 ) -> str:
     tail = f" [{signals}; profile {profile.label}]"
     if decision == "auto":
@@ -253,6 +305,12 @@ def _reason(
     if decision == "review":
         if not profile.auto_enabled:
             why = "this profile has no auto band (its tuning found none that meets the target)"
+        elif held and score >= profile.auto_threshold and margin >= profile.margin:
+            why = (
+                "held for review: the invoice name has a word the vendor's name lacks, or another"
+                " legal form (a sibling or another company of the same name?), and no VAT id,"
+                " IBAN, alias or address vouches for it"
+            )
         elif score >= profile.auto_threshold:
             why = f"leads runner-up {runner} by only {margin:.1f} < {profile.margin:g}"
         else:

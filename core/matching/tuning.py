@@ -88,6 +88,11 @@ def outcome_from_pairs(
     score = first["score"].reindex(range(n)).fillna(0.0).to_numpy()
     runner = second.reindex(range(n)).fillna(0.0).to_numpy()
     best = first["ref_id"].reindex(range(n)).to_numpy(dtype=object)
+    held = (
+        first["held"].reindex(range(n)).fillna(False).to_numpy(dtype=bool)
+        if "held" in first.columns
+        else np.zeros(n, dtype=bool)
+    )
     return pd.DataFrame(
         {
             "query_id": list(query_ids),
@@ -97,6 +102,7 @@ def outcome_from_pairs(
             ),
             "score": score,
             "margin": score - runner,
+            "held": held,  # never auto (matcher.held_for_review)
         }
     )
 
