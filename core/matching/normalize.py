@@ -97,8 +97,9 @@ def fold_accents(text: str) -> str:
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     if not stripped.isascii():
         # Other scripts (Cyrillic, Greek, ...) are transliterated, never dropped.
-        stripped = anyascii(stripped).casefold()
-    return _undigraph(stripped)
+        stripped = anyascii(stripped)
+    # Case-folded again: NFKD and transliteration can give capitals ("🄐" -> "(A)").
+    return _undigraph(stripped.casefold())
 
 
 def _undigraph(text: str) -> str:
