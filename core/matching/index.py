@@ -21,6 +21,7 @@ has never seen counts as distinctive with the largest weight.
 from __future__ import annotations
 
 import multiprocessing
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -34,9 +35,10 @@ from core.matching.aliases import expand_aliases
 from core.matching.blocking import BlockingIndex
 from core.matching.features import PARALLEL_MIN_ROWS, prepare_frame, rowwise_dot
 from core.matching.normalize import normalize_name
-from core.matching.vocabulary import GENERIC_WORDS
+from core.matching.vocabulary import CITIES, COUNTRIES, GENERIC_WORDS, LEGAL_FORMS, LEGAL_JOINED
 
 UNMATCHED_BELOW = 0.75  # a word less similar than this to every word of the other side is lone
+FORM_OR_PLACE_ALIKE = 80.0  # ratio from which a lone invoice word is a misspelt form or place
 GENERIC_WEIGHT = 0.3  # generic words ("group", "services") count 30% of their IDF
 # VAT id, IBAN, normalized name, and acronyms both ways ("IBM" <-> "Intl Business Machines")
 _EXACT_KEYS = (
@@ -79,6 +81,22 @@ class _ExactTable:
             return rows
         row = self._first.get(value)
         return None if row is None else [row]
+
+
+_FORMS_AND_PLACES = sorted(
+    {t for k in LEGAL_FORMS for t in k if len(t) > 1} | set(LEGAL_JOINED) | COUNTRIES | CITIES
+)
+
+
+@lru_cache(maxsize=100_000)
+def _form_or_place(word: str) -> bool:
+    """Whether ``word`` is a legal form or a place misspelt (OCR: "tsarl", "deutscland")."""
+    return (
+        process.extractOne(
+            word, _FORMS_AND_PLACES, scorer=fuzz.ratio, score_cutoff=FORM_OR_PLACE_ALIKE
+        )
+        is not None
+    )
 
 
 def _can_fork() -> bool:
@@ -241,7 +259,8 @@ class VendorIndex:
         words; ``worst_word_*``: the lowest best similarity of one side's words, so a typo keeps
         it high while another trade word ("Papier" for "Elektro") drives it down;
         ``unmatched_*``: how many of one side's words have no counterpart on the other (none
-        similar to ``UNMATCHED_BELOW`` and none with the same code), generic words included.
+        similar to ``UNMATCHED_BELOW`` and none with the same code), generic words included;
+        on the invoice side a word that is a misspelt legal form or place does not count.
         """
         n = len(qi)
         names = (
@@ -296,10 +315,14 @@ class VendorIndex:
             out[f"worst_word_{side}"] = np.where(key_len > 0, worst, 0.0)
             counterpart = np.zeros(len(best))
             np.maximum.at(counterpart, slot, alike)
-            lone = (counterpart < UNMATCHED_BELOW).astype(float)
-            out[f"unmatched_{side}"] = np.bincount(owner, weights=lone, minlength=n).astype(
-                np.float64
-            )
+            lone = counterpart < UNMATCHED_BELOW
+            if side == "query" and lone.any():
+                # a damaged legal form or place tail ("tSARL", "(Deutscland)") is no word
+                words = q_flat[slot_tok[lone]]
+                junk = {w: _form_or_place(w) for w in set(words.tolist())}
+                lone[np.flatnonzero(lone)[[junk[w] for w in words]]] = False
+            counted = np.bincount(owner, weights=lone.astype(float), minlength=n)
+            out[f"unmatched_{side}"] = counted.astype(np.float64)
         return out
 
     def __len__(self) -> int:

@@ -27,9 +27,9 @@ Decision frame contract (one row per query, in query order):
   Worldwide" for "Danno Worldwide"): evidence of a sibling or another company with the same
   family or brand name, unless the VAT id, IBAN, an exact alias, the address, the same
   normalized name, an acronym or the same letters without spaces vouch for the pair;
-* both names carry a legal form and they differ ("TCE *Oy*" for "TCE *S.A.*"): another legal
-  entity of the same name (a subsidiary abroad), unless the VAT id, IBAN, an exact alias or
-  the address vouch for it.
+* both names carry a legal form and they differ, not as a typo would ("TCE *Oy*" for "TCE
+  *S.A.*", not "S.As." for "S.A."): another legal entity of the same name (a subsidiary
+  abroad), unless the VAT id, IBAN, an exact alias or the address vouch for it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from core.matching.features import (
 )
 from core.matching.index import VendorIndex, validate_frame
 from core.matching.profile import MatchProfile
-from core.matching.scoring import thefuzz_cdist, thefuzz_pairs
+from core.matching.scoring import pair_scores, thefuzz_cdist, thefuzz_pairs
 
 FULL_SCAN_PAIRS = 20_000_000  # thefuzz scorers scan every vendor below this many pairs
 _LABELS = {
@@ -129,9 +129,14 @@ def score_candidates(
                 index_signals=pairs[list(INDEX_SIGNALS)],
             )
             unmatched = pairs["unmatched_query"].to_numpy(dtype=float)
+            forms = pair_scores(
+                queries["n_legal_family"].to_numpy()[qi].tolist(),
+                ref["n_legal_family"].to_numpy()[ri].tolist(),
+                "ratio",
+            )
             pairs = pd.concat([pairs[["qi", "ri"]], feats], axis=1)
             pairs["score"] = logistic_score(feats, profile.weights)
-            pairs["held"] = held_for_review(feats, unmatched)
+            pairs["held"] = held_for_review(feats, unmatched, forms < LEGAL_FORMS_ALIKE)
         else:
             names_q, names_r = queries["name"].to_numpy(), ref["name"].to_numpy()
             scores = thefuzz_pairs(names_q[qi].tolist(), names_r[ri].tolist(), profile.scorer)
@@ -141,11 +146,17 @@ def score_candidates(
 
 
 SPACELESS_SAME = 0.9  # flat_ratio from which two names are the same letters without spaces
+LEGAL_FORMS_ALIKE = 50.0  # ratio of two legal-form families from which one may be a typo
 ADDRESS_SAME = 0.8  # address signal (-1..1) from which the addresses vouch for the pair
 
 
-def held_for_review(feats: pd.DataFrame, unmatched_query: np.ndarray) -> np.ndarray:
-    """Pairs that may not be auto-accepted (see ``held_for_review`` in the module docstring)."""
+def held_for_review(
+    feats: pd.DataFrame, unmatched_query: np.ndarray, forms_unalike: np.ndarray | None = None
+) -> np.ndarray:
+    """Pairs that may not be auto-accepted (see ``held_for_review`` in the module docstring).
+
+    ``forms_unalike``: the two legal-form families are not near spellings of each other (a
+    typo such as "S.As." for "S.A." reads as another family but is no other entity)."""
     by_identifier = (
         (feats["vat_id"].to_numpy() > 0)
         | (feats["iban"].to_numpy() > 0)
@@ -159,6 +170,8 @@ def held_for_review(feats: pd.DataFrame, unmatched_query: np.ndarray) -> np.ndar
     )
     extra_word = (unmatched_query > 0) & ~(by_identifier | by_name)
     other_entity = (feats["legal_form"].to_numpy() < 0) & ~by_identifier
+    if forms_unalike is not None:
+        other_entity &= forms_unalike
     return extra_word | other_entity
 
 

@@ -65,6 +65,8 @@ def test_an_agreeing_vat_id_vouches_for_the_pair(name: str, vat_id: str) -> None
         "Acme Industrial Supplies Gesellschaft mit beschränkter Haftung",  # spelled out
         "Acme Industrial Supplies GmbH - Deutschland",  # a place tail is not a word
         "AcmeIndustrial Supplies GmbH",  # glued
+        "Acme Industrial Supplies tGmbH",  # a legal form damaged by OCR is no extra word
+        "Acme Industrial Supplies GmbH (Deutscland)",  # nor is a misspelt place
     ],
 )
 def test_spellings_of_the_same_vendor_stay_in_the_auto_band(name: str) -> None:
