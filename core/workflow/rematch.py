@@ -139,6 +139,9 @@ def rematch_in(
             "profile_version": outcome.profile_version,
         },
     )
+    if PURCHASE_ORDER in wanted:
+        # The PO match's typed exceptions follow the new PO match (same transaction as the door).
+        invoice_repo.record_exceptions(s, invoice.id, outcome.exceptions)
     log.info(
         "invoice re-matched",
         extra={"invoice_id": str(invoice.id), "kinds": replaced, "trigger": trigger},

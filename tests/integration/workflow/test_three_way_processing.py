@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.extraction.schema import Evidence, ExtractedField, Extraction, LineItem
-from core.workflow import invoices, processing, reference, uploads
+from core.workflow import invoices, processing, reference, rematch, uploads
 from core.workflow.uploads import UploadFile
 from tests.integration.workflow.conftest import as_user, make_pdf
 
@@ -201,6 +201,30 @@ def test_without_any_goods_receipts_the_match_is_two_way(services, client) -> No
         (2, "line.over_billed_quantity", "2-way")
     }
     assert all(x.received_quantity is None for x in detail.exceptions)
+
+
+def test_a_rematch_records_the_exceptions_of_the_new_po_match(services, client) -> None:
+    """Receipts recorded after processing: the operator's re-match turns the 2-way exceptions into
+    the 3-way ones (the exceptions follow the PO match they belong to)."""
+    role_users, operator = client
+    detail = _process(
+        services,
+        operator,
+        role_users.id,
+        _extraction("RM-1", [("SKU-1", "Bolts", "10", "2.50"), ("SKU-2", "Nuts", "5", "1.00")]),
+    )
+    assert {x.mode for x in detail.exceptions} == {"2-way"}
+    _receive(services, client)
+    rematch.rematch_invoice(
+        services=services,
+        user=operator,
+        invoice_id=detail.id,
+        expected_version=detail.version,
+        reason="goods receipts arrived",
+    )
+    after = invoices.get_invoice(services=services, user=operator, invoice_id=detail.id)
+    assert {x.mode for x in after.exceptions} == {"3-way"}
+    assert (1, "line.not_received") in {(x.line_no, x.code) for x in after.exceptions}
 
 
 def test_an_unknown_po_number_is_an_exception_of_the_po(services, client) -> None:
