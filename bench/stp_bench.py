@@ -795,7 +795,10 @@ def main() -> int:
     print_goals(s)
     if args.json:
         with open(args.json, "w") as fh:
-            per_100 = [dataclasses.asdict(w) for w in result["windows"]]
+            per_100 = [  # (asdict would rebuild a Counter from its items)
+                {**vars(w), "kinds": dict(w.kinds), "touch_kinds": dict(w.touch_kinds)}
+                for w in result["windows"]
+            ]
             body = {**s, "learning": args.learning, "per_100": per_100}
             json.dump(_plain(body), fh, default=str, indent=1)
     if not args.skip_dev:
