@@ -22,7 +22,9 @@ the true vendor (override or confirm a review-band proposal), rejects a wrong PO
 duplicates and invoices with an arithmetic error, corrects exactly the fields that differ from
 the truth (vendor, number, date, currency, total), and approves (over the approval policy's
 blocks when a check still fails). Each field edit, match decision, rejection, vendor addition
-and approval is one touch. An invoice the trust ladder auto-approved gets no touch; it is a
+and approval is one touch. An invoice the trust ladder approved (``status.auto_approved`` moves it
+to ``approved``, exported like any approved invoice, "Approved by: trust ladder (policy vN)")
+gets no touch; it is a
 wrong auto-approval when its vendor, number, date, currency or total differs from the truth,
 its vendor match is wrong, or it duplicates an earlier invoice.
 
@@ -241,6 +243,8 @@ class Tally:
     touches: int = 0
     wrong_auto: int = 0
     duplicates_exported: int = 0
+    exported: int = 0  # invoices in this window's export
+    exported_by_ladder: int = 0  # of them, approved by the trust ladder (no touch)
     resent_refused: int = 0
     arithmetic_auto: int = 0  # an invoice with a line arithmetic error approved with no touch
     kinds: Counter[str] = field(default_factory=Counter)
@@ -375,7 +379,8 @@ class Run:
         inv = invoices.get_invoice(services=self.services, user=self.user, invoice_id=f.invoice_id)
         tally.invoices += 1
         tally.kinds[item.kind] += 1
-        if inv.status == "auto_approved":
+        # the trust ladder's acceptance approves (matched -> approved): exported with no touch
+        if outcome == "approved" and inv.status == "approved":
             tally.straight_through += 1
             wrong = self._wrong(item, inv)
             tally.wrong_auto += bool(wrong)
@@ -520,6 +525,8 @@ class Run:
             if key in seen:
                 tally.duplicates_exported += 1
             seen.add(key)
+            tally.exported += 1
+            tally.exported_by_ladder += (row.get("Approved by") or "").startswith("trust ladder")
         invoices.mark_invoices_exported(
             services=self.services, user=self.user, invoice_ids=approved, fmt="csv"
         )
@@ -547,6 +554,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"  invoices {start + 1:4d}-{done:4d}: STP {stp:6.1%}  touches/invoice"
             f" {tally.touches / max(tally.invoices, 1):5.2f}  wrong auto-approvals"
             f" {tally.wrong_auto}  duplicates exported {tally.duplicates_exported}"
+            f"  exported {tally.exported} ({tally.exported_by_ladder} by the trust ladder)"
             f"  (invoices {tally.invoices}, re-sent refused at upload {tally.resent_refused},"
             f" {time.perf_counter() - started:5.0f} s)",
             flush=True,
@@ -570,6 +578,8 @@ def summary(result: dict[str, Any], n: int) -> dict[str, Any]:
         "touches_first100": t_first,
         "wrong_auto": sum(w.wrong_auto for w in windows),
         "duplicates_exported": sum(w.duplicates_exported for w in windows),
+        "exported": sum(w.exported for w in windows),
+        "exported_by_ladder": sum(w.exported_by_ladder for w in windows),
         "arithmetic_auto": sum(w.arithmetic_auto for w in windows),
         "touch_kinds": dict(sum((w.touch_kinds for w in windows), Counter())),
         "kinds": dict(sum((w.kinds for w in windows), Counter())),
@@ -587,6 +597,7 @@ def print_goals(s: dict[str, Any]) -> None:
     print(f"  STP over the {last}: {s['stp_last']:.1%}   (goal >= 70%)")
     print(f"  wrong auto-approvals: {s['wrong_auto']}   (goal 0)")
     print(f"  duplicates exported: {s['duplicates_exported']}   (goal 0)")
+    print(f"  exported: {s['exported']}, approved by the trust ladder: {s['exported_by_ladder']}")
     print(f"  line arithmetic errors approved with no touch: {s['arithmetic_auto']}")
     print(
         f"  touches/invoice: first 100 {s['touches_first100']:.2f}, {last} {s['touches_last']:.2f}"

@@ -235,6 +235,30 @@ def vendor_names(s: Session, vendor_ids: Iterable[UUID]) -> dict[UUID, str]:
     return {r[0]: r[1] for r in rows}
 
 
+def ladder_approvals(s: Session, invoice_ids: Iterable[UUID]) -> dict[UUID, tuple[int, Any]]:
+    """Invoices whose latest approval is the trust ladder's: ``{id: (policy_version, at)}``.
+
+    A person's later approval (after a re-open) is the latest one, so that invoice is not here.
+    """
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return {}
+    rows = s.execute(
+        text(
+            "select * from (select distinct on (e.invoice_id) e.invoice_id, e.action,"
+            " e.meta ->> 'policy_version' as version, e.created_at"
+            " from public.audit_events e"
+            " where e.invoice_id = any(:ids)"
+            " and e.action in ('status.approved', 'approval.overridden',"
+            " 'trust_ladder.auto_approved')"
+            " order by e.invoice_id, e.created_at desc, e.id desc) x"
+            " where x.action = 'trust_ladder.auto_approved'"
+        ),
+        {"ids": ids},
+    )
+    return {r[0]: (int(r[2]) if r[2] is not None else 0, r[3]) for r in rows}
+
+
 def approval_notes(s: Session, invoice_ids: Iterable[UUID]) -> dict[UUID, str]:
     """The reason given with each invoice's latest approval (an override's reason, or a note)."""
     ids = list(dict.fromkeys(invoice_ids))

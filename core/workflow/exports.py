@@ -60,7 +60,7 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("extractor", "Extractor", width=16),
     Column("file_name", "File", width=30),
     Column("approved_at", "Approved at", "datetime", 19),
-    Column("approved_by", "Approved by", width=28),  # the approver's e-mail
+    Column("approved_by", "Approved by", width=28),  # e-mail, or "trust ladder (policy vN)"
     Column("approval_note", "Approval note", width=40),  # an override's reason
 )
 LINE_COLUMNS: tuple[Column, ...] = (

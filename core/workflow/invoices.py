@@ -372,6 +372,8 @@ def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:
         users += [m.decided_by for m in matches if m.client_id == client_id and m.decided_by]
         emails.update(approval_repo.member_emails(s, client_id, users))
     notes = invoice_repo.approval_notes(s, [r.id for r in rows if r.reviewed_by])
+    # Approved with no touch: the approver is the trust ladder under its policy version.
+    ladder = invoice_repo.ladder_approvals(s, [r.id for r in rows])
     candidate_ids = {
         uuid.UUID(str(c["vendor_id"]))
         for m in matches
@@ -392,14 +394,26 @@ def _bundle(s: Session, rows: list[Any]) -> exports.ExportBundle:
     def who(user_id: uuid.UUID | None) -> str | None:
         return None if user_id is None else emails.get(user_id, str(user_id))
 
+    def approval(r: Any) -> dict[str, Any]:
+        if r.id in ladder:
+            version, at = ladder[r.id]
+            return {
+                "approved_at": at,
+                "approved_by": f"trust ladder (policy v{version})",
+                "approval_note": f"approved by trust ladder (policy v{version})",
+            }
+        return {
+            "approved_at": r.reviewed_at,
+            "approved_by": who(r.reviewed_by),
+            "approval_note": notes.get(r.id),
+        }
+
     return exports.ExportBundle(
         invoices=[
             {
                 **r.as_dict(),
                 "client_name": client_names.get(r.client_id, ""),
-                "approved_at": r.reviewed_at,
-                "approved_by": who(r.reviewed_by),
-                "approval_note": notes.get(r.id),
+                **approval(r),
                 "exception_codes": ", ".join(sorted(codes.get(r.id, ()))),
             }
             for r in rows

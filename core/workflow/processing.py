@@ -201,11 +201,14 @@ def process_invoice(
         # And the policy's trust ladder decides straight-through approval (issue 14): every
         # condition must hold; the door refuses it otherwise (each failed one is a typed reason).
         ladder = [reason.value for reason, _ in trust_ladder.refusals(s, invoice_id)]
-        target = S.auto_approved if auto and not blocked and not ladder else S.needs_review
+        # The ladder's acceptance approves in the same door call (status.auto_approved moves
+        # matched -> approved): it is exported with no touch.
+        straight = auto and not blocked and not ladder
+        target = S.approved if straight else S.needs_review
         apply_change(
             s,
             invoice,
-            action=f"status.{target.value}",
+            action="status.auto_approved" if straight else "status.needs_review",
             meta={
                 "by": "worker",
                 "profile_version": outcome.profile_version,

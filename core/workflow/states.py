@@ -41,11 +41,15 @@ S = InvoiceStatus
 # - needs_review -> needs_review: a correction or a match decision keeps it in review.
 # - approved/rejected -> needs_review: a reviewer reopens a decision.
 # - exported -> exported: exporting again is harmless and still audited.
+# - matched -> approved: the trust ladder's straight-through approval (``status.auto_approved``,
+#   refused by the database unless every ladder condition holds); nothing enters
+#   ``auto_approved`` any more, and an invoice left there is exported only after a person
+#   approves it.
 TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     S.received: frozenset({S.extracting, S.failed}),
     S.extracting: frozenset({S.extracted, S.failed, S.received}),
     S.extracted: frozenset({S.matched, S.failed}),
-    S.matched: frozenset({S.needs_review, S.auto_approved, S.failed}),
+    S.matched: frozenset({S.needs_review, S.approved, S.failed}),
     S.needs_review: frozenset({S.needs_review, S.approved, S.rejected}),
     S.auto_approved: frozenset({S.approved, S.rejected, S.needs_review}),
     S.approved: frozenset({S.exported, S.needs_review}),
@@ -58,6 +62,9 @@ TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
 EDITABLE: frozenset[InvoiceStatus] = frozenset({S.needs_review, S.auto_approved})
 # Statuses a worker is (or may be) busy with; processing is not started twice for these.
 IN_FLIGHT: frozenset[InvoiceStatus] = frozenset({S.received, S.extracting, S.extracted, S.matched})
+# Statuses no path enters any more; an invoice left there leaves only by a person's decision
+# (approve, reject, re-open): auto_approved predates the trust ladder approving outright.
+RETIRED: frozenset[InvoiceStatus] = frozenset({S.auto_approved})
 # Statuses that can be exported.
 EXPORTABLE: frozenset[InvoiceStatus] = frozenset({S.approved, S.exported})
 
@@ -86,7 +93,9 @@ ACTIONS: dict[str, Action] = {
     "status.extracted": _action("transition", S.extracted, S.extracting),
     "status.matched": _action("transition", S.matched, S.extracted),
     "status.needs_review": _action("transition", S.needs_review, S.matched),
-    "status.auto_approved": _action("transition", S.auto_approved, S.matched),
+    # The trust ladder's acceptance approves in the same door call (audited as
+    # trust_ladder.auto_approved with the rule, the policy version and the evidence).
+    "status.auto_approved": _action("transition", S.approved, S.matched),
     "status.failed": _action(
         "transition", S.failed, S.received, S.extracting, S.extracted, S.matched
     ),

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from core.db.session import user_session
-from core.errors import AutoApprovalRefused, Forbidden, NotFound
+from core.errors import AutoApprovalRefused, Forbidden, InvalidTransition, NotFound
 from core.workflow import approval_policy, invoices, processing, reference, review, uploads
 from core.workflow import trust_ladder as ladder
 from core.workflow.trust_ladder import LadderReason as R
@@ -170,7 +170,7 @@ def test_the_ladder_promotes_auto_approves_and_resets_on_a_correction(
     assert _state(services, operator, client.id).clean_streak == 2
 
     third = _one(services, operator, client.id, _pdf("L-3"), "3.pdf")
-    assert third.status == "auto_approved"
+    assert third.status == "approved"
     trail = invoices.audit_log(services=services, user=operator, invoice_id=third.id)
     event = next(e for e in trail if e.action == "trust_ladder.auto_approved")
     assert event.meta["rule"] == "trust_ladder" and event.meta["policy_version"] == version
@@ -180,8 +180,13 @@ def test_the_ladder_promotes_auto_approves_and_resets_on_a_correction(
     assert float(evidence["total"]) == 119.0 and evidence["max_total"] == "1000.00"
     door_event = next(e for e in trail if e.action == "status.auto_approved")
     assert door_event.meta["policy_version"] == version
+    # the ladder's acceptance is the approval (exportable), and no person is its approver
+    assert door_event.after["status"] == "approved" and event.after["status"] == "approved"
+    assert third.reviewed_by is None
 
-    # a person corrects the auto-approved invoice: the vendor's ladder starts again
+    # a person re-opens and corrects the auto-approved invoice: the vendor's ladder starts again
+    review.reopen_invoice(services=services, user=operator, invoice_id=third.id)
+    third = invoices.get_invoice(services=services, user=operator, invoice_id=third.id)
     corrected = review.correct_fields(
         services=services,
         user=operator,
@@ -208,7 +213,9 @@ def test_any_rejection_or_override_resets_the_ladder(services, acme, event) -> N
     _promote(services, operator, client.id)
     assert _state(services, operator, client.id).clean_streak == 2
     inv = _one(services, operator, client.id, _pdf("R-1"), "r.pdf")
-    assert inv.status == "auto_approved"
+    assert inv.status == "approved"
+    review.reopen_invoice(services=services, user=operator, invoice_id=inv.id)
+    inv = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
     if event == "rejection":
         review.reject_invoice(
             services=services, user=operator, invoice_id=inv.id, reason="not ours"
@@ -278,7 +285,7 @@ def test_each_condition_on_its_own_refuses_straight_through_approval(
     # and with the failing condition gone, the same vendor goes straight through
     ok = _one(services, operator, client.id, _pdf(f"OK-{case}"), "ok.pdf")
     if case != "off":
-        assert ok.status == "auto_approved", _reasons(services, operator, ok.id)
+        assert ok.status == "approved", _reasons(services, operator, ok.id)
 
 
 def test_a_possible_duplicate_and_a_paused_vendor_refuse_on_their_own(services, acme) -> None:
@@ -286,7 +293,7 @@ def test_a_possible_duplicate_and_a_paused_vendor_refuse_on_their_own(services, 
     _policy(services, owner, client.id, n=2, blocks=[])
     _promote(services, operator, client.id)
     first = _one(services, operator, client.id, _pdf("D-1"), "d1.pdf")
-    assert first.status == "auto_approved"
+    assert first.status == "approved"
     resent = _one(services, operator, client.id, _pdf("D-1") + b"\n%resent", "d1-again.pdf")
     assert _reasons(services, operator, resent.id) == {R.duplicate}
     assert resent.status == "needs_review"
@@ -307,7 +314,7 @@ def test_a_possible_duplicate_and_a_paused_vendor_refuse_on_their_own(services, 
     ladder.set_vendor_paused(
         services=services, user=owner, client_id=client.id, vendor_id=vendor_id, paused=False
     )
-    assert _one(services, operator, client.id, _pdf("PA-2"), "pa2.pdf").status == "auto_approved"
+    assert _one(services, operator, client.id, _pdf("PA-2"), "pa2.pdf").status == "approved"
 
 
 def test_the_policy_blocks_show_as_a_ladder_reason_too(services, acme) -> None:
@@ -372,3 +379,149 @@ def test_ladder_state_stays_in_its_client(services, acme, make_user, make_client
     assert theirs.status == "needs_review"
     assert _reasons(services, stranger, theirs.id) == {R.off, R.streak_short}
     assert _state(services, stranger, b.id).clean_streak == 0
+
+
+def _export(services, user, client_id) -> list[dict]:
+    """The read-only export (GET /exports) with its default statuses (approved, exported)."""
+    data = invoices.export_invoices(
+        services=services,
+        user=user,
+        filters=invoices.InvoiceFilter(client_id=client_id),
+        fmt="json",
+    )
+    return json.loads(data)["invoices"]
+
+
+def _force_status(engine, invoice_id, status: str) -> None:
+    """As the table owner (no door): put an invoice where the test needs it."""
+    with engine.begin() as conn:
+        conn.execute(text("alter table public.invoices disable trigger user"))
+        conn.execute(text("update public.invoices set status = :s where id = :i"),
+                     {"s": status, "i": invoice_id})  # fmt: skip
+        conn.execute(text("alter table public.invoices enable trigger user"))
+
+
+def test_a_ladder_approved_invoice_is_exported_with_no_touch_once(services, acme) -> None:
+    client, owner, operator = acme
+    version = _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+    straight = _one(services, operator, client.id, _pdf("X-1"), "x1.pdf")
+    assert straight.status == "approved"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=straight.id)
+    # upload -> approved with no touch: the worker's steps and the ladder's acceptance only
+    assert {e.action for e in trail} <= {
+        "invoice.uploaded", "status.extracting", "status.extracted", "status.matched",
+        "status.auto_approved", "trust_ladder.auto_approved",
+    }, [e.action for e in trail]  # fmt: skip
+
+    rows = [r for r in _export(services, operator, client.id) if r["id"] == str(straight.id)]
+    assert len(rows) == 1
+    assert rows[0]["approved_by"] == f"trust ladder (policy v{version})"
+    assert rows[0]["approval_note"] == f"approved by trust ladder (policy v{version})"
+    assert rows[0]["approved_at"]
+    # the person-approved ones still name the person
+    people = [r for r in _export(services, operator, client.id) if r["id"] != str(straight.id)]
+    assert people and all(r["approved_by"] == operator.email for r in people), people
+
+    # POST /exports/mark-exported: the ladder-approved invoice is marked like any approved one
+    ids = invoices.approved_ids(
+        services=services, user=operator, filters=invoices.InvoiceFilter(client_id=client.id)
+    )
+    assert straight.id in ids
+    marked = invoices.mark_invoices_exported(
+        services=services, user=operator, invoice_ids=ids, fmt="csv"
+    )
+    assert straight.id in marked.marked
+    again = invoices.get_invoice(services=services, user=operator, invoice_id=straight.id)
+    assert again.status == "exported"
+    rows = [r for r in _export(services, operator, client.id) if r["id"] == str(straight.id)]
+    assert len(rows) == 1 and rows[0]["approved_by"] == f"trust ladder (policy v{version})"
+    # marking again moves nothing: it is exported once
+    assert (
+        invoices.mark_invoices_exported(
+            services=services, user=operator, invoice_ids=[straight.id]
+        ).marked
+        == ()
+    )
+
+
+def test_an_invoice_in_auto_approved_without_the_ladder_is_not_exported_without_a_person(
+    services, acme, engine
+) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=3)
+    inv = _one(services, operator, client.id, _pdf("O-1"), "o.pdf")
+    assert inv.status == "needs_review"
+    _force_status(engine, inv.id, "auto_approved")  # as an older path left it: no acceptance
+
+    assert not [r for r in _export(services, operator, client.id) if r["id"] == str(inv.id)]
+    assert (
+        invoices.approved_ids(
+            services=services, user=operator, filters=invoices.InvoiceFilter(client_id=client.id)
+        )
+        == []
+    )
+    skipped = invoices.mark_invoices_exported(
+        services=services, user=operator, invoice_ids=[inv.id]
+    )
+    assert skipped.marked == () and skipped.skipped == (inv.id,)
+    with (
+        pytest.raises(InvalidTransition),
+        user_session(services.engine, operator.claims) as s,
+    ):
+        s.execute(
+            text("select public.invoice_transition(:i, 'status.exported', null, '{}', '{}')"),
+            {"i": inv.id},
+        )
+    # a person approves it: now it is exported, with that person as the approver
+    approved = review.approve_invoice(services=services, user=operator, invoice_id=inv.id)
+    assert approved.status == "approved"
+    rows = [r for r in _export(services, operator, client.id) if r["id"] == str(inv.id)]
+    assert len(rows) == 1 and rows[0]["approved_by"] == operator.email
+    assert invoices.mark_invoices_exported(
+        services=services, user=operator, invoice_ids=[inv.id]
+    ).marked == (inv.id,)
+
+
+@pytest.mark.parametrize("role", ["owner", "operator"])
+def test_a_postgrest_caller_cannot_push_a_failing_invoice_through_the_ladder_or_export(
+    services, acme, engine, role
+) -> None:
+    client, owner, operator = acme
+    caller = owner if role == "owner" else operator
+    version = _policy(services, owner, client.id, n=2, max_total="100.00")
+    _promote(services, operator, client.id)
+    inv = _one(services, operator, client.id, _pdf("A-1"), "a.pdf")  # 119.00 > 100.00
+    assert inv.status == "needs_review"
+    assert _reasons(services, operator, inv.id) == {R.total_over_limit}
+    _force_status(engine, inv.id, "matched")  # where the worker decides
+
+    # role authenticated with the caller's JWT claims, as PostgREST runs an RPC
+    with pytest.raises(AutoApprovalRefused) as refused, user_session(engine, caller.claims) as s:
+        s.execute(
+            text(
+                "select public.invoice_transition(:i, 'status.auto_approved', null,"
+                " '{}', cast(:m as jsonb))"
+            ),
+            {"i": inv.id, "m": json.dumps({"rule": "trust_ladder", "policy_version": version})},
+        )
+    assert [e["code"] for e in refused.value.details["errors"]] == ["ladder.total_over_limit"]
+    for attack in (
+        "select public.invoice_transition(:i, 'status.exported', null, '{}', '{}')",
+        "update public.invoices set status = 'exported' where id = :i",
+        "update public.invoices set status = 'approved' where id = :i",
+    ):
+        with (
+            pytest.raises((InvalidTransition, Forbidden)),
+            user_session(engine, caller.claims) as s,
+        ):
+            s.execute(text(attack), {"i": inv.id})
+    still = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
+    assert still.status == "matched"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=inv.id)
+    assert not [e for e in trail if e.action in ("trust_ladder.auto_approved", "status.exported")]
+    assert not [r for r in _export(services, caller, client.id) if r["id"] == str(inv.id)]
+    assert (
+        invoices.mark_invoices_exported(services=services, user=caller, invoice_ids=[inv.id]).marked
+        == ()
+    )
