@@ -24,7 +24,7 @@ from tests.e2e.api.conftest import sign_up
 from tests.security.conftest import LiveStack, wait_until
 
 pytestmark = [pytest.mark.security, pytest.mark.slow, pytest.mark.timeout(900)]
-TERMINAL = {"needs_review", "auto_approved", "failed"}
+TERMINAL = {"needs_review", "approved", "failed"}  # approved: the trust ladder
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 
 

@@ -18,7 +18,7 @@ from core.demo.synthetic_invoices import generate_invoice
 from tests.e2e.api.conftest import WorkerProcess, sign_up, wait_for_batch
 
 pytestmark = pytest.mark.slow
-TERMINAL = {"needs_review", "auto_approved", "failed"}
+TERMINAL = {"needs_review", "approved", "failed"}  # approved: the trust ladder
 
 
 @pytest.fixture

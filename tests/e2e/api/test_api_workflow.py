@@ -65,7 +65,7 @@ def test_upload_process_review_approve_export_over_http(http, worker):
 
     listing = http.get("/invoices", params={"client_id": cid, "limit": 10}, headers=headers).json()
     assert listing["count"] == 3
-    assert {i["status"] for i in listing["data"]} <= {"needs_review", "auto_approved"}
+    assert {i["status"] for i in listing["data"]} <= {"needs_review", "approved"}
     by_status = http.get(
         "/invoices", params={"client_id": cid, "status": "failed"}, headers=headers
     ).json()

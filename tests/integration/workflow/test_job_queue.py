@@ -64,7 +64,7 @@ def test_worker_processes_every_upload_once_and_one_client_cannot_starve_another
         batch_status = conn.execute(
             text("select status from public.batches where id = :b"), {"b": big_batch.batch_id}
         ).scalar_one()
-    assert sum(n for s, n in statuses if s in ("needs_review", "auto_approved")) == 9
+    assert sum(n for s, n in statuses if s in ("needs_review", "approved")) == 9
     assert batch_status == "done"
 
 

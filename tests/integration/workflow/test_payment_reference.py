@@ -21,7 +21,7 @@ def _in_review(services, client, number):
     invoice = invoices.get_invoice(
         services=services, user=operator, invoice_id=upload.files[0].invoice_id
     )
-    if invoice.status == "auto_approved":
+    if invoice.status == "approved":  # the trust ladder approved it
         invoice = review.reopen_invoice(services=services, user=operator, invoice_id=invoice.id)
     return operator, invoice
 
