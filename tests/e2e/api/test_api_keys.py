@@ -259,7 +259,7 @@ def test_jobs_queued_by_a_key_run_as_its_principal(http, worker, engine):
     progress = wait_for_batch(http, key, r.json()["batch_id"])
     assert progress["processed"] == 2
     listing = http.get("/invoices", params={"client_id": cid}, headers=key).json()
-    assert {i["status"] for i in listing["data"]} <= {"needs_review", "auto_approved"}
+    assert {i["status"] for i in listing["data"]} <= {"needs_review", "approved"}
     inv = listing["data"][0]["id"]
     got = http.get(f"/invoices/{inv}", headers=owner)
     detail = got.json()

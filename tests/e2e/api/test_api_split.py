@@ -59,7 +59,7 @@ def test_a_stack_becomes_one_invoice_per_part_and_can_be_resplit(http, worker, e
         assert r.status_code == 422, (bad, r.text)
 
     statuses = {p[4] for p in parts}
-    assert statuses <= {"needs_review", "auto_approved", "failed"}
+    assert statuses <= {"needs_review", "approved", "failed"}
     r = http.post(f"/invoices/{first}/resplit", json=body, headers=owner)
     assert r.status_code == 200, r.text
     new_ids = r.json()["invoice_ids"]
