@@ -1,7 +1,7 @@
 """Documents the regression tests draw themselves: text-layer PDFs, scans and junk text layers.
 
 Each document is a list of rows; a row is a list of cells ``(x_mm, text)`` or
-``(x_mm, text, font_size)``. Nothing here reads ``../shared``: every test builds what it needs.
+``(x_mm, text, font_size)``. Nothing here reads benchmark data: every test builds what it needs.
 """
 
 from __future__ import annotations
