@@ -239,7 +239,12 @@ def test_revoked_and_expired_keys_get_401_on_their_next_request(http, engine):
                  " where client_id = :c and action like 'api_key.%'"),
             {"c": cid},
         ).all()  # fmt: skip
-    assert {a for a, _ in audit} == {"api_key.created", "api_key.revoked"}
+    actions = [a for a, _ in audit]
+    assert actions.count("api_key.created") == 2 and actions.count("api_key.revoked") == 1
+    # The worker's housekeeping may already have swept the expired key (it audits that); the
+    # tampered and unknown keys left no event of their own.
+    assert set(actions) <= {"api_key.created", "api_key.revoked", "api_key.expired"}
+    assert actions.count("api_key.expired") <= 1
     assert all(created["key"] not in blob for _, blob in audit)
 
 
