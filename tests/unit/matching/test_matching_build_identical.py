@@ -1,0 +1,112 @@
+"""The vendor index build was made faster (per-word caches, the n-gram and word matrices built
+from unique words); the prepared names and every matrix of the index must stay bit for bit what
+the per-name code gave. The digests below were computed with that code (commit b18bd38) on
+generated masters, queries and hand-written hard names; any change of a score or decision input
+changes them."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from bench.matching_synth import make_lookup_set, make_queries, make_vendor_master
+from core.matching.features import prepare_frame
+from core.matching.index import VendorIndex
+
+HARD_NAMES = [
+    "Мюллер Логистик ООО",
+    "Ελληνική Εταιρεία Α.Ε.",
+    "北京 Trading Co., Ltd.",
+    "A B B Asea Brown Boveri AG",
+    "S. p. A. Fratelli Rossi S.p.A.",
+    "Müller & Söhne GmbH & Co. KG (Deutschland)",
+    "Mueller Söhne - UK",
+    "Siemens AG Österreich",
+    "Rheinland Logistik Köln",
+    "O'Brien  Bros.  Intl\tSvcs",
+    "ﬁrma Straße ǅ Œuvre ß İstanbul",
+    "the  and   of",
+    "",
+    "🄐 Ⓑ ½ ｆｕｌｌ Ｗｉｄｔｈ",
+    "Acme_Tech.Solutions/Dept. (NYC)",
+    "Ab Oy Nordic",
+    "X S.A. Madrid",
+    "Loja Lda, Lisboa",
+]
+
+
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, sp.spmatrix | sp.sparray):
+            m = sp.csr_matrix(part)
+            for arr in (m.indptr, m.indices, m.data, np.asarray(m.shape)):
+                h.update(np.ascontiguousarray(arr).tobytes())
+                h.update(str(arr.dtype).encode())
+        elif isinstance(part, np.ndarray):
+            h.update(repr(part.tolist()).encode())
+            h.update(str(part.dtype).encode())
+        elif isinstance(part, pd.DataFrame):
+            h.update(repr(part.columns.tolist()).encode())
+            h.update(repr(part.astype(str).to_numpy().tolist()).encode())
+        else:
+            h.update(repr(part).encode())
+    return h.hexdigest()
+
+
+def _master() -> tuple[pd.DataFrame, pd.DataFrame]:
+    master = make_vendor_master(3_000, seed=11)
+    extra = pd.DataFrame(
+        {"id": [f"H{i}" for i in range(len(HARD_NAMES))], "name": HARD_NAMES}
+    )
+    lookup, queries = make_lookup_set(82, 41)
+    lookup = lookup.assign(id="L" + lookup["id"].astype(str))
+    master = pd.concat([master, extra, lookup], ignore_index=True)
+    qs = pd.concat(
+        [
+            make_queries(master.iloc[:3_000], 500, seed=12).drop(columns=["truth"]),
+            extra.assign(id="q" + extra["id"]),
+            queries[["id", "name"]].assign(id="lq" + queries["id"].astype(str)),
+        ],
+        ignore_index=True,
+    )
+    return master, qs
+
+
+def _index_digest(index: VendorIndex, queries: pd.DataFrame) -> dict[str, str]:
+    assert index.blocking.matrix is not None
+    keys = queries["n_key"].tolist()
+    flat, weights, starts, lengths, codes = index._ref_tokens
+    return {
+        "frame": _digest(index.frame),
+        "blocking": _digest(index.blocking.matrix, index.blocking._df),
+        "blocking_queries": _digest(index.blocking.transform(keys)),
+        "words": _digest(index.word_matrix, index.word_vectors(keys)),
+        "codes": _digest(
+            index.code_matrix, index.code_weight, index.code_distinct, sorted(index._code_vocab)
+        ),
+        "tokens": _digest(flat, weights, starts, lengths, codes),
+        "candidates": _digest(index.candidates(queries, 10)),
+    }
+
+
+EXPECTED: dict[str, str] = {
+    "queries": "757f0f0509595c36f166b04a9b3fc502017c802cbef0def12dce49b979177eca",
+    "frame": "8e5dc7cc02f0a62396cd6d2018946ecb5a1c762b43bfd2f68fbd0f881160bc52",
+    "blocking": "572eea9b1c0eb2eb7ef828f4e7499101b62cb4a5b2c175fd9e8c7b61488e7f15",
+    "blocking_queries": "6ba52eda22a69cffaa59a49de97d1d5658988cee4dd9d4f32bb5b34478ea9026",
+    "words": "4f17afbb418253eb43195fea66f10830a1ce1738cdff51a3726ff44fcc0f9c28",
+    "codes": "f5fe568c483ce383797ef267d2a5466065e01473de5bd890e870366aa963819e",
+    "tokens": "c6f9ecf2495c058c6dbba6d80b6336cbc2f45354e0b5b639def8cfc383ec0f29",
+    "candidates": "a782012944c420d2ab1ad7b7b7f1dacf74cd90396a52c38dc4d0dfec33d4ed59",
+}
+
+
+def test_prepared_names_and_index_are_identical_to_the_per_name_build():
+    master, raw = _master()
+    queries = prepare_frame(raw)
+    got = {"queries": _digest(queries), **_index_digest(VendorIndex(master, workers=1), queries)}
+    assert got == EXPECTED
