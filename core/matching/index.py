@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
 from core.errors import ValidationFailed
@@ -36,6 +36,7 @@ from core.matching.blocking import BlockingIndex
 from core.matching.features import PARALLEL_MIN_ROWS, prepare_frame, rowwise_dot
 from core.matching.normalize import normalize_name
 from core.matching.vocabulary import CITIES, COUNTRIES, GENERIC_WORDS, LEGAL_FORMS, LEGAL_JOINED
+from core.matching.wordwise import counts, fit_counts, whole_word
 
 UNMATCHED_BELOW = 0.75  # a word less similar than this to every word of the other side is lone
 FORM_OR_PLACE_ALIKE = 80.0  # ratio from which a lone invoice word is a misspelt form or place
@@ -137,11 +138,13 @@ class VendorIndex:
 
     def _build_word_indexes(self, keys: list[str]) -> None:
         """Word TF-IDF (generic words down-weighted), exact-key tables, word codes, tokens."""
-        self._words = TfidfVectorizer(
-            analyzer=str.split, sublinear_tf=True, dtype=np.float32, min_df=1, norm=None
-        )
-        raw = self._words.fit_transform([k or "_" for k in keys]).tocsr()
-        vocab = self._words.vocabulary_
+        # TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm=None, dtype=float32), its
+        # counts taken word by word (core.matching.wordwise): the same matrix, faster
+        counted, vocab = fit_counts([k or "_" for k in keys], whole_word, lower=False)
+        self._word_vocab = vocab
+        self._words = TfidfTransformer(sublinear_tf=True, norm=None)
+        self._words.fit(counted)
+        raw = sp.csr_matrix(self._words.transform(counted, copy=False))
         scale = np.ones(len(vocab), dtype=np.float32)
         for word in GENERIC_WORDS & vocab.keys():
             scale[vocab[word]] = GENERIC_WEIGHT
@@ -330,7 +333,8 @@ class VendorIndex:
 
     def word_vectors(self, keys: list[str]) -> sp.csr_matrix:
         """Word TF-IDF vectors (generic words down-weighted) in the reference vocabulary."""
-        return normalize(self._words.transform([k or "_" for k in keys])).tocsr()
+        counted = counts([k or "_" for k in keys], whole_word, self._word_vocab, lower=False)
+        return normalize(self._words.transform(counted, copy=False)).tocsr()
 
     def candidates(self, queries: pd.DataFrame, k: int) -> pd.DataFrame:
         """Candidate pairs ``qi, ri, char_cosine, word_cosine`` for prepared query rows."""

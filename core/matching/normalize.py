@@ -174,6 +174,24 @@ def _join_letters(tokens: list[str]) -> list[str]:
     return out
 
 
+# Folding, tokenizing and display splitting work word by word (no step looks across a space:
+# NFKD reorders marks only between starters, the digraph rule needs a letter before the vowel,
+# ``_SPLIT`` and ``_DISPLAY_SPLIT`` split at every space), so they are cached per word: most words
+# of a vendor master repeat across names. Only " " separates words here (a control character
+# such as NEL is white space to ``str.split`` but folds to nothing, joining its neighbours).
+# ``test_matching_build_identical`` pins the result.
+@lru_cache(maxsize=400_000)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """``_tokenize(fold_accents(word))`` of one space-free word."""
+    return tuple(_tokenize(fold_accents(word)))
+
+
+@lru_cache(maxsize=400_000)
+def _display_parts(word: str) -> tuple[str, ...]:
+    """The case-folded ``\\w`` runs of one space-free word (``display``)."""
+    return tuple(p for p in _DISPLAY_SPLIT.split(word.casefold()) if p)
+
+
 @lru_cache(maxsize=200_000)
 def _metaphone(token: str) -> str:
     return jellyfish.metaphone(token)
@@ -223,8 +241,9 @@ def normalize_name(name: str) -> NormalizedName:
     original = "" if name is None else str(name)
     text = unicodedata.normalize("NFKC", original).replace("&", " and ").replace("+", " and ")
     body, tail = _split_tail(text)
-    display = " ".join(_DISPLAY_SPLIT.split(body.casefold())).strip()
-    tokens = _join_letters(_tokenize(fold_accents(body)))
+    words = body.split(" ")
+    display = " ".join([p for w in words for p in _display_parts(w)])
+    tokens = _join_letters([t for w in words for t in _word_tokens(w)])
     tokens, family = _strip_legal(tokens)
     # Places right after a legal form ("Siemens AG Österreich", "X S.A. Madrid") are a tail too.
     run = 0

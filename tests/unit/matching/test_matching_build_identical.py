@@ -11,10 +11,21 @@ import hashlib
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer
 
 from bench.matching_synth import make_lookup_set, make_queries, make_vendor_master
 from core.matching.features import prepare_frame
 from core.matching.index import VendorIndex
+from core.matching.normalize import (
+    _DISPLAY_SPLIT,
+    _display_parts,
+    _tokenize,
+    _word_tokens,
+    fold_accents,
+)
+from core.matching.wordwise import char_wb_grams, counts, fit_counts, whole_word
 
 HARD_NAMES = [
     "Мюллер Логистик ООО",
@@ -59,9 +70,7 @@ def _digest(*parts: object) -> str:
 
 def _master() -> tuple[pd.DataFrame, pd.DataFrame]:
     master = make_vendor_master(3_000, seed=11)
-    extra = pd.DataFrame(
-        {"id": [f"H{i}" for i in range(len(HARD_NAMES))], "name": HARD_NAMES}
-    )
+    extra = pd.DataFrame({"id": [f"H{i}" for i in range(len(HARD_NAMES))], "name": HARD_NAMES})
     lookup, queries = make_lookup_set(82, 41)
     lookup = lookup.assign(id="L" + lookup["id"].astype(str))
     master = pd.concat([master, extra, lookup], ignore_index=True)
@@ -111,3 +120,45 @@ def test_prepared_names_and_index_are_identical_to_the_per_name_build():
     queries = prepare_frame(raw)
     got = {"queries": _digest(queries), **_index_digest(VendorIndex(master, workers=1), queries)}
     assert got == EXPECTED
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(max_size=40)
+    | st.text(alphabet=" .,_-()\x85\u2028\xa0\u0301aAeEuUbB0\u00dfo\u0308", max_size=30)
+)
+def test_folding_and_tokenizing_word_by_word_equals_the_whole_name(text):
+    """The per-word caches rest on this: no step of folding, tokenizing or display splitting
+    looks across white space."""
+    words = text.split(" ")
+    whole = _tokenize(fold_accents(text))
+    assert whole == [t for w in words for t in _word_tokens(w)]
+    display = " ".join(_DISPLAY_SPLIT.split(text.casefold())).strip()
+    assert display == " ".join(p for w in words for p in _display_parts(w))
+
+
+def _same_csr(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
+    for attr in ("indptr", "indices", "data"):
+        x, y = getattr(a, attr), getattr(b, attr)
+        assert x.dtype == y.dtype, attr
+        assert np.array_equal(x, y), attr
+
+
+def test_wordwise_counts_are_scikit_learns():
+    """Fit (row order as a fit leaves it) and transform (sorted, unknown terms dropped)."""
+    keys = prepare_frame(make_vendor_master(2_000, seed=3))["n_key"].tolist()
+    docs = [k or " " for k in keys] + ["aaaa aaaa", "a", "Ab  AB", " ", "x\ty", "ab ab ab"]
+    queries = [*docs[:300][::-1], "zzzz unknownword", " ", "AB"]
+    for analyzer, lower, vectorizer in (
+        (char_wb_grams(3), True, CountVectorizer(analyzer="char_wb", ngram_range=(3, 3))),
+        (whole_word, False, CountVectorizer(analyzer=str.split)),
+    ):
+        vectorizer.set_params(dtype=np.float32)
+        expected = sp.csr_matrix(vectorizer.fit_transform(docs))
+        got, vocabulary = fit_counts(docs, analyzer, lower=lower)
+        assert vocabulary == vectorizer.vocabulary_
+        _same_csr(got, expected)
+        _same_csr(
+            counts(queries, analyzer, vocabulary, lower=lower),
+            sp.csr_matrix(vectorizer.transform(queries)),
+        )
