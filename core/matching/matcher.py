@@ -45,6 +45,7 @@ from core.matching.features import (
     SIGNALS,
     logistic_score,
     pair_features,
+    paused_gc,
     prepare_frame,
 )
 from core.matching.index import VendorIndex, validate_frame
@@ -349,9 +350,10 @@ def match_vendors(
     index = (
         reference if isinstance(reference, VendorIndex) else VendorIndex(reference, aliases=aliases)
     )
-    prepared = prepare_frame(queries)
-    pairs = score_candidates(prepared, index, profile, max(profile.top_k, top))
-    return decide(prepared, pairs, index, profile, top)
+    with paused_gc():  # see paused_gc: many small objects, no cycles
+        prepared = prepare_frame(queries)
+        pairs = score_candidates(prepared, index, profile, max(profile.top_k, top))
+        return decide(prepared, pairs, index, profile, top)
 
 
 def decide_vendor(

@@ -35,6 +35,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jellyfish
 import pandas as pd
@@ -156,7 +157,7 @@ def _strip_legal(tokens: list[str]) -> tuple[list[str], str]:
 
 def _join_letters(tokens: list[str]) -> list[str]:
     """Join runs of two or more single letters: ``a b b`` -> ``abb`` (spaced acronyms)."""
-    if sum(len(t) == 1 for t in tokens) < 2:
+    if list(map(len, tokens)).count(1) < 2:
         return tokens
     out: list[str] = []
     run: list[str] = []
@@ -192,6 +193,12 @@ def _display_parts(word: str) -> tuple[str, ...]:
     return tuple(p for p in _DISPLAY_SPLIT.split(word.casefold()) if p)
 
 
+@lru_cache(maxsize=400_000)
+def _word(word: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``_display_parts`` and ``_word_tokens`` of one space-free word, one cache look-up."""
+    return _display_parts(word), _word_tokens(word)
+
+
 @lru_cache(maxsize=200_000)
 def _metaphone(token: str) -> str:
     return jellyfish.metaphone(token)
@@ -203,6 +210,12 @@ def code(token: str) -> str:
     if len(token) < _CODE_MIN or not token.isalpha():
         return token
     return _metaphone(token).lower() or token
+
+
+@lru_cache(maxsize=200_000)
+def _token_codes(token: str) -> tuple[str, str]:
+    """A key token's part of ``phonetic`` and its ``code``."""
+    return _metaphone(token) or token, code(token)
 
 
 def _split_tail(original: str) -> tuple[str, str]:
@@ -235,15 +248,36 @@ def _is_place(text: str) -> bool:
     return _all_places(_tokenize(fold_accents(text)))
 
 
+_FRAME_COLUMNS = (
+    "display",
+    "key",
+    "tokens",
+    "legal_family",
+    "tail",
+    "acronym",
+    "acronym2",
+    "phonetic",
+    "codes",
+)
+
+
 @lru_cache(maxsize=400_000)
 def normalize_name(name: str) -> NormalizedName:
     """Normalize one company name (pure, cached)."""
     original = "" if name is None else str(name)
-    text = unicodedata.normalize("NFKC", original).replace("&", " and ").replace("+", " and ")
+    return NormalizedName(original, *_fields(original))
+
+
+@lru_cache(maxsize=400_000)
+def _fields(original: str) -> tuple[Any, ...]:
+    """``NormalizedName``'s fields after ``original``, in ``_FRAME_COLUMNS`` order (a plain
+    tuple: ``normalize_frame`` builds no object per name)."""
+    text = original if original.isascii() else unicodedata.normalize("NFKC", original)
+    text = text.replace("&", " and ").replace("+", " and ")
     body, tail = _split_tail(text)
-    words = body.split(" ")
-    display = " ".join([p for w in words for p in _display_parts(w)])
-    tokens = _join_letters([t for w in words for t in _word_tokens(w)])
+    parts = [_word(w) for w in body.split(" ")]
+    display = " ".join([p for shown, _ in parts for p in shown])
+    tokens = _join_letters([t for _, folded in parts for t in folded])
     tokens, family = _strip_legal(tokens)
     # Places right after a legal form ("Siemens AG Österreich", "X S.A. Madrid") are a tail too.
     run = 0
@@ -264,17 +298,16 @@ def normalize_name(name: str) -> NormalizedName:
     acronym = "".join(t[0] for t in kept) if len(kept) > 1 else ""
     distinct = [t for t in kept if t not in GENERIC_WORDS]
     acronym2 = "".join(t[0] for t in distinct) if len(distinct) > 1 else ""
-    return NormalizedName(
-        original=original,
-        display=display,
-        key=" ".join(kept),
-        tokens=tuple(kept),
-        legal_family=family,
-        tail=tail,
-        acronym=acronym,
-        acronym2=acronym2 if acronym2 != acronym else "",
-        phonetic=" ".join(_metaphone(t) or t for t in kept),
-        codes=tuple(code(t) for t in kept),
+    return (
+        display,
+        " ".join(kept),
+        tuple(kept),
+        family,
+        tail,
+        acronym,
+        acronym2 if acronym2 != acronym else "",
+        " ".join([_token_codes(t)[0] for t in kept]),
+        tuple([_token_codes(t)[1] for t in kept]),
     )
 
 
@@ -290,18 +323,9 @@ def normalize_text(text: str) -> str:
 def normalize_frame(names: pd.Series) -> pd.DataFrame:
     """Normalize a column of names; the result has the columns documented above, same index."""
     values = names.fillna("").astype(str).tolist()
-    rows = [normalize_name(v) for v in values]
+    rows = [_fields(v) for v in values]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FRAME_COLUMNS)
     return pd.DataFrame(
-        {
-            "display": [r.display for r in rows],
-            "key": [r.key for r in rows],
-            "tokens": [r.tokens for r in rows],
-            "legal_family": [r.legal_family for r in rows],
-            "tail": [r.tail for r in rows],
-            "acronym": [r.acronym for r in rows],
-            "acronym2": [r.acronym2 for r in rows],
-            "phonetic": [r.phonetic for r in rows],
-            "codes": [r.codes for r in rows],
-        },
+        {name: list(col) for name, col in zip(_FRAME_COLUMNS, columns, strict=True)},
         index=names.index,
     )
