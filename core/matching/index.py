@@ -40,6 +40,7 @@ from core.matching.vocabulary import CITIES, COUNTRIES, GENERIC_WORDS, LEGAL_FOR
 from core.matching.wordwise import counts, fit_counts, whole_word
 
 UNMATCHED_BELOW = 0.75  # a word less similar than this to every word of the other side is lone
+GLUED_MIN = 3  # letters of a word glued to a vendor word ("ObdanfeldBau") that make it a word
 FORM_OR_PLACE_ALIKE = 80.0  # ratio from which a lone invoice word is a misspelt form or place
 GENERIC_WEIGHT = 0.3  # generic words ("group", "services") count 30% of their IDF
 # VAT id, IBAN, normalized name, and acronyms both ways ("IBM" <-> "Intl Business Machines")
@@ -336,8 +337,58 @@ class VendorIndex:
                 words = q_flat[slot_tok[lone]]
                 junk = {w: _form_or_place(w) for w in set(words.tolist())}
                 lone[np.flatnonzero(lone)[[junk[w] for w in words]]] = False
+            if side == "query":
+                lone |= self._glued_extra(
+                    (q_flat, r_flat, r_start, r_len, ri),
+                    (q_tok, r_tok, alike),
+                    (slot, owner, counterpart),
+                )
             counted = np.bincount(owner, weights=lone.astype(float), minlength=n)
             out[f"unmatched_{side}"] = counted.astype(np.float64)
+        return out
+
+    @staticmethod
+    def _glued_extra(
+        words: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        token_pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
+        slots: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> np.ndarray:
+        """Invoice-word slots that are a vendor word with another word glued to it
+        ("ObdanfeldBau" for "Obdanfeld Holding"): its only counterparts are vendor words it
+        starts or ends with, and the glued rest has ``GLUED_MIN`` letters or more, no
+        counterpart in the vendor's name and is no legal form or place. Such a word is a
+        sibling's trade word written without a space: it counts as a word without a
+        counterpart (``soft_overlap``'s ``unmatched_query``), so the hold rule applies."""
+        q_flat, r_flat, r_start, r_len, ri = words
+        q_tok, r_tok, alike = token_pairs
+        slot, owner, counterpart = slots
+        out = np.zeros(len(counterpart), dtype=bool)
+        q_size = np.fromiter(map(len, q_flat.tolist()), dtype=np.int64, count=len(q_flat))
+        r_size = np.fromiter(map(len, r_flat.tolist()), dtype=np.int64, count=len(r_flat))
+        longer = q_size[q_tok] - r_size[r_tok]
+        near = np.flatnonzero(
+            (alike >= UNMATCHED_BELOW) & (longer >= GLUED_MIN) & (r_size[r_tok] >= GLUED_MIN)
+        )
+        glue = np.zeros(len(alike), dtype=bool)
+        rest_of: dict[int, str] = {}
+        for t in near.tolist():
+            q, r = q_flat[q_tok[t]], r_flat[r_tok[t]]
+            if q.startswith(r):
+                glue[t], rest_of[int(slot[t])] = True, q[len(r) :]
+            elif q.endswith(r):
+                glue[t], rest_of[int(slot[t])] = True, q[: -len(r)]
+        if not rest_of:
+            return out
+        plain = np.zeros(len(counterpart))  # best counterpart that is not a glued part
+        np.maximum.at(plain, slot, np.where(glue, 0.0, alike))
+        for s, rest in rest_of.items():
+            if counterpart[s] < UNMATCHED_BELOW or plain[s] >= UNMATCHED_BELOW:
+                continue
+            row = ri[int(owner[s])]
+            lo = int(r_start[row])
+            vendor_words = r_flat[lo : lo + int(r_len[row])].tolist()
+            alike_word = any(fuzz.ratio(rest, w) >= 100 * UNMATCHED_BELOW for w in vendor_words)
+            out[s] = not alike_word and not _form_or_place(rest)
         return out
 
     def __len__(self) -> int:

@@ -83,3 +83,51 @@ def test_the_evaluation_counts_a_held_pair_outside_the_auto_band() -> None:
     table = outcome_table(decisions, pd.Series({"a": None, "b": "V5"}))
     figures = metrics_at(table, LOOSE.auto_threshold, LOOSE.margin, LOOSE.review_threshold)
     assert figures["auto_count"] == 1 and figures["auto_precision"] == 1.0
+
+
+GLUED_MASTER = pd.DataFrame(
+    {
+        "id": ["G1", "G2"],
+        "name": ["Obdanfeld Holding Limited", "Schmidt Logistik GmbH"],
+        "vat_id": ["GB123456789", "DE123456789"],
+    }
+)
+
+
+def _decide_glued(name: str, vat_id: str = "") -> pd.Series:
+    queries = pd.DataFrame({"id": ["q"], "name": [name], "vat_id": [vat_id]})
+    return match_vendors(queries, GLUED_MASTER, LOOSE).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "vendor"),
+    [
+        ("ObdanfeldBau Limited", "G1"),  # a trade word glued to the family name
+        ("BauObdanfeld Limited", "G1"),  # glued in front
+        ("SchmidtElektro Logistik GmbH", "G2"),
+    ],
+)
+def test_a_trade_word_glued_to_the_name_keeps_the_sibling_rule(name: str, vendor: str) -> None:
+    out = _decide_glued(name)
+    assert out["match_id"] == vendor and out["decision"] == "review" and out["held"]
+    assert "held for review" in out["reason"]
+
+
+def test_an_agreeing_vat_id_vouches_for_a_glued_name() -> None:
+    out = _decide_glued("ObdanfeldBau Limited", "GB 123 456 789")
+    assert out["match_id"] == "G1" and out["decision"] == "auto" and not out["held"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ObdanfeldHolding Limited",  # the vendor's own words glued: the same letters
+        "Obdanfeld Holdings Ltd",  # a plural is no glued word
+        "SchmidtLogistik GmbH",
+        "Schmidt LogistikGmbH",  # a legal form glued on is no word
+        "Schmidt Logistik GmbH Hamburg",  # a place tail neither
+    ],
+)
+def test_glued_spellings_of_the_vendors_own_words_stay_in_the_auto_band(name: str) -> None:
+    out = _decide_glued(name)
+    assert out["decision"] == "auto" and not out["held"], out["reason"]
