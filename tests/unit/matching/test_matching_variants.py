@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from rapidfuzz import fuzz
 
 from core.matching.features import prepare_frame
 from core.matching.index import VendorIndex
@@ -163,3 +164,27 @@ def test_every_decision_says_why_in_plain_words() -> None:
         assert reason.split(":")[0] in {"auto-accepted", "needs review", "unknown vendor"}
         assert "profile default@1" in reason and "[" in reason
     assert np.isfinite(out["score"]).all()
+
+
+def test_a_differing_address_is_weak_evidence_and_the_same_address_strong() -> None:
+    """Vendors move and have several sites: an unrelated address only costs a quarter of what
+    an agreeing one gains (features.ADDRESS_DIFFERS): it cannot sink an otherwise identical
+    name."""
+    master = pd.DataFrame(
+        {"id": ["A1"], "name": ["Smith & Wollensky"], "address": ["797 Third Ave."]}
+    )
+    index = VendorIndex(master)
+    queries = prepare_frame(
+        pd.DataFrame(
+            {
+                "id": ["same", "moved"],
+                "name": ["Smith & Wollensky", "Smith & Wollensky"],
+                "address": ["797 third ave", "201 E. 49th St."],
+            }
+        )
+    )
+    pairs = score_candidates(queries, index, MatchProfile(), k=1).set_index("qi")
+    assert pairs.loc[0, "address"] == 1.0
+    moved = fuzz.token_set_ratio("201 e 49th saint", "797 third ave") / 100 * 2 - 1
+    assert moved < -0.2  # unrelated addresses
+    assert pairs.loc[1, "address"] == pytest.approx(0.25 * moved)
