@@ -67,12 +67,12 @@ class _ExactTable:
     100,000 vendors)."""
 
     def __init__(self, values: list[str]) -> None:
-        clean = [v if isinstance(v, str) else "" for v in values]
-        codes, uniques = pd.factorize(np.asarray(clean, dtype=object))
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
         codes = codes.astype(np.int64)
+        codes[codes < 0] = len(uniques)  # a missing value (None, NaN): found by no look-up
         self._code = dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
         self._rows = np.argsort(codes, kind="stable")
-        sizes = np.bincount(codes, minlength=len(uniques))
+        sizes = np.bincount(codes, minlength=len(uniques) + 1)
         self._start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self._size = sizes
 
@@ -176,7 +176,8 @@ class VendorIndex:
         n, v = len(codes), max(1, len(vocab))
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # one entry per distinct (row, code), sorted by row then column
-        pairs = np.unique(rows * v + col_of.astype(np.int64))
+        pairs = np.sort(rows * v + col_of.astype(np.int64))  # np.unique hashes: 15x slower
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if len(pairs) else pairs
         indices = pairs % v
         indptr = np.concatenate([[0], np.cumsum(np.bincount(pairs // v, minlength=n))])
         data = np.ones(len(indices), dtype=np.float32)
