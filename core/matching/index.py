@@ -90,13 +90,27 @@ _FORMS_AND_PLACES = sorted(
 )
 
 
+_FORMS_BY_LENGTH: dict[int, list[str]] = {}
+for _form in _FORMS_AND_PLACES:
+    _FORMS_BY_LENGTH.setdefault(len(_form), []).append(_form)
+
+
 @lru_cache(maxsize=100_000)
 def _form_or_place(word: str) -> bool:
-    """Whether ``word`` is a legal form or a place misspelt (OCR: "tsarl", "deutscland")."""
+    """Whether ``word`` is a legal form or a place misspelt (OCR: "tsarl", "deutscland").
+
+    Only forms and places of a length that can reach the cutoff are compared: ``fuzz.ratio``
+    is at most ``100 * (1 - |a - b| / (a + b))`` for lengths ``a`` and ``b``."""
+    size, slack = len(word), 100.0 - FORM_OR_PLACE_ALIKE
+    choices = [
+        form
+        for length, forms in _FORMS_BY_LENGTH.items()
+        if 100.0 * abs(size - length) <= slack * (size + length)
+        for form in forms
+    ]
     return (
-        process.extractOne(
-            word, _FORMS_AND_PLACES, scorer=fuzz.ratio, score_cutoff=FORM_OR_PLACE_ALIKE
-        )
+        bool(choices)
+        and process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=FORM_OR_PLACE_ALIKE)
         is not None
     )
 

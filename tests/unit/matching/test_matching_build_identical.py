@@ -13,9 +13,11 @@ import pandas as pd
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 from sklearn.feature_extraction.text import CountVectorizer
 
 from bench.matching_synth import make_lookup_set, make_queries, make_vendor_master
+from core.matching import index as index_module
 from core.matching.features import prepare_frame
 from core.matching.index import VendorIndex
 from core.matching.normalize import (
@@ -165,3 +167,25 @@ def test_wordwise_counts_are_scikit_learns():
             counts(queries, analyzer, vocabulary, lower=lower),
             sp.csr_matrix(vectorizer.transform(queries)),
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(index_module._FORMS_AND_PLACES).flatmap(
+        lambda form: st.tuples(st.just(form), st.text("abcdeglmnorstu", max_size=3))
+    )
+    | st.tuples(st.just(""), st.text("abcdeglmnorstu", min_size=1, max_size=12))
+)
+def test_the_length_filter_of_misspelt_forms_and_places_changes_nothing(parts):
+    """``_form_or_place`` compares only forms and places of a length that can reach the cutoff;
+    the answer is the one of a comparison with every form and place (boundaries included:
+    "coa" is 80 % like "co")."""
+    form, noise = parts
+    for word in {form + noise, noise + form, form[1:] + noise, "coa", "es", "aga"}:
+        every = process.extractOne(
+            word,
+            index_module._FORMS_AND_PLACES,
+            scorer=fuzz.ratio,
+            score_cutoff=index_module.FORM_OR_PLACE_ALIKE,
+        )
+        assert index_module._form_or_place(word) == (every is not None), word
