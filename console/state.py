@@ -18,6 +18,8 @@ USER = "auth_user"
 TOKENS = "auth_tokens"
 CLIENT_ID = "active_client_id"
 MEMBERSHIPS = "auth_memberships"
+PAGE_NOW = "_page_now"
+PAGE_BEFORE = "_page_before"
 
 DEFAULTS: dict[str, Any] = {
     USER: None,
@@ -45,6 +47,17 @@ def get_services() -> Any:
     from core.bootstrap import build_services
 
     return build_services(get_settings())
+
+
+def note_page(url_path: str) -> None:
+    """Remember which page this run shows (and which the previous run showed)."""
+    st.session_state[PAGE_BEFORE] = st.session_state.get(PAGE_NOW)
+    st.session_state[PAGE_NOW] = url_path
+
+
+def page_entered() -> bool:
+    """True when this run opens the page from another one (not a rerun of the same page)."""
+    return st.session_state.get(PAGE_BEFORE) != st.session_state.get(PAGE_NOW)
 
 
 def current_user() -> Any | None:

@@ -53,7 +53,9 @@ def main() -> None:
             _page("integrations", "Integrations", ":material/hub:"),
         ],
     }
-    st.navigation(pages).run()
+    nav = st.navigation(pages)
+    state.note_page(nav.url_path)
+    nav.run()
 
 
 main()

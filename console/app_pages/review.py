@@ -8,10 +8,12 @@ purpose. What to flag, how to show money and what comes next is ``core.workflow.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
-from console import state
+from console import session_cache, state
 from console.feedback import flash, guarded
 from console.preview import highlighted_page, render_pages
 from core.db.records import CORRECTABLE_FIELDS
@@ -50,11 +52,36 @@ PICK = "review_pick"
 st.title("Review queue")
 client_id = state.require_client()
 
-queue = state.fetch(
-    review_queue.review_queue, action="loading the review queue", client_id=client_id, limit=200
-)
-if queue is None:
+# Reruns of the same invoice version read only the invoice itself: what cannot change under the
+# same (invoice id, version) is remembered for this session (``console.session_cache``), and the
+# queue's labels are read once per queue change. Every action here drops those memos (its
+# ``_acted``), so what it changed is read afresh; opening the page from another one does too.
+MEMO_QUEUE, MEMO_CHECK = "review_queue", "review_check"
+MEMO_FILE, MEMO_IMAGE = "review_file", "review_image"  # per file id: a stored file never changes
+QUEUE_FRESH_S = 30.0  # invoices the worker adds show up at the latest this much later
+if state.page_entered():
+    session_cache.forget(MEMO_QUEUE, MEMO_CHECK)
+
+
+def _acted() -> None:
+    """After any action (done or refused): read the queue and the reasons again."""
+    session_cache.forget(MEMO_QUEUE, MEMO_CHECK)
+
+
+def _load_queue() -> tuple[float, list] | None:
+    rows = state.fetch(
+        review_queue.review_queue, action="loading the review queue", client_id=client_id, limit=200
+    )
+    return None if rows is None else (time.monotonic(), rows)
+
+
+loaded = session_cache.remembered(MEMO_QUEUE, client_id, _load_queue, keep=2)
+if loaded is not None and time.monotonic() - loaded[0] > QUEUE_FRESH_S:
+    session_cache.forget(MEMO_QUEUE)
+    loaded = session_cache.remembered(MEMO_QUEUE, client_id, _load_queue, keep=2)
+if loaded is None:
     st.stop()
+queue = loaded[1]
 if not queue:
     st.success("Nothing waits for review.")
     st.stop()
@@ -95,11 +122,24 @@ if st.session_state.pop(RELOAD, False):
     for key in [k for k in st.session_state if str(k).startswith(f"review_field_{invoice_id}_")]:
         del st.session_state[key]
     st.session_state[SEEN] = invoice.version
+    _acted()
 seen_version = st.session_state.get(SEEN, invoice.version)
-evidence = state.fetch(
-    review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
-) or {"fields": {}, "warnings": []}
-check = state.fetch(approval.approval_check, action="checking the invoice", invoice_id=invoice_id)
+
+
+key = (invoice_id, invoice.version)
+read = session_cache.recall(MEMO_CHECK, key)
+if read is None:
+    evidence = state.fetch(
+        review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
+    )
+    check = state.fetch(
+        approval.approval_check, action="checking the invoice", invoice_id=invoice_id
+    )
+    read = (evidence or {"fields": {}, "warnings": []}, check)
+    # Kept only when both were read at the version shown (not after an error or a change).
+    if evidence is not None and check is not None and check.version == invoice.version:
+        session_cache.store(MEMO_CHECK, key, read)
+evidence, check = read
 reasons = check.reasons if check is not None else ()
 views = review_view.field_views(
     FIELDS, {n: getattr(invoice, n) for n in FIELDS}, evidence["fields"], reasons
@@ -138,10 +178,21 @@ with left:
         "Zoom", options=[1.0, 1.5, 2.0, 3.0, 4.0], value=1.0, key=f"review_zoom_{invoice_id}"
     )
     with guarded("loading the document"):
-        data, _content_type, name = state.call(invoices.original_file, invoice_id=invoice_id)
+        # A stored file never changes: read once per file for this session.
+        data, _content_type, name = session_cache.remembered(
+            MEMO_FILE,
+            invoice.file_id or invoice_id,
+            lambda: state.call(invoices.original_file, invoice_id=invoice_id),
+            keep=4,
+        )
         source = by_name[shown].source if shown else None
         if source is not None:
-            png = highlighted_page(data, source.page, source.bbox, zoom)
+            png = session_cache.remembered(
+                MEMO_IMAGE,
+                (invoice.file_id, source.page, source.bbox, zoom),
+                lambda: highlighted_page(data, source.page, source.bbox, zoom),
+                keep=6,
+            )
             if png is not None:
                 where = "" if source.bbox else " (its box was not recorded)"
                 st.image(
@@ -149,7 +200,13 @@ with left:
                     caption=f"{name} · page {source.page} · {by_name[shown].label}{where}",
                     width="stretch",
                 )
-        pages = render_pages(data) if source is None or zoom == 1.0 else []
+        pages = (
+            session_cache.remembered(
+                MEMO_IMAGE, (invoice.file_id, "pages"), lambda: render_pages(data), keep=6
+            )
+            if source is None or zoom == 1.0
+            else []
+        )
         for number, png in enumerate(pages, start=1):
             if source is not None and number == source.page:
                 continue  # shown above, highlighted
@@ -194,6 +251,7 @@ with right:
         if not changes:
             st.info("Nothing changed.")
         else:
+            _acted()
             with guarded("saving corrections"):
                 updated = state.call(
                     review.correct_fields,
@@ -231,6 +289,7 @@ with st.form(f"review_lines_form_{invoice_id}"):
     )
     save_lines = st.form_submit_button("Save line items", disabled=not editable)
 if save_lines:
+    _acted()
     with guarded("saving line items"):
         updated = state.call(
             line_items.correct_lines,
@@ -254,30 +313,49 @@ if state.can("approve"):
     for r in notes:
         st.info(r.message)
     may_override = bool(blocking) and check is not None and check.may_override
-    with st.form(f"review_decide_form_{invoice_id}"):
-        prompt = (
-            "Reason (needed to reject, or to approve over the blocks)"
-            if may_override
-            else "Reason (needed to reject)"
-        )
-        reason = st.text_input(prompt, key=f"review_reason_{invoice_id}")
-        a, o, r = st.columns(3)
-        approve = a.form_submit_button("Approve", type="primary")
-        override = o.form_submit_button("Approve over the blocks", disabled=not may_override)
+    # A blocked invoice has no primary Approve: the way past the blocks is a deliberate,
+    # secondary override that asks why (audited), and only for the roles the policy names.
+    decide, past = st.columns([3, 2], vertical_alignment="bottom")
+    with decide, st.form(f"review_decide_form_{invoice_id}"):
+        reason = st.text_input("Reason (needed to reject)", key=f"review_reason_{invoice_id}")
+        a, r = st.columns(2)
+        approve = False if blocking else a.form_submit_button("Approve", type="primary")
         reject = r.form_submit_button("Reject")
+    override = False
+    with past:
+        if may_override:
+            with (
+                st.popover("Approve anyway (override)…", width="stretch"),
+                st.form(f"review_override_form_{invoice_id}"),
+            ):
+                st.caption("The blocks stay in the audit log with your reason.")
+                why = st.text_input(
+                    "Why approve over the blocks?", key=f"review_override_reason_{invoice_id}"
+                )
+                override = st.form_submit_button("Approve over the blocks", type="primary")
+        elif blocking:
+            allowed = ", ".join(check.policy.override_roles) if check is not None else ""
+            st.info(
+                f"You cannot approve it while these blocks stand: your role "
+                f"({state.active_role()}) may not approve over them"
+                + (f" (the policy lets {allowed} do it)." if allowed else ".")
+                + " Correct the values above, or ask someone who may."
+            )
     if approve or override:
+        _acted()
         with guarded("approving"):
             done = state.call(
                 review.approve_invoice,
                 invoice_id=invoice_id,
                 expected_version=seen_version,
-                override_reason=reason if override else None,
+                override_reason=why if override else None,
             )
             how = " over the policy's blocks" if override else ""
             _after_decision(
                 f"Approved{how}: {done.vendor_name or '—'} · {done.invoice_number or '—'}."
             )
     if reject:
+        _acted()
         with guarded("rejecting"):
             done = state.call(
                 review.reject_invoice,
@@ -292,6 +370,7 @@ if editable:
     with m1:
         st.caption("Matching runs again after corrections; run it now after new reference data.")
         if st.button("Re-match this invoice", key=f"review_rematch_{invoice_id}"):
+            _acted()
             with guarded("re-matching"):
                 again = state.call(
                     rematch.rematch_invoice,
@@ -316,6 +395,7 @@ if editable:
             )
             create = st.form_submit_button("Create vendor")
         if create:
+            _acted()
             with guarded("creating the vendor"):
                 made = state.call(
                     vendor_creation.create_vendor_from_invoice,

@@ -69,17 +69,18 @@ def _save(page: Any, field: str, value: str, expect: re.Pattern[str]) -> None:
 
 
 def _approve(page: Any) -> str:
-    """Click Approve; when the policy blocks, override with a reason. Returns the message."""
-    page.get_by_role("button", name="Approve", exact=True).click()
+    """Approve; a blocked invoice offers no Approve, only a deliberate override with a reason
+    (its blocks shown first). Returns the message."""
     ui.wait_idle(page)
-    blocked = page.get_by_text("approval_blocked")
-    for _ in range(60):  # either the approval's message or the policy's refusal shows
-        if blocked.count() or page.get_by_text(APPROVED).count():
-            break
-        page.wait_for_timeout(500)
-    if blocked.count():
+    page.get_by_text("Decision").first.wait_for()
+    if page.get_by_role("button", name=ui.OVERRIDE).count():
+        assert not page.get_by_role("button", name="Approve", exact=True).count()
+        assert page.get_by_text("The approval policy blocks approving this invoice").count()
         ui.shot(page, "13_05_approval_blocked")
         ui.override_blocks(page, "checked with the vendor by phone")
+    else:
+        page.get_by_role("button", name="Approve", exact=True).click()
+        ui.wait_idle(page)
     message = page.get_by_text(APPROVED).first
     message.wait_for(timeout=30_000)
     return message.inner_text()

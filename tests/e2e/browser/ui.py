@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.e2e.browser.stack import CHROMIUM, CHROMIUM_ARGS
 
+OVERRIDE = re.compile(r"^Approve anyway \(override\)")
 SHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
 
 
@@ -103,10 +104,14 @@ def approve_queue(page: Any, limit: int = 500) -> int:
     start = size = _queue_size(page)
     while size != 0 and start - size < limit:
         approve = page.get_by_role("button", name="Approve", exact=True)
+        anyway = page.get_by_role("button", name=OVERRIDE)
         if approve.count() == 1:
             # a rerun may take the button away between the count and the click: re-read below
             with contextlib.suppress(Exception):
                 approve.click(timeout=5_000)
+        elif anyway.count() == 1:  # the policy blocks it: no Approve, a deliberate override
+            with contextlib.suppress(Exception):
+                override_blocks(page, "checked by the operator")
         deadline = time.monotonic() + 6  # a dropped click (landed mid-rerun) is retried
         while time.monotonic() < deadline:
             page.wait_for_timeout(200)
@@ -130,8 +135,9 @@ def approve_queue(page: Any, limit: int = 500) -> int:
 
 
 def override_blocks(page: Any, reason: str) -> None:
-    """After a blocked Approve: give a reason and approve over the approval policy's blocks."""
+    """On a blocked invoice: open "Approve anyway (override)…", give the reason, approve."""
     wait_idle(page)
-    page.get_by_role("textbox", name=re.compile(r"^Reason")).first.fill(reason)
+    page.get_by_role("button", name=OVERRIDE).first.click()
+    page.get_by_role("textbox", name=re.compile(r"^Why approve over the blocks")).first.fill(reason)
     page.get_by_role("button", name="Approve over the blocks").click()
     wait_idle(page)

@@ -86,23 +86,60 @@ def test_bad_value_is_a_warning_and_nothing_changes(workspace, signed_in) -> Non
     assert _invoice(workspace, invoice_id).total == before.total
 
 
-def test_a_blocked_approve_says_why_and_an_override_moves_on_to_the_next(
+def _labels(at):
+    return [b.label for b in at.button]
+
+
+def _block_both(workspace) -> None:
+    """Give both invoices a vendor the master does not know: the default policy blocks them."""
+    from core.workflow import review
+
+    owner = workspace.client.members["owner"]
+    user = worker_user(owner.id, owner.email)
+    for invoice_id in workspace.invoice_ids:
+        review.correct_fields(
+            services=workspace.services,
+            user=user,
+            invoice_id=invoice_id,
+            changes={"vendor_name": "Nobody Knows This Vendor Ltd"},
+            expected_version=_invoice(workspace, invoice_id).version,
+        )
+
+
+def test_a_blocked_invoice_offers_only_an_override_that_asks_why_and_moves_on(
     workspace, signed_in
 ) -> None:
+    _block_both(workspace)
     at = open_page(signed_in("owner"), "review")
     invoice_id = _picked_id(at)
     other = next(i for i in workspace.invoice_ids if i != invoice_id)
-    next(b for b in at.button if b.label == "Approve").click().run()
+    assert "Approve" not in _labels(at), "a blocked invoice shows the primary Approve"
+    assert "The approval policy blocks approving this invoice" in texts(at)
+    assert any(p.proto.popover.label == "Approve anyway (override)…" for p in at.get("popover"))
+    # No reason: refused, nothing approved.
+    next(b for b in at.button if b.label == "Approve over the blocks").click().run()
+    assert any("validation_failed" in w.value for w in at.warning)
+    assert _invoice(workspace, invoice_id).status == "needs_review"
+    at.text_input(key=f"review_override_reason_{invoice_id}").input("checked with the vendor")
+    next(b for b in at.button if b.label == "Approve over the blocks").click().run()
     assert not at.exception
-    if _invoice(workspace, invoice_id).status == "needs_review":  # the policy blocks it
-        assert any("approval_blocked" in w.value for w in at.warning)
-        at.text_input(key=f"review_reason_{invoice_id}").input("checked with the vendor")
-        next(b for b in at.button if b.label == "Approve over the blocks").click().run()
-        assert not at.exception
     assert "Approved" in texts(at) and "Next:" in texts(at)
     assert _invoice(workspace, invoice_id).status == "approved"
     assert len(at.selectbox(key="review_pick").options) == 1
     assert _picked_id(at) == other
+
+
+def test_a_role_that_may_not_override_sees_no_approve_and_why(workspace, signed_in) -> None:
+    _block_both(workspace)
+    at = open_page(signed_in("operator"), "review")  # the default policy: only owners override
+    invoice_id = _picked_id(at)
+    assert "Approve over the blocks" not in _labels(at)
+    assert "Approve" not in _labels(at)
+    assert "No vendor from your vendor list is chosen" in texts(at)
+    assert "Reject" in _labels(at)
+    assert "your role (operator) may not approve over them" in texts(at)
+    assert "the policy lets owner do it" in texts(at)
+    assert _invoice(workspace, invoice_id).status == "needs_review"
 
 
 def test_reject_without_a_reason_is_refused_with_a_warning(workspace, signed_in) -> None:
