@@ -74,7 +74,7 @@ select is_empty(
   'a clean invoice has no reason against approval');
 select results_eq(
   $$select code, message from public.invoice_checks('aaaaaaaa-2000-4000-8000-000000000004')$$,
-  $$values ('line_arithmetic', 'Line 2: 2 × 5.00 makes 10.00, but the line amount is 9.00.')$$,
+  $$values ('line_arithmetic', 'Line 2: 2 × 5.00 EUR makes 10.00 EUR, but the line amount is 9.00 EUR.')$$,
   'line allowances and charges count in the line arithmetic (line 1: 10 × 5 − 5 + 2 = 47)');
 select is((select count(*)::int from public.approval_reasons('aaaaaaaa-2000-4000-8000-000000000004')
             where code = 'check.line_arithmetic' and blocking),

@@ -309,6 +309,7 @@ USER_CALLABLE = {
     "approval_policy_valid", "approval_reasons", "client_user_emails",
     "create_vendor_from_invoice", "default_approval_policy", "iban_valid", "invoice_checks",
     "invoice_line_exceptions",
+    "money_text",  # pure: formats an amount for the reasons' messages
     "activate_match_profile", "answer_client_invitation", "create_api_key", "create_client",
     "create_export_job", "create_mailbox", "create_webhook_endpoint", "delete_mailbox",
     "delete_webhook_endpoint", "my_mailbox_ids", "update_mailbox",

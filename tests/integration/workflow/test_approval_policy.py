@@ -151,6 +151,60 @@ def test_failed_checks_are_recomputed_from_current_values_and_block(
         )
     check = approval.approval_check(services=services, user=owner, invoice_id=invoice.id)
     assert [r.code for r in check.blocking] == ["check.totals_mismatch"]
-    assert "90.00" in check.blocking[0].message and "119.00" in check.blocking[0].message
+    assert check.blocking[0].message == (
+        "Net 90.00 EUR + tax 19.00 EUR makes 109.00 EUR, but the total says 119.00 EUR."
+    )
     with pytest.raises(ApprovalBlocked):
         review.approve_invoice(services=services, user=owner, invoice_id=invoice.id)
+
+
+def test_money_in_the_reasons_has_the_currency_grouping_and_two_decimals(
+    services, role_users, engine
+) -> None:
+    owner = as_user(role_users.members["owner"])
+    approval_policy.save_policy(
+        services=services,
+        user=owner,
+        client_id=role_users.id,
+        policy={"blocks": ["check.*"]},
+        activate=True,
+    )
+    invoice = _processed(services, owner, role_users.id, "AP-5")
+    with engine.begin() as conn:  # net and tax misread: the checks name thousands
+        conn.execute(
+            text(
+                "update public.invoices set subtotal = 9000, tax = 1379.9, total = 10379.92,"
+                " line_total = null where id = :i"
+            ),
+            {"i": invoice.id},
+        )
+        conn.execute(
+            text(
+                "insert into public.invoice_lines (client_id, invoice_id, line_no, quantity,"
+                " unit_price, amount) values (:c, :i, 1, 2, 1500, 3000.50)"
+            ),
+            {"c": role_users.id, "i": invoice.id},
+        )
+    check = approval.approval_check(services=services, user=owner, invoice_id=invoice.id)
+    by_code = {r.code: r for r in check.blocking}
+    totals = by_code["check.totals_mismatch"]
+    assert totals.message == (
+        "Net 9,000.00 EUR + tax 1,379.90 EUR makes 10,379.90 EUR, but the total says 10,379.92 EUR."
+    )
+    # The raw numbers stay in the detail, for API clients.
+    assert totals.detail["total"] == pytest.approx(10379.92)
+    assert totals.detail["subtotal"] == 9000 and totals.detail["currency"] == "EUR"
+    lines = by_code["check.line_sum_mismatch"]
+    assert lines.message == (
+        "The lines add up to 3,000.50 EUR, but the net amount says 9,000.00 EUR."
+    )
+    assert lines.detail["document"] == 9000
+    line = by_code["check.line_arithmetic"]
+    assert line.message == (
+        "Line 1: 2 × 1,500.00 EUR makes 3,000.00 EUR, but the line amount is 3,000.50 EUR."
+    )
+    assert line.detail["unit_price"] == 1500 and line.detail["amount"] == pytest.approx(3000.5)
+    with pytest.raises(ApprovalBlocked) as blocked:
+        review.approve_invoice(services=services, user=owner, invoice_id=invoice.id)
+    assert "10,379.92 EUR" in str(blocked.value)
+    assert totals.message in [e["message"] for e in blocked.value.details["errors"]]
