@@ -318,14 +318,22 @@ if state.can("approve"):
     decide, past = st.columns([3, 2], vertical_alignment="bottom")
     with decide, st.form(f"review_decide_form_{invoice_id}"):
         reason = st.text_input("Reason (needed to reject)", key=f"review_reason_{invoice_id}")
-        a, r = st.columns(2)
-        approve = False if blocking else a.form_submit_button("Approve", type="primary")
-        reject = r.form_submit_button("Reject")
+        if blocking:
+            approve, reject = False, st.form_submit_button("Reject")
+        else:
+            a, r = st.columns(2)
+            approve = a.form_submit_button("Approve", type="primary")
+            reject = r.form_submit_button("Reject")
     override = False
     with past:
         if may_override:
             with (
-                st.popover("Approve anyway (override)…", width="stretch"),
+                # keyed per invoice: the next invoice's popover starts closed
+                st.popover(
+                    "Approve anyway (override)…",
+                    width="stretch",
+                    key=f"review_override_popover_{invoice_id}",
+                ),
                 st.form(f"review_override_form_{invoice_id}"),
             ):
                 st.caption("The blocks stay in the audit log with your reason.")

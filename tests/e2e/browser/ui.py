@@ -137,7 +137,9 @@ def approve_queue(page: Any, limit: int = 500) -> int:
 def override_blocks(page: Any, reason: str) -> None:
     """On a blocked invoice: open "Approve anyway (override)…", give the reason, approve."""
     wait_idle(page)
-    page.get_by_role("button", name=OVERRIDE).first.click()
-    page.get_by_role("textbox", name=re.compile(r"^Why approve over the blocks")).first.fill(reason)
+    why = page.get_by_role("textbox", name=re.compile(r"^Why approve over the blocks")).first
+    if not why.is_visible():  # a click on an open popover would close it
+        page.get_by_role("button", name=OVERRIDE).first.click()
+    why.fill(reason, timeout=10_000)
     page.get_by_role("button", name="Approve over the blocks").click()
     wait_idle(page)
