@@ -48,9 +48,21 @@ FIELDS = [f for f in HEADER_FIELDS if f in CORRECTABLE_FIELDS] + [
 ]
 CURRENT = "review_current"
 PICK = "review_pick"
+TOAST = "review_toast"
 
 st.title("Review queue")
 client_id = state.require_client()
+# What the last action did, also as a toast: the reviewer acted at the bottom of a long page and
+# the status message stands at its top, out of view.
+if said := st.session_state.pop(TOAST, None):
+    st.toast(said, icon=":material/check_circle:")
+
+
+def _say(message: str) -> None:
+    """Answer an action: a status at the top of the next run, and a toast in view."""
+    flash(message)
+    st.session_state[TOAST] = message
+
 
 # Reruns of the same invoice version read only the invoice itself: what cannot change under the
 # same (invoice id, version) is remembered for this session (``console.session_cache``), and the
@@ -158,7 +170,7 @@ def _after_decision(message: str) -> None:
     if following is not None:
         st.session_state[CURRENT] = following
         message += f" Next: {labels[following]}."
-    flash(message)
+    _say(message)
     st.rerun()
 
 
@@ -225,7 +237,8 @@ with right:
     checks = [r for r in reasons if r.code.startswith("check.")]
     for r in checks:
         fields = ", ".join(review_view.label(f) if f != "lines" else "Line items" for f in r.fields)
-        st.error(f"**Failed check** ({r.code.removeprefix('check.')}): {r.message} → {fields}")
+        what = r.code.removeprefix("check.").replace("_", " ")
+        st.error(f"**Failed check: {what}.** {r.message} → {fields}")
     with st.form(f"review_fields_form_{invoice_id}"):
         typed: dict[str, str] = {}
         for view in views:
@@ -261,7 +274,7 @@ with right:
                 )
                 st.session_state[SEEN] = updated.version
                 names = ", ".join(review_view.label(n) for n in changes)
-                flash(f"Saved {names} (version {updated.version}); matching and checks re-ran.")
+                _say(f"Saved {names} (version {updated.version}); matching and checks re-ran.")
                 st.rerun()
 
 st.subheader(f"Line items ({currency})" if currency else "Line items")
@@ -298,7 +311,7 @@ if save_lines:
             expected_version=seen_version,
         )
         st.session_state[SEEN] = updated.version
-        flash(f"Saved {len(edited)} line items (version {updated.version}).")
+        _say(f"Saved {len(edited)} line items (version {updated.version}).")
         st.rerun()
 
 if state.can("approve"):
@@ -388,7 +401,7 @@ if editable:
                 )
                 st.session_state[SEEN] = again.version
                 vendor = "a vendor" if again.vendor_id else "no vendor"
-                flash(f"Re-matched: {vendor} chosen, match band {again.match_band or '—'}.")
+                _say(f"Re-matched: {vendor} chosen, match band {again.match_band or '—'}.")
                 st.rerun()
     if invoice.vendor_id is None:
         with m2, st.form(f"review_vendor_form_{invoice_id}"):
@@ -413,7 +426,7 @@ if editable:
                     force=force,
                 )
                 st.session_state[SEEN] = made.invoice.version
-                flash(f"Created vendor {made.vendor.name}; the invoice is matched to it.")
+                _say(f"Created vendor {made.vendor.name}; the invoice is matched to it.")
                 st.rerun()
 
 if seen_version != invoice.version:

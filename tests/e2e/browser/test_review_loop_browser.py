@@ -76,6 +76,7 @@ def _approve(page: Any) -> str:
     if page.get_by_role("button", name=ui.OVERRIDE).count():
         assert not page.get_by_role("button", name="Approve", exact=True).count()
         assert page.get_by_text("The approval policy blocks approving this invoice").count()
+        page.get_by_role("button", name=ui.OVERRIDE).first.scroll_into_view_if_needed()
         ui.shot(page, "13_05_approval_blocked")
         ui.override_blocks(page, "checked with the vendor by phone")
     else:
@@ -138,6 +139,10 @@ def _replay(stack: Stack, page: Any, tmp_path: Path) -> None:
     corrected = (name_box.input_value() or "Vendor").strip() + " Corrected"
     _save(page, "Vendor name", corrected, re.compile(r"Saved Vendor name"))
     picker = _select(page, "need a look").locator("input").first
+    for _ in range(30):  # the rerun after the save may still be drawing the picker
+        if corrected in picker.input_value():
+            break
+        page.wait_for_timeout(500)
     assert corrected in picker.input_value(), "the queue label is stale after the save"
     ui.shot(page, "13_03_vendor_corrected")
     message = _approve(page)
@@ -216,7 +221,9 @@ def _replay(stack: Stack, page: Any, tmp_path: Path) -> None:
     _pick(page, "need a look", vendor[:12])
     page.get_by_role("button", name="Create vendor").click()
     ui.wait_idle(page)
-    page.get_by_text(re.compile(r"Created vendor .*; the invoice is matched to it")).wait_for()
+    page.get_by_text(
+        re.compile(r"Created vendor .*; the invoice is matched to it")
+    ).first.wait_for()
     page.get_by_text("No vendor from your vendor list is chosen").first.wait_for(
         state="hidden", timeout=30_000
     )  # the page re-renders the invoice, now matched to the new vendor
