@@ -317,7 +317,14 @@ if save_lines:
 if state.can("approve"):
     st.subheader("Decision")
     blocking = [r for r in reasons if r.blocking]
-    notes = [r for r in reasons if not r.blocking and not r.code.startswith("check.")]
+    # A note a block already says (the PO match's exception inside "not settled: …") once only.
+    notes = [
+        r
+        for r in reasons
+        if not r.blocking
+        and not r.code.startswith("check.")
+        and not any(r.message.rstrip(".") in b.message for b in blocking)
+    ]
     if blocking:
         st.warning(
             "**The approval policy blocks approving this invoice:**\n"
@@ -328,7 +335,7 @@ if state.can("approve"):
     may_override = bool(blocking) and check is not None and check.may_override
     # A blocked invoice has no primary Approve: the way past the blocks is a deliberate,
     # secondary override that asks why (audited), and only for the roles the policy names.
-    decide, past = st.columns([3, 2], vertical_alignment="bottom")
+    decide, past = st.columns([3, 2])
     with decide, st.form(f"review_decide_form_{invoice_id}"):
         reason = st.text_input("Reason (needed to reject)", key=f"review_reason_{invoice_id}")
         if blocking:

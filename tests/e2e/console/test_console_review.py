@@ -193,3 +193,25 @@ def test_the_audit_trail_shows_actors_by_e_mail_when_asked(workspace, signed_in)
     assert "invoice.uploaded" in set(shown["Action"])
     owner = workspace.client.members["owner"]
     assert owner.email in set(shown["By"])
+
+
+def test_a_reason_a_block_already_gives_is_not_repeated_as_a_note(workspace, signed_in) -> None:
+    from core.workflow import review
+
+    invoice_id = workspace.invoice_ids[0]
+    review.correct_fields(
+        services=workspace.services,
+        user=worker_user(
+            workspace.client.members["owner"].id, workspace.client.members["owner"].email
+        ),
+        invoice_id=invoice_id,
+        changes={"po_number": "PO-NOPE-13"},
+        expected_version=_invoice(workspace, invoice_id).version,
+    )
+    at = open_page(signed_in("owner"), "review")
+    at.selectbox(key="review_pick").set_value(invoice_id).run()
+    shown = texts(at)
+    assert "The purchase order is not settled: PO PO-NOPE-13 is not in the purchase order list" in (
+        shown
+    )
+    assert shown.count("PO PO-NOPE-13 is not in the purchase order list") == 1, shown
