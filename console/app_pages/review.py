@@ -70,6 +70,7 @@ def _say(message: str) -> None:
 # ``_acted``), so what it changed is read afresh; opening the page from another one does too.
 MEMO_QUEUE, MEMO_CHECK = "review_queue", "review_check"
 MEMO_FILE, MEMO_IMAGE = "review_file", "review_image"  # per file id: a stored file never changes
+A4_WIDTH_PT = 595.0  # to size the close-up around a source box (any page width will do)
 QUEUE_FRESH_S = 30.0  # invoices the worker adds show up at the latest this much later
 if state.page_entered():
     session_cache.forget(MEMO_QUEUE, MEMO_CHECK)
@@ -198,6 +199,23 @@ with left:
             keep=4,
         )
         source = by_name[shown].source if shown else None
+        if source is not None and source.bbox is not None and zoom == 1.0:
+            # The whole page is taller than the screen and the box may sit in its footer: first
+            # the box's surroundings, in view, then the whole page with the box highlighted.
+            box = source.bbox
+            near = max(1.5, min(4.0, A4_WIDTH_PT / (box[2] - box[0] + 100)))
+            snippet = session_cache.remembered(
+                MEMO_IMAGE,
+                (invoice.file_id, source.page, box, "near"),
+                lambda: highlighted_page(data, source.page, box, near),
+                keep=6,
+            )
+            if snippet is not None:
+                st.image(
+                    snippet,
+                    caption=f"{by_name[shown].label}: where it was read on page {source.page}",
+                    width="stretch",
+                )
         if source is not None:
             png = session_cache.remembered(
                 MEMO_IMAGE,

@@ -215,3 +215,15 @@ def test_a_reason_a_block_already_gives_is_not_repeated_as_a_note(workspace, sig
         shown
     )
     assert shown.count("PO PO-NOPE-13 is not in the purchase order list") == 1, shown
+
+
+def test_the_selected_fields_source_box_is_shown_close_up_above_the_whole_page(
+    workspace, signed_in
+) -> None:
+    at = open_page(signed_in("operator"), "review")
+    invoice_id = _picked_id(at)
+    source = at.selectbox(key=f"review_source_{invoice_id}")
+    assert source.value, "a field read from the page is selected"
+    captions = [c for image in at.image for c in image.captions]
+    assert captions[0].endswith("where it was read on page 1"), captions
+    assert "page 1 ·" in captions[1], captions  # then the whole page, the box highlighted
