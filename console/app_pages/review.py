@@ -139,8 +139,8 @@ if st.session_state.pop(RELOAD, False):
 seen_version = st.session_state.get(SEEN, invoice.version)
 
 
-key = (invoice_id, invoice.version)
-read = session_cache.recall(MEMO_CHECK, key)
+this_version = (invoice_id, invoice.version)
+read = session_cache.recall(MEMO_CHECK, this_version)
 if read is None:
     evidence = state.fetch(
         review_queue.field_evidence, action="loading the evidence", invoice_id=invoice_id
@@ -151,7 +151,7 @@ if read is None:
     read = (evidence or {"fields": {}, "warnings": []}, check)
     # Kept only when both were read at the version shown (not after an error or a change).
     if evidence is not None and check is not None and check.version == invoice.version:
-        session_cache.store(MEMO_CHECK, key, read)
+        session_cache.store(MEMO_CHECK, this_version, read)
 evidence, check = read
 reasons = check.reasons if check is not None else ()
 views = review_view.field_views(
@@ -191,12 +191,13 @@ with left:
         "Zoom", options=[1.0, 1.5, 2.0, 3.0, 4.0], value=1.0, key=f"review_zoom_{invoice_id}"
     )
     with guarded("loading the document"):
-        # A stored file never changes: read once per file for this session.
+        # A stored file never changes: read once per file for this session (the last two only:
+        # a file may be up to the upload limit).
         data, _content_type, name = session_cache.remembered(
             MEMO_FILE,
             invoice.file_id or invoice_id,
             lambda: state.call(invoices.original_file, invoice_id=invoice_id),
-            keep=4,
+            keep=2,
         )
         source = by_name[shown].source if shown else None
         if source is not None and source.bbox is not None and zoom == 1.0:
