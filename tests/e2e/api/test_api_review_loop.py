@@ -276,3 +276,30 @@ def test_get_exports_changes_nothing_and_marking_is_its_own_post(http, worker):
     assert again.json()["marked"] == [] and sorted(again.json()["skipped"]) == sorted(ids)
     assert http.post("/exports/mark-exported", json={"invoice_ids": []}, headers=headers)\
         .status_code == 422  # fmt: skip
+
+
+def test_money_in_the_reasons_reads_like_the_review_screen_and_details_keep_the_numbers(
+    http, worker
+) -> None:
+    headers, cid = _client(http, "Loop Money GmbH")
+    (invoice_id,) = _upload(http, headers, cid, _pdf(34))
+    detail, tag = _get(http, headers, invoice_id)
+    currency = detail["currency"]
+    assert currency and detail["subtotal"] is not None and detail["tax"] is not None
+    # Net misread as thousands: net + tax no longer makes the total.
+    r = http.patch(
+        f"/invoices/{invoice_id}",
+        json={"subtotal": "12345.6", "currency": currency},
+        headers={**headers, "If-Match": tag},
+    )
+    assert r.status_code == 200, r.text
+    check = http.get(f"/invoices/{invoice_id}/approval", headers=headers).json()
+    totals = next(x for x in check["reasons"] if x["code"] == "check.totals_mismatch")
+    assert totals["message"].startswith(f"Net 12,345.60 {currency} + tax "), totals["message"]
+    assert float(totals["detail"]["subtotal"]) == 12345.6  # the raw number, for programs
+    assert totals["detail"]["currency"] == currency
+    blocked = http.post(
+        f"/invoices/{invoice_id}/approve", headers={**headers, "If-Match": r.headers["etag"]}
+    )
+    assert blocked.status_code == 409, blocked.text
+    assert totals["message"] in [e["message"] for e in blocked.json()["errors"]]
