@@ -30,6 +30,9 @@ insert into public.client_members (client_id, user_id, role) values
   ('aaaaaaaa-4000-4000-8000-000000000000', 'a4000000-0000-4000-8000-000000000002', 'operator');
 insert into public.vendors (id, client_id, name) values
   ('aaaaaaaa-4000-4000-8000-00000000000e', 'aaaaaaaa-4000-4000-8000-000000000000', 'Acme');
+-- Acme has purchase orders: its invoice printing none needs a PO match (ladder.po_match)
+insert into public.purchase_orders (client_id, vendor_id, po_number) values
+  ('aaaaaaaa-4000-4000-8000-000000000000', 'aaaaaaaa-4000-4000-8000-00000000000e', 'PO-A1');
 insert into public.invoices (id, client_id, status, vendor_id, total, currency) values
   ('aaaaaaaa-4000-4000-8000-0000000000a1', 'aaaaaaaa-4000-4000-8000-000000000000', 'matched',
    'aaaaaaaa-4000-4000-8000-00000000000e', 10, 'EUR'),

@@ -205,7 +205,7 @@ def test_the_ladder_promotes_auto_approves_and_resets_on_a_correction(
 
 @pytest.mark.parametrize(
     "event",
-    ["rejection", "match override", "lines correction"],
+    ["rejection", "match override", "lines correction", "re-open"],
 )
 def test_any_rejection_or_override_resets_the_ladder(services, acme, event) -> None:
     client, owner, operator = acme
@@ -216,7 +216,9 @@ def test_any_rejection_or_override_resets_the_ladder(services, acme, event) -> N
     assert inv.status == "approved"
     review.reopen_invoice(services=services, user=operator, invoice_id=inv.id)
     inv = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
-    if event == "rejection":
+    if event == "re-open":
+        expected = "status.reopened"
+    elif event == "rejection":
         review.reject_invoice(
             services=services, user=operator, invoice_id=inv.id, reason="not ours"
         )
@@ -525,3 +527,77 @@ def test_a_postgrest_caller_cannot_push_a_failing_invoice_through_the_ladder_or_
         invoices.mark_invoices_exported(services=services, user=caller, invoice_ids=[inv.id]).marked
         == ()
     )
+
+
+# The streak is the vendor's record of being read and matched exactly (migration 20261207100000):
+# purchase-order match decisions and the rejection of a flagged duplicate do not reset it.
+
+
+def test_a_po_match_decision_keeps_the_streak_and_the_approval_counts_clean(services, acme) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+    inv = _one(services, operator, client.id, _pdf("W-1", po="PO-9999"), "w.pdf")
+    assert inv.status == "needs_review"
+    assert R.po_match in _reasons(services, operator, inv.id)
+    po = next(m for m in inv.matches if m.kind == "purchase_order")
+    review.decide_match(services=services, user=operator, match_id=po.id, decision="reject")
+    state = _state(services, operator, client.id)
+    assert (state.clean_streak, state.last_reset_action) == (2, None)
+    inv = invoices.get_invoice(services=services, user=operator, invoice_id=inv.id)
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=inv.id, expected_version=inv.version
+    )
+    assert _state(services, operator, client.id).clean_streak == 3
+    # the next invoice with a wrong PO is still refused: its own PO match is not in the auto band
+    again = _one(services, operator, client.id, _pdf("W-2", po="PO-9999"), "w2.pdf")
+    assert again.status == "needs_review"
+    assert R.po_match in _reasons(services, operator, again.id)
+
+
+def test_rejecting_a_flagged_duplicate_keeps_the_streak_another_rejection_resets(
+    services, acme
+) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2, blocks=[])
+    _promote(services, operator, client.id)
+    first = _one(services, operator, client.id, _pdf("DR-1"), "dr1.pdf")
+    assert first.status == "approved"
+    resent = _one(services, operator, client.id, _pdf("DR-1") + b"\n%resent", "dr1-again.pdf")
+    assert _reasons(services, operator, resent.id) == {R.duplicate}
+    review.reject_invoice(services=services, user=operator, invoice_id=resent.id,
+                          reason="duplicate")  # fmt: skip
+    state = _state(services, operator, client.id)
+    assert (state.clean_streak, state.last_reset_action) == (2, None)
+    other = _one(services, operator, client.id, _pdf("DR-2", po="PO-9999"), "dr2.pdf")
+    assert other.status == "needs_review"
+    review.reject_invoice(services=services, user=operator, invoice_id=other.id,
+                          reason="not ours")  # fmt: skip
+    state = _state(services, operator, client.id)
+    assert (state.clean_streak, state.last_reset_action) == (0, "status.rejected")
+
+
+def test_a_vendor_without_purchase_orders_needs_no_po_match(services, acme) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    other = "Other Trading Ltd"  # V2: no purchase order in the client's reference data
+    for i in range(2):
+        inv = _one(services, operator, client.id, _pdf(f"S-{i}", vendor=other, vat="", po=None),
+                   f"s{i}.pdf")  # fmt: skip
+        assert inv.status == "needs_review"
+        assert _reasons(services, operator, inv.id) == {R.streak_short}
+        review.approve_invoice(
+            services=services, user=operator, invoice_id=inv.id, expected_version=inv.version
+        )
+    straight = _one(services, operator, client.id, _pdf("S-2", vendor=other, vat="", po=None),
+                    "s2.pdf")  # fmt: skip
+    assert straight.status == "approved", _reasons(services, operator, straight.id)
+    # a PO number printed on its invoice still needs its PO match in the auto band
+    printed = _one(services, operator, client.id,
+                   _pdf("S-3", vendor=other, vat="", po="PO-7777"), "s3.pdf")  # fmt: skip
+    assert printed.status == "needs_review"
+    assert R.po_match in _reasons(services, operator, printed.id)
+    # and ACME, which has purchase orders, still needs one when its invoice prints none
+    _promote(services, operator, client.id)
+    missing = _one(services, operator, client.id, _pdf("S-4", po=None), "s4.pdf")
+    assert _reasons(services, operator, missing.id) == {R.po_match}
