@@ -109,3 +109,25 @@ def stored_extraction(s: Session, invoice_id: UUID) -> dict[str, Any] | None:
         text("select extraction from public.invoices where id = :i"), {"i": invoice_id}
     ).scalar_one_or_none()
     return value if isinstance(value, dict) else None
+
+
+def vendor_currencies(s: Session, client_id: UUID, vendor_id: UUID) -> tuple[str | None, list[str]]:
+    """The vendor's master currency and the currencies of its invoices a person or the trust
+    ladder approved (approved or exported), as the caller sees them."""
+    master = s.execute(
+        text("select default_currency from public.vendors where client_id = :c and id = :v"),
+        {"c": client_id, "v": vendor_id},
+    ).scalar_one_or_none()
+    approved = (
+        s.execute(
+            text(
+                "select distinct currency from public.invoices where client_id = :c"
+                " and vendor_id = :v and status in ('approved', 'exported')"
+                " and currency is not null"
+            ),
+            {"c": client_id, "v": vendor_id},
+        )
+        .scalars()
+        .all()
+    )
+    return (str(master) if master else None), [str(c) for c in approved]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from core.db import hint_repo, reference_repo
 from core.db.records import Invoice
 from core.extraction.hints import HINT_FIELDS, Hint, hinted_fields, learn_hint
-from core.extraction.schema import LayoutSegment
+from core.extraction.schema import Evidence, ExtractedField, Extraction, LayoutSegment
 from core.matching.normalize import normalize_name
 
 
@@ -149,10 +149,13 @@ def _same(stored_value: Any, current: Any) -> bool:
 
 
 def confirm_hints_on_approval(s: Session, invoice: Invoice) -> list[str]:
-    """A person approved ``invoice``: each hint whose value was kept gains weight."""
+    """A person approved ``invoice``: each hint whose value was kept gains weight, and each key
+    field the extractor read unsure (below ``CONFIRM_BELOW``) teaches a hint where the approved
+    value stands (see ``learn_hints_from_approval``)."""
     stored = hint_repo.stored_extraction(s, invoice.id)
     agreed = []
-    for name, hint_id in hinted_fields(stored).items():
+    hinted = hinted_fields(stored)
+    for name, hint_id in hinted.items():
         value = ((stored or {}).get(name) or {}).get("value")
         if hint_id and _same(value, getattr(invoice, name, None)):
             try:
@@ -160,7 +163,92 @@ def confirm_hints_on_approval(s: Session, invoice: Invoice) -> list[str]:
             except ValueError:
                 continue
             agreed.append(name)
+    learn_hints_from_approval(s, invoice, stored, hinted)
     return agreed
+
+
+# The key fields of the extraction's overall confidence that hints can read.
+CONFIRM_FIELDS = ("invoice_number", "invoice_date", "total")
+CONFIRM_BELOW = 0.9  # a field read less sure than a fresh hint reads it
+
+
+def learn_hints_from_approval(
+    s: Session,
+    invoice: Invoice,
+    stored: dict[str, Any] | None,
+    hinted: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """A person approved ``invoice`` as it reads: for each key field the extractor read unsure
+    (an ambiguous numeric date, a label the rules do not know) and no hint of the vendor covers,
+    the approved value is a confirmation, learned like a correction to the same value. So the
+    vendor's next invoice of that layout is read by the hint (with its confidence) instead of
+    waiting for a person again. Returns field -> ``learned``."""
+    if invoice.vendor_id is None or not stored:
+        return {}
+    layout = _layout(stored)
+    if not layout:
+        return {}
+    out: dict[str, str] = {}
+    for name in CONFIRM_FIELDS:
+        value = getattr(invoice, name, None)
+        read = stored.get(name) or {}
+        if name in (hinted or {}) or value in (None, ""):
+            continue
+        if float(read.get("confidence") or 0.0) >= CONFIRM_BELOW:
+            continue
+        if not _same(read.get("value"), value):
+            continue  # a corrected field: learn_hints_from_correction taught it already
+        if hint_repo.get_hint(s, invoice.client_id, invoice.vendor_id, name) is not None:
+            continue
+        found = learn_hint(name, value, layout)
+        if found is None:
+            continue
+        hint_repo.insert_hint(
+            s,
+            client_id=invoice.client_id,
+            vendor_id=invoice.vendor_id,
+            row=found.as_row(),
+            source_invoice_id=invoice.id,
+        )
+        out[name] = "learned"
+    return out
+
+
+CURRENCY_SIGNAL = "vendor-currency"
+
+
+def confirm_vendor_currency(
+    s: Session, client_id: uuid.UUID, vendor_id: uuid.UUID, extraction: Extraction
+) -> tuple[Extraction, str | None]:
+    """The extraction with an unsure currency confirmed by what the vendor is known to bill in.
+
+    A page that prints only "$" (or "kr", "Fr.") is read as the most likely currency with a low
+    confidence. When the read currency is the vendor's master currency (``default_currency``),
+    or the one currency of every invoice of the vendor a person (or the trust ladder) approved,
+    the reading is confirmed: confidence ``CONFIRM_BELOW`` with the signal ``vendor-currency``.
+    The value is never changed (a different currency stays unsure, for a person to decide).
+    Returns the extraction and where the confirmation came from (None: nothing changed)."""
+    read = extraction.currency
+    if not read.value or read.confidence >= CONFIRM_BELOW:
+        return extraction, None
+    master, approved = hint_repo.vendor_currencies(s, client_id, vendor_id)
+    source = None
+    if master and master == read.value:
+        source = "vendor master"
+    elif not master and approved == [read.value]:
+        source = "approved invoices"
+    if source is None:
+        return extraction, None
+    out = extraction.model_copy(deep=True)
+    evidence = read.evidence or Evidence(page=1, text=str(read.value))
+    out.currency = ExtractedField[Any](
+        value=read.value,
+        confidence=CONFIRM_BELOW,
+        evidence=evidence.model_copy(
+            update={"signals": (*evidence.signals, CURRENCY_SIGNAL, source)}
+        ),
+    )
+    return out, source
 
 
 def vendor_hints(s: Session, client_id: uuid.UUID, vendor_id: uuid.UUID) -> list[Hint]:

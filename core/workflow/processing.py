@@ -113,8 +113,15 @@ def _apply_vendor_hints(
     vendor = next((r for r in outcome.rows if r.get("kind") == "vendor"), None)
     if vendor is None or vendor.get("band") != "auto" or not vendor.get("vendor_id"):
         return extraction, {}
-    hints = learning.vendor_hints(s, invoice.client_id, uuid.UUID(str(vendor["vendor_id"])))
-    return apply_hints(extraction, hints)
+    vendor_id = uuid.UUID(str(vendor["vendor_id"]))
+    hints = learning.vendor_hints(s, invoice.client_id, vendor_id)
+    extraction, hinted = apply_hints(extraction, hints)
+    # An unsure currency ("$" alone) the vendor is known to bill in is confirmed (issue 14).
+    extraction, source = learning.confirm_vendor_currency(s, invoice.client_id, vendor_id,
+                                                          extraction)  # fmt: skip
+    if source:
+        hinted = {**hinted, "currency": learning.CURRENCY_SIGNAL}
+    return extraction, hinted
 
 
 def process_invoice(

@@ -182,7 +182,8 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
     assert fifth.total == Decimal("13.00")  # the total's hint is still there
 
     learned = _events(engine, client.id, "vendor.hint_learned")
-    assert sorted(f for f, _ in learned) == ["invoice_number", "total"]
+    # (the first approval also confirmed the date "Dated 14/03/2024", read unsure: learned)
+    assert sorted(f for f, _ in learned) == ["invoice_date", "invoice_number", "total"]
     assert {who for _, who in learned} == {client.members["operator"].id}
     assert [f for f, _ in _events(engine, client.id, "vendor.hint_removed")] == ["invoice_number"]
     weighted = [f for f, _ in _events(engine, client.id, "vendor.hint_weighted")]
@@ -234,3 +235,117 @@ def test_hints_stay_in_their_client_and_owners_remove_them(
     assert _hints(services, viewer_a, a.id) == {}
     after = invoices.get_invoice(services=services, user=owner_a, invoice_id=first.id)
     assert after.invoice_number == "KX-1"  # removing a hint changes no invoice
+
+
+CLEANER = "Harbour Lane Cleaning Services Ltd"
+
+
+def _cleaning(ref: str, date: str, total: str) -> bytes:
+    """A vendor whose dates are numeric (day or month first?) and whose total prints only "$"."""
+    return make_pdf(
+        [
+            CLEANER,
+            "12 Harbour Street, Leeds LS1 4AB",
+            "VAT Reg: GB987654321",
+            "INVOICE",
+            f"Invoice number: {ref}",
+            f"Date: {date}",
+            "Bill to: Buyer Corp Ltd",
+            "Description Qty Unit price Amount",
+            f"Office cleaning 1 {total} {total}",
+            f"Total {total} $",
+        ]
+    )
+
+
+def _extracted_meta(services, user, invoice_id) -> dict:
+    trail = invoices.audit_log(services=services, user=user, invoice_id=invoice_id)
+    return next(e.meta for e in trail if e.action == "status.extracted")
+
+
+def test_an_approval_teaches_the_unsure_fields_and_the_vendors_currency(
+    real_services, role_users, engine
+) -> None:
+    services = real_services
+    client = role_users
+    operator = as_user(client.members["operator"])
+    reference.import_reference(
+        services=services,
+        user=operator,
+        client_id=client.id,
+        kind="vendors",
+        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
+    )
+    first = _one(services, operator, client.id, "h1.pdf", _cleaning("HL-1001", "05/03/2024",
+                                                                    "250.00"))  # fmt: skip
+    assert first.vendor_id is not None and first.currency == "USD"
+    assert "hints" not in _extracted_meta(services, operator, first.id)
+    # the date was day first: the operator corrects it (a correction teaches that hint) and
+    # approves the rest as read (number, total and "$" = USD read unsure: confirmed)
+    corrected = review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=first.id,
+        changes={"invoice_date": "2024-03-05"},
+        expected_version=first.version,
+    )
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=first.id, expected_version=corrected.version
+    )
+    hints = _hints(services, operator, client.id)
+    assert set(hints) == {"invoice_date", "invoice_number", "total"}
+    assert hints["invoice_date"].day_first is True
+    assert hints["total"].source_invoice_id == first.id
+    assert sorted(f for f, _ in _events(engine, client.id, "vendor.hint_learned")) == [
+        "invoice_date",
+        "invoice_number",
+        "total",
+    ]
+
+    # the vendor's next invoice of that layout is read by the hints, its "$" confirmed as USD
+    second = _one(services, operator, client.id, "h2.pdf", _cleaning("HL-1002", "07/04/2024",
+                                                                     "310.00"))  # fmt: skip
+    meta = _extracted_meta(services, operator, second.id)
+    assert set(meta["hints"]) == {"invoice_date", "invoice_number", "total", "currency"}
+    assert meta["hints"]["currency"] == "vendor-currency"
+    assert str(second.invoice_date) == "2024-04-07" and second.total == Decimal("310.00")
+    assert second.invoice_number == "HL-1002" and second.currency == "USD"
+    with engine.connect() as conn:
+        confidence = conn.execute(
+            text("select extraction -> 'currency' ->> 'confidence' from public.invoices"
+                 " where id = :i"),
+            {"i": second.id},
+        ).scalar_one()  # fmt: skip
+    assert float(confidence) == 0.9
+
+
+def test_a_currency_other_than_the_vendors_stays_unsure(real_services, role_users, engine) -> None:
+    services = real_services
+    client = role_users
+    operator = as_user(client.members["operator"])
+    reference.import_reference(
+        services=services,
+        user=operator,
+        client_id=client.id,
+        kind="vendors",
+        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
+    )
+    with engine.begin() as conn:  # the vendor master's currency (the reference import has none)
+        conn.execute(
+            text("update public.vendors set default_currency = 'CAD' where client_id = :c"),
+            {"c": client.id},
+        )
+    first = _one(services, operator, client.id, "c1.pdf", _cleaning("HL-2001", "05/03/2024",
+                                                                    "250.00"))  # fmt: skip
+    assert first.currency == "USD"
+    assert "currency" not in (_extracted_meta(services, operator, first.id).get("hints") or {})
+    with engine.begin() as conn:
+        conn.execute(
+            text("update public.vendors set default_currency = 'USD' where client_id = :c"),
+            {"c": client.id},
+        )
+    second = _one(services, operator, client.id, "c2.pdf", _cleaning("HL-2002", "05/03/2024",
+                                                                     "250.00"))  # fmt: skip
+    assert _extracted_meta(services, operator, second.id)["hints"] == {
+        "currency": "vendor-currency"
+    }
