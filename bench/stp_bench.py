@@ -84,6 +84,7 @@ class Vendor:
     tier: str  # exact | variant | trading
     first_at: int  # stream position of its first invoice
     in_master: bool = True
+    po_backed: bool = True  # False: services, utilities, subscriptions (no purchase orders)
 
 
 @dataclass
@@ -95,7 +96,7 @@ class Item:
     data: bytes
     truth: dict[str, Any]
     po_number: str | None
-    po_state: str  # good | wrong | missing
+    po_state: str  # good | wrong | missing | none (a vendor that works without purchase orders)
     dup_of: int | None = None  # the earlier item this re-sends or re-scans
     resend_bytes: bool = False
     arithmetic_error: bool = False
@@ -153,9 +154,33 @@ def _einvoice(spec: InvoiceSpec) -> bytes:
     return to_cii(doc)
 
 
-def make_stream(n: int, n_vendors: int, seed: int) -> tuple[list[Vendor], list[Item]]:
+@dataclass(frozen=True)
+class StreamProfile:
+    """The rates of a stream (see the module docstring)."""
+
+    po_backed: float  # share of vendors that work with purchase orders
+    po_wrong: float  # of a PO-backed vendor's invoices: a PO number not in the client's list
+    po_missing: float  # of a PO-backed vendor's invoices: no PO number printed
+    duplicates: float  # re-sent files and re-scans of earlier invoices
+    arithmetic: float  # a line whose amount is not quantity x unit price
+
+
+PROFILES = {
+    # AP practice: about 60% of vendors are PO-backed (goods), the others (services, utilities,
+    # subscriptions) print no PO and have none in the client's reference data
+    "realistic": StreamProfile(0.6, 0.05, 0.05, 0.03, 0.02),
+    # the first profile: every vendor PO-backed, 10% wrong and 10% missing POs, 5% duplicates
+    "harsh": StreamProfile(1.0, 0.10, 0.10, 0.05, 0.03),
+}
+
+
+def make_stream(
+    n: int, n_vendors: int, seed: int, stream: str = "realistic"
+) -> tuple[list[Vendor], list[Item]]:
     """The vendors and the ``n`` stream items (see the module docstring for the rates)."""
+    profile = PROFILES[stream]
     rng = random.Random(seed)
+    po_rng = random.Random(seed * 7 + 1)  # apart, so that the harsh stream is as it always was
     vendors: list[Vendor] = []
     for i in range(n_vendors):
         base = make_spec(seed * 1000 + i, credit_note=False, n_items=2)
@@ -177,11 +202,12 @@ def make_stream(n: int, n_vendors: int, seed: int) -> tuple[list[Vendor], list[I
                 tier=tier,
                 first_at=first_at,
                 in_master=not new,
+                po_backed=profile.po_backed >= 1.0 or po_rng.random() < profile.po_backed,
             )
         )
     items: list[Item] = []
     for index in range(n):
-        if index > 10 and rng.random() < 0.05:  # a re-sent file or a re-scan of an earlier one
+        if index > 10 and rng.random() < profile.duplicates:  # a re-sent file or a re-scan
             original = rng.choice([it for it in items if it.dup_of is None])
             resend = rng.random() < 0.5
             data = original.data if resend else make_scan(
@@ -203,10 +229,15 @@ def make_stream(n: int, n_vendors: int, seed: int) -> tuple[list[Vendor], list[I
         vendor = rng.choice(open_vendors)
         spec = next_invoice(vendor.base, seed * 100_000 + index, n_items=rng.choice((1, 2, 3)))
         roll = rng.random()
-        po_state = "good" if roll < 0.8 else ("wrong" if roll < 0.9 else "missing")
-        po = {"good": f"PO-{index:05d}", "wrong": f"PO-9{index:04d}X", "missing": None}[po_state]
+        wrong_below = 1 - profile.po_wrong - profile.po_missing
+        po_state = "good" if roll < wrong_below else (
+            "wrong" if roll < 1 - profile.po_missing else "missing"
+        )  # fmt: skip
+        if not vendor.po_backed:
+            po_state = "none"
+        po = {"good": f"PO-{index:05d}", "wrong": f"PO-9{index:04d}X"}.get(po_state)
         spec = dataclasses.replace(spec, po_number=po)
-        arithmetic = rng.random() < 0.03
+        arithmetic = rng.random() < profile.arithmetic
         if arithmetic:  # a line whose amount is not quantity x unit price
             first_item = spec.items[0]
             spec.items[0] = dataclasses.replace(first_item, amount=first_item.amount + 10)
@@ -400,8 +431,27 @@ class Run:
                 services=self.services, user=self.user, invoice_id=inv.id
             ):
                 why += [f"  {c}" for c in r.detail.get("reasons", r.detail.get("checks", []))]
+        po_rows = [m for m in inv.matches if m.kind == "purchase_order"]
         touches = self._operator(item, inv, tally)
-        log.append({"index": item.index, "outcome": outcome, "touches": touches, "why": why})
+        log.append(
+            {
+                "index": item.index,
+                "outcome": outcome,
+                "touches": touches,
+                "why": why,
+                "kind": item.kind,
+                "vendor": item.vendor.code,
+                "po_state": item.po_state,
+                "po_match": [(m.band, m.reason) for m in po_rows],
+                "confidence": (routed.meta or {}).get("confidence") if routed else None,
+                "hints": sorted(
+                    next((e.meta or {} for e in trail if e.action == "status.extracted"), {}).get(
+                        "hints"
+                    )
+                    or {}
+                ),
+            }
+        )
 
     def _truth_vendor(self, item: Item) -> uuid.UUID | None:
         return self.vendor_ids.get(item.vendor.code)
@@ -533,7 +583,7 @@ class Run:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    vendors, items = make_stream(args.invoices, args.vendors, args.seed)
+    vendors, items = make_stream(args.invoices, args.vendors, args.seed, args.stream)
     bench = Run(args.learning, args.seed)
     bench.load_master(vendors, items)
     windows: list[Tally] = []
@@ -788,9 +838,16 @@ def main() -> int:
     parser.add_argument("--vendors", type=int, default=30)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--learning", choices=("on", "off", "ladder"), default="on")
+    parser.add_argument(
+        "--stream",
+        choices=tuple(PROFILES),
+        default="realistic",
+        help="the stream's rates (see the module docstring); harsh: the first profile",
+    )
     parser.add_argument("--skip-dev", action="store_true", help="skip the dev documents part")
     parser.add_argument("--dev-only", action="store_true", help="only the dev documents part")
     parser.add_argument("--json", help="write the summary here")
+    parser.add_argument("--log", help="write every invoice's outcome and reasons here (JSON)")
     args = parser.parse_args()
     if args.dev_only:
         print("Dev documents (second rendering with changed values):")
@@ -798,7 +855,8 @@ def main() -> int:
         return 0
     print(
         f"STP bench: {args.invoices} invoices, {args.vendors} vendors, seed {args.seed},"
-        f" learning {args.learning} (embedded stack, extraction in this process)"
+        f" {args.stream} stream, learning {args.learning}"
+        " (embedded stack, extraction in this process)"
     )
     result = run(args)
     s = summary(result, args.invoices)
@@ -810,8 +868,11 @@ def main() -> int:
                 {**vars(w), "kinds": dict(w.kinds), "touch_kinds": dict(w.touch_kinds)}
                 for w in result["windows"]
             ]
-            body = {**s, "learning": args.learning, "per_100": per_100}
+            body = {**s, "learning": args.learning, "stream": args.stream, "per_100": per_100}
             json.dump(_plain(body), fh, default=str, indent=1)
+    if args.log:
+        with open(args.log, "w") as fh:
+            json.dump(_plain(result["log"]), fh, default=str, indent=0)
     if not args.skip_dev:
         print("Dev documents (second rendering with changed values):")
         dev_second_rendering()
