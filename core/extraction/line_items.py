@@ -41,16 +41,22 @@ _HEAD = re.compile(r"^[-−(]?\d{1,3}$")
 _GROUP = re.compile(r"^\d{3}(?:[.,]\d+)?\)?-?$")
 
 
-def _merge_groups(words: list[Word]) -> list[Word]:
-    """Join '14' + '708,64' into '14 708,64' when a plain space groups thousands."""
+def _merge_groups(
+    words: list[Word], choose: frozenset[int] | None = None, gap: float = 0.45
+) -> list[Word]:
+    """Join '14' + '708,64' into '14 708,64' when a plain space groups thousands.
+
+    ``choose``: merge exactly at these word indexes (each the group's index in ``words``) when
+    they may be merged, ``gap`` (in word heights) apart at most; None: wherever they may."""
     out: list[Word] = []
-    for w in words:
+    for i, w in enumerate(words):
         prev = out[-1] if out else None
         if (
             prev is not None
+            and (choose is None or i in choose)
             and _HEAD.match(prev.text.replace(" ", "")[-4:] if " " in prev.text else prev.text)
             and _GROUP.match(w.text)
-            and w.x0 - prev.x1 < 0.45 * max(w.height, 1.0)
+            and w.x0 - prev.x1 < gap * max(w.height, 1.0)
             and not re.search(r"[.,]\d+$", prev.text)
         ):
             out[-1] = Word(
@@ -59,6 +65,39 @@ def _merge_groups(words: list[Word]) -> list[Word]:
             continue
         out.append(w)
     return out
+
+
+_LOOSE_GAP = 0.9  # a thousands space may print wider than a word space, never a column gap
+_MAX_CHOICES = 4
+
+
+def _regrouped_triple(
+    words: list[Word], decimal_sep: str | None
+) -> tuple[list[Word], tuple[_Num, _Num, _Num]] | None:
+    """The row's quantity x price = amount when only another grouping of thousands shows it.
+
+    A space groups thousands ("1 015,76") but also separates columns ("8 126,97" is a quantity
+    and a price side by side): the default grouping may glue a quantity to a price, or miss a
+    wide thousands space. Each other choice of the places that could be a thousands space is
+    tried, most groups first; only a choice whose numbers multiply out (quantity x unit price =
+    amount, to the cent) is taken, so a wrong grouping cannot make a line item."""
+    places = [
+        i
+        for i in range(1, len(words))
+        if len(_merge_groups(words[i - 1 : i + 1], None, _LOOSE_GAP)) == 1
+    ]
+    if not places or len(places) > _MAX_CHOICES:
+        return None
+    choices = [
+        frozenset(c) for n in range(len(places), -1, -1) for c in itertools.combinations(places, n)
+    ]
+    for choice in choices:
+        merged = _merge_groups(words, choice, _LOOSE_GAP)
+        nums, rate = _numbers(merged, decimal_sep)
+        found = _triple(nums, rate) if len(nums) >= 3 else None
+        if found is not None:
+            return merged, found
+    return None
 
 
 def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], Decimal | None]:
@@ -192,9 +231,14 @@ def extract_line_items(
                 continue
             if (page_no, li) in totals_lines or not segs:
                 continue
-            words = _merge_groups([w for s in segs for w in s.words])
+            raw = [w for s in segs for w in s.words]
+            words = _merge_groups(raw)
             nums, rate = _numbers(words, ctx.decimal_sep)
             found = _triple(nums, rate) if len(nums) >= 3 else None
+            if found is None and len(nums) >= 2:
+                regrouped = _regrouped_triple(raw, ctx.decimal_sep)
+                if regrouped is not None:
+                    words, found = regrouped
             if found is None and len(nums) >= 2 and li + 1 < len(lines):
                 nxt = _merge_groups([w for s in lines[li + 1] for w in s.words])
                 more, rate2 = _numbers(nxt, ctx.decimal_sep)
