@@ -34,6 +34,7 @@ from core.extraction.document import Document
 from core.extraction.labels import page_segments
 from core.extraction.language_packs import tokens
 from core.extraction.parsing import (
+    DATE_RE,
     ISO_CURRENCIES,
     MONTHS,
     find_amounts,
@@ -351,7 +352,57 @@ def apply_hints(
                 ),
             )
             applied[hint.field] = hint.id
+    _date_order(out, hints, applied, min_weight)
     return out, applied
+
+
+def _date_order(
+    out: Extraction, hints: Sequence[Hint], applied: dict[str, str], min_weight: float
+) -> None:
+    """The vendor's learned date order for its other numeric dates (in place).
+
+    A date hint knows whether this vendor prints numeric dates day or month first. A date field
+    no hint read (the due date, when only the invoice date was corrected) and read the other way
+    round ("12/07/2025" as 7 December for an Irish vendor) is read again in the vendor's order,
+    from the same printed date; its confidence stays the extractor's."""
+    order = next(
+        (
+            h
+            for h in hints
+            if h.field in DATE_HINT_FIELDS and h.day_first is not None and h.weight >= min_weight
+        ),
+        None,
+    )
+    if order is None:
+        return
+    for name in DATE_HINT_FIELDS:
+        read = getattr(out, name)
+        if name in applied or read.value is None or read.evidence is None:
+            continue
+        for m in DATE_RE.finditer(read.evidence.text or ""):
+            other = find_dates(m.group(0), not order.day_first)
+            if not other or other[0].value != read.value:
+                continue
+            mine = find_dates(m.group(0), order.day_first)
+            if mine and mine[0].value != read.value:
+                setattr(
+                    out,
+                    name,
+                    read.model_copy(
+                        update={
+                            "value": mine[0].value,
+                            "evidence": read.evidence.model_copy(
+                                update={
+                                    "signals": (
+                                        *read.evidence.signals,
+                                        f"{HINT_SIGNAL}-date-order:{order.id}",
+                                    )
+                                }
+                            ),
+                        }
+                    ),
+                )
+            break
 
 
 def hinted_fields(extraction: dict[str, Any] | None) -> dict[str, str]:

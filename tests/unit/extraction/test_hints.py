@@ -106,3 +106,33 @@ def test_a_value_not_printed_teaches_nothing() -> None:
     layout = layout_of(_load(render_pdf(spec), "a.pdf"))
     assert learn_hint("invoice_number", "NOT-ON-THE-PAGE-999", layout) is None
     assert learn_hint("total", Decimal("123456789.01"), layout) is None
+
+
+def test_a_date_hint_teaches_the_vendors_date_order_to_its_other_dates() -> None:
+    from core.extraction.schema import Evidence, ExtractedField, LayoutSegment
+
+    layout = [
+        LayoutSegment(page=1, line=0, text="Date of issue: 02/07/2025", box=(0.1, 0.1, 0.4, 0.12)),
+        LayoutSegment(page=1, line=1, text="Due Date: 12/07/2025", box=(0.1, 0.13, 0.4, 0.15)),
+    ]
+    # the extractor read both month first; the vendor's invoice-date hint knows it is day first
+    read = Extraction(
+        layout=layout,
+        due_date=ExtractedField(
+            value=dt.date(2025, 12, 7),
+            confidence=0.67,
+            evidence=Evidence(page=1, text="Due Date: 12/07/2025   Dublin 2 D02 X285"),
+        ),
+    )
+    hint = Hint("invoice_date", "date of issue", "inline", 1, (0.1, 0.1, 0.4, 0.12),
+                day_first=True, id="h1")  # fmt: skip
+    out, applied = apply_hints(read, [hint])
+    assert applied == {"invoice_date": "h1"}
+    assert out.invoice_date.value == dt.date(2025, 7, 2)
+    assert out.due_date.value == dt.date(2025, 7, 12) and out.due_date.confidence == 0.67
+    assert "learned-hint-date-order:h1" in out.due_date.evidence.signals
+    assert hinted_fields(out.model_dump(mode="json")) == {"invoice_date": "h1"}
+    # a month-first vendor's hint leaves a month-first reading as it is
+    month_first = dataclasses.replace(hint, day_first=False)
+    out, _ = apply_hints(read, [month_first])
+    assert out.due_date.value == dt.date(2025, 12, 7)
