@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 from core.db import hint_repo, reference_repo
 from core.db.records import Invoice
 from core.extraction.hints import HINT_FIELDS, Hint, hinted_fields, learn_hint
+from core.extraction.language_packs import countries
+from core.extraction.parsing import ISO_CURRENCIES
 from core.extraction.schema import Evidence, ExtractedField, Extraction, LayoutSegment
 from core.matching.normalize import normalize_name
 
@@ -215,6 +217,18 @@ def learn_hints_from_approval(
 
 
 CURRENCY_SIGNAL = "vendor-currency"
+# Currencies written "$" in some country (core.extraction.language_packs), and the US dollar.
+DOLLARS = frozenset(
+    {"USD"} | {str(dict(p.symbols)["$"]) for p in countries().values() if "$" in dict(p.symbols)}
+)
+
+
+def _bare_dollar(extraction: Extraction) -> bool:
+    """The page names its currency by a bare "$" only: no "US$"/"A$"/"C$", no ISO code."""
+    text = "\n".join(seg.text for seg in extraction.layout)
+    if "$" not in text or re.search(r"[A-Za-z]\$", text):
+        return False
+    return not any(word in ISO_CURRENCIES for word in re.findall(r"\b[A-Z]{3}\b", text))
 
 
 def confirm_vendor_currency(
@@ -226,23 +240,32 @@ def confirm_vendor_currency(
     confidence. When the read currency is the vendor's master currency (``default_currency``),
     or the one currency of every invoice of the vendor a person (or the trust ladder) approved,
     the reading is confirmed: confidence ``CONFIRM_BELOW`` with the signal ``vendor-currency``.
-    The value is never changed (a different currency stays unsure, for a person to decide).
+    A different currency is changed only when the page names none but by a bare "$" and both
+    are dollars (``DOLLARS``): the extractor guessed the dollar from the page's country (an
+    "Oakridge Logistics Limited" in Illinois read as Australian), the vendor is known to bill
+    in another one. Anything else stays as read and unsure, for a person to decide.
     Returns the extraction and where the confirmation came from (None: nothing changed)."""
     read = extraction.currency
-    if not read.value or read.confidence >= CONFIRM_BELOW:
+    if not read.value:
         return extraction, None
     master, approved = hint_repo.vendor_currencies(s, client_id, vendor_id)
-    source = None
-    if master and master == read.value:
-        source = "vendor master"
-    elif not master and approved == [read.value]:
-        source = "approved invoices"
-    if source is None:
+    known, source = (master, "vendor master") if master else (
+        (approved[0], "approved invoices") if len(approved) == 1 else (None, None)
+    )  # fmt: skip
+    if known is None:
+        return extraction, None
+    value = read.value
+    if known != value:
+        # "$" alone is any dollar: the page's country guessed one, the vendor bills in another
+        if not (value in DOLLARS and known in DOLLARS and _bare_dollar(extraction)):
+            return extraction, None
+        value = known
+    elif read.confidence >= CONFIRM_BELOW:
         return extraction, None
     out = extraction.model_copy(deep=True)
     evidence = read.evidence or Evidence(page=1, text=str(read.value))
     out.currency = ExtractedField[Any](
-        value=read.value,
+        value=value,
         confidence=CONFIRM_BELOW,
         evidence=evidence.model_copy(
             update={"signals": (*evidence.signals, CURRENCY_SIGNAL, source)}

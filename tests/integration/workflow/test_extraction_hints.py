@@ -240,7 +240,7 @@ def test_hints_stay_in_their_client_and_owners_remove_them(
 CLEANER = "Harbour Lane Cleaning Services Ltd"
 
 
-def _cleaning(ref: str, date: str, total: str) -> bytes:
+def _cleaning(ref: str, date: str, total: str, symbol: str = "$") -> bytes:
     """A vendor whose dates are numeric (day or month first?) and whose total prints only "$"."""
     return make_pdf(
         [
@@ -253,7 +253,7 @@ def _cleaning(ref: str, date: str, total: str) -> bytes:
             "Bill to: Buyer Corp Ltd",
             "Description Qty Unit price Amount",
             f"Office cleaning 1 {total} {total}",
-            f"Total {total} $",
+            f"Total {total} {symbol}",
         ]
     )
 
@@ -319,7 +319,9 @@ def test_an_approval_teaches_the_unsure_fields_and_the_vendors_currency(
     assert float(confidence) == 0.9
 
 
-def test_a_currency_other_than_the_vendors_stays_unsure(real_services, role_users, engine) -> None:
+def test_the_vendors_master_currency_settles_a_bare_dollar_only(
+    real_services, role_users, engine
+) -> None:
     services = real_services
     client = role_users
     operator = as_user(client.members["operator"])
@@ -330,22 +332,47 @@ def test_a_currency_other_than_the_vendors_stays_unsure(real_services, role_user
         kind="vendors",
         data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
     )
-    with engine.begin() as conn:  # the vendor master's currency (the reference import has none)
+
+    def master(currency: str) -> None:  # the vendor master's currency (no reference import has it)
+        with engine.begin() as conn:
+            conn.execute(
+                text("update public.vendors set default_currency = :cur where client_id = :c"),
+                {"cur": currency, "c": client.id},
+            )
+
+    def read(n: int):
+        inv = _one(services, operator, client.id, f"c{n}.pdf",
+                   _cleaning(f"HL-200{n}", "05/03/2024", "250.00"))  # fmt: skip
+        return inv, _extracted_meta(services, operator, inv.id).get("hints") or {}
+
+    master("EUR")  # not a dollar: the bare "$" stays the extractor's unsure USD
+    inv, hints = read(1)
+    assert inv.currency == "USD" and "currency" not in hints
+    master("CAD")  # a dollar: the vendor's dollar
+    inv, hints = read(2)
+    assert inv.currency == "CAD" and hints == {"currency": "vendor-currency"}
+    master("USD")  # the same: confirmed
+    inv, hints = read(3)
+    assert inv.currency == "USD" and hints == {"currency": "vendor-currency"}
+
+
+def test_a_printed_currency_code_is_never_replaced(real_services, role_users, engine) -> None:
+    services = real_services
+    client = role_users
+    operator = as_user(client.members["operator"])
+    reference.import_reference(
+        services=services,
+        user=operator,
+        client_id=client.id,
+        kind="vendors",
+        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
+    )
+    with engine.begin() as conn:
         conn.execute(
             text("update public.vendors set default_currency = 'CAD' where client_id = :c"),
             {"c": client.id},
         )
-    first = _one(services, operator, client.id, "c1.pdf", _cleaning("HL-2001", "05/03/2024",
-                                                                    "250.00"))  # fmt: skip
-    assert first.currency == "USD"
-    assert "currency" not in (_extracted_meta(services, operator, first.id).get("hints") or {})
-    with engine.begin() as conn:
-        conn.execute(
-            text("update public.vendors set default_currency = 'USD' where client_id = :c"),
-            {"c": client.id},
-        )
-    second = _one(services, operator, client.id, "c2.pdf", _cleaning("HL-2002", "05/03/2024",
-                                                                     "250.00"))  # fmt: skip
-    assert _extracted_meta(services, operator, second.id)["hints"] == {
-        "currency": "vendor-currency"
-    }
+    data = _cleaning("HL-3001", "05/03/2024", "250.00", symbol="US$")
+    inv = _one(services, operator, client.id, "u1.pdf", data)
+    assert inv.currency == "USD"
+    assert "currency" not in (_extracted_meta(services, operator, inv.id).get("hints") or {})
