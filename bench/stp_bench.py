@@ -1,7 +1,8 @@
 """Straight-through processing with learning from corrections (issue 14).
 
     make bench-stp        # or: python -m bench.stp_bench [--invoices 600] [--vendors 30]
-                          #        [--learning on|off|ladder] [--seed 14] [--json out.json]
+                          #        [--learning on|off|ladder] [--stream realistic|harsh]
+                          #        [--seed 14] [--json out.json] [--log log.json]
 
 Replays a stream of generated invoices through the real workflow on the embedded stack, as one
 fresh client: upload (``uploads.upload_files``) -> the worker's processing job

@@ -9,12 +9,18 @@ door refuses ``status.auto_approved`` while any holds, with ``AutoApprovalRefuse
 - ``ladder.streak_short``: fewer than ``trust_ladder.clean_invoices`` (N, default 3) approved
   invoices of the vendor in a row with no correction;
 - ``ladder.check_failed``: a check fails; ``ladder.vendor_match`` / ``ladder.po_match``: a match
-  not in the auto band (``require_po``: a PO match is needed); ``ladder.duplicate``;
+  not in the auto band (a PO match is needed when the invoice prints a PO number or, with
+  ``require_po``, its vendor has purchase orders); ``ladder.duplicate``;
 - ``ladder.total_over_limit``: the total is missing or above ``trust_ladder.max_total``;
 - ``ladder.blocked``: the approval policy blocks approving at all.
 
-The streak is the database's (from the doors' audit events): a person's approval of an invoice
-nobody corrected adds one; any correction, rejection, override or re-opened decision resets it.
+The streak is the database's (from the doors' audit events) and is the vendor's record of being
+read and matched exactly (``public.trust_ladder_resets``): a person's approval of a clean invoice
+adds one; a correction that changed something, a lines correction, a vendor-match override or
+rejection, an approval over the policy's blocks, a re-open, or a rejection (except of an invoice
+the product flagged as a possible duplicate) resets it. Purchase-order match decisions do not:
+each ladder approval needs that invoice's own PO match in the auto band. A PO match is needed
+when the invoice prints a PO number or (``require_po``) its vendor has purchase orders.
 Each auto-approval writes ``trust_ladder.auto_approved`` with the rule, the policy version and
 the evidence.
 """
