@@ -511,10 +511,11 @@ class Run:
         inv = invoices.get_invoice(services=svc, user=user, invoice_id=inv.id)
         if item.po_number and not _same("po_number", inv.po_number, item.po_number):
             # the printed PO number was misread: typed as printed (the PO match runs again)
-            inv = review.correct_fields(services=svc, user=user, invoice_id=inv.id,
-                                        changes={"po_number": item.po_number},
-                                        expected_version=inv.version)  # fmt: skip
+            review.correct_fields(services=svc, user=user, invoice_id=inv.id,
+                                  changes={"po_number": item.po_number},
+                                  expected_version=inv.version)  # fmt: skip
             touches += self._touch(tally, "field")
+            inv = invoices.get_invoice(services=svc, user=user, invoice_id=inv.id)
         for match in inv.matches:
             if match.status != "proposed":
                 continue
