@@ -168,7 +168,14 @@ def _day_first(chunk: str, value: dt.date) -> bool | None:
 
 
 def _same_line(a: LayoutSegment, b: LayoutSegment) -> bool:
-    return a.page == b.page and a.line == b.line
+    """Same line, or side by side: OCR may put a label and its value on two "lines" when one
+    stands a little lower (their heights overlap by at least half the smaller one)."""
+    if a.page != b.page:
+        return False
+    if a.line == b.line:
+        return True
+    overlap = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    return overlap >= 0.5 * min(a.box[3] - a.box[1], b.box[3] - b.box[1]) > 0
 
 
 def _left_neighbour(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
@@ -195,6 +202,14 @@ def _has_letters(text: str) -> bool:
     return any(
         t.upper() not in ISO_CURRENCIES and t not in MONTHS for t in _anchor_text(text).split()
     )
+
+
+def _is_field_label(field: str, anchor: str) -> bool:
+    """Whether ``anchor`` ends with one of the field's known labels (any language pack)."""
+    from core.extraction.label_lexicon import all_languages
+
+    labels = all_languages().labels.get(field, ())
+    return any(anchor == lab or anchor.endswith(f" {lab}") for lab in labels)
 
 
 def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint | None:
@@ -224,6 +239,8 @@ def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint 
             anchor, direction, rank, label = "", "region", 6, ""
         if re.search(r"\d", label):
             rank += 3  # a table row ("Repair work 1 250.00 250.00") is no label
+        if anchor and _is_field_label(field, anchor):
+            rank -= 3  # "Subtotal" above the value beats an item description to its left
         hint = Hint(
             field=field,
             anchor=anchor,
@@ -241,38 +258,124 @@ def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint 
 
 
 def _distance(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+    """How far a value's box is from the learned one: its top, and its nearer side (a value that
+    got longer or shorter keeps one edge where it was: amounts are right-aligned, ids left)."""
+    return min(abs(a[0] - b[0]), abs(a[2] - b[2])) + abs(a[1] - b[1])
+
+
+# what stands between a label and its value ("No.:", " - ", "#: "), not the "#" of "#12"
+_LEAD_RE = re.compile(r"(?:[\s:;.,\-–—=|/]|[#°º](?=[\s:;.,\-–—=|/]|$))*")
+
+
+def _label_words(text: str) -> list[tuple[str, int, int]]:
+    """The label-like words of ``text`` (folded letter runs) with their character span: a label
+    glued to its value ("Total1,234.00", "No.000123") ends where the digits begin."""
+    out: list[tuple[str, int, int]] = []
+    for m in re.finditer(r"[^\W\d_]+", text):
+        for tok in tokens(m.group()):
+            if not tok.isdigit():
+                out.append((tok, m.start(), m.end()))
+    return out
+
+
+def _anchor_edits(anchor: str) -> int:
+    """How many character edits an OCR reading of the anchor may carry ("SUB_TSTAL", "T0tal")."""
+    n = len(anchor.replace(" ", ""))
+    return 0 if n <= 3 else max(1, n // 4)
+
+
+def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
+    """Where the anchor stands in the segment: (start, end) character span and edit count.
+
+    The anchor may be the whole segment or a run of its words (a scan's OCR merges neighbouring
+    labels into one segment, or glues the value to its label: "No.000.043.446"), read with a few
+    OCR misreadings of its letters; spaces and punctuation between its words do not count; or,
+    failing those, part of an anchor that merged two stacked labels."""
+    from rapidfuzz.distance import Levenshtein
+
+    want = anchor.split()
+    target = "".join(want)
+    if not target:
+        return []
+    words = _label_words(seg.text)
+    allowed = _anchor_edits(anchor)
+    out: list[tuple[int, int, int]] = []
+    for size in {len(want), len(want) - 1, len(want) + 1} - {0}:
+        for i in range(0, len(words) - size + 1):
+            run = words[i : i + size]
+            edits = Levenshtein.distance("".join(w for w, _, _ in run), target,
+                                         score_cutoff=allowed)  # fmt: skip
+            if edits <= allowed:
+                out.append((run[0][1], run[-1][2], edits))
+    if not out and len(words) >= 2:
+        # a text layer may interleave two stacked labels into one anchor ("AMOUNT SUBJECT GROSS
+        # TO DISCOUNT AMOUNT") that OCR reads as two lines: a segment made only of the anchor's
+        # words, and enough of them, is one of those labels (ranked after a real match)
+        mine = [w for w, _, _ in words]
+        if set(mine) <= set(want) and len("".join(mine)) >= 0.4 * len(target):
+            out.append((words[0][1], words[-1][2], allowed + 1))
+    return out
+
+
+def _sub_box(seg: LayoutSegment, start: int, end: int) -> tuple[float, float, float, float]:
+    """The box of characters ``start:end`` of the segment (shares of its width by characters)."""
+    x0, y0, x1, y1 = seg.box
+    n = max(len(seg.text), 1)
+    return (x0 + (x1 - x0) * start / n, y0, x0 + (x1 - x0) * end / n, y1)
+
+
+def _rest(seg: LayoutSegment, end: int) -> tuple[LayoutSegment, list[str]] | None:
+    """What follows the anchor in its segment, as a segment of its own (None when nothing)."""
+    text = seg.text[end:]
+    lead = _LEAD_RE.match(text)
+    stripped = text[lead.end() if lead else 0 :]
+    if not stripped.strip():
+        return None
+    start = end + len(text) - len(stripped)
+    box = _sub_box(seg, start, len(seg.text))
+    return seg.model_copy(update={"box": box}), stripped.split()
+
+
+def _candidates(
+    hint: Hint, layout: Sequence[LayoutSegment]
+) -> list[tuple[float, LayoutSegment, list[str], int]]:
+    """Where the hint's value may stand: (rank, segment, its words, first value word)."""
+    out: list[tuple[float, LayoutSegment, list[str], int]] = []
+    if hint.direction == "region":
+        for seg in layout:
+            if seg.page == hint.page and _distance(seg.box, hint.region) < 0.08:
+                out.append((_distance(seg.box, hint.region), seg, seg.text.split(), 0))
+        return out
+    for seg in layout:
+        for start, end, edits in _find_anchor(seg, hint.anchor):
+            penalty = 0.05 * edits + (0.0 if start == 0 else 0.01)
+            rest = _rest(seg, end)
+            if hint.direction in ("inline", "right") and rest is not None:
+                # the value after its label in one segment (OCR may merge a "right" pair)
+                part, words = rest
+                out.append((penalty + _distance(part.box, hint.region), seg, words, 0))
+            if hint.direction == "right" and rest is None:
+                target = _right_neighbour(seg, layout)
+                if target is not None:
+                    words = target.text.split()
+                    out.append((penalty + _distance(target.box, hint.region), target, words,
+                                hint.token_start))  # fmt: skip
+            elif hint.direction == "below":
+                label = seg.model_copy(update={"box": _sub_box(seg, start, end)})
+                target = _below(label, layout)
+                if target is not None:
+                    words = target.text.split()
+                    out.append((penalty + _distance(target.box, hint.region), target, words,
+                                hint.token_start))  # fmt: skip
+    return out
 
 
 def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegment] | None:
     """The value the hint points at on this layout (parsed), with its segment."""
-    candidates: list[tuple[float, LayoutSegment, list[str]]] = []
-    if hint.direction == "region":
-        for seg in layout:
-            if seg.page == hint.page:
-                candidates.append((_distance(seg.box, hint.region), seg, seg.text.split()))
-        candidates = [c for c in candidates if c[0] < 0.08]
-    else:
-        for seg in layout:
-            if hint.direction == "inline":
-                words = seg.text.split()
-                for cut in range(1, len(words)):
-                    if _anchor_text(" ".join(words[:cut])) == hint.anchor:
-                        candidates.append((_distance(seg.box, hint.region), seg, words[cut:]))
-                        break
-            elif _anchor_text(seg.text) == hint.anchor:
-                target = (
-                    _right_neighbour(seg, layout)
-                    if hint.direction == "right"
-                    else _below(seg, layout)
-                )
-                if target is not None:
-                    candidates.append(
-                        (_distance(target.box, hint.region), target, target.text.split())
-                    )
+    candidates = _candidates(hint, layout)
     candidates.sort(key=lambda c: (c[1].page != hint.page, c[0]))
-    for _, seg, words in candidates:
-        start = hint.token_start if hint.direction != "inline" else 0
+    for _, seg, words, start in candidates:
+        start = min(start, max(len(words) - 1, 0))
         # an amount or a date may print in more words than the learned one ("4 384,79")
         end = len(words) if hint.field not in TEXT_HINT_FIELDS else start + hint.token_count
         chunk = " ".join(words[start:end])
