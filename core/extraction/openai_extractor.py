@@ -37,7 +37,12 @@ from core.errors import (
 from core.extraction.document import Document, render_page_image
 from core.extraction.grounding import DocumentText
 from core.extraction.llm_schema import LLMInvoice, to_extraction
-from core.extraction.prompts import PROMPT_VERSION, build_messages
+from core.extraction.prompts import (
+    PROMPT_VERSION,
+    VendorExample,
+    build_messages,
+    prompt_version,
+)
 from core.extraction.schema import Extraction, TokenUsage
 
 log = logging.getLogger(__name__)
@@ -85,20 +90,23 @@ class OpenAIExtractor:
         self._lock = threading.Lock()
         self.calls = 0  # HTTP requests made, retries included (benchmarks and tests read it)
 
-    def extract(self, document: Document) -> Extraction:
-        """Extract ``document``; raises ``UpstreamError`` subclasses when the model fails."""
+    def extract(self, document: Document, *, examples: Sequence[VendorExample] = ()) -> Extraction:
+        """Extract ``document``; raises ``UpstreamError`` subclasses when the model fails.
+
+        ``examples``: the vendor's corrected fields of this client (``core.extraction.prompts``);
+        they change the prompt version."""
         text = document.full_text
         images, skipped = self._page_images(document)
         notes: list[str] = []
         try:
-            completion, truncated = self._ask(text, document.sha256, images)
+            completion, truncated = self._ask(text, document.sha256, images, examples)
         except UpstreamError as exc:
             # A text-only model behind an OpenAI-compatible URL answers 400 to image parts:
             # when there is text to read, ask again without the images.
             if not images or exc.details.get("status") != 400 or not text.strip():
                 raise
             images, notes = [], ["vision_rejected_by_model"]
-            completion, truncated = self._ask(text, document.sha256, images)
+            completion, truncated = self._ask(text, document.sha256, images, examples)
         if not completion.choices:
             raise LLMMalformedOutput("the model returned no choices")
         message = completion.choices[0].message
@@ -108,9 +116,11 @@ class OpenAIExtractor:
         if parsed is None:
             raise LLMMalformedOutput("the model returned no structured answer")
         ex = to_extraction(parsed, DocumentText(text))
-        ex.extractor, ex.extractor_version = self.name, self.version
+        version = prompt_version(examples)
+        ex.extractor = self.name
+        ex.extractor_version = self.version.replace(PROMPT_VERSION, version, 1)
         ex.model = completion.model or self.model
-        ex.prompt_version = PROMPT_VERSION
+        ex.prompt_version = version
         usage = completion.usage
         if usage is not None:
             ex.token_usage = TokenUsage(
@@ -127,9 +137,13 @@ class OpenAIExtractor:
         ex.warnings.extend(notes)
         return ex
 
-    def _ask(self, text: str, sha256: str, images: list[str]) -> tuple[Any, bool]:
+    def _ask(
+        self, text: str, sha256: str, images: list[str], examples: Sequence[VendorExample] = ()
+    ) -> tuple[Any, bool]:
         """Build the messages (document text, then page images) and make the call."""
-        system, user, truncated = build_messages(text, sha256, has_images=bool(images))
+        system, user, truncated = build_messages(
+            text, sha256, has_images=bool(images), examples=examples
+        )
         content: Any = user
         if images:
             content = [{"type": "text", "text": user}] + [

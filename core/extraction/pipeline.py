@@ -29,6 +29,7 @@ from core.errors import (
 from core.extraction.base import Extractor
 from core.extraction.cache import CacheKey, ExtractionCache
 from core.extraction.document import XML, Document, load_document
+from core.extraction.prompts import VendorExample, prompt_version
 from core.extraction.schema import Extraction
 
 log = logging.getLogger(__name__)
@@ -138,18 +139,25 @@ class ExtractionPipeline:
         einvoice: bool = True,
         cache: ExtractionCache | None = None,
         known_vendors: Sequence[str] | None = None,
+        vendor_examples: Sequence[VendorExample] = (),
     ) -> Extraction:
         """Extract one file; bad input raises DocumentError, UnsupportedType or TooLarge.
 
         ``cache`` overrides the pipeline's cache for this call (e.g. a per-client
         ``DbExtractionCache`` in a worker). ``known_vendors`` (the client's vendor master)
         helps the offline extractor choose the vendor name; it is part of the cache key.
+        ``vendor_examples`` (the known vendor's corrected fields, of the caller's client only)
+        go into the LLM's prompt; their prompt version is part of the cache key.
         """
         mode = self.resolve_mode(extractor)
         key = self.cache_key(hashlib.sha256(data).hexdigest(), mode, einvoice)
         if known_vendors:
             digest = hashlib.sha256("\n".join(sorted(known_vendors)).encode()).hexdigest()[:16]
             key = CacheKey(key.sha256, f"{key.extractor_version};vendors={digest}", key.model)
+        vendor_examples = tuple(vendor_examples) if mode == "openai" else ()
+        if vendor_examples:
+            version = prompt_version(vendor_examples)
+            key = CacheKey(key.sha256, f"{key.extractor_version};prompt={version}", key.model)
         cache = cache if cache is not None else self.cache
         if (hit := _cache_get(cache, key)) is not None:
             return hit
@@ -164,7 +172,7 @@ class ExtractionPipeline:
             )
         self._known_vendors.value = known_vendors
         try:
-            result, cacheable = self._read(document, mode, einvoice)
+            result, cacheable = self._read(document, mode, einvoice, vendor_examples)
         finally:
             self._known_vendors.value = None
         from core.extraction.validation import validate
@@ -178,7 +186,13 @@ class ExtractionPipeline:
             _cache_put(cache, key, result)
         return result
 
-    def _read(self, document: Document, mode: str, einvoice: bool) -> tuple[Extraction, bool]:
+    def _read(
+        self,
+        document: Document,
+        mode: str,
+        einvoice: bool,
+        examples: Sequence[VendorExample] = (),
+    ) -> tuple[Extraction, bool]:
         notes: list[str] = []
         if document.einvoice_xml is not None:
             if einvoice:
@@ -207,7 +221,12 @@ class ExtractionPipeline:
                     offline.warnings.extend(notes)
                     return offline, True
             try:
-                result = self._get("openai").extract(document)
+                llm = self._get("openai")
+                result = (
+                    llm.extract(document, examples=examples)  # type: ignore[call-arg]
+                    if examples
+                    else llm.extract(document)
+                )
                 result.warnings.extend(document.notes)
                 result.warnings.extend(notes)
                 return result, True

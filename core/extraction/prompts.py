@@ -4,11 +4,21 @@ Document text is untrusted data: it goes into the user message between boundary 
 carry a per-document nonce (derived from the file hash, so a document cannot know and forge its
 own closing marker), and the system prompt tells the model that nothing inside them is an
 instruction. ``PROMPT_VERSION`` is part of the extractor version, hence of the cache key.
+
+Per-vendor examples (issue 14, item 2): when the worker knows the vendor, the client's own
+corrections of that vendor's earlier invoices (``VendorExample``: field, the label it stood next
+to, where on the page, the corrected value) go into the user message, before the document, as
+hints the document may contradict. They count toward the prompt version
+(``prompt_version(examples)`` = ``PROMPT_VERSION+hints.<digest>``), so a result read with other
+examples is another cache entry. They come from one client's hints only (the worker reads them
+under that client's RLS); no other document text goes in.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 PROMPT_VERSION = "2026-11-26.1"
 
@@ -42,7 +52,7 @@ above; evidence = the printed row text.
 """
 
 USER_TEMPLATE = """\
-Extract the invoice data from the document below.{note}
+Extract the invoice data from the document below.{note}{examples}
 
 <<<DOCUMENT {nonce}>>>
 {text}
@@ -50,12 +60,67 @@ Extract the invoice data from the document below.{note}
 """
 
 
+EXAMPLES_INTRO = """
+
+This vendor's earlier invoices were corrected by this client's operators. Hints for where the \
+vendor prints some fields (the document below decides; a hint it contradicts is wrong for it):
+"""
+
+MAX_EXAMPLES = 12
+_WHERE = {
+    "inline": "after the label {label}, in the same line",
+    "right": "to the right of the label {label}",
+    "below": "below the label {label}",
+    "region": "with no label, at that place",
+}
+
+
+@dataclass(frozen=True)
+class VendorExample:
+    """One corrected field of the vendor's earlier invoice: where it stood and its value."""
+
+    field: str
+    label: str  # the anchor text next to the value ('' when none)
+    direction: str  # inline | right | below | region
+    page: int
+    region: tuple[float, float, float, float]  # the value's box, shares of the page
+    value: str  # the corrected value (normalised: 1234.56, YYYY-MM-DD, the id as printed)
+
+
+def _quoted(text: str, limit: int) -> str:
+    clean = " ".join(text.replace("<<<", " ").replace(">>>", " ").replace('"', "'").split())
+    return f'"{clean[:limit]}"'
+
+
+def examples_block(examples: Sequence[VendorExample]) -> str:
+    """The hints as the user message carries them ('' when there are none)."""
+    lines = []
+    for ex in sorted(examples, key=lambda e: e.field)[:MAX_EXAMPLES]:
+        where = _WHERE.get(ex.direction, _WHERE["region"]).format(label=_quoted(ex.label, 120))
+        x0, y0, _, _ = ex.region
+        lines.append(
+            f"- {ex.field}: {where}, page {ex.page}, about {x0:.0%} from the left and {y0:.0%}"
+            f" from the top; corrected value then: {_quoted(ex.value, 80)}"
+        )
+    return EXAMPLES_INTRO + "\n".join(lines) if lines else ""
+
+
+def prompt_version(examples: Sequence[VendorExample] = ()) -> str:
+    """``PROMPT_VERSION``, with a digest of the examples' text when there are any."""
+    block = examples_block(examples)
+    if not block:
+        return PROMPT_VERSION
+    return f"{PROMPT_VERSION}+hints.{hashlib.sha256(block.encode()).hexdigest()[:12]}"
+
+
 def document_nonce(sha256: str) -> str:
     """A marker suffix tied to the file's hash, unknowable to the document's author."""
     return hashlib.sha256(f"invoiceflow-boundary:{sha256}".encode()).hexdigest()[:16]
 
 
-def build_messages(text: str, sha256: str, *, has_images: bool) -> tuple[str, str, bool]:
+def build_messages(
+    text: str, sha256: str, *, has_images: bool, examples: Sequence[VendorExample] = ()
+) -> tuple[str, str, bool]:
     """The system prompt, the user message and whether the text was truncated."""
     nonce = document_nonce(sha256)
     truncated = len(text) > MAX_DOCUMENT_CHARS
@@ -68,4 +133,7 @@ def build_messages(text: str, sha256: str, *, has_images: bool) -> tuple[str, st
     if not body.strip():
         body = "(no text layer: read the attached page images)"
     system = SYSTEM_PROMPT.format(nonce=nonce)
-    return system, USER_TEMPLATE.format(nonce=nonce, text=body, note=note), truncated
+    user = USER_TEMPLATE.format(
+        nonce=nonce, text=body, note=note, examples=examples_block(examples)
+    )
+    return system, user, truncated

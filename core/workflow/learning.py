@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.db import hint_repo, reference_repo
+from core.db import hint_repo, invoice_repo, reference_repo
 from core.db.records import Invoice
 from core.extraction.hints import HINT_FIELDS, Hint, hinted_fields, learn_hint
 from core.extraction.language_packs import countries
 from core.extraction.parsing import ISO_CURRENCIES
+from core.extraction.prompts import VendorExample
 from core.extraction.schema import Evidence, ExtractedField, Extraction, LayoutSegment
 from core.matching.normalize import normalize_name
 
@@ -280,3 +281,33 @@ def vendor_hints(s: Session, client_id: uuid.UUID, vendor_id: uuid.UUID) -> list
         Hint.from_row({**h.as_dict(), "id": str(h.id)})
         for h in hint_repo.list_hints(s, client_id, vendor_id=vendor_id)
     ]
+
+
+def vendor_examples(
+    s: Session, client_id: uuid.UUID, vendor_id: uuid.UUID, *, min_weight: float = 0.5
+) -> list[VendorExample]:
+    """The vendor's corrected fields as LLM prompt examples: each hint of this client's vendor
+    (label, where it stood) with the value an operator gave on the invoice it was learned from.
+
+    Only the client's own rows: hints and their source invoices are read under the session's
+    RLS and filtered on ``client_id`` again; a hint whose invoice is gone gives no example."""
+    out: list[VendorExample] = []
+    for h in hint_repo.list_hints(s, client_id, vendor_id=vendor_id):
+        if h.client_id != client_id or float(h.weight) < min_weight or not h.source_invoice_id:
+            continue
+        invoice = invoice_repo.get_invoice(s, h.source_invoice_id)
+        value = getattr(invoice, h.field, None) if invoice is not None else None
+        if invoice is None or invoice.client_id != client_id or value in (None, ""):
+            continue
+        region = tuple(float(v) for v in h.region)
+        out.append(
+            VendorExample(
+                field=h.field,
+                label=h.anchor,
+                direction=h.direction,
+                page=h.page,
+                region=(region[0], region[1], region[2], region[3]),
+                value=value.isoformat() if isinstance(value, dt.date) else str(value),
+            )
+        )
+    return out

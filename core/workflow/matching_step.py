@@ -126,6 +126,26 @@ def _score(value: Any) -> Decimal | None:
     return Decimal(str(round(float(value), 4)))
 
 
+def auto_band_vendor(s: Session, *, invoice: Invoice, extraction: Extraction) -> uuid.UUID | None:
+    """The vendor ``extraction`` matches in the auto band (None otherwise): the vendor part of
+    ``match_invoice`` alone, read-only (the worker asks it before reading with the vendor's
+    examples in the LLM prompt)."""
+    profile, _ = load_profile(s, invoice.client_id)
+    refs = reference_repo.reference_frames(s, invoice.client_id)
+    index = _vendor_index(invoice.client_id, refs["vendors"], refs.get("aliases"))
+    if index is None or not extraction.vendor_name.present:
+        return None
+    try:
+        decision = decide_vendor(extraction, index, profile)
+    except Exception:
+        log.exception("vendor matching failed", extra={"invoice_id": str(invoice.id)})
+        return None
+    match_id = decision.get("match_id")
+    if _BAND.get(str(decision["decision"])) != "auto" or not match_id:
+        return None
+    return uuid.UUID(str(match_id))
+
+
 def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> MatchOutcome:
     """Decide vendor, PO and duplicates for ``invoice``: the proposed match rows and outcome."""
     client_id = invoice.client_id

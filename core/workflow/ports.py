@@ -9,11 +9,13 @@ tests implement these same protocols (``tests/fakes/ports.py``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from core.auth.port import AuthProvider
+from core.extraction.prompts import VendorExample
 from core.extraction.schema import Extraction
 from core.storage.port import FileStore
 
@@ -29,8 +31,17 @@ class InvoiceExtractor(Protocol):
     remote failure (the job is retried).
     """
 
-    def extract(self, data: bytes, *, filename: str | None = None) -> Extraction:
-        """The extraction of ``data`` (the file's name helps to tell its type, never decides)."""
+    def extract(
+        self,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        vendor_examples: Sequence[VendorExample] = (),
+    ) -> Extraction:
+        """The extraction of ``data`` (the file's name helps to tell its type, never decides).
+
+        ``vendor_examples``: the known vendor's corrected fields of the invoice's client, for an
+        LLM's prompt (the worker passes them only when the first reading came from the LLM)."""
         ...
 
 

@@ -23,7 +23,7 @@ from core.extraction.hints import apply_hints
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
 from core.workflow import learning, splitting, trust_ladder
-from core.workflow.matching_step import MatchOutcome, match_invoice
+from core.workflow.matching_step import MatchOutcome, auto_band_vendor, match_invoice
 from core.workflow.services import Services
 from core.workflow.states import InvoiceStatus as S
 from core.workflow.transitions import apply_change, worker_user
@@ -124,6 +124,25 @@ def _apply_vendor_hints(
     return extraction, hinted
 
 
+def _llm_examples(
+    services: Services, user: Any, invoice_id: uuid.UUID, extraction: Extraction
+) -> list[Any]:
+    """The known vendor's corrected examples for the LLM prompt (issue 14), or none.
+
+    Only for a result the LLM read and a vendor matched in the auto band (as for the offline
+    hints), from the invoice's own client, in a short read-only session of the uploader."""
+    if not services.settings.learning_enabled or extraction.extractor != "openai":
+        return []
+    with user_session(services.engine, user.claims) as s:
+        invoice = invoice_repo.get_invoice(s, invoice_id)
+        if invoice is None or invoice.status != S.extracting.value:
+            return []
+        vendor_id = auto_band_vendor(s, invoice=invoice, extraction=extraction)
+        if vendor_id is None:
+            return []
+        return list(learning.vendor_examples(s, invoice.client_id, vendor_id))
+
+
 def process_invoice(
     *, services: Services, invoice_id: uuid.UUID, user_id: uuid.UUID, attempt: int = 1
 ) -> str:
@@ -170,6 +189,11 @@ def process_invoice(
         services=services, user=user, invoice_id=invoice_id, data=data
     )
     extraction = services.extraction.extract(data, filename=file_row.original_name)
+    if examples := _llm_examples(services, user, invoice_id, extraction):
+        # read again with the vendor's corrected examples in the prompt (a new prompt version)
+        extraction = services.extraction.extract(
+            data, filename=file_row.original_name, vendor_examples=examples
+        )
 
     with user_session(engine, user.claims) as s:
         invoice = invoice_repo.get_invoice(s, invoice_id, for_update=True)

@@ -67,7 +67,9 @@ class FakeExtractor:
         self.fail_with: Exception | None = None
         self.calls = 0
 
-    def extract(self, data: bytes, *, filename: str | None = None) -> Extraction:
+    def extract(
+        self, data: bytes, *, filename: str | None = None, vendor_examples: Any = ()
+    ) -> Extraction:
         self.calls += 1
         if self.fail_with is not None:
             raise self.fail_with
