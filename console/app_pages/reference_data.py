@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from console import charts, state
+from console import charts, learned_view, state
 from console.feedback import guarded
 from core.workflow import reference, trust_ladder
 
@@ -90,27 +90,6 @@ with pos_tab:
         st.caption(f"{len(rows)} of {count} purchase orders")
         st.dataframe(charts.display_frame(rows, PO_COLUMNS), hide_index=True, key="reference_pos")
 
-ALIAS_COLUMNS = ["vendor_name", "kind", "value", "source", "learned_from", "created_at"]
-HINT_COLUMNS = [
-    "vendor_name",
-    "field",
-    "anchor",
-    "direction",
-    "page",
-    "weight",
-    "agreements",
-    "contradictions",
-    "learned_from",
-    "updated_at",
-]
-LADDER_COLUMNS = [
-    "vendor_name",
-    "clean_streak",
-    "paused",
-    "last_reset_action",
-    "last_reset_at",
-    "paused_at",
-]
 with learned_tab:
     st.caption(
         "What InvoiceFlow learned from your team's decisions, per vendor: alternate spellings,"
@@ -132,11 +111,17 @@ with learned_tab:
         def mine(rows: list) -> list:
             return [r for r in rows if chosen in ("All vendors", r.vendor_name)]
 
+        widths: dict[str, object] = {
+            name: st.column_config.Column(width=px) for name, px in learned_view.WIDTHS.items()
+        }
+        widths["Weight"] = st.column_config.NumberColumn(width=60, format="%.1f")
+        one = chosen != "All vendors"  # the picker names the vendor: no Vendor column
         st.subheader("Trust ladder")
         shown_ladder = mine(ladder_rows)
         st.dataframe(
-            charts.display_frame(shown_ladder, LADDER_COLUMNS),
+            learned_view.ladder_frame(shown_ladder, with_vendor=not one),
             hide_index=True,
+            column_config=widths,
             key="learned_ladder",
         )
         if chosen != "All vendors" and shown_ladder and state.can("pause_ladder"):
@@ -154,14 +139,13 @@ with learned_tab:
 
         st.subheader(f"Aliases ({len(mine(aliases))})")
         st.dataframe(
-            charts.display_frame(mine(aliases), ALIAS_COLUMNS),
+            learned_view.alias_frame(mine(aliases), with_vendor=not one),
             hide_index=True,
+            column_config=widths,
             key="learned_aliases",
         )
         if mine(aliases) and state.can("remove_learned"):
-            labels = {
-                f"{a.vendor_name}: {a.kind} {a.value!r} ({a.source})": a for a in mine(aliases)
-            }
+            labels = {learned_view.alias_choice(a): a for a in mine(aliases)}
             pick = st.selectbox("Alias to remove", list(labels), key="alias_remove_pick")
             if st.button("Remove alias", key="alias_remove"):
                 with guarded("removing the alias"):
@@ -174,12 +158,13 @@ with learned_tab:
 
         st.subheader(f"Extraction hints ({len(mine(hints))})")
         st.dataframe(
-            charts.display_frame(mine(hints), HINT_COLUMNS),
+            learned_view.hint_frame(mine(hints), with_vendor=not one),
             hide_index=True,
+            column_config=widths,
             key="learned_hints",
         )
         if mine(hints) and state.can("remove_learned"):
-            hint_labels = {f"{h.vendor_name}: {h.field} after '{h.anchor}'": h for h in mine(hints)}
+            hint_labels = {learned_view.hint_choice(h): h for h in mine(hints)}
             hint_pick = st.selectbox("Hint to remove", list(hint_labels), key="hint_remove_pick")
             if st.button("Remove hint", key="hint_remove"):
                 with guarded("removing the hint"):

@@ -46,6 +46,8 @@ def test_owner_sees_what_was_learned_per_vendor_and_pauses_its_ladder(
     page.get_by_text(re.compile(r"Aliases \([1-9]\d*\)")).wait_for()
     page.get_by_text(re.compile(r"Extraction hints \(1\)")).wait_for()
     ui.shot(page, "learn_02_one_vendor")
+    page.get_by_text(re.compile(r"Extraction hints \(1\)")).scroll_into_view_if_needed()
+    ui.shot(page, "learn_02b_aliases_and_hints")
 
     page.get_by_role("button", name="Pause the ladder").click()
     ui.wait_idle(page)

@@ -3,6 +3,8 @@ ladder per vendor for every role; writers remove aliases and hints, owners pause
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core.db import hint_repo
@@ -59,13 +61,19 @@ def test_every_role_sees_aliases_hints_and_the_ladder_per_vendor(
 ) -> None:
     _teach(workspace)
     at = _learned_tab(open_page(signed_in(role), "reference_data"))
-    ladder = frame_with(at, "clean_streak")
-    assert list(ladder["vendor_name"]) == ["Unrelated Bakery Ltd"]
-    assert list(ladder["clean_streak"]) == [0]  # the override reset it (it never rose)
-    aliases = frame_with(at, "learned_from")
-    assert "learned" in set(aliases["source"])
-    hints = frame_with(at, "anchor")
-    assert list(hints["field"]) == ["invoice_number"]
+    ladder = frame_with(at, "Clean invoices in a row")
+    assert len(ladder) == 1 and "Vendor" not in ladder.columns  # the picker names the vendor
+    assert list(ladder["Clean invoices in a row"]) == [0]  # the override reset it (it never rose)
+    assert list(ladder["Ladder"]) == ["Running"] and list(ladder["Paused since (UTC)"]) == [""]
+    assert list(ladder["Last reset by"]) == ["A match was overridden"]
+    assert re.fullmatch(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d", ladder["Last reset on (UTC)"][0])
+    aliases = frame_with(at, "Learned from")
+    assert "Learned from a decision" in set(aliases["Source"])
+    hints = frame_with(at, "Label next to the value")
+    assert list(hints["Field"]) == ["Invoice number"]
+    for frame in (ladder, aliases, hints):  # words, not column names; no "None" anywhere
+        assert not [c for c in frame.columns if "_" in c]
+        assert not frame.isin(["None", "nan", "NaT"]).any().any()
     labels = {b.label for b in at.button}
     assert ("Remove alias" in labels) is (role in ("owner", "operator"))
     assert ("Remove hint" in labels) is (role in ("owner", "operator"))
@@ -78,11 +86,12 @@ def test_an_owner_pauses_and_an_operator_removes(workspace, signed_in) -> None:
     next(b for b in at.button if b.label == "Pause the ladder").click().run()
     assert not at.exception
     at = _learned_tab(at)
-    assert list(frame_with(at, "clean_streak")["paused"]) == [True]
+    ladder = frame_with(at, "Clean invoices in a row")
+    assert list(ladder["Ladder"]) == ["Paused"] and ladder["Paused since (UTC)"][0] != ""
     assert any(b.label == "Resume the ladder" for b in at.button)
 
     op = _learned_tab(open_page(signed_in("operator"), "reference_data"))
     next(b for b in op.button if b.label == "Remove hint").click().run()
     assert not op.exception
     op = _learned_tab(op)
-    assert frame_with(op, "anchor").empty
+    assert frame_with(op, "Label next to the value").empty
