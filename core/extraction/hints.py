@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,6 +49,13 @@ DATE_HINT_FIELDS = ("invoice_date", "due_date")
 TEXT_HINT_FIELDS = ("invoice_number", "po_number")
 HINT_FIELDS = (*TEXT_HINT_FIELDS, *DATE_HINT_FIELDS, *AMOUNT_HINT_FIELDS)
 HINT_SIGNAL = "learned-hint"
+REPAIR_SIGNAL = "ocr-digit-repaired"
+# Digits a scan's OCR takes for one another ("8" for "3", "1" for "7", ...).
+OCR_DIGIT_PAIRS = frozenset(
+    frozenset(p)
+    for p in ("06", "08", "09", "14", "17", "27", "35", "38", "49", "56", "58", "68", "89")
+)
+REPAIRED_CONFIDENCE = 0.8  # under the worker's auto-approval gate: a person sees a repaired amount
 MAX_LAYOUT_SEGMENTS = 4000  # a layout is kept for hints; a huge document keeps its first ones
 
 
@@ -351,10 +359,11 @@ def _candidates(
             penalty = 0.05 * edits + (0.0 if start == 0 else 0.01)
             rest = _rest(seg, end)
             if hint.direction in ("inline", "right") and rest is not None:
-                # the value after its label in one segment (OCR may merge a "right" pair)
+                # the value after its label in one segment (OCR may merge a "right" pair);
+                # for "right", the next segment too ("VAT 8.875%" | "201.48"): the nearer wins
                 part, words = rest
                 out.append((penalty + _distance(part.box, hint.region), seg, words, 0))
-            if hint.direction == "right" and rest is None:
+            if hint.direction == "right":
                 target = _right_neighbour(seg, layout)
                 if target is not None:
                     words = target.text.split()
@@ -407,7 +416,8 @@ def _parse(hint: Hint, chunk: str) -> Any:
     if not chunk.strip():
         return None
     if hint.field in AMOUNT_HINT_FIELDS:
-        found = find_amounts(chunk)
+        # a rate ("8.875%") is no amount
+        found = [a for a in find_amounts(chunk) if not chunk[a[1] :].lstrip().startswith("%")]
         return found[0][2] if found else None
     if hint.field in DATE_HINT_FIELDS:
         dates = find_dates(chunk, hint.day_first)
@@ -427,7 +437,9 @@ def apply_hints(
     """``extraction`` with each hint's field read from the layout where the hint says.
 
     Returns a copy and the fields it set (field -> hint id). A hint below ``min_weight``, or one
-    whose anchor or value is not on this layout, leaves its field as the extractor read it."""
+    whose anchor or value is not on this layout, leaves its field as the extractor read it. On a
+    scan, a hinted amount misread by OCR is checked against the other amounts
+    (``_repair_ocr_digits``)."""
     layout = extraction.layout
     if not layout or not hints:
         return extraction, {}
@@ -456,6 +468,7 @@ def apply_hints(
             )
             applied[hint.field] = hint.id
     _date_order(out, hints, applied, min_weight)
+    _repair_ocr_digits(out, applied)
     return out, applied
 
 
@@ -506,6 +519,54 @@ def _date_order(
                     ),
                 )
             break
+
+
+def _confusable(read: Decimal, implied: Decimal) -> bool:
+    """Whether ``read`` is ``implied`` with one or two digits misread as OCR misreads them."""
+    a, b = f"{abs(read):.2f}", f"{abs(implied):.2f}"
+    if len(a) != len(b) or (read < 0) != (implied < 0):
+        return False
+    diffs = [frozenset((x, y)) for x, y in zip(a, b, strict=True) if x != y]
+    return 0 < len(diffs) <= 2 and all(d in OCR_DIGIT_PAIRS for d in diffs)
+
+
+def _repair_ocr_digits(out: Extraction, applied: dict[str, str]) -> None:
+    """On a scan, a hinted amount that breaks subtotal + tax = total, where the value the other
+    two imply differs from it only by OCR digit confusions, is that implied value (with a lower
+    confidence and the signal ``ocr-digit-repaired``). Only one hinted amount may fit (one the
+    page prints twice counts as read right): two would be a guess. A text layer's figures are
+    what is printed: an arithmetic error there stays for the checks to flag."""
+    if out.source != "ocr":
+        return
+    values = {f: getattr(out, f).value for f in ("subtotal", "tax", "total")}
+    sub, tax, total = values["subtotal"], values["tax"], values["total"]
+    if not all(isinstance(v, Decimal) for v in (sub, tax, total)):
+        return
+    if abs(sub + tax - total) < Decimal("0.005"):
+        return
+    implied = {"subtotal": total - tax, "tax": total - sub, "total": sub + tax}
+    fits = [f for f in applied if f in implied and _confusable(values[f], implied[f])]
+    if len(fits) > 1:
+        # one misread digit makes the other amounts look misread too; an amount the page prints
+        # twice (a total and the amount due, a one-line subtotal) was read right both times
+        printed = Counter(
+            abs(v) for seg in out.layout for _, _, v in find_amounts(seg.text) if v is not None
+        )
+        fits = [f for f in fits if printed[abs(values[f])] < 2]
+    if len(fits) != 1:
+        return
+    name = fits[0]
+    field = getattr(out, name)
+    evidence = field.evidence or Evidence()
+    setattr(
+        out,
+        name,
+        ExtractedField[Any](
+            value=implied[name],
+            confidence=min(field.confidence, REPAIRED_CONFIDENCE),
+            evidence=evidence.model_copy(update={"signals": (*evidence.signals, REPAIR_SIGNAL)}),
+        ),
+    )
 
 
 def hinted_fields(extraction: dict[str, Any] | None) -> dict[str, str]:

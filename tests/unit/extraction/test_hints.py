@@ -279,3 +279,59 @@ def test_an_anchor_of_two_interleaved_labels_finds_its_label_on_the_scan() -> No
     mixed = " ".join([*words_sub[:1], *words_total, *words_sub[1:]])
     hints = [dataclasses.replace(total, anchor=mixed)]
     _read_as(hints, layout, truth, ("total",))
+
+
+_CONFUSED = {"3": "8", "8": "3", "1": "7", "7": "1", "5": "6", "6": "5", "0": "8", "9": "4",
+             "4": "9", "2": "7"}  # fmt: skip
+
+
+def _misread_amount(layout, hint: Hint, value: Decimal):
+    """The layout with one digit of ``value`` misread where ``hint`` reads it."""
+    from core.extraction.hints import _read
+    from core.extraction.parsing import find_amounts
+
+    found = _read(hint, layout)
+    assert found is not None and found[0] == value
+    seg = found[1]
+    start, end, _ = next(a for a in find_amounts(seg.text) if a[2] == value)
+    i = next(k for k in range(start, end) if seg.text[k] in _CONFUSED)
+    text = seg.text[:i] + _CONFUSED[seg.text[i]] + seg.text[i + 1 :]
+    return [s.model_copy(update={"text": text}) if s == seg else s for s in layout]
+
+
+@pytest.mark.parametrize("field", ["tax", "subtotal"])
+def test_an_ocr_digit_confusion_in_a_hinted_amount_is_checked_against_the_other_amounts(
+    field,
+) -> None:
+    """A scan's OCR reads '8' for '3' in the hinted tax: subtotal + tax = total says which digit
+    is wrong; the repaired amount keeps a confidence under the auto-approval gate. On a text
+    layer the printed figure stands (an arithmetic error is for the checks to flag)."""
+    first = make_spec(29, n_items=3)
+    hints = _learn_all(first, ("subtotal", "tax", "total"))
+    assert {h.field for h in hints} == {"subtotal", "tax", "total"}
+    second = next_invoice(first, 5029, n_items=3)
+    truth = truth_of(second)
+    clean = layout_of(_load(render_pdf(second), "second.pdf"))
+    hint = next(h for h in hints if h.field == field)
+    layout = _misread_amount(clean, hint, Decimal(truth[field]))
+
+    read, applied = apply_hints(Extraction(layout=layout, source="ocr"), hints)
+    assert set(applied) == {"subtotal", "tax", "total"}
+    got = read.field(field)
+    assert got.value == Decimal(truth[field])
+    assert got.confidence < 0.85 and "ocr-digit-repaired" in got.evidence.signals
+    for other in {"subtotal", "tax", "total"} - {field}:
+        assert read.field(other).value == Decimal(truth[other])
+
+    printed, _ = apply_hints(Extraction(layout=layout, source="text_layer"), hints)
+    assert printed.field(field).value != Decimal(truth[field])
+    assert "ocr-digit-repaired" not in printed.field(field).evidence.signals
+
+
+def test_an_amount_far_from_the_others_is_not_repaired() -> None:
+    from core.extraction.hints import _confusable
+
+    assert _confusable(Decimal("13426.81"), Decimal("13428.81"))  # 6 for 8
+    assert not _confusable(Decimal("13426.81"), Decimal("13427.81"))  # 6 and 7 look unalike
+    assert not _confusable(Decimal("13426.81"), Decimal("1342.68"))  # another length
+    assert not _confusable(Decimal("188.00"), Decimal("133.80"))  # three digits off
