@@ -293,12 +293,18 @@ def _anchor_edits(anchor: str) -> int:
 
 
 def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
-    """Where the anchor stands in the segment: (start, end) character span and edit count.
+    """Where the anchor stands in the segment: (start, end) character span and its tier.
 
-    The anchor may be the whole segment or a run of its words (a scan's OCR merges neighbouring
-    labels into one segment, or glues the value to its label: "No.000.043.446"), read with a few
-    OCR misreadings of its letters; spaces and punctuation between its words do not count; or,
-    failing those, part of an anchor that merged two stacked labels."""
+    Tiers, the first that reads a value wins (so that an OCR-tolerant match never overrides the
+    plain one, e.g. "Total" inside "Total excl. VAT" while "Total" stands on its own):
+
+    0. the segment's label words are exactly the anchor (for ``inline``: they start with it);
+    1. the anchor is a run of the segment's words (a scan's OCR merges neighbouring labels into
+       one segment, or glues the value to its label: "No.000.043.446");
+    2. the same with a few OCR misreadings of its letters ("SUB_TSTAL");
+    3. the segment is part of an anchor that merged two stacked labels.
+
+    Spaces and punctuation between the anchor's words do not count."""
     from rapidfuzz.distance import Levenshtein
 
     want = anchor.split()
@@ -313,15 +319,18 @@ def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
             run = words[i : i + size]
             edits = Levenshtein.distance("".join(w for w, _, _ in run), target,
                                          score_cutoff=allowed)  # fmt: skip
-            if edits <= allowed:
-                out.append((run[0][1], run[-1][2], edits))
+            if edits > allowed:
+                continue
+            whole = i == 0 and size == len(words)
+            tier = 2 if edits else (0 if whole else 1)
+            out.append((run[0][1], run[-1][2], tier))
     if not out and len(words) >= 2:
         # a text layer may interleave two stacked labels into one anchor ("AMOUNT SUBJECT GROSS
         # TO DISCOUNT AMOUNT") that OCR reads as two lines: a segment made only of the anchor's
-        # words, and enough of them, is one of those labels (ranked after a real match)
+        # words, and enough of them, is one of those labels
         mine = [w for w, _, _ in words]
         if set(mine) <= set(want) and len("".join(mine)) >= 0.4 * len(target):
-            out.append((words[0][1], words[-1][2], allowed + 1))
+            out.append((words[0][1], words[-1][2], 3))
     return out
 
 
@@ -346,35 +355,38 @@ def _rest(seg: LayoutSegment, end: int) -> tuple[LayoutSegment, list[str]] | Non
 
 def _candidates(
     hint: Hint, layout: Sequence[LayoutSegment]
-) -> list[tuple[float, LayoutSegment, list[str], int]]:
-    """Where the hint's value may stand: (rank, segment, its words, first value word)."""
-    out: list[tuple[float, LayoutSegment, list[str], int]] = []
+) -> list[tuple[int, float, LayoutSegment, list[str], int]]:
+    """Where the hint's value may stand: (tier, distance, segment, its words, first value word)."""
+    out: list[tuple[int, float, LayoutSegment, list[str], int]] = []
     if hint.direction == "region":
         for seg in layout:
             if seg.page == hint.page and _distance(seg.box, hint.region) < 0.08:
-                out.append((_distance(seg.box, hint.region), seg, seg.text.split(), 0))
+                out.append((0, _distance(seg.box, hint.region), seg, seg.text.split(), 0))
         return out
     for seg in layout:
-        for start, end, edits in _find_anchor(seg, hint.anchor):
-            penalty = 0.05 * edits + (0.0 if start == 0 else 0.01)
+        for start, end, tier in _find_anchor(seg, hint.anchor):
+            if hint.direction == "inline" and tier == 1 and seg.text[:start].strip() == "":
+                tier = 0  # the label words start with the anchor: the value follows it
             rest = _rest(seg, end)
-            if hint.direction in ("inline", "right") and rest is not None:
-                # the value after its label in one segment (OCR may merge a "right" pair);
-                # for "right", the next segment too ("VAT 8.875%" | "201.48"): the nearer wins
+            target = _right_neighbour(seg, layout) if hint.direction == "right" else None
+            if rest is not None and (
+                hint.direction == "inline"
+                or (hint.direction == "right" and (tier > 0 or target is None))
+            ):
+                # the value after its label in one segment (OCR may merge a "right" pair)
                 part, words = rest
-                out.append((penalty + _distance(part.box, hint.region), seg, words, 0))
-            if hint.direction == "right":
-                target = _right_neighbour(seg, layout)
-                if target is not None:
-                    words = target.text.split()
-                    out.append((penalty + _distance(target.box, hint.region), target, words,
-                                hint.token_start))  # fmt: skip
+                out.append((tier, _distance(part.box, hint.region), seg, words, 0))
+            if target is not None:
+                # for "right", the next segment ("VAT 8.875%" | "201.48"); the nearer wins
+                words = target.text.split()
+                out.append((tier, _distance(target.box, hint.region), target, words,
+                            hint.token_start))  # fmt: skip
             elif hint.direction == "below":
                 label = seg.model_copy(update={"box": _sub_box(seg, start, end)})
-                target = _below(label, layout)
-                if target is not None:
-                    words = target.text.split()
-                    out.append((penalty + _distance(target.box, hint.region), target, words,
+                below = _below(label, layout)
+                if below is not None:
+                    words = below.text.split()
+                    out.append((tier, _distance(below.box, hint.region), below, words,
                                 hint.token_start))  # fmt: skip
     return out
 
@@ -382,8 +394,8 @@ def _candidates(
 def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegment] | None:
     """The value the hint points at on this layout (parsed), with its segment."""
     candidates = _candidates(hint, layout)
-    candidates.sort(key=lambda c: (c[1].page != hint.page, c[0]))
-    for _, seg, words, start in candidates:
+    candidates.sort(key=lambda c: (c[0], c[2].page != hint.page, c[1]))
+    for _, _, seg, words, start in candidates:
         start = min(start, max(len(words) - 1, 0))
         # an amount or a date may print in more words than the learned one ("4 384,79")
         end = len(words) if hint.field not in TEXT_HINT_FIELDS else start + hint.token_count
