@@ -49,6 +49,7 @@ DATE_HINT_FIELDS = ("invoice_date", "due_date")
 TEXT_HINT_FIELDS = ("invoice_number", "po_number")
 HINT_FIELDS = (*TEXT_HINT_FIELDS, *DATE_HINT_FIELDS, *AMOUNT_HINT_FIELDS)
 HINT_SIGNAL = "learned-hint"
+LAST_AMOUNT = -1  # a candidate's "first value word": the last amount of the words
 REPAIR_SIGNAL = "ocr-digit-repaired"
 # Digits a scan's OCR takes for one another ("8" for "3", "1" for "7", ...).
 OCR_DIGIT_PAIRS = frozenset(
@@ -213,11 +214,11 @@ def _has_letters(text: str) -> bool:
 
 
 def _is_field_label(field: str, anchor: str) -> bool:
-    """Whether ``anchor`` ends with one of the field's known labels (any language pack)."""
+    """Whether ``anchor`` is one of the field's known labels (any language pack); a table header
+    that holds one ("Qty Price Line total") is not: it heads a column of other values."""
     from core.extraction.label_lexicon import all_languages
 
-    labels = all_languages().labels.get(field, ())
-    return any(anchor == lab or anchor.endswith(f" {lab}") for lab in labels)
+    return anchor in all_languages().labels.get(field, ())
 
 
 def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint | None:
@@ -322,6 +323,8 @@ def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
             if edits > allowed:
                 continue
             whole = i == 0 and size == len(words)
+            if not whole and re.search(r"\d", seg.text[: run[0][1]]):
+                continue  # words after a number are a table row ("12 pcs 557.40"), not a label
             tier = 2 if edits else (0 if whole else 1)
             out.append((run[0][1], run[-1][2], tier))
     if not out and len(words) >= 2:
@@ -373,9 +376,11 @@ def _candidates(
                 hint.direction == "inline"
                 or (hint.direction == "right" and (tier > 0 or target is None))
             ):
-                # the value after its label in one segment (OCR may merge a "right" pair)
+                # the value after its label in one segment (OCR may merge a "right" pair: then
+                # the amount at the end is the one that stood apart, not a quantity or a rate)
                 part, words = rest
-                out.append((tier, _distance(part.box, hint.region), seg, words, 0))
+                first = LAST_AMOUNT if hint.direction == "right" else 0
+                out.append((tier, _distance(part.box, hint.region), seg, words, first))
             if target is not None:
                 # for "right", the next segment ("VAT 8.875%" | "201.48"); the nearer wins
                 words = target.text.split()
@@ -396,11 +401,12 @@ def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegme
     candidates = _candidates(hint, layout)
     candidates.sort(key=lambda c: (c[0], c[2].page != hint.page, c[1]))
     for _, _, seg, words, start in candidates:
-        start = min(start, max(len(words) - 1, 0))
+        last = start == LAST_AMOUNT
+        start = 0 if last else start
         # an amount or a date may print in more words than the learned one ("4 384,79")
         end = len(words) if hint.field not in TEXT_HINT_FIELDS else start + hint.token_count
         chunk = " ".join(words[start:end])
-        value = _parse(hint, chunk)
+        value = _parse(hint, chunk, last=last)
         if value is not None:
             return value, seg
     return None
@@ -424,13 +430,13 @@ def _below(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment
     return min(under, key=lambda o: o.box[1]) if under else None
 
 
-def _parse(hint: Hint, chunk: str) -> Any:
+def _parse(hint: Hint, chunk: str, *, last: bool = False) -> Any:
     if not chunk.strip():
         return None
     if hint.field in AMOUNT_HINT_FIELDS:
         # a rate ("8.875%") is no amount
         found = [a for a in find_amounts(chunk) if not chunk[a[1] :].lstrip().startswith("%")]
-        return found[0][2] if found else None
+        return found[-1 if last else 0][2] if found else None
     if hint.field in DATE_HINT_FIELDS:
         dates = find_dates(chunk, hint.day_first)
         return dates[0].value if dates else None

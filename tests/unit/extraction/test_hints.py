@@ -335,3 +335,17 @@ def test_an_amount_far_from_the_others_is_not_repaired() -> None:
     assert not _confusable(Decimal("13426.81"), Decimal("13427.81"))  # 6 and 7 look unalike
     assert not _confusable(Decimal("13426.81"), Decimal("1342.68"))  # another length
     assert not _confusable(Decimal("188.00"), Decimal("133.80"))  # three digits off
+
+
+def test_a_table_header_or_a_row_is_no_label() -> None:
+    """Found on the STP stream: a header 'Qty Price Line total' heads a column of line amounts
+    (it is no label of the invoice's line total), and words after a number are a table row."""
+    from core.extraction.hints import _find_anchor, _is_field_label
+    from core.extraction.schema import LayoutSegment
+
+    assert _is_field_label("line_total", "line total")
+    assert not _is_field_label("line_total", "qty price line total")
+    row = LayoutSegment(page=1, line=3, box=(0.1, 0.3, 0.6, 0.31), text="20 pcs Office chair")
+    assert _find_anchor(row, "pcs") == []
+    label = LayoutSegment(page=1, line=3, box=(0.1, 0.3, 0.6, 0.31), text="Total EUR 1,168.17")
+    assert [tier for _, _, tier in _find_anchor(label, "total")] == [1]
