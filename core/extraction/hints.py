@@ -56,7 +56,7 @@ OCR_DIGIT_PAIRS = frozenset(
     frozenset(p)
     for p in ("06", "08", "09", "14", "17", "27", "35", "38", "49", "56", "58", "68", "89")
 )
-REPAIRED_CONFIDENCE = 0.8  # under the worker's auto-approval gate: a person sees a repaired amount
+REPAIRED_CONFIDENCE = 0.8  # shown as unsure; the worker never approves a repaired amount unseen
 MAX_LAYOUT_SEGMENTS = 4000  # a layout is kept for hints; a huge document keeps its first ones
 
 
@@ -288,7 +288,7 @@ def _label_words(text: str) -> list[tuple[str, int, int]]:
 
 
 def _anchor_edits(anchor: str) -> int:
-    """How many character edits an OCR reading of the anchor may carry ("SUB_TSTAL", "T0tal")."""
+    """How many character edits an OCR reading of the anchor may carry ("T0tal", "Subtota1")."""
     n = len(anchor.replace(" ", ""))
     return 0 if n <= 3 else max(1, n // 4)
 
@@ -301,8 +301,8 @@ def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
 
     0. the segment's label words are exactly the anchor (for ``inline``: they start with it);
     1. the anchor is a run of the segment's words (a scan's OCR merges neighbouring labels into
-       one segment, or glues the value to its label: "No.000.043.446");
-    2. the same with a few OCR misreadings of its letters ("SUB_TSTAL");
+       one segment, or glues the value to its label: "No.INV-0042");
+    2. the same with a few OCR misreadings of its letters ("Subtota1");
     3. the segment is part of an anchor that merged two stacked labels.
 
     Spaces and punctuation between the anchor's words do not count."""
@@ -585,6 +585,18 @@ def _repair_ocr_digits(out: Extraction, applied: dict[str, str]) -> None:
             evidence=evidence.model_copy(update={"signals": (*evidence.signals, REPAIR_SIGNAL)}),
         ),
     )
+
+
+def repaired_fields(extraction: Extraction) -> list[str]:
+    """The amounts a hint repaired from OCR digit confusions (``ocr-digit-repaired``). Money read
+    by inference, however likely, is confirmed by a person: such an invoice never goes straight
+    through (the worker's gate in ``core.workflow.processing``)."""
+    out = []
+    for name in ("subtotal", "tax", "total"):
+        evidence = extraction.field(name).evidence
+        if evidence is not None and REPAIR_SIGNAL in evidence.signals:
+            out.append(name)
+    return out
 
 
 def hinted_fields(extraction: dict[str, Any] | None) -> dict[str, str]:

@@ -19,7 +19,7 @@ from core.db import approval_repo, invoice_repo, tenant_repo
 from core.db.records import CORRECTABLE_FIELDS, File
 from core.db.session import user_session
 from core.errors import FileOutsideClient
-from core.extraction.hints import apply_hints
+from core.extraction.hints import apply_hints, repaired_fields
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
 from core.workflow import learning, splitting, trust_ladder
@@ -226,7 +226,13 @@ def process_invoice(
         )
         # The PO match's typed exceptions, with the door call above (same transaction).
         invoice_repo.record_exceptions(s, invoice.id, outcome.exceptions)
-        auto = outcome.auto and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
+        # An amount a hint repaired from OCR digit confusions is never approved unseen.
+        repaired = repaired_fields(extraction)
+        auto = (
+            outcome.auto
+            and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
+            and not repaired
+        )
         # The approval policy's blocks hold for auto-approval too (the door refuses it anyway).
         blocked = [r.code for r in approval_repo.reasons(s, invoice_id) if r.blocking]
         # And the policy's trust ladder decides straight-through approval (issue 14): every
@@ -246,6 +252,7 @@ def process_invoice(
                 "confidence": extraction.overall_confidence,
                 "reason": outcome.reason,
                 **({"blocked_by": blocked} if blocked else {}),
+                **({"repaired": repaired} if repaired else {}),
                 **({"ladder": ladder} if ladder else {"rule": "trust_ladder"}),
             },
         )

@@ -601,3 +601,39 @@ def test_a_vendor_without_purchase_orders_needs_no_po_match(services, acme) -> N
     _promote(services, operator, client.id)
     missing = _one(services, operator, client.id, _pdf("S-4", po=None), "s4.pdf")
     assert _reasons(services, operator, missing.id) == {R.po_match}
+
+
+def test_an_amount_repaired_from_ocr_digits_is_never_approved_unseen(
+    services, acme, monkeypatch
+) -> None:
+    """A promoted vendor's invoice whose total a hint repaired from OCR digit confusions
+    (``ocr-digit-repaired``) goes to a person, whatever the ladder says; the worker says why."""
+    from core.extraction import hints as hint_module
+
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+
+    real = processing.apply_hints
+
+    def repairing(extraction, vendor_hints, **kw):
+        out, applied = real(extraction, vendor_hints, **kw)
+        total = out.total
+        evidence = (total.evidence or hint_module.Evidence()).model_copy(
+            update={"signals": (*(total.evidence.signals if total.evidence else ()),
+                                hint_module.REPAIR_SIGNAL)}
+        )  # fmt: skip
+        out = out.model_copy(update={"total": total.model_copy(update={"evidence": evidence})})
+        return out, applied
+
+    monkeypatch.setattr(processing, "apply_hints", repairing)
+    held = _one(services, operator, client.id, _pdf("R-1"), "r1.pdf")
+    assert held.status == "needs_review"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=held.id)
+    event = next(e for e in trail if e.action == "status.needs_review")
+    assert event.meta["repaired"] == ["total"]
+    assert not any(e.action == "trust_ladder.auto_approved" for e in trail)
+
+    monkeypatch.setattr(processing, "apply_hints", real)
+    passed = _one(services, operator, client.id, _pdf("R-2"), "r2.pdf")
+    assert passed.status == "approved"  # the same invoice read plainly goes straight through
