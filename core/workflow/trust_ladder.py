@@ -12,6 +12,9 @@ door refuses ``status.auto_approved`` while any holds, with ``AutoApprovalRefuse
   not in the auto band (a PO match is needed when the invoice prints a PO number or, with
   ``require_po``, its vendor has purchase orders); ``ladder.duplicate``;
 - ``ladder.total_over_limit``: the total is missing or above ``trust_ladder.max_total``;
+- ``ladder.lines_unreconciled``: the line items read do not account for the net (no line with
+  an amount, a line without one, or their sum differs from the line total, else the net amount,
+  by more than 0.01); a person may still approve such an invoice;
 - ``ladder.blocked``: the approval policy blocks approving at all.
 
 The streak is the database's (from the doors' audit events) and is the vendor's record of being
@@ -52,6 +55,7 @@ class LadderReason(str, Enum):
     po_match = "ladder.po_match"
     duplicate = "ladder.duplicate"
     total_over_limit = "ladder.total_over_limit"
+    lines_unreconciled = "ladder.lines_unreconciled"
     blocked = "ladder.blocked"
 
 

@@ -49,8 +49,8 @@ select pg_temp.act_as('a4000000-0000-4000-8000-000000000002');
 select results_eq(
   $$select array_agg(code order by code) from public.auto_approval_reasons(
       'aaaaaaaa-4000-4000-8000-0000000000a1')$$,
-  $$values (array['ladder.off', 'ladder.po_match', 'ladder.streak_short',
-                  'ladder.vendor_match'])$$,
+  $$values (array['ladder.lines_unreconciled', 'ladder.off', 'ladder.po_match',
+                  'ladder.streak_short', 'ladder.vendor_match'])$$,
   'each failed condition is a typed reason');
 select throws_ok(
   $$select public.invoice_transition('aaaaaaaa-4000-4000-8000-0000000000a1',

@@ -26,15 +26,24 @@ from tests.integration.workflow.conftest import (
 
 VENDOR = "ACME Industrial Supplies GmbH"
 VENDORS_CSV = f"vendor_code,name,vat_id\nV1,{VENDOR},DE123456789\nV2,Other Trading Ltd,\n".encode()
+# Large orders: every test invoice bills one unit of a PO line (its line items are read), and
+# what earlier invoices billed counts line by line, so the orders must not run out.
 POS_CSV = (
     b"po_number,vendor,currency,line_no,description,product_code,quantity,unit_price,amount\n"
-    b"PO-1001,V1,EUR,1,Widgets,W-1,1,119.00,119.00\n"
-    b"PO-2002,V1,EUR,1,Machine,M-1,1,5000.00,5000.00\n"
+    b"PO-1001,V1,EUR,1,Widgets,W-1,1000,119.00,119000.00\n"
+    b"PO-2002,V1,EUR,1,Machine,M-1,100,5000.00,500000.00\n"
 )
 
 
 def _pdf(number: str, *, vendor: str = VENDOR, total: str = "119.00", po: str | None = "PO-1001",
-         vat: str = "DE123456789", subtotal: str | None = None) -> bytes:  # fmt: skip
+         vat: str = "DE123456789", subtotal: str | None = None,
+         lines: list[str] | None = None, line_total: str | None = None) -> bytes:  # fmt: skip
+    """An invoice; by default one line item of one unit at the total, and a line total equal to
+    it (the lines account for the net). ``lines``: "description; quantity; price; amount" rows
+    (an empty amount: a line read with none)."""
+    item = "Machine" if po == "PO-2002" else "Widgets"
+    lines = [f"{item}; 1; {total}; {total}"] if lines is None else lines
+    line_total = total if line_total is None else line_total
     return make_pdf(
         [
             vendor,
@@ -44,6 +53,8 @@ def _pdf(number: str, *, vendor: str = VENDOR, total: str = "119.00", po: str | 
             f"Invoice number: {number}",
             "Invoice date: 2024-03-15",
             *([f"PO number: {po}"] if po else []),
+            *[f"Item: {row}" for row in lines],
+            *([f"Line total: {line_total} EUR"] if line_total else []),
             *([f"Subtotal: {subtotal} EUR", "Tax: 19.00 EUR"] if subtotal else []),
             f"Total: {total} EUR",
         ]
@@ -51,7 +62,8 @@ def _pdf(number: str, *, vendor: str = VENDOR, total: str = "119.00", po: str | 
 
 
 class SubtotalStub(TextLayerStubExtractor):
-    """The workflow tests' stub, also reading "Subtotal:" and "Tax:" (so a check can fail)."""
+    """The workflow tests' stub, also reading "Subtotal:", "Tax:" (so a check can fail), "Line
+    total:" and the "Item:" rows as line items (so the lines can account for the net, or not)."""
 
     def extract(self, data, *, filename=None):
         import re
@@ -59,7 +71,7 @@ class SubtotalStub(TextLayerStubExtractor):
 
         import pypdfium2 as pdfium
 
-        from core.extraction.schema import ExtractedField
+        from core.extraction.schema import ExtractedField, LineItem
 
         ex = super().extract(data, filename=filename)
         pdf = pdfium.PdfDocument(data)
@@ -67,10 +79,17 @@ class SubtotalStub(TextLayerStubExtractor):
             page_text = "\n".join(p.get_textpage().get_text_range() for p in pdf)
         finally:
             pdf.close()
-        for name, label in (("subtotal", "Subtotal"), ("tax", "Tax")):
+        for name, label in (("subtotal", "Subtotal"), ("tax", "Tax"), ("line_total", "Line total")):
             m = re.search(rf"^{label}:\s*([\d.]+)", page_text, re.M)
             if m:
                 setattr(ex, name, ExtractedField(value=Decimal(m.group(1)), confidence=0.95))
+        for m in re.finditer(r"^Item:\s*(.+)$", page_text, re.M):
+            description, quantity, price, amount = (c.strip() for c in m.group(1).split(";"))
+            ex.line_items.append(
+                LineItem(description=description, quantity=Decimal(quantity),
+                         unit_price=Decimal(price), amount=Decimal(amount) if amount else None,
+                         confidence=0.95)
+            )  # fmt: skip
         return ex
 
 
@@ -637,3 +656,61 @@ def test_an_amount_repaired_from_ocr_digits_is_never_approved_unseen(
     monkeypatch.setattr(processing, "apply_hints", real)
     passed = _one(services, operator, client.id, _pdf("R-2"), "r2.pdf")
     assert passed.status == "approved"  # the same invoice read plainly goes straight through
+
+
+# The lines condition (migration 20261207101000): the line items read must account for the net.
+# Shown with the vendor without purchase orders, so that no PO line check sees the lines too.
+OTHER = "Other Trading Ltd"
+LINES = [
+    # (case, document, expected reasons)
+    ("no lines read", {"lines": []}, {R.lines_unreconciled}),
+    # the faulty row is read with no amount: no check compares the lines with the printed net
+    ("lines short of the net", {"lines": ["Widgets; 1; 100.00; 100.00", "Gadgets; 2; 9.50; "]},
+     {R.lines_unreconciled}),
+    ("no net read", {"line_total": ""}, {R.lines_unreconciled}),
+    # all rows read with their amounts: the check sees the gap as well
+    ("lines off the net", {"lines": ["Widgets; 1; 100.00; 100.00"]},
+     {R.lines_unreconciled, R.check_failed}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "doc", "expected"), LINES, ids=[c[0] for c in LINES])
+def test_lines_that_do_not_account_for_the_net_refuse_straight_through_approval(
+    services, acme, case, doc, expected
+) -> None:
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2, blocks=[])
+    for i in range(2):
+        inv = _one(services, operator, client.id,
+                   _pdf(f"LP-{case}-{i}", vendor=OTHER, vat="", po=None), f"lp{i}.pdf")  # fmt: skip
+        assert _reasons(services, operator, inv.id) == {R.streak_short}
+        review.approve_invoice(
+            services=services, user=operator, invoice_id=inv.id, expected_version=inv.version
+        )
+    inv = _one(services, operator, client.id,
+               _pdf(f"LN-{case}", vendor=OTHER, vat="", po=None, **doc), "ln.pdf")  # fmt: skip
+    assert _reasons(services, operator, inv.id) == expected, case
+    assert inv.status == "needs_review"
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=inv.id)
+    routed = next(e for e in trail if e.action == "status.needs_review")
+    assert set(routed.meta["ladder"]) == {r.value for r in expected}
+    reason = next(
+        r
+        for r in ladder.auto_approval_reasons(services=services, user=operator, invoice_id=inv.id)
+        if r.code == R.lines_unreconciled.value
+    )
+    assert reason.detail["against"] == (None if case == "no net read" else "line_total")
+    # a person can still approve it
+    approved = review.approve_invoice(
+        services=services, user=operator, invoice_id=inv.id, expected_version=inv.version
+    )
+    assert approved.status == "approved"
+    # lines that add up (to the line total; or, none printed, to the net) go straight through
+    ok = _one(services, operator, client.id,
+              _pdf(f"LOK-{case}", vendor=OTHER, vat="", po=None), "lok.pdf")  # fmt: skip
+    assert ok.status == "approved", _reasons(services, operator, ok.id)
+    split = ["Widgets; 1; 60.00; 60.00", "Gadgets; 2; 20.00; 40.00"]
+    net = _one(services, operator, client.id,
+               _pdf(f"LNET-{case}", vendor=OTHER, vat="", po=None, lines=split, line_total="",
+                    subtotal="100.00"), "lnet.pdf")  # fmt: skip
+    assert net.status == "approved", _reasons(services, operator, net.id)

@@ -1,0 +1,159 @@
+-- The trust ladder's line condition (issue 14, item 3): ladder.lines_unreconciled.
+--
+-- Straight-through approval needs the line items read to account for the invoice's net: at
+-- least one line with an amount, every line read with an amount, and their sum equal to the
+-- printed line total (BT-106) or, when none was read, the net amount (subtotal) within 0.01.
+-- Otherwise public.auto_approval_reasons returns 'ladder.lines_unreconciled' (detail: lines,
+-- lines_with_amount, lines_sum, document, against, currency) and the invoice waits for a person,
+-- who may still approve it (this is a ladder condition, not a check of the approval policy).
+--
+-- Why: the check line_sum_mismatch (public.invoice_checks) compares the lines with the printed
+-- amount only when at least one line has an amount and every row has one. An invoice whose
+-- faulty row (a line whose quantity x price is not its amount) was not read as a line item at
+-- all passed every check, so the ladder approved line arithmetic errors with no touch
+-- (stp_bench: 4 in the realistic stream, 7 in the harsh one). With this condition an invoice
+-- goes straight through only when its lines, as read, add up to what it prints.
+--
+-- public.auto_approval_reasons is restated whole from its latest definition
+-- (20261207100000_ladder_streak_semantics.sql) with only this condition added; the door
+-- (public.trust_ladder_on_event) refuses status.auto_approved while any reason holds, so the new
+-- one is enforced there too. Its messages use public.money_text, created by the later
+-- 20261207120000_reason_money_text.sql (this timestamp range sorts before it): PL/pgSQL binds it
+-- when called, and every migration is applied before the product runs.
+
+create or replace function public.auto_approval_reasons(p_invoice_id uuid)
+returns table (code text, message text, detail jsonb)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_inv public.invoices;
+  v_version integer;
+  v_policy jsonb;
+  v_ladder jsonb;
+  v_needed integer;
+  v_limit numeric;
+  v_require_po boolean;
+  v_needs_po boolean;
+  v_trust public.vendor_trust;
+begin
+  select * into v_inv from public.invoices i where i.id = p_invoice_id;
+  if not found then
+    raise exception 'invoice not found' using errcode = 'P0002';
+  end if;
+  select p.version, p.policy into v_version, v_policy
+    from public.approval_policy_of(v_inv.client_id) p;
+  v_ladder := coalesce(v_policy -> 'trust_ladder', '{}'::jsonb);
+  v_needed := coalesce((v_ladder ->> 'clean_invoices')::integer, 3);
+  v_limit := (v_ladder ->> 'max_total')::numeric;
+  v_require_po := coalesce((v_ladder ->> 'require_po')::boolean, true);
+  select * into v_trust from public.vendor_trust t
+   where t.client_id = v_inv.client_id and t.vendor_id = v_inv.vendor_id;
+  -- A PO match is needed when the invoice prints a PO number, or (require_po) when its vendor
+  -- has purchase orders in the client's reference data (a missing PO is then an exception). A
+  -- vendor with no purchase order at all (services, utilities, subscriptions) whose invoice
+  -- prints none needs none.
+  v_needs_po := nullif(btrim(coalesce(v_inv.po_number, '')), '') is not null
+                or (v_require_po and v_inv.vendor_id is not null
+                    and exists (select 1 from public.purchase_orders po
+                                 where po.client_id = v_inv.client_id
+                                   and po.vendor_id = v_inv.vendor_id));
+
+  return query
+  with r (code, message, detail) as (
+    select 'ladder.off', 'Straight-through approval is off in this client''s approval policy.',
+           jsonb_build_object('policy_version', v_version)
+     where not coalesce((v_ladder ->> 'enabled')::boolean, false)
+    union all
+    select 'ladder.vendor_unknown', 'No vendor of the vendor list is chosen.', '{}'::jsonb
+     where v_inv.vendor_id is null
+    union all
+    select 'ladder.paused', 'An owner paused straight-through approval for this vendor.',
+           jsonb_build_object('paused_by', v_trust.paused_by, 'paused_at', v_trust.paused_at)
+     where coalesce(v_trust.paused, false)
+    union all
+    select 'ladder.streak_short',
+           format('The vendor has %s of the %s clean approved invoices in a row it needs.',
+                  coalesce(v_trust.clean_streak, 0), v_needed),
+           jsonb_build_object('streak', coalesce(v_trust.clean_streak, 0), 'needed', v_needed)
+     where v_inv.vendor_id is not null and coalesce(v_trust.clean_streak, 0) < v_needed
+    union all
+    select 'ladder.check_failed',
+           'A check fails: ' || string_agg(c.code, ', ' order by c.code) || '.',
+           jsonb_build_object('checks', jsonb_agg(c.code order by c.code))
+      from public.invoice_checks(v_inv.id) c
+    having count(*) > 0
+    union all
+    select 'ladder.lines_unreconciled',
+           case when s.n_amount = 0 then 'No line item with an amount was read.'
+                when s.n > s.n_amount
+                then format('%s of the %s lines read have no amount.', s.n - s.n_amount, s.n)
+                when s.document is null
+                then 'Neither a line total nor a net amount was read to check the lines against.'
+                else format('The lines read add up to %s, but the %s says %s.',
+                            public.money_text(s.total, v_inv.currency),
+                            case when v_inv.line_total is not null then 'line total'
+                                 else 'net amount' end,
+                            public.money_text(s.document, v_inv.currency)) end,
+           jsonb_build_object('lines', s.n, 'lines_with_amount', s.n_amount,
+                              'lines_sum', s.total, 'document', s.document,
+                              'against', case when v_inv.line_total is not null
+                                              then 'line_total'
+                                              when v_inv.subtotal is not null
+                                              then 'subtotal' end,
+                              'currency', v_inv.currency)
+      from (select count(*) as n, count(l.amount) as n_amount, sum(l.amount) as total,
+                   coalesce(v_inv.line_total, v_inv.subtotal) as document
+              from public.invoice_lines l
+             where l.invoice_id = v_inv.id) s
+     where s.n_amount = 0 or s.n > s.n_amount or s.document is null
+        or abs(s.total - s.document) > 0.01
+    union all
+    select 'ladder.vendor_match', 'The vendor match is not in the auto band.',
+           jsonb_build_object('band', (select m.band from public.matches m
+                                        where m.invoice_id = v_inv.id and m.kind = 'vendor'
+                                        order by m.created_at desc limit 1))
+     where v_inv.vendor_id is not null
+       and not exists (select 1 from public.matches m
+                        where m.invoice_id = v_inv.id and m.kind = 'vendor'
+                          and m.band = 'auto' and m.status <> 'rejected'
+                          and m.vendor_id is not distinct from v_inv.vendor_id)
+    union all
+    select 'ladder.po_match',
+           case when po.band is null then 'No purchase order is matched.'
+                else 'The purchase order match is not in the auto band.' end,
+           jsonb_build_object('band', po.band, 'required', v_needs_po,
+                              'require_po', v_require_po)
+      from (select (select m.band from public.matches m
+                     where m.invoice_id = v_inv.id and m.kind = 'purchase_order'
+                       and m.status <> 'rejected'
+                     order by (m.band = 'auto') desc limit 1) as band) po
+     where (po.band is null and v_needs_po) or po.band <> 'auto'
+    union all
+    select 'ladder.duplicate', 'The invoice may duplicate another one.',
+           jsonb_build_object('duplicate_of', jsonb_agg(m.duplicate_of_invoice_id))
+      from public.matches m
+     where m.invoice_id = v_inv.id and m.kind = 'duplicate' and m.status <> 'rejected'
+    having count(*) > 0
+    union all
+    select 'ladder.total_over_limit',
+           case when v_inv.total is null then 'The total is missing.'
+                else format('The total %s is above the limit %s.', round(v_inv.total, 2),
+                            v_limit) end,
+           jsonb_build_object('total', v_inv.total, 'max_total', v_limit)
+     where v_inv.total is null or (v_limit is not null and v_inv.total > v_limit)
+    union all
+    select 'ladder.blocked', 'The approval policy blocks approving this invoice.',
+           jsonb_build_object('reasons', jsonb_agg(a.code order by a.code))
+      from public.approval_reasons(v_inv.id) a
+     where a.blocking
+    having count(*) > 0
+  )
+  select r.code, r.message, r.detail from r;
+end
+$$;
+revoke all on function public.auto_approval_reasons(uuid) from public, anon;
+grant execute on function public.auto_approval_reasons(uuid) to authenticated, service_role;
