@@ -2,7 +2,10 @@
 --
 -- Straight-through approval needs the line items read to account for the invoice's net: at
 -- least one line with an amount, every line read with an amount, and their sum equal to the
--- printed line total (BT-106) or, when none was read, the net amount (subtotal) within 0.01.
+-- printed line total (BT-106) or, when none was printed, the net amount (subtotal) within 0.01.
+-- A line total the offline extractor computed from the lines themselves (no line total printed:
+-- its evidence is "sum of lines", core/extraction/offline_extractor.py) is not a printed amount
+-- and agrees with the lines by construction, so the net amount is the reference then.
 -- Otherwise public.auto_approval_reasons returns 'ladder.lines_unreconciled' (detail: lines,
 -- lines_with_amount, lines_sum, document, against, currency) and the invoice waits for a person,
 -- who may still approve it (this is a ladder condition, not a check of the approval policy).
@@ -10,7 +13,9 @@
 -- Why: the check line_sum_mismatch (public.invoice_checks) compares the lines with the printed
 -- amount only when at least one line has an amount and every row has one. An invoice whose
 -- faulty row (a line whose quantity x price is not its amount) was not read as a line item at
--- all passed every check, so the ladder approved line arithmetic errors with no touch
+-- all passed every check (the line total then is the sum of the rows read, or there is no line
+-- at all, so the line checks agree with themselves), so the ladder approved line arithmetic
+-- errors with no touch
 -- (stp_bench: 4 in the realistic stream, 7 in the harsh one). With this condition an invoice
 -- goes straight through only when its lines, as read, add up to what it prints.
 --
@@ -39,6 +44,7 @@ declare
   v_require_po boolean;
   v_needs_po boolean;
   v_trust public.vendor_trust;
+  v_line_total numeric;
 begin
   select * into v_inv from public.invoices i where i.id = p_invoice_id;
   if not found then
@@ -61,6 +67,13 @@ begin
                     and exists (select 1 from public.purchase_orders po
                                  where po.client_id = v_inv.client_id
                                    and po.vendor_id = v_inv.vendor_id));
+
+  -- the line total printed on the page: one the extractor computed from the lines read is none
+  -- (unless a person has since entered another value)
+  v_line_total := case when v_inv.extraction #>> '{line_total,evidence,text}' = 'sum of lines'
+                        and v_inv.line_total
+                            = (v_inv.extraction #>> '{line_total,value}')::numeric
+                       then null else v_inv.line_total end;
 
   return query
   with r (code, message, detail) as (
@@ -92,21 +105,22 @@ begin
                 when s.n > s.n_amount
                 then format('%s of the %s lines read have no amount.', s.n - s.n_amount, s.n)
                 when s.document is null
-                then 'Neither a line total nor a net amount was read to check the lines against.'
+                then 'Neither a printed line total nor a net amount was read to check the lines '
+                     || 'against.'
                 else format('The lines read add up to %s, but the %s says %s.',
                             public.money_text(s.total, v_inv.currency),
-                            case when v_inv.line_total is not null then 'line total'
+                            case when v_line_total is not null then 'line total'
                                  else 'net amount' end,
                             public.money_text(s.document, v_inv.currency)) end,
            jsonb_build_object('lines', s.n, 'lines_with_amount', s.n_amount,
                               'lines_sum', s.total, 'document', s.document,
-                              'against', case when v_inv.line_total is not null
+                              'against', case when v_line_total is not null
                                               then 'line_total'
                                               when v_inv.subtotal is not null
                                               then 'subtotal' end,
                               'currency', v_inv.currency)
       from (select count(*) as n, count(l.amount) as n_amount, sum(l.amount) as total,
-                   coalesce(v_inv.line_total, v_inv.subtotal) as document
+                   coalesce(v_line_total, v_inv.subtotal) as document
               from public.invoice_lines l
              where l.invoice_id = v_inv.id) s
      where s.n_amount = 0 or s.n > s.n_amount or s.document is null

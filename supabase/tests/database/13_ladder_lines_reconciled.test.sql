@@ -3,7 +3,7 @@
 -- one, their sum equal to the line total, else the net amount, within 0.01); otherwise
 -- public.auto_approval_reasons names ladder.lines_unreconciled. A person can still approve.
 begin;
-select plan(14);
+select plan(16);
 
 insert into auth.users (id, email, aud, role) values
   ('a6000000-0000-4000-8000-000000000001', 'owner@lines.test', 'authenticated', 'authenticated'),
@@ -17,7 +17,8 @@ insert into public.client_members (client_id, user_id, role) values
 insert into public.vendors (id, client_id, name) values
   ('aaaaaaaa-6000-4000-8000-00000000000e', 'aaaaaaaa-6000-4000-8000-000000000000', 'Acme');
 -- d1: no line read; d2: a line without an amount; d3: lines = line total; d4: lines = net, no
--- line total; d5: lines short of the net; d6: no line total nor net; d7: within 0.01
+-- line total; d5: lines short of the net; d6: no line total nor net; d7: within 0.01; d8: the
+-- faulty row not read, the line total computed from the rows read ("sum of lines"), the net short
 insert into public.invoices (id, client_id, status, vendor_id, total, currency, line_total,
                              subtotal) values
   ('aaaaaaaa-6000-4000-8000-0000000000d1', 'aaaaaaaa-6000-4000-8000-000000000000',
@@ -34,6 +35,11 @@ insert into public.invoices (id, client_id, status, vendor_id, total, currency, 
    'needs_review', 'aaaaaaaa-6000-4000-8000-00000000000e', 11.9, 'EUR', null, null),
   ('aaaaaaaa-6000-4000-8000-0000000000d7', 'aaaaaaaa-6000-4000-8000-000000000000',
    'needs_review', 'aaaaaaaa-6000-4000-8000-00000000000e', 11.9, 'EUR', 10, null);
+insert into public.invoices (id, client_id, status, vendor_id, total, currency, line_total,
+                             subtotal, extraction) values
+  ('aaaaaaaa-6000-4000-8000-0000000000d8', 'aaaaaaaa-6000-4000-8000-000000000000',
+   'needs_review', 'aaaaaaaa-6000-4000-8000-00000000000e', 11.9, 'EUR', 6, 10,
+   '{"line_total": {"value": "6.00", "confidence": 0.5, "evidence": {"text": "sum of lines"}}}');
 insert into public.invoice_lines (client_id, invoice_id, line_no, quantity, unit_price, amount)
 values
   ('aaaaaaaa-6000-4000-8000-000000000000', 'aaaaaaaa-6000-4000-8000-0000000000d2', 1, 1, 6, 6),
@@ -46,7 +52,8 @@ values
   ('aaaaaaaa-6000-4000-8000-000000000000', 'aaaaaaaa-6000-4000-8000-0000000000d5', 2, 2, 1.5, 3),
   ('aaaaaaaa-6000-4000-8000-000000000000', 'aaaaaaaa-6000-4000-8000-0000000000d6', 1, 1, 10, 10),
   ('aaaaaaaa-6000-4000-8000-000000000000', 'aaaaaaaa-6000-4000-8000-0000000000d7', 1, 1, 10.005,
-   10.005);
+   10.005),
+  ('aaaaaaaa-6000-4000-8000-000000000000', 'aaaaaaaa-6000-4000-8000-0000000000d8', 1, 1, 6, 6);
 
 create function pg_temp.act_as(p_user uuid) returns void language sql as $$
   select set_config('role', 'authenticated', true),
@@ -78,6 +85,11 @@ select is(pg_temp.lines_reason('aaaaaaaa-6000-4000-8000-0000000000d6') ->> 'docu
           'neither a line total nor a net read: nothing to reconcile the lines with');
 select ok(pg_temp.lines_reason('aaaaaaaa-6000-4000-8000-0000000000d7') is null,
           'a sum within 0.01 of the line total accounts for it');
+select ok(not exists (select 1 from public.invoice_checks('aaaaaaaa-6000-4000-8000-0000000000d8')
+                       where code = 'line_sum_mismatch'),
+          'a line total computed from the rows read agrees with them: no check sees the gap');
+select is(pg_temp.lines_reason('aaaaaaaa-6000-4000-8000-0000000000d8') ->> 'against', 'subtotal',
+          'a line total computed from the lines is not printed: the lines must add up to the net');
 select is((select r.message from public.auto_approval_reasons(
              'aaaaaaaa-6000-4000-8000-0000000000d5') r
             where r.code = 'ladder.lines_unreconciled'),
