@@ -13,8 +13,9 @@ door refuses ``status.auto_approved`` while any holds, with ``AutoApprovalRefuse
   ``require_po``, its vendor has purchase orders); ``ladder.duplicate``;
 - ``ladder.total_over_limit``: the total is missing or above ``trust_ladder.max_total``;
 - ``ladder.lines_unreconciled``: the line items read do not account for the net (no line with
-  an amount, a line without one, or their sum differs from the line total, else the net amount,
-  by more than 0.01); a person may still approve such an invoice;
+  an amount, a line without one, or their sum differs from the printed line total, else the net
+  amount, by more than 0.01; a line total computed from the lines is not printed); a person may
+  still approve such an invoice;
 - ``ladder.blocked``: the approval policy blocks approving at all.
 
 The streak is the database's (from the doors' audit events) and is the vendor's record of being
