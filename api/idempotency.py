@@ -27,7 +27,7 @@ import hashlib
 import json
 import re
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
@@ -40,6 +40,10 @@ from api.deps import authenticate
 from api.errors import problem_json, status_for
 from core.errors import InvoiceFlowError
 from core.workflow import idempotency
+
+if TYPE_CHECKING:
+    from core.auth.models import CurrentUser
+    from core.workflow.services import Services
 
 HEADER = "Idempotency-Key"
 METHODS = frozenset({"POST", "PATCH"})
@@ -178,7 +182,13 @@ class IdempotencyMiddleware:
             spool.close()
 
     async def _run(
-        self, scope: Scope, receive: Receive, send: Send, services: Any, user: Any, key: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        services: Services,
+        user: CurrentUser,
+        key: str,
     ) -> None:
         status = 500
         kept: list[tuple[str, str]] = []
