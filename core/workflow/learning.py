@@ -292,10 +292,13 @@ def vendor_examples(
     Only the client's own rows: hints and their source invoices are read under the session's
     RLS and filtered on ``client_id`` again; a hint whose invoice is gone gives no example."""
     out: list[VendorExample] = []
+    sources: dict[uuid.UUID, Invoice | None] = {}  # hints learned from one invoice read it once
     for h in hint_repo.list_hints(s, client_id, vendor_id=vendor_id):
         if h.client_id != client_id or float(h.weight) < min_weight or not h.source_invoice_id:
             continue
-        invoice = invoice_repo.get_invoice(s, h.source_invoice_id)
+        if h.source_invoice_id not in sources:
+            sources[h.source_invoice_id] = invoice_repo.get_invoice(s, h.source_invoice_id)
+        invoice = sources[h.source_invoice_id]
         value = getattr(invoice, h.field, None) if invoice is not None else None
         if invoice is None or invoice.client_id != client_id or value in (None, ""):
             continue
