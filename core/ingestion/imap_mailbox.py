@@ -31,6 +31,7 @@ import hashlib
 import imaplib
 import logging
 import re
+import socket
 import ssl
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -69,6 +70,9 @@ class MailboxConfig:
     max_message_bytes: int = 50 * 1024 * 1024
     max_attempts: int = 3
     timeout_seconds: float = 30.0
+    # The address the host was checked at (core.outbound.targets.check_host): the connection
+    # goes there, the host name stays for TLS. None: connect to the host name.
+    address: str | None = None
 
     def __post_init__(self) -> None:
         for name in (self.folder, self.processed_folder, self.failed_folder):
@@ -178,6 +182,39 @@ def _check(typ: str, data: Sequence[object], what: str) -> Sequence[object]:
     return data
 
 
+def _open(address: str, port: int, timeout: float | None) -> socket.socket:
+    if timeout is not None:
+        return socket.create_connection((address, port), timeout)
+    return socket.create_connection((address, port))
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """IMAP4 that connects to the checked address instead of resolving the name again (a DNS
+    answer that changed between the check and the connection could not steer it elsewhere)."""
+
+    def __init__(self, host: str, port: int, *, address: str | None, timeout: float) -> None:
+        self._address = address  # before IMAP4.__init__, which connects
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return _open(self._address or self.host, self.port, timeout)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    """IMAP4_SSL to the checked address; the certificate is checked against the host name."""
+
+    def __init__(
+        self, host: str, port: int, *, address: str | None, ssl_context: ssl.SSLContext,
+        timeout: float,
+    ) -> None:  # fmt: skip
+        self._address = address
+        super().__init__(host, port, ssl_context=ssl_context, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = _open(self._address or self.host, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
 class ImapMailbox:
     """A mailbox to poll; each ``poll`` uses its own connection."""
 
@@ -191,12 +228,12 @@ class ImapMailbox:
         c = self.config
         try:
             if c.security == "ssl":
-                imap: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                    c.host, c.port, ssl_context=ssl.create_default_context(),
+                imap: imaplib.IMAP4 = _PinnedIMAP4SSL(
+                    c.host, c.port, address=c.address, ssl_context=ssl.create_default_context(),
                     timeout=c.timeout_seconds,
                 )  # fmt: skip
             else:
-                imap = imaplib.IMAP4(c.host, c.port, timeout=c.timeout_seconds)
+                imap = _PinnedIMAP4(c.host, c.port, address=c.address, timeout=c.timeout_seconds)
                 if c.security == "starttls":
                     imap.starttls(ssl_context=ssl.create_default_context())
             imap.login(c.username, c.password)

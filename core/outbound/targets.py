@@ -142,8 +142,9 @@ def _is_loopback_name(host: str, literal: IpAddress | None) -> bool:
     return host.lower() in ("localhost", "localhost.localdomain")
 
 
-def check_host(host: str, port: int, *, allow_loopback: bool) -> None:
-    """Refuse an IMAP host (or any host) that is or resolves to a forbidden address."""
+def check_host(host: str, port: int, *, allow_loopback: bool) -> list[str]:
+    """Refuse an IMAP host (or any host) that is or resolves to a forbidden address; the
+    checked addresses (connect to one of them, not to the name resolved again)."""
     if not host or len(host) > 253:
         raise ValidationFailed("give a host name", field="host")
-    resolve(host, port, allow_loopback=allow_loopback)
+    return resolve(host, port, allow_loopback=allow_loopback)

@@ -154,9 +154,11 @@ def poll_one(services: Services, box: mailbox_repo.DueMailbox) -> dict[str, int]
     error: str | None = None
     try:
         allow_loopback = services.settings.loopback_targets_allowed
-        check_host(box.host, box.port, allow_loopback=allow_loopback)  # at poll time too
+        # checked at poll time too, and the connection goes to the address checked
+        addresses = check_host(box.host, box.port, allow_loopback=allow_loopback)
         config = MailboxConfig(
             host=box.host, port=box.port, security=box.security,  # type: ignore[arg-type]
+            address=addresses[0],
             username=box.username,
             password=SecretBox.from_settings(services.settings).decrypt(box.password_ciphertext),
             folder=box.folder, processed_folder=box.processed_folder,

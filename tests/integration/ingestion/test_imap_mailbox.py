@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import imaplib
 import re
@@ -272,3 +273,17 @@ def test_mail_survives_a_server_restart_and_errors_are_typed(dovecot, mailbox_us
             ImapMailbox(config(dovecot, mailbox_user)).poll(got)
     finally:
         dovecot.start()
+
+
+def test_the_connection_goes_to_the_checked_address_not_to_the_name_again(
+    dovecot: Dovecot, mailbox_user: str
+) -> None:
+    """The poll connects to the address the host was checked at; the name is not resolved a
+    second time (a DNS answer changed after the check cannot steer the connection)."""
+    local = config(dovecot, mailbox_user)
+    pinned = dataclasses.replace(local, host="imap.invalid", address="127.0.0.1")
+    with ImapMailbox(pinned).connect() as conn:
+        assert conn.noop()[0] == "OK"
+    with pytest.raises(UpstreamError):  # without the checked address the name is resolved
+        with ImapMailbox(dataclasses.replace(local, host="imap.invalid")).connect():
+            pass
