@@ -378,11 +378,12 @@ class VendorIndex:
         q_tok, r_tok, alike = token_pairs
         slot, owner, counterpart = slots
         out = np.zeros(len(counterpart), dtype=bool)
-        q_size = np.fromiter(map(len, q_flat.tolist()), dtype=np.int64, count=len(q_flat))
-        r_size = np.fromiter(map(len, r_flat.tolist()), dtype=np.int64, count=len(r_flat))
-        longer = q_size[q_tok] - r_size[r_tok]
+        # word lengths of the compared pairs only (not of the whole vendor master's words)
+        q_size = np.fromiter(map(len, q_flat[q_tok].tolist()), dtype=np.int64, count=len(q_tok))
+        r_size = np.fromiter(map(len, r_flat[r_tok].tolist()), dtype=np.int64, count=len(r_tok))
+        longer = q_size - r_size
         near = np.flatnonzero(
-            (alike >= UNMATCHED_BELOW) & (longer >= GLUED_MIN) & (r_size[r_tok] >= GLUED_MIN)
+            (alike >= UNMATCHED_BELOW) & (longer >= GLUED_MIN) & (r_size >= GLUED_MIN)
         )
         glue = np.zeros(len(alike), dtype=bool)
         rest_of: dict[int, str] = {}
