@@ -144,17 +144,24 @@ def match_po(
             "amount",
         ],
     )
-    frames = goods_receipt_repo.three_way_frames(
-        s, invoice.client_id, po_numbers=[str(po["po_number"])]
-    )
-    billed = goods_receipt_repo.billed_against(
-        s,
-        invoice.client_id,
-        po["id"],
-        exclude_invoice_id=invoice.id,
-        statuses=[st.value for st in BILLED_STATUSES],
+    # A header-only invoice is compared with the PO total: no PO lines, receipts or billing read.
+    frames: dict[str, Any] = (
+        goods_receipt_repo.three_way_frames(s, invoice.client_id, po_numbers=[str(po["po_number"])])
+        if lines
+        else {"po_lines": [], "receipts": []}
     )
     with_lines = bool(lines) and bool(frames["po_lines"])
+    billed: dict[str, Any] = (
+        goods_receipt_repo.billed_against(
+            s,
+            invoice.client_id,
+            po["id"],
+            exclude_invoice_id=invoice.id,
+            statuses=[st.value for st in BILLED_STATUSES],
+        )
+        if with_lines
+        else {"lines": [], "invoiced": 0}
+    )
     three_way = with_lines and goods_receipt_repo.client_has_receipts(s, invoice.client_id)
     # Without lines (a blanket or header-only order) each invoice is compared with the PO total,
     # as before; what earlier invoices billed counts line by line (2-way / 3-way).
