@@ -247,7 +247,11 @@ def candidates(ctx: Context, hits: list[LabelHit], field: str) -> list[Candidate
         span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
         for seg in below(lines, hit.segment, max_lines=2, span=span):
             if id(seg) not in labelled:
-                options.append((seg.words, 0.7))
+                # a column title (the label and at most a number marker: "Your order no.")
+                title = all(fold(w.text).strip(".:°º#") in _MARKERS for w in hit.rest)
+                cell = _column_cell(lines, hit.segment, seg) if title else seg.words
+                if cell:
+                    options.append((cell, 0.7))
                 break
         label_text = join_words(hit.segment.words[hit.start : hit.end + 1])
         # Earlier on the page breaks ties: titles and header blocks come first.
@@ -300,6 +304,32 @@ def _title_date(ctx: Context, hit: LabelHit, labelled: set[int]) -> list[Candida
     return [Candidate(found[0].value, 0.6 - hit.segment.y0 / 100000, 1, text, None, hit.label)]
 
 
+def _column_cell(lines: list[list[Segment]], head: Segment, seg: Segment) -> list[Word]:
+    """The words of ``seg`` that stand in ``head``'s column of a header row.
+
+    A header row prints one title per column ("Invoice Number   Invoice Date   Due   Your order
+    no."), each value under its title; two values can sit close enough to read as one segment
+    ("06 November 2024 PO-00361"). A word belongs to the title it starts under (the last title
+    that begins at or before it: values are left-aligned with their title), or to a title it
+    ends under, starting after the previous title's end (an amount right-aligned under a
+    short title)."""
+    row = lines[head.line]
+    if len(row) < 2:
+        return seg.words
+    tol = 0.5 * (head.y1 - head.y0)
+    prev_end = max((s.x1 for s in row if s.x1 <= head.x0), default=float("-inf"))
+
+    def owner(w: Word) -> Segment:
+        starts = [s for s in row if s.x0 <= w.x0 + tol]
+        return max(starts, key=lambda s: s.x0) if starts else row[0]
+
+    return [
+        w
+        for w in seg.words
+        if owner(w) is head or (w.x0 < head.x1 and w.x1 >= head.x1 - tol and w.x0 >= prev_end)
+    ]
+
+
 def _column_sums(
     lines: list[list[Segment]],
     hit: LabelHit,
@@ -315,6 +345,10 @@ def _column_sums(
     for seg in below(lines, hit.segment, max_lines=6, max_gap=8, span=span):
         # Rows of one table: contiguous, and nothing but an amount in the cell.
         if id(seg) in labelled or seg.y0 - last_y > 2.5 * (seg.y1 - seg.y0):
+            break
+        # A row with a label of its own ("Total excl. VAT   2,320.92" under a "Line Total"
+        # column) closes the table: its amount is that label's, not one more row to add.
+        if any(id(s) in labelled for s in lines[seg.line] if s is not seg):
             break
         value = parse(seg.text)
         if value is None or re.search(r"[^\W\d_]{2,}", seg.text):
