@@ -235,21 +235,24 @@ def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint 
             continue
         start, count, day_first = found
         before = " ".join(words[:start])
+        # Every place a label can stand: before the value in its own run of words, to its left,
+        # above it (a column title over a header row of values); the best-ranked one anchors.
+        options: list[tuple[int, str, str]] = []  # (rank, direction, label)
         if start > 0 and _has_letters(before):
-            anchor, direction, rank = _anchor_text(before), "inline", 0
-            label = before
-        elif (left := _left_neighbour(seg, layout)) is not None and _has_letters(left.text):
-            anchor, direction, rank = _anchor_text(left.text), "right", 1
-            label = left.text
-        elif (up := _above(seg, layout)) is not None and _has_letters(up.text):
-            anchor, direction, rank = _anchor_text(up.text), "below", 2
-            label = up.text
-        else:
-            anchor, direction, rank, label = "", "region", 6, ""
-        if re.search(r"\d", label):
-            rank += 3  # a table row ("Repair work 1 250.00 250.00") is no label
-        if anchor and _is_field_label(field, anchor):
-            rank -= 3  # "Subtotal" above the value beats an item description to its left
+            options.append((0, "inline", before))
+        if (left := _left_neighbour(seg, layout)) is not None and _has_letters(left.text):
+            options.append((1, "right", left.text))
+        if (up := _above(seg, layout)) is not None and _has_letters(up.text):
+            options.append((2, "below", up.text))
+        ranked = []
+        for order, (rank, direction, label) in enumerate(options):
+            anchor = _anchor_text(label)
+            if re.search(r"\d", label):
+                rank += 3  # a value ("RE-2023-8810") or a table row ("Repair 1 250.00") is no label
+            if anchor and _is_field_label(field, anchor):
+                rank -= 3  # "Subtotal" above the value beats an item description to its left
+            ranked.append((rank, order, direction, anchor))
+        rank, _, direction, anchor = min(ranked, default=(6, 0, "region", ""))
         hint = Hint(
             field=field,
             anchor=anchor,

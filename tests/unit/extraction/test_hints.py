@@ -349,3 +349,33 @@ def test_a_table_header_or_a_row_is_no_label() -> None:
     assert _find_anchor(row, "pcs") == []
     label = LayoutSegment(page=1, line=3, box=(0.1, 0.3, 0.6, 0.31), text="Total EUR 1,168.17")
     assert [tier for _, _, tier in _find_anchor(label, "total")] == [1]
+
+
+def _header_row_invoice(number: str, date: str) -> bytes:
+    from tests.unit.extraction.docgen import text_pdf
+
+    rows = [
+        [(20, "Alpen IT-Service AG", 14), (170, "Rechnung", 14)],
+        [(20, "Hauptstraße 33, 50667 Köln", 9)],
+        [],
+        [(20, "Rechnungsnummer", 9), (75, "Datum", 9), (130, "Zahlbar bis", 9)],
+        [(20, number, 9), (75, date, 9), (130, "05. März 2025", 9)],
+    ]
+    return text_pdf([rows])
+
+
+def test_a_value_in_a_header_row_is_anchored_on_its_column_title_not_on_the_value_left_of_it() -> (
+    None
+):
+    """Under a row of column titles the left neighbour of a value is another column's value
+    ("RE-2023-8810" left of the date): its letters are no label. Learning anchored the date on
+    "re" (the letters of that invoice number), so the hint never read the vendor's next invoice,
+    numbered "2025-9062", and the date waited for a person each time."""
+    first = layout_of(_load(_header_row_invoice("RE-2023-8810", "12. Dezember 2024"), "a.pdf"))
+    hint = learn_hint("invoice_date", dt.date(2024, 12, 12), first)
+    assert hint is not None
+    assert (hint.direction, hint.anchor) == ("below", "datum")
+    second = layout_of(_load(_header_row_invoice("2025-9062", "04. Januar 2025"), "b.pdf"))
+    read, applied = apply_hints(Extraction(layout=second), [dataclasses.replace(hint, id="h1")])
+    assert applied == {"invoice_date": "h1"}
+    assert read.invoice_date.value == dt.date(2025, 1, 4)
