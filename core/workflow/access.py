@@ -7,8 +7,10 @@ updated" into an error a user understands.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Protocol, TypeVar
 
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from core.db import tenant_repo
@@ -17,6 +19,16 @@ from core.errors import Forbidden, NotFound
 WRITERS = ("owner", "operator")
 OWNERS = ("owner",)
 PROFILE_WRITERS = ("owner", "analyst")
+
+
+class ClientOwned(Protocol):
+    """A row that belongs to one client (an endpoint, a delivery, a mailbox, an API key)."""
+
+    @property
+    def client_id(self) -> uuid.UUID | None: ...
+
+
+Owned = TypeVar("Owned", bound=ClientOwned)
 
 
 def require_role(s: Session, client_id: uuid.UUID, roles: Iterable[str] | None = None) -> str:
@@ -31,3 +43,26 @@ def require_role(s: Session, client_id: uuid.UUID, roles: Iterable[str] | None =
             f"your role ({role}) may not do this; it needs: {', '.join(allowed)}", role=role
         )
     return role
+
+
+def require_owned(
+    s: Session,
+    client_id: uuid.UUID,
+    roles: Iterable[str] | None,
+    load: Callable[[], Owned | None],
+    what: str,
+    **ids: uuid.UUID,
+) -> Owned:
+    """The row ``load`` reads, once the caller's role allows ``roles`` (see ``require_role``).
+
+    ``NotFound("<what> not found", <id>=...)`` when the row is missing, invisible (RLS), or of
+    another client: never which.
+    """
+    require_role(s, client_id, roles)
+    try:
+        found = load()
+    except NoResultFound:
+        found = None
+    if found is None or found.client_id != client_id:
+        raise NotFound(f"{what} not found", **{k: str(v) for k, v in ids.items()})
+    return found

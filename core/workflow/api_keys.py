@@ -13,15 +13,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import NoResultFound
-
 from core.auth import api_keys as keys
 from core.auth.models import CurrentUser
 from core.db import api_key_repo
 from core.db.integration_records import ApiKey
 from core.db.session import user_session
-from core.errors import NotFound, ValidationFailed
-from core.workflow.access import OWNERS, require_role
+from core.errors import ValidationFailed
+from core.workflow.access import OWNERS, require_owned, require_role
 from core.workflow.services import Services
 
 KEY_ROLES = ("operator", "analyst", "viewer")
@@ -86,13 +84,9 @@ def revoke_key(
 ) -> ApiKey:
     """Revoke a key of ``client_id`` (owners only); it is refused from its next request on."""
     with user_session(services.engine, user.claims) as s:
-        require_role(s, client_id, OWNERS)
-        try:
-            found = api_key_repo.get(s, key_id)
-        except NoResultFound:
-            found = None
-        if found is None or found.client_id != client_id:
-            raise NotFound("API key not found", api_key_id=str(key_id))
+        require_owned(
+            s, client_id, OWNERS, lambda: api_key_repo.get(s, key_id), "API key", api_key_id=key_id
+        )
         return api_key_repo.revoke(s, key_id)
 
 

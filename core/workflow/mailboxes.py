@@ -21,12 +21,12 @@ from core.auth.models import CurrentUser
 from core.db import mailbox_repo
 from core.db.integration_records import Mailbox, MailboxMessage
 from core.db.session import service_session, user_session
-from core.errors import InvoiceFlowError, NotFound, ValidationFailed
+from core.errors import InvoiceFlowError, ValidationFailed
 from core.ingestion.imap_mailbox import ImapMailbox, MailboxConfig
 from core.outbound.secret_box import SecretBox
 from core.outbound.targets import check_host
 from core.workflow import mail_intake
-from core.workflow.access import OWNERS, WRITERS, require_role
+from core.workflow.access import OWNERS, WRITERS, require_owned, require_role
 from core.workflow.services import Services
 from core.workflow.transitions import worker_user
 
@@ -87,11 +87,10 @@ def create_mailbox(
 
 
 def _own(s: Any, client_id: uuid.UUID, mailbox_id: uuid.UUID, roles: tuple[str, ...]) -> Mailbox:
-    require_role(s, client_id, roles)
-    box = mailbox_repo.get(s, mailbox_id)
-    if box is None or box.client_id != client_id:
-        raise NotFound("mailbox not found", mailbox_id=str(mailbox_id))
-    return box
+    return require_owned(
+        s, client_id, roles, lambda: mailbox_repo.get(s, mailbox_id), "mailbox",
+        mailbox_id=mailbox_id,
+    )  # fmt: skip
 
 
 def update_mailbox(

@@ -26,12 +26,12 @@ from core.auth.models import CurrentUser
 from core.db import webhook_repo
 from core.db.integration_records import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.db.session import service_session, user_session
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.outbound import signing
 from core.outbound.secret_box import SecretBox
 from core.outbound.targets import parse_http_target
 from core.outbound.webhook_sender import post_signed
-from core.workflow.access import OWNERS, require_role
+from core.workflow.access import OWNERS, require_owned, require_role
 from core.workflow.services import Services
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,10 @@ def create_endpoint(
 
 
 def _own_endpoint(s: Session, client_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    require_role(s, client_id, OWNERS)
-    found = webhook_repo.get_endpoint(s, endpoint_id)
-    if found is None or found.client_id != client_id:
-        raise NotFound("webhook endpoint not found", endpoint_id=str(endpoint_id))
-    return found
+    return require_owned(
+        s, client_id, OWNERS, lambda: webhook_repo.get_endpoint(s, endpoint_id),
+        "webhook endpoint", endpoint_id=endpoint_id,
+    )  # fmt: skip
 
 
 def update_endpoint(
@@ -172,11 +171,10 @@ def list_deliveries(
 
 
 def _own_delivery(s: Session, client_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDelivery:
-    require_role(s, client_id, OWNERS)
-    found = webhook_repo.get_delivery(s, delivery_id)
-    if found is None or found.client_id != client_id:
-        raise NotFound("webhook delivery not found", delivery_id=str(delivery_id))
-    return found
+    return require_owned(
+        s, client_id, OWNERS, lambda: webhook_repo.get_delivery(s, delivery_id),
+        "webhook delivery", delivery_id=delivery_id,
+    )  # fmt: skip
 
 
 def get_delivery(
