@@ -139,27 +139,38 @@ def _safe_details(exc: e.InvoiceFlowError) -> list[dict[str, Any]] | None:
     return None
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, e.InvoiceFlowError)
+def domain_problem(exc: e.InvoiceFlowError, *, instance: str) -> JSONResponse:
+    """The answer to a domain error, wherever it is caught (the exception handler below and the
+    pure-ASGI idempotency middleware): status and title from the table, ``errors`` from the
+    error's details, ``Retry-After`` on a rate limit and ``WWW-Authenticate`` on an auth error."""
     status, title = status_for(exc)
     headers = {}
     if isinstance(exc, e.RateLimited):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, e.AuthError):
         headers["WWW-Authenticate"] = "Bearer"
-    # The route template, not the path: a signed URL's path names an object (F10).
-    log.info(
-        "domain error %s on %s", exc.code, route_template(request.scope), extra={"status": status}
-    )
-    return problem_response(
-        request,
+    return problem_json(
         status=status,
         title=title,
         detail=exc.message,
         code=exc.code,
+        instance=instance,
         errors=_safe_details(exc),
         headers=headers,
     )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.InvoiceFlowError)
+    response = domain_problem(exc, instance=request.url.path)
+    # The route template, not the path: a signed URL's path names an object (F10).
+    log.info(
+        "domain error %s on %s",
+        exc.code,
+        route_template(request.scope),
+        extra={"status": response.status_code},
+    )
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

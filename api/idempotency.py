@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import authenticate
-from api.errors import problem_json, status_for
+from api.errors import domain_problem, problem_json
 from core.errors import InvoiceFlowError
 from core.workflow import idempotency
 
@@ -51,9 +51,12 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 SPOOL_BYTES = 8 * 1024 * 1024
 CHUNK = 1024 * 1024
 MAX_STORED_BODY = 16 * 1024 * 1024
+# What a replay sends again: the body's own headers and those a problem answer carries
+# (``api.errors.domain_problem``: a stored 401 still says ``WWW-Authenticate``).
 KEPT_HEADERS = frozenset(
-    {"content-type", "content-disposition", "etag", "location", "cache-control"}
-)
+    {"content-type", "content-disposition", "etag", "location", "cache-control",
+     "www-authenticate", "retry-after"}
+)  # fmt: skip
 
 
 class _Fingerprint:
@@ -166,12 +169,7 @@ class IdempotencyMiddleware:
                     )
                 )  # fmt: skip
             except InvoiceFlowError as exc:
-                status, title = status_for(exc)
-                response = problem_json(
-                    status=status, title=title, detail=exc.message, code=exc.code,
-                    instance=scope["path"],
-                )  # fmt: skip
-                await response(scope, receive, send)
+                await domain_problem(exc, instance=scope["path"])(scope, receive, send)
                 return
             if held is not None:
                 await _replay(held, send)

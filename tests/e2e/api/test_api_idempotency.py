@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from api.main import create_app
 from core.auth.models import CurrentUser
+from core.bootstrap import build_services
 from core.demo.synthetic_invoices import generate_invoice
 from core.errors import IdempotencyInFlight, IdempotencyKeyReused
 from core.workflow import idempotency
@@ -109,6 +113,48 @@ def test_patch_replays_with_its_etag_and_errors_are_replayed_too(http, worker):
     replay = http.post(gone.request.url.path.removeprefix("/api/v1"),
                        headers={**owner, **missing})  # fmt: skip
     assert replay.status_code == 404 and replay.headers["idempotent-replayed"] == "true"
+
+
+def _problem(r: httpx.Response) -> dict[str, object]:
+    """The problem body but its request id (each request has its own)."""
+    return {k: v for k, v in r.json().items() if k != "request_id"}
+
+
+def test_auth_and_rate_limit_errors_answer_alike_with_and_without_a_key(api_settings, engine):
+    """A 401 kept under a key is replayed with its WWW-Authenticate, and a 429 through the
+    middleware carries Retry-After, exactly as the answers without a key."""
+    settings = api_settings.model_copy(
+        update={"api_rate_limit": "4/hour", "api_rate_limit_ip": "1000/hour"}
+    )
+    services = build_services(settings, engine=engine)
+    try:
+        app = create_app(settings, services=services)
+        with TestClient(app, base_url="http://testserver/api/v1") as client:
+            owner = sign_up(client)  # no bearer yet: the per-user budget is untouched
+            wrong = {"email": f"nobody-{uuid.uuid4().hex[:8]}@example.test", "password": "n0pe"}
+            plain = client.post("/auth/sign-in", json=wrong, headers=owner)  # user hit 1
+            key = {**owner, **_k()}
+            first = client.post("/auth/sign-in", json=wrong, headers=key)  # user hit 2
+            replay = client.post("/auth/sign-in", json=wrong, headers=key)  # not run again
+            assert plain.status_code == first.status_code == replay.status_code == 401
+            assert replay.headers["idempotent-replayed"] == "true"
+            for r in (first, replay):
+                assert r.headers["www-authenticate"] == plain.headers["www-authenticate"]
+                assert r.headers["content-type"] == "application/problem+json"
+                assert _problem(r) == _problem(plain)
+
+            codes = [client.get("/auth/me", headers=owner).status_code for _ in range(3)]
+            assert codes == [200, 200, 429]  # hits 3 and 4 pass, 5 is over
+            limited = client.post("/auth/sign-in", json=wrong, headers=owner)
+            keyed = client.post("/auth/sign-in", json=wrong, headers={**owner, **_k()})
+            assert limited.status_code == keyed.status_code == 429
+            assert "idempotent-replayed" not in keyed.headers
+            for r in (limited, keyed):
+                assert 1 <= int(r.headers["retry-after"]) <= 3600
+                assert r.json()["code"] == "rate_limited"
+            assert _problem(keyed) == _problem(limited)
+    finally:
+        services.close()
 
 
 def test_bad_keys_and_anonymous_requests(http):
