@@ -157,11 +157,11 @@ def record_attempt(
     duration_ms: int,
     status_code: int | None,
     error: str | None,
-    delivered: bool,
+    status: str,
     next_attempt_at: dt.datetime | None,
-) -> str:
-    """Log the attempt and move the delivery on: succeeded, pending (retry at
-    ``next_attempt_at``) or failed (no retry left). Returns the new status."""
+) -> None:
+    """Log the attempt and move the delivery to ``status`` (decided by
+    ``core.workflow.webhooks``): succeeded, pending (retry at ``next_attempt_at``) or failed."""
     attempt = delivery.attempts + 1
     s.execute(
         text(
@@ -171,7 +171,6 @@ def record_attempt(
         {"c": delivery.client_id, "d": delivery.id, "a": attempt, "t": started_at,
          "ms": duration_ms, "sc": status_code, "e": error},
     )  # fmt: skip
-    status = "succeeded" if delivered else ("pending" if next_attempt_at else "failed")
     s.execute(
         text(
             "update public.webhook_deliveries set attempts = :a, last_attempt_at = :t,"
@@ -180,9 +179,8 @@ def record_attempt(
             " where id = :d"
         ),
         {"a": attempt, "t": started_at, "sc": status_code, "e": error, "st": status,
-         "n": next_attempt_at if status == "pending" else None, "d": delivery.id},
+         "n": next_attempt_at, "d": delivery.id},
     )  # fmt: skip
-    return status
 
 
 def give_up(s: Session, delivery_id: UUID, reason: str) -> None:

@@ -232,22 +232,34 @@ async def deliver(services: Services, client: httpx.AsyncClient, delivery_id: uu
         timeout=services.settings.webhook_timeout_seconds,
     )  # fmt: skip
     attempt = due.attempts + 1
-    retry_in = None if result.delivered or attempt >= MAX_ATTEMPTS else RETRY_SCHEDULE[attempt - 1]
-    next_at = started + dt.timedelta(seconds=retry_in) if retry_in is not None else None
+    outcome = _after_attempt(attempt, delivered=result.delivered)
+    next_at = (
+        started + dt.timedelta(seconds=outcome.retry_in) if outcome.retry_in is not None else None
+    )
 
-    def record() -> str:
+    def record() -> None:
         with service_session(services.engine, "webhooks.deliver") as s:
-            return webhook_repo.record_attempt(
+            webhook_repo.record_attempt(
                 s, due, started_at=started, duration_ms=result.duration_ms,
-                status_code=result.status_code, error=result.error, delivered=result.delivered,
+                status_code=result.status_code, error=result.error, status=outcome.status,
                 next_attempt_at=next_at,
             )  # fmt: skip
 
-    status = await asyncio.to_thread(record)
+    await asyncio.to_thread(record)
     if not result.delivered:
         log.info(
             "webhook attempt failed",
             extra={"delivery_id": str(delivery_id), "attempt": attempt, "error": result.error,
-                   "retry_in": retry_in},
+                   "retry_in": outcome.retry_in},
         )  # fmt: skip
-    return Outcome(status, retry_in if status == "pending" else None)
+    return outcome
+
+
+def _after_attempt(attempt: int, *, delivered: bool) -> Outcome:
+    """The delivery's status after its ``attempt``-th try (the one place it is decided):
+    succeeded, pending with the wait before the next try, or failed (no try left)."""
+    if delivered:
+        return Outcome("succeeded")
+    if attempt >= MAX_ATTEMPTS:
+        return Outcome("failed")
+    return Outcome("pending", RETRY_SCHEDULE[attempt - 1])
