@@ -92,6 +92,20 @@ def _find_po(invoice: dict[str, Any], pos: pd.DataFrame) -> tuple[int | None, st
     return None, "none"
 
 
+def find_purchase_order(
+    po_number: Any, vendor_id: Any, purchase_orders: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The row of ``purchase_orders`` that ``po_number`` names, by the rule
+    ``match_purchase_orders`` uses (exact after normalization, the vendor's own first, else
+    fuzzy within the vendor); None when no PO fits."""
+    pos = purchase_orders.reset_index(drop=True).copy()
+    pos["_n"] = [normalize_number(v) for v in pos["po_number"]]
+    found, _ = _find_po({"po_number": po_number, "vendor_id": vendor_id}, pos)
+    if found is None:
+        return None
+    return {k: v for k, v in pos.loc[found].items() if k != "_n"}
+
+
 def match_purchase_orders(
     invoices: pd.DataFrame,
     purchase_orders: pd.DataFrame,

@@ -24,7 +24,7 @@ from core.db.records import Invoice
 from core.extraction.schema import Extraction
 from core.matching.exceptions import ExceptionCode
 from core.matching.profile import MatchProfile
-from core.matching.purchase_orders import match_purchase_orders, normalize_number
+from core.matching.purchase_orders import find_purchase_order, match_purchase_orders
 from core.workflow.states import InvoiceStatus as S
 
 # Invoices whose lines count as billed against their PO (decided or waiting for a person).
@@ -63,29 +63,6 @@ def _po_frame(pos: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _locate(number: str, vendor_id: str, pos: pd.DataFrame) -> dict[str, Any] | None:
-    """The PO the invoice names (header-only engine run: exact, else fuzzy within the vendor)."""
-    probe = pd.DataFrame(
-        [
-            {
-                "invoice_id": "probe",
-                "vendor_id": vendor_id,
-                "po_number": number,
-                "total": None,
-                "currency": "",
-            }
-        ]
-    )
-    headers, _ = match_purchase_orders(probe, pos)
-    found = headers.iloc[0]["po_number"]
-    if found is None:
-        return None
-    key = normalize_number(found)
-    hits = pos[[normalize_number(n) == key for n in pos["po_number"]]]
-    same = hits[hits["vendor_id"] == vendor_id]
-    return dict((same if not same.empty else hits).iloc[0])
-
-
 def match_po(
     s: Session,
     *,
@@ -103,7 +80,7 @@ def match_po(
         return None
     frame = _po_frame(pos)
     vendor = str(vendor_id) if vendor_id else ""
-    po = _locate(number, vendor, frame) if not frame.empty else None
+    po = find_purchase_order(number, vendor, frame) if not frame.empty else None
     if po is None:
         reason = f"PO {number} is not in the purchase order list"
         exception = {
