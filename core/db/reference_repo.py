@@ -248,8 +248,8 @@ def list_purchase_orders(
     return [PurchaseOrder.from_row(r) for r in rows.mappings()], int(count.scalar_one())
 
 
-def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, Any]]]:
-    """Everything the matcher needs for one client, as plain rows."""
+def vendor_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    """What the vendor matcher needs for one client (active vendors, the alias store)."""
     vendors = _rows(
         s.execute(
             text(
@@ -259,6 +259,12 @@ def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, An
             {"c": client_id},
         )
     )
+    return {"vendors": vendors, "aliases": vendor_aliases(s, client_id)}
+
+
+def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    """Everything the matcher needs for one client, as plain rows (``vendor_frames`` and the
+    purchase orders)."""
     pos = _rows(
         s.execute(
             text(
@@ -268,7 +274,7 @@ def reference_frames(s: Session, client_id: UUID) -> dict[str, list[dict[str, An
             {"c": client_id},
         )
     )
-    return {"vendors": vendors, "purchase_orders": pos, "aliases": vendor_aliases(s, client_id)}
+    return {**vendor_frames(s, client_id), "purchase_orders": pos}
 
 
 def add_vendor_alias(

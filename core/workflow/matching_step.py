@@ -126,24 +126,33 @@ def _score(value: Any) -> Decimal | None:
     return Decimal(str(round(float(value), 4)))
 
 
+def _decide_vendor(
+    invoice: Invoice, extraction: Extraction, profile: MatchProfile, refs: dict[str, Any]
+) -> tuple[VendorIndex | None, dict[str, Any] | None]:
+    """The client's vendor index and the matcher's decision for ``extraction`` (None without a
+    vendor master, without a vendor name read, or when the matcher failed)."""
+    index = _vendor_index(invoice.client_id, refs["vendors"], refs.get("aliases"))
+    if index is None or not extraction.vendor_name.present:
+        return index, None
+    try:
+        return index, decide_vendor(extraction, index, profile)
+    except Exception:
+        # A matcher bug must not cost the invoice: a person decides the vendor instead.
+        log.exception("vendor matching failed", extra={"invoice_id": str(invoice.id)})
+        return index, None
+
+
 def auto_band_vendor(s: Session, *, invoice: Invoice, extraction: Extraction) -> uuid.UUID | None:
     """The vendor ``extraction`` matches in the auto band (None otherwise): the vendor part of
     ``match_invoice`` alone, read-only (the worker asks it before reading with the vendor's
     examples in the LLM prompt)."""
     profile, _ = load_profile(s, invoice.client_id)
-    refs = reference_repo.reference_frames(s, invoice.client_id)
-    index = _vendor_index(invoice.client_id, refs["vendors"], refs.get("aliases"))
-    if index is None or not extraction.vendor_name.present:
-        return None
-    try:
-        decision = decide_vendor(extraction, index, profile)
-    except Exception:
-        log.exception("vendor matching failed", extra={"invoice_id": str(invoice.id)})
+    refs = reference_repo.vendor_frames(s, invoice.client_id)
+    _, decision = _decide_vendor(invoice, extraction, profile, refs)
+    if decision is None or _BAND.get(str(decision["decision"])) != "auto":
         return None
     match_id = decision.get("match_id")
-    if _BAND.get(str(decision["decision"])) != "auto" or not match_id:
-        return None
-    return uuid.UUID(str(match_id))
+    return uuid.UUID(str(match_id)) if match_id else None
 
 
 def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> MatchOutcome:
@@ -154,15 +163,8 @@ def match_invoice(s: Session, *, invoice: Invoice, extraction: Extraction) -> Ma
     rows: list[dict[str, Any]] = []
     out = MatchOutcome(profile_version=profile_version)
 
-    index = _vendor_index(client_id, refs["vendors"], refs.get("aliases"))
+    index, decision = _decide_vendor(invoice, extraction, profile, refs)
     vendor_band = "reject"
-    decision: dict[str, Any] | None = None
-    if index is not None and extraction.vendor_name.present:
-        try:
-            decision = decide_vendor(extraction, index, profile)
-        except Exception:
-            # A matcher bug must not cost the invoice: a person decides the vendor instead.
-            log.exception("vendor matching failed", extra={"invoice_id": str(invoice.id)})
     if decision is not None:
         vendor_band = _BAND.get(str(decision["decision"]), "review")
         match_id = decision.get("match_id")
@@ -315,7 +317,7 @@ def vendor_candidates(
     if not str(query.get("name") or "").strip():
         return []
     profile, _version = load_profile(s, client_id)
-    refs = reference_repo.reference_frames(s, client_id)
+    refs = reference_repo.vendor_frames(s, client_id)
     index = _vendor_index(client_id, refs["vendors"], refs.get("aliases"))
     if index is None:
         return []
