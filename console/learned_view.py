@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from core.db.records import Record
+from core.workflow import review_view
 
 # What reset a vendor's ladder (the audit action that did it), as a person would say it.
 RESET_WORDS = {
@@ -27,17 +28,6 @@ RESET_WORDS = {
     "status.rejected": "An invoice was rejected",
     "approval.overridden": "Approved over the policy's blocks",
     "status.reopened": "A decision was re-opened",
-}
-FIELD_WORDS = {
-    "invoice_number": "Invoice number",
-    "po_number": "PO number",
-    "invoice_date": "Invoice date",
-    "due_date": "Due date",
-    "line_total": "Line total",
-    "subtotal": "Subtotal",
-    "tax": "Tax",
-    "total": "Total",
-    "amount_due": "Amount due",
 }
 DIRECTION_WORDS = {
     "inline": "After the label",
@@ -83,6 +73,11 @@ def _words(mapping: dict[str, str], value: Any) -> str:
     if value is None or value == "":
         return ""
     return mapping.get(str(value), str(value).replace("_", " ").replace(".", ": "))
+
+
+def _field(value: Any) -> str:
+    """A hint's field as the review form names it ("po_number" -> "PO number")."""
+    return review_view.label(str(value)) if value not in (None, "") else ""
 
 
 def _where(direction: Any, page: Any) -> str:
@@ -183,7 +178,7 @@ def hint_frame(rows: Sequence[Any], *, with_vendor: bool = True) -> pd.DataFrame
     out = [
         {
             "Vendor": _text(r.get("vendor_name")),
-            "Field": _words(FIELD_WORDS, r.get("field")),
+            "Field": _field(r.get("field")),
             "Label next to the value": _text(r.get("anchor")),
             "Where": _where(r.get("direction"), r.get("page")),
             "Weight": float(r.get("weight") or 0),
@@ -207,4 +202,4 @@ def hint_choice(h: Any) -> str:
     """How a hint is named in the 'remove' picker."""
     where = _words(DIRECTION_WORDS, h.direction).lower()
     label = f" '{h.anchor}'" if h.anchor else ""
-    return f"{h.vendor_name}: {_words(FIELD_WORDS, h.field)}, {where}{label}"
+    return f"{h.vendor_name}: {_field(h.field)}, {where}{label}"
