@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from core.extraction.document import Document
@@ -279,15 +280,17 @@ def _distance(a: tuple[float, float, float, float], b: tuple[float, float, float
 _LEAD_RE = re.compile(r"(?:[\s:;.,\-–—=|/]|[#°º](?=[\s:;.,\-–—=|/]|$))*")
 
 
-def _label_words(text: str) -> list[tuple[str, int, int]]:
+@lru_cache(maxsize=4096)
+def _label_words(text: str) -> tuple[tuple[str, int, int], ...]:
     """The label-like words of ``text`` (folded letter runs) with their character span: a label
-    glued to its value ("Total1,234.00", "No.000123") ends where the digits begin."""
+    glued to its value ("Total1,234.00", "No.000123") ends where the digits begin. Cached: every
+    hint of a vendor looks through the same segments."""
     out: list[tuple[str, int, int]] = []
     for m in re.finditer(r"[^\W\d_]+", text):
         for tok in tokens(m.group()):
             if not tok.isdigit():
                 out.append((tok, m.start(), m.end()))
-    return out
+    return tuple(out)
 
 
 def _anchor_edits(anchor: str) -> int:
