@@ -88,10 +88,12 @@ def _load_queue() -> tuple[float, list] | None:
     return None if rows is None else (time.monotonic(), rows)
 
 
-loaded = session_cache.remembered(MEMO_QUEUE, client_id, _load_queue, keep=2)
-if loaded is not None and time.monotonic() - loaded[0] > QUEUE_FRESH_S:
-    session_cache.forget(MEMO_QUEUE)
-    loaded = session_cache.remembered(MEMO_QUEUE, client_id, _load_queue, keep=2)
+# One look into the memo; a queue missing or older than QUEUE_FRESH_S is read once, afresh.
+loaded = session_cache.recall(MEMO_QUEUE, client_id)
+if loaded is None or time.monotonic() - loaded[0] > QUEUE_FRESH_S:
+    loaded = _load_queue()
+    if loaded is not None:
+        session_cache.store(MEMO_QUEUE, client_id, loaded, keep=2)
 if loaded is None:
     st.stop()
 queue = loaded[1]
