@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.auth.models import CurrentUser
-from core.db import review_repo
+from core.db import review_repo, split_repo
 from core.db.records import ReviewItem
 from core.db.session import user_session
 from core.errors import ValidationFailed
@@ -55,17 +55,31 @@ def review_queue(
 def field_evidence(
     *, services: Services, user: CurrentUser, invoice_id: uuid.UUID
 ) -> dict[str, Any]:
-    """``fields``: per header field its confidence and evidence; ``warnings``: failed checks."""
+    """``fields``: per header field its confidence and evidence; ``warnings``: failed checks.
+
+    An evidence's page is a page of the invoice's file: a part of a multi-invoice PDF is read
+    from its own pages (its stored extraction counts from the part's first page, as its learned
+    hints do), while the file shown beside the fields is the whole PDF."""
     with user_session(services.engine, user.claims) as s:
         load_invoice(s, invoice_id, for_update=False)  # NotFound for invisible invoices
         stored = review_repo.invoice_extraction(s, invoice_id) or {}
+        own = split_repo.pages(s, invoice_id)
+    offset = own[0] - 1 if own else 0
     fields = {
         name: {
             "confidence": item.get("confidence"),
-            "evidence": item.get("evidence"),
+            "evidence": _in_file(item.get("evidence"), offset),
             "value": item.get("value"),
         }
         for name, item in stored.items()
         if isinstance(item, dict) and "confidence" in item
     }
     return {"fields": fields, "warnings": list(stored.get("warnings") or [])}
+
+
+def _in_file(evidence: Any, offset: int) -> Any:
+    """``evidence`` with its page counted from the file's first page (``offset`` pages before
+    the part)."""
+    if not offset or not isinstance(evidence, dict) or not isinstance(evidence.get("page"), int):
+        return evidence
+    return {**evidence, "page": evidence["page"] + offset}

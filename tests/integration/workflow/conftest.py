@@ -96,6 +96,19 @@ def services(test_settings, engine, database_url):
     svc.close()
 
 
+@pytest.fixture(scope="module")
+def real_services(test_settings, engine, database_url):
+    """The container with the real extraction pipeline (offline rules, OCR, hints)."""
+    from core.extraction.pipeline import ExtractionPipeline
+
+    svc = build_test_services(
+        test_settings, engine, database_url, extraction=ExtractionPipeline(test_settings)
+    )
+    yield svc
+    svc.jobs.close()
+    svc.close()
+
+
 def as_user(test_user):
     """The CurrentUser a verified token for ``test_user`` would give."""
     return worker_user(test_user.id, test_user.email)

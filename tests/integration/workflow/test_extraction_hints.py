@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from core.errors import NotFound
-from core.extraction.pipeline import ExtractionPipeline
 from core.workflow import invoices, processing, reference, review, uploads
 from core.workflow.uploads import UploadFile
-from tests.integration.workflow.conftest import as_user, build_test_services, make_pdf
+from tests.integration.workflow.conftest import as_user, make_pdf
 
 VENDOR = "Kestrel Borough Plumbing Ltd"
 VENDORS_CSV = f"vendor_code,name,vat_id\nK1,{VENDOR},GB123456789\n".encode()
@@ -37,16 +36,6 @@ def _doc(ref: str, lines: list[tuple[str, str]], date: str, works: str | None = 
             f"Balance payable GBP {total}",
         ]
     )
-
-
-@pytest.fixture(scope="module")
-def real_services(test_settings, engine, database_url):
-    svc = build_test_services(
-        test_settings, engine, database_url, extraction=ExtractionPipeline(test_settings)
-    )
-    yield svc
-    svc.jobs.close()
-    svc.close()
 
 
 def _one(services, user, client_id, name: str, data: bytes):
