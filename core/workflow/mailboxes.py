@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from functools import partial
 from typing import Any
 
 from core.auth.models import CurrentUser
@@ -87,10 +88,8 @@ def create_mailbox(
 
 
 def _own(s: Any, client_id: uuid.UUID, mailbox_id: uuid.UUID, roles: tuple[str, ...]) -> Mailbox:
-    return require_owned(
-        s, client_id, roles, lambda: mailbox_repo.get(s, mailbox_id), "mailbox",
-        mailbox_id=mailbox_id,
-    )  # fmt: skip
+    load = partial(mailbox_repo.get, s, mailbox_id)
+    return require_owned(s, client_id, roles, load, "mailbox", mailbox_id=mailbox_id)
 
 
 def update_mailbox(

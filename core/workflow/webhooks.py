@@ -18,6 +18,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from functools import partial
 
 import httpx
 from sqlalchemy.orm import Session
@@ -102,10 +103,8 @@ def create_endpoint(
 
 
 def _own_endpoint(s: Session, client_id: uuid.UUID, endpoint_id: uuid.UUID) -> WebhookEndpoint:
-    return require_owned(
-        s, client_id, OWNERS, lambda: webhook_repo.get_endpoint(s, endpoint_id),
-        "webhook endpoint", endpoint_id=endpoint_id,
-    )  # fmt: skip
+    load = partial(webhook_repo.get_endpoint, s, endpoint_id)
+    return require_owned(s, client_id, OWNERS, load, "webhook endpoint", endpoint_id=endpoint_id)
 
 
 def update_endpoint(
@@ -171,10 +170,8 @@ def list_deliveries(
 
 
 def _own_delivery(s: Session, client_id: uuid.UUID, delivery_id: uuid.UUID) -> WebhookDelivery:
-    return require_owned(
-        s, client_id, OWNERS, lambda: webhook_repo.get_delivery(s, delivery_id),
-        "webhook delivery", delivery_id=delivery_id,
-    )  # fmt: skip
+    load = partial(webhook_repo.get_delivery, s, delivery_id)
+    return require_owned(s, client_id, OWNERS, load, "webhook delivery", delivery_id=delivery_id)
 
 
 def get_delivery(
