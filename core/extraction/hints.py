@@ -236,8 +236,10 @@ def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint 
             continue
         start, count, day_first = found
         before = " ".join(words[:start])
-        # Every place a label can stand: before the value in its own run of words, to its left,
-        # above it (a column title over a header row of values); the best-ranked one anchors.
+        # Where a label can stand, in this order: before the value in its own run of words, to
+        # its left, above it (a column title over a header row of values). The first one that
+        # is no value itself anchors: left of a date in a header row stands the invoice number
+        # ("RE-2023-8810"), whose letters are no label; the column title above it is.
         options: list[tuple[int, str, str]] = []  # (rank, direction, label)
         if start > 0 and _has_letters(before):
             options.append((0, "inline", before))
@@ -245,15 +247,15 @@ def learn_hint(field: str, value: Any, layout: Sequence[LayoutSegment]) -> Hint 
             options.append((1, "right", left.text))
         if (up := _above(seg, layout)) is not None and _has_letters(up.text):
             options.append((2, "below", up.text))
-        ranked = []
-        for order, (rank, direction, label) in enumerate(options):
-            anchor = _anchor_text(label)
-            if re.search(r"\d", label):
-                rank += 3  # a value ("RE-2023-8810") or a table row ("Repair 1 250.00") is no label
-            if anchor and _is_field_label(field, anchor):
-                rank -= 3  # "Subtotal" above the value beats an item description to its left
-            ranked.append((rank, order, direction, anchor))
-        rank, _, direction, anchor = min(ranked, default=(6, 0, "region", ""))
+        rank, direction, label = next(
+            (o for o in options if not re.search(r"\d", o[2])),
+            options[0] if options else (6, "region", ""),
+        )
+        anchor = _anchor_text(label)
+        if re.search(r"\d", label):
+            rank += 3  # a table row ("Repair work 1 250.00 250.00") is no label
+        if anchor and _is_field_label(field, anchor):
+            rank -= 3  # "Subtotal" above the value beats an item description to its left
         hint = Hint(
             field=field,
             anchor=anchor,
