@@ -185,7 +185,9 @@ def learn_hints_from_approval(
     (an ambiguous numeric date, a label the rules do not know) and no hint of the vendor covers,
     the approved value is a confirmation, learned like a correction to the same value. So the
     vendor's next invoice of that layout is read by the hint (with its confidence) instead of
-    waiting for a person again. Returns field -> ``learned``."""
+    waiting for a person again. A hint of that field that read nothing here and never agreed
+    with a person moves to where the approved value stands. Returns field -> ``learned`` or
+    ``moved``."""
     if invoice.vendor_id is None or not stored:
         return {}
     layout = _layout(stored)
@@ -201,10 +203,18 @@ def learn_hints_from_approval(
             continue
         if not _same(read.get("value"), value):
             continue  # a corrected field: learn_hints_from_correction taught it already
-        if hint_repo.get_hint(s, invoice.client_id, invoice.vendor_id, name) is not None:
-            continue
+        existing = hint_repo.get_hint(s, invoice.client_id, invoice.vendor_id, name)
+        if existing is not None and existing.agreements > 0:
+            continue  # a hint that has read this vendor right before: another layout, keep it
         found = learn_hint(name, value, layout)
         if found is None:
+            continue
+        if existing is not None:
+            # It read nothing on this invoice and never agreed with a person: it points where
+            # the vendor does not print the field (e.g. anchored on a value that changes); it
+            # moves to where the approved value stands.
+            hint_repo.move_hint(s, existing.id, row=found.as_row(), source_invoice_id=invoice.id)
+            out[name] = "moved"
             continue
         hint_repo.insert_hint(
             s,

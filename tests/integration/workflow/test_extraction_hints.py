@@ -365,3 +365,69 @@ def test_a_printed_currency_code_is_never_replaced(real_services, role_users, en
     inv = _one(services, operator, client.id, "u1.pdf", data)
     assert inv.currency == "USD"
     assert "currency" not in (_extracted_meta(services, operator, inv.id).get("hints") or {})
+
+
+def test_an_approval_moves_a_hint_that_read_nothing_and_never_agreed(
+    real_services, role_users, engine
+) -> None:
+    """A hint anchored where the vendor does not print the field (learned on a label that is
+    really a changing value) reads nothing on the vendor's invoices; before, an approval that
+    confirmed the unsure field kept it (a hint existed), so the field waited for a person on
+    every invoice. It now moves to where the approved value stands, audited, and reads the next
+    invoice. A hint that has agreed with a person before is left alone (another layout)."""
+    services = real_services
+    client = role_users
+    operator = as_user(client.members["operator"])
+    reference.import_reference(
+        services=services,
+        user=operator,
+        client_id=client.id,
+        kind="vendors",
+        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
+    )
+    with engine.begin() as conn:
+        vendor_id = conn.execute(
+            text("select id from public.vendors where client_id = :c"), {"c": client.id}
+        ).scalar_one()
+        for field, agreements in (("invoice_number", 0), ("total", 2)):
+            conn.execute(
+                text(
+                    "insert into public.vendor_extraction_hints (client_id, vendor_id, field,"
+                    " anchor, direction, page, region, agreements) values (:c, :v, :f,"
+                    " 'customer account', 'right', 1, array[0.1, 0.1, 0.2, 0.12]::numeric[], :a)"
+                ),
+                {"c": client.id, "v": vendor_id, "f": field, "a": agreements},
+            )
+    first = _one(services, operator, client.id, "s1.pdf", _cleaning("HL-1001", "05/03/2024",
+                                                                    "250.00"))  # fmt: skip
+    assert "hints" not in _extracted_meta(services, operator, first.id)  # neither hint reads
+    corrected = review.correct_fields(
+        services=services,
+        user=operator,
+        invoice_id=first.id,
+        changes={"invoice_date": "2024-03-05"},
+        expected_version=first.version,
+    )
+    review.approve_invoice(
+        services=services, user=operator, invoice_id=first.id, expected_version=corrected.version
+    )
+    hints = _hints(services, operator, client.id)
+    moved = hints["invoice_number"]
+    assert (moved.anchor, moved.source_invoice_id) == ("invoice number", first.id)
+    assert float(moved.weight) == 1.0
+    assert hints["total"].anchor == "customer account"  # it agreed with a person before: kept as it was
+    with engine.connect() as conn:
+        trail = conn.execute(
+            text(
+                "select before ->> 'anchor', after ->> 'anchor' from public.audit_events"
+                " where client_id = :c and action = 'vendor.hint_weighted'"
+                " and meta ->> 'field' = 'invoice_number'"
+            ),
+            {"c": client.id},
+        ).all()
+    assert [tuple(r) for r in trail] == [("customer account", "invoice number")]
+
+    second = _one(services, operator, client.id, "s2.pdf", _cleaning("HL-1002", "07/04/2024",
+                                                                     "310.00"))  # fmt: skip
+    assert "invoice_number" in _extracted_meta(services, operator, second.id)["hints"]
+    assert second.invoice_number == "HL-1002"
