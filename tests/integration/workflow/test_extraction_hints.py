@@ -415,7 +415,8 @@ def test_an_approval_moves_a_hint_that_read_nothing_and_never_agreed(
     moved = hints["invoice_number"]
     assert (moved.anchor, moved.source_invoice_id) == ("invoice number", first.id)
     assert float(moved.weight) == 1.0
-    assert hints["total"].anchor == "customer account"  # it agreed with a person before: kept as it was
+    # it agreed with a person before: kept as it was
+    assert hints["total"].anchor == "customer account"
     with engine.connect() as conn:
         trail = conn.execute(
             text(
