@@ -91,7 +91,7 @@ ODD_LABELS = {  # an invoice-number label the offline rules do not know
 @dataclass
 class Vendor:
     code: str
-    base: InvoiceSpec
+    base: InvoiceSpec | None  # None: a dev document's vendor (its invoices are not generated)
     master_name: str
     master_vat: str | None
     tier: str  # exact | variant | trading
@@ -113,6 +113,9 @@ class Item:
     dup_of: int | None = None  # the earlier item this re-sends or re-scans
     resend_bytes: bool = False
     arithmetic_error: bool = False
+    dev: str | None = None  # a dev document's file name (its first invoice or a later rendering)
+    dev_step: int = 0  # 0: the dev document itself; k: its k-th later rendering
+    unknown: tuple[str, ...] = ()  # key fields the dev truth does not give: not corrected, judged
 
 
 def _variant(name: str) -> str:
@@ -277,6 +280,179 @@ def _spec_of(item: Item) -> InvoiceSpec:
     return spec
 
 
+# The dev documents in the stream -------------------------------------------------------------
+
+DEV_SET = "multilingual"  # (the zugferd set stays out: see the module docstring)
+LATER_FIELDS = ("invoice_number", "invoice_date")  # what a vendor's next invoice changes
+
+
+@dataclass
+class DevDoc:
+    """One real document of the dev set: read at run time from ``../shared``, never copied."""
+
+    name: str  # its file name in the set (``docs/...``)
+    data: bytes
+    fields: dict[str, Any]  # its truth row's fields
+    kind: str = "pdf"  # pdf (a text layer) | scan (read by OCR)
+
+
+def load_dev_docs() -> tuple[list[DevDoc], str]:
+    """The documents of ``extraction-dev/multilingual`` and where they came from, or none and
+    why (no ``../shared/benchmarks`` above this checkout: the stream is the synthetic one)."""
+    from bench.dev_sets import benchmarks_dir, load_truth
+
+    root = benchmarks_dir()
+    if root is None:
+        return [], "no ../shared/benchmarks above this checkout"
+    folder = root / "extraction-dev" / DEV_SET
+    if not (folder / "truth.jsonl").is_file():
+        return [], f"{folder / 'truth.jsonl'} missing"
+    docs = []
+    for row in load_truth(folder):
+        path = folder / row["file"]
+        if path.is_file():
+            kind = "pdf" if str(row.get("input", "")).startswith("text PDF") else "scan"
+            docs.append(DevDoc(row["file"], path.read_bytes(), dict(row["fields"]), kind))
+    return docs, str(folder)
+
+
+# (document, step) -> the k-th later rendering's bytes, file suffix and the changed truth values,
+# or None when it cannot be made (a value to change is not found on the page)
+Renderer = Any
+
+
+_READ: dict[tuple[str, int], Any] = {}  # (name, hash of the bytes) -> (document, layout) or None
+
+
+def later_rendering(doc: DevDoc, step: int) -> tuple[bytes, str, dict[str, str]] | None:
+    """The document's pages rasterised, with the invoice number and date painted over by other
+    values (``step`` apart) wherever they are printed, as the vendor's next invoice; read by OCR.
+    None when the number (if the truth gives one) is not found on the page: a rendering with the
+    same number would be the same invoice again, not a later one."""
+    from core.extraction.document import load_document
+    from core.extraction.hints import layout_of
+    from core.extraction.offline_extractor import OfflineExtractor
+
+    key = (doc.name, hash(doc.data))
+    if key not in _READ:  # each document is read once for all its renderings
+        try:
+            loaded = load_document(doc.data, filename=doc.name.rsplit("/", 1)[-1],
+                                   max_bytes=50_000_000, max_pages=5)  # fmt: skip
+            OfflineExtractor().extract(loaded)  # (OCR of a scan: the words of the layout)
+            _READ[key] = (loaded, layout_of(loaded))
+        except Exception:
+            _READ[key] = None
+    if _READ[key] is None:
+        return None
+    loaded, layout = _READ[key]
+    targets = [(f, 0) for f in LATER_FIELDS if doc.fields.get(f)]
+    pages = tuple(range(1, min(len(loaded.pages), 5) + 1))
+    data, changed = _repaint(loaded, layout, targets, doc.fields, step=step, pages=pages)
+    if data is None or (doc.fields.get("invoice_number") and "invoice_number" not in changed):
+        return None
+    return data, ("pdf" if len(pages) > 1 else "png"), changed
+
+
+def insert_dev_docs(
+    vendors: list[Vendor],
+    items: list[Item],
+    docs: list[DevDoc],
+    seed: int,
+    render: Renderer = later_rendering,
+) -> tuple[list[Vendor], list[Item]]:
+    """The stream with each dev document as the first invoice of its vendor and 1-3 later
+    renderings of it (``render``) after it; the synthetic items keep their order.
+
+    A vendor per distinct truth vendor name (a document without one has its own vendor): in the
+    master from the start (half of them, seeded) or added by the operator when it first appears.
+    The documents' first appearances are spread over the stream's first half (seeded slots), their
+    later renderings over the slots after them. Items are renumbered by their place in the stream
+    (``dup_of`` follows)."""
+    from core.matching.normalize import normalize_name
+
+    rng = random.Random(seed * 31 + 7)  # apart: the synthetic stream is the same with or without
+    by_name: dict[str, Vendor] = {}
+    planned: list[tuple[DevDoc, Vendor, list[tuple[bytes, str, dict[str, str]]]]] = []
+    dev_vendors: list[Vendor] = []
+    for n_doc, doc in enumerate(docs):
+        name = doc.fields.get("vendor_name")
+        key = normalize_name(str(name)).key if name else f"#{n_doc}"
+        vendor = by_name.get(key)
+        if vendor is None:
+            vendor = Vendor(
+                code=f"D{len(dev_vendors):02d}",
+                base=None,
+                master_name=str(name or f"Vendor of {doc.name.rsplit('/', 1)[-1]}"),
+                master_vat=doc.fields.get("vendor_vat_id"),
+                tier="dev",
+                first_at=0,
+                in_master=rng.random() < 0.5,
+                po_backed=False,
+            )
+            by_name[key] = vendor
+            dev_vendors.append(vendor)
+        later = []
+        for step in range(1, rng.randint(1, 3) + 1):
+            made = render(doc, step)
+            if made is not None:
+                later.append(made)
+        planned.append((doc, vendor, later))
+    total = len(items) + sum(1 + len(later) for _, _, later in planned)
+    free = set(range(total))
+    slots: dict[int, tuple[DevDoc, Vendor, int, tuple[bytes, str, dict[str, str]] | None]] = {}
+    for doc, vendor, later in planned:
+        first = rng.choice(sorted(s for s in free if s < total // 2))
+        free.discard(first)
+        slots[first] = (doc, vendor, 0, None)
+        after = sorted(s for s in free if s > first)
+        for step, made in enumerate(later, start=1):
+            if not after:
+                break
+            slot = rng.choice(after)
+            after.remove(slot)
+            free.discard(slot)
+            slots[slot] = (doc, vendor, step, made)
+    # later renderings of one document in step order (the slots were drawn at random)
+    by_doc: dict[str, list[int]] = {}
+    for slot in sorted(slots):
+        by_doc.setdefault(slots[slot][0].name, []).append(slot)
+    for doc_slots in by_doc.values():
+        entries = sorted((slots[s] for s in doc_slots), key=lambda e: e[2])
+        for slot, entry in zip(doc_slots, entries, strict=True):
+            slots[slot] = entry
+    out: list[Item] = []
+    new_index: dict[int, int] = {}
+    synthetic = iter(items)
+    for position in range(total):
+        if position not in slots:
+            it = next(synthetic)
+            new_index[it.index] = position
+            out.append(dataclasses.replace(
+                it, index=position,
+                dup_of=None if it.dup_of is None else new_index[it.dup_of],
+            ))  # fmt: skip
+            continue
+        doc, vendor, step, made = slots[position]
+        fields = dict(doc.fields)
+        stem = doc.name.rsplit("/", 1)[-1]
+        if made is None:
+            data, filename, kind = doc.data, f"{position:04d}-{stem}", doc.kind
+        else:
+            data, suffix, changed = made
+            fields.update(changed)
+            filename, kind = f"{position:04d}-{stem.rsplit('.', 1)[0]}-{step}.{suffix}", "scan"
+        unknown = tuple(f for f in ("vendor_name", *KEY_FIELDS) if not fields.get(f))
+        out.append(Item(position, vendor, kind, filename, data, fields, None, "none",
+                        dev=doc.name, dev_step=step, unknown=unknown))  # fmt: skip
+    first_seen: dict[str, int] = {}
+    for it in out:
+        if it.dev is not None:
+            first_seen.setdefault(it.vendor.code, it.index)
+    for v in dev_vendors:
+        v.first_at = first_seen.get(v.code, 0)
+    return [*vendors, *dev_vendors], out
+
+
 # The run ---------------------------------------------------------------------------------------
 
 
@@ -329,6 +505,7 @@ class Run:
         self.vendor_ids: dict[str, uuid.UUID] = {}
         self.invoice_of: dict[int, uuid.UUID] = {}
         self.exported_keys: set[tuple[str | None, str | None, str | None]] = set()
+        self.corrected: list[str] = []  # the fields the last review corrected
 
     def _user(self) -> Any:
         from core.auth.local_auth import LocalAuthProvider
@@ -361,12 +538,15 @@ class Run:
         self._import_pos(items)
 
     def _import_vendors(self, vendors: list[Vendor]) -> None:
+        import csv
+
         from core.workflow import reference
 
         buf = io.StringIO()
-        buf.write("vendor_code,name,vat_id\n")
+        out = csv.writer(buf, lineterminator="\n")  # (a dev vendor's name may hold quotes)
+        out.writerow(("vendor_code", "name", "vat_id"))
         for v in vendors:
-            buf.write(f'{v.code},"{v.master_name}",{v.master_vat or ""}\n')
+            out.writerow((v.code, v.master_name, v.master_vat or ""))
         report = reference.import_reference(
             services=self.services,
             user=self.user,
@@ -424,12 +604,16 @@ class Run:
         tally.invoices += 1
         tally.kinds[item.kind] += 1
         # the trust ladder's acceptance approves (matched -> approved): exported with no touch
+        row: dict[str, Any] = {"index": item.index, "vendor": item.vendor.code, "kind": item.kind,
+                               "po_state": item.po_state}  # fmt: skip
+        if item.dev is not None:
+            row.update(dev=item.dev, dev_step=item.dev_step, unknown=list(item.unknown))
         if outcome == "approved" and inv.status == "approved":
             tally.straight_through += 1
             wrong = self._wrong(item, inv)
             tally.wrong_auto += bool(wrong)
             tally.arithmetic_auto += item.arithmetic_error  # not "wrong" by the issue's rule
-            log.append({"index": item.index, "outcome": "auto", "touches": 0, "wrong": wrong,
+            log.append({**row, "outcome": "auto", "touches": 0, "wrong": wrong,
                         "arithmetic_error": item.arithmetic_error})  # fmt: skip
             return
         trail = invoices.audit_log(services=self.services, user=self.user, invoice_id=inv.id)
@@ -448,13 +632,11 @@ class Run:
         touches = self._operator(item, inv, tally)
         log.append(
             {
-                "index": item.index,
+                **row,
                 "outcome": outcome,
                 "touches": touches,
+                "corrected": self.corrected,
                 "why": why,
-                "kind": item.kind,
-                "vendor": item.vendor.code,
-                "po_state": item.po_state,
                 "po_match": [(m.band, m.reason) for m in po_rows],
                 "confidence": (routed.meta or {}).get("confidence") if routed else None,
                 "hints": sorted(
@@ -470,7 +652,11 @@ class Run:
         return self.vendor_ids.get(item.vendor.code)
 
     def _wrong(self, item: Item, inv: Any) -> list[str]:
-        wrong = [f for f in KEY_FIELDS if not _same(f, getattr(inv, f), item.truth.get(f))]
+        # (a key field a dev document's truth does not give is not judged: logged as unknown)
+        wrong = [
+            f for f in KEY_FIELDS
+            if f not in item.unknown and not _same(f, getattr(inv, f), item.truth.get(f))
+        ]  # fmt: skip
         if inv.vendor_id != self._truth_vendor(item):
             wrong.append("vendor")
         if item.dup_of is not None:
@@ -489,6 +675,7 @@ class Run:
 
         svc, user = self.services, self.user
         touches = 0
+        self.corrected = []  # the fields this review corrects (logged)
         if item.dup_of is not None or item.arithmetic_error:
             review.reject_invoice(
                 services=svc,
@@ -516,6 +703,7 @@ class Run:
                                   changes={"po_number": item.po_number},
                                   expected_version=inv.version)  # fmt: skip
             touches += self._touch(tally, "field")
+            self.corrected.append("po_number")
             inv = invoices.get_invoice(services=svc, user=user, invoice_id=inv.id)
         for match in inv.matches:
             if match.status != "proposed":
@@ -542,10 +730,11 @@ class Run:
                                         changes={"vendor_id": str(truth_vendor)},
                                         expected_version=inv.version)  # fmt: skip
             touches += self._touch(tally, "field")
+            self.corrected.append("vendor_id")
         changes = {
             f: item.truth.get(f)
             for f in KEY_FIELDS
-            if not _same(f, getattr(inv, f), item.truth.get(f))
+            if f not in item.unknown and not _same(f, getattr(inv, f), item.truth.get(f))
         }
         # a line total the lines check names (synthetic documents: the net amount)
         net = item.truth.get("subtotal")
@@ -553,6 +742,7 @@ class Run:
                                                                         net):  # fmt: skip
             changes["line_total"] = net
         if changes:
+            self.corrected += sorted(changes)
             inv = review.correct_fields(services=svc, user=user, invoice_id=inv.id,
                                         changes=changes, expected_version=inv.version)  # fmt: skip
             touches += self._touch(tally, "field", len(changes))
@@ -604,6 +794,27 @@ class Run:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     vendors, items = make_stream(args.invoices, args.vendors, args.seed, args.stream)
+    if args.no_dev_docs:
+        print("  (--no-dev-docs: the synthetic stream alone)")
+    else:
+        docs, where = load_dev_docs()
+        docs = docs[: args.dev_docs]
+        if not docs:
+            print(f"  (dev documents not in the stream: {where}; the synthetic stream alone)")
+        else:
+            started = time.perf_counter()
+            vendors, items = insert_dev_docs(vendors, items, docs, args.seed)
+            dev = [it for it in items if it.dev is not None]
+            rendered = {it.dev for it in dev if it.dev_step}
+            print(
+                f"  dev documents in the stream (read from {where}, never copied): {len(docs)}"
+                f" as the first invoices of {len({it.vendor.code for it in dev})} vendors, and"
+                f" {sum(it.dev_step > 0 for it in dev)} later renderings of"
+                f" {len(rendered)} of them (none of a document whose invoice number is not"
+                f" found on its page); stream {len(items)} items"
+                f" ({time.perf_counter() - started:.0f} s to prepare)",
+                flush=True,
+            )
     bench = Run(args.learning, args.seed)
     bench.load_master(vendors, items)
     windows: list[Tally] = []
@@ -658,7 +869,44 @@ def summary(result: dict[str, Any], n: int) -> dict[str, Any]:
             Counter(w for e in last for w in e.get("why", [])).most_common()
         ),
         "seconds": round(result["seconds"]),
+        "dev": dev_summary(log),
     }
+
+
+def dev_summary(log: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The dev documents' items of the stream: their own figures (they count in all the others
+    too), and whether the key fields corrected on a document were read exactly on its later
+    renderings (the in-stream counterpart of ``dev_second_rendering``)."""
+    dev = [e for e in log if e.get("dev")]
+    if not dev:
+        return None
+    out: dict[str, Any] = {}
+    for label, rows in (("first", [e for e in dev if not e["dev_step"]]),
+                        ("later", [e for e in dev if e["dev_step"]])):  # fmt: skip
+        out[label] = {
+            "invoices": len(rows),
+            "straight_through": sum(e["outcome"] == "auto" for e in rows),
+            "touches": sum(e["touches"] for e in rows),
+            "wrong_auto": sum(bool(e.get("wrong")) for e in rows),
+            "auto_with_unknown_fields": sum(
+                e["outcome"] == "auto" and bool(e.get("unknown")) for e in rows
+            ),
+        }
+    skip = {"vendor_id", "po_number"}  # (the vendor and the PO are decided, not read by a hint)
+    corrected_first = {e["dev"]: set(e.get("corrected", [])) - skip for e in dev
+                       if not e["dev_step"]}  # fmt: skip
+    tried = exact = 0
+    for e in dev:
+        if not e["dev_step"]:
+            continue
+        for f in corrected_first.get(e["dev"], set()):
+            tried += 1
+            exact += f not in e.get("corrected", [])
+    out["corrected_then_read_exactly"] = [exact, tried]
+    out["why_not_straight_through"] = dict(
+        Counter(w for e in dev for w in e.get("why", []) if not w.startswith(" ")).most_common()
+    )
+    return out
 
 
 def print_goals(s: dict[str, Any]) -> None:
@@ -677,6 +925,24 @@ def print_goals(s: dict[str, Any]) -> None:
     print(f"  why not straight through ({last}): {s['not_straight_through_last']}")
     if s["wrong_examples"]:
         print(f"  wrong auto-approvals, first ones: {s['wrong_examples']}")
+    dev = s.get("dev")
+    if dev:
+        for label, what in (("first", "the dev documents (first invoices)"),
+                            ("later", "their later renderings")):  # fmt: skip
+            d = dev[label]
+            n = max(d["invoices"], 1)
+            print(
+                f"  {what}: {d['invoices']}, straight through {d['straight_through']}"
+                f" ({d['straight_through'] / n:.0%}), touches/invoice {d['touches'] / n:.2f},"
+                f" wrong auto-approvals {d['wrong_auto']}, auto-approved with a key field the"
+                f" truth does not give {d['auto_with_unknown_fields']}"
+            )
+        exact, tried = dev["corrected_then_read_exactly"]
+        print(
+            f"  fields corrected on a dev document, read exactly on its later renderings:"
+            f" {exact} of {tried}"
+        )
+        print(f"  why the dev items did not go straight through: {dev['why_not_straight_through']}")
 
 
 # Dev documents: a second rendering with changed values ---------------------------------------
@@ -768,46 +1034,64 @@ def _typed(field_name: str, text: str) -> Any:
 def _second_rendering(doc: Any, layout: Any, hints: list[Any], truth: dict[str, Any]
                       ) -> tuple[bytes | None, dict[str, str]]:  # fmt: skip
     """The first page as an image with each hinted value painted over by a changed value."""
+    return _repaint(doc, layout, [(h.field, h.page) for h in hints], truth)
+
+
+def _repaint(
+    doc: Any,
+    layout: Any,
+    targets: list[tuple[str, int]],
+    truth: dict[str, Any],
+    step: int = 1,
+    pages: tuple[int, ...] = (1,),
+) -> tuple[bytes | None, dict[str, str]]:
+    """The ``pages`` as images with each target field's value (``(field, page)``; page 0: any)
+    painted over by a changed value (``step`` apart) wherever it is printed; one page as PNG,
+    several as an image-only PDF."""
     from PIL import Image, ImageDraw
 
     from core.extraction.document import render_page_image
 
-    try:
-        image = render_page_image(doc, 1, 150)
-    except Exception:
-        return None, {}
-    if not isinstance(image, Image.Image):
-        return None, {}
-    image = image.convert("RGB")
-    draw = ImageDraw.Draw(image)
-    width, height = image.size
+    images = []
     changed: dict[str, str] = {}
-    heights = sorted(s.box[3] - s.box[1] for s in layout if s.page == 1)
-    line_h = heights[len(heights) // 2] if heights else 0.01  # a line's height on this page
-    for hint in hints:
-        if hint.page != 1:
-            continue
-        old = str(truth[hint.field])
-        new = _changed(hint.field, old)
-        if new is None:
-            continue
-        # every place on the page that prints the value changes, as on a vendor's next invoice
-        # (a value left standing elsewhere would let the extractor read the old one)
-        painted = False
-        for seg in layout:
-            if seg.page != 1:
+    for number in pages:
+        try:
+            image = render_page_image(doc, number, 150)
+        except Exception:
+            return None, {}
+        if not isinstance(image, Image.Image):
+            return None, {}
+        image = image.convert("RGB")
+        draw = ImageDraw.Draw(image)
+        width, height = image.size
+        heights = sorted(s.box[3] - s.box[1] for s in layout if s.page == number)
+        line_h = heights[len(heights) // 2] if heights else 0.01  # a line's height on this page
+        for field_name, page in targets:
+            if page not in (0, number) or not truth.get(field_name):
                 continue
-            printed = _printed_like(seg.text, hint, old, new)
-            if printed is None or printed == seg.text:
+            old = str(truth[field_name])
+            new = _changed(field_name, old, step)
+            if new is None:
                 continue
-            _paint(draw, seg, printed, width, height, line_h)
-            painted = True
-        if painted:
-            changed[hint.field] = new
+            # every place on the page that prints the value changes, as on a vendor's next
+            # invoice (a value left standing elsewhere would let the extractor read the old one)
+            for seg in layout:
+                if seg.page != number:
+                    continue
+                printed = _printed_like(seg.text, field_name, old, new)
+                if printed is None or printed == seg.text:
+                    continue
+                _paint(draw, seg, printed, width, height, line_h)
+                changed[field_name] = new
+        images.append(image)
     if not changed:
         return None, {}
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    if len(images) == 1:
+        images[0].save(out, format="PNG")
+    else:
+        images[0].save(out, format="PDF", resolution=150.0, save_all=True,
+                       append_images=images[1:])  # fmt: skip
     return out.getvalue(), changed
 
 
@@ -826,34 +1110,46 @@ def _paint(draw: Any, seg: Any, printed: str, width: int, height: int, line_h: f
     size = max(10, int(row_h * 0.9))
     try:
         font = ImageFont.load_default(size=size)
+        # one row: the text as wide as the box at most (a wider font glued words together)
+        while rows == 1 and size > 10 and draw.textlength(printed, font=font) > x1 - x0:
+            size -= 1
+            font = ImageFont.load_default(size=size)
     except TypeError:
         font = ImageFont.load_default()
     n = max(len(printed), 1)
+    gap = draw.textlength(" ", font=font)
+    end = x0 - gap
     for i, m in enumerate(words):
         if rows > 1:  # one row per word, each at the box's left
             draw.text((x0, y0 + row_h * (i * rows // len(words))), m.group(), fill="black",
                       font=font)  # fmt: skip
-        else:
-            draw.text((x0 + (x1 - x0) * m.start() / n, y0), m.group(), fill="black", font=font)
+        else:  # where the old word stood, at least a space after the word before it
+            x = max(x0 + (x1 - x0) * m.start() / n, end + gap)
+            draw.text((x, y0), m.group(), fill="black", font=font)
+            end = x + draw.textlength(m.group(), font=font)
 
 
-def _changed(field_name: str, old: str) -> str | None:
+def _changed(field_name: str, old: str, step: int = 1) -> str | None:
+    """Another value of the field, ``step`` apart (a date stays in its month: only the printed
+    day is re-printed)."""
     if field_name in ("total", "subtotal", "tax", "amount_due"):
-        return f"{Decimal(old) + Decimal('11.11'):.2f}"
+        return f"{Decimal(old) + Decimal('11.11') * step:.2f}"
     if field_name.endswith("_date"):
-        return (dt.date.fromisoformat(old) + dt.timedelta(days=1)).isoformat()
+        day = dt.date.fromisoformat(old)
+        later = day + dt.timedelta(days=step)
+        return (later if later.month == day.month else day - dt.timedelta(days=step)).isoformat()
     digits = [i for i, ch in enumerate(old) if ch.isdigit()]
     if not digits:
         return None
     i = digits[-1]
-    return old[:i] + str((int(old[i]) + 1) % 10) + old[i + 1 :]
+    return old[:i] + str((int(old[i]) + step) % 10) + old[i + 1 :]
 
 
-def _printed_like(segment: str, hint: Any, old: str, new: str) -> str | None:
+def _printed_like(segment: str, field_name: str, old: str, new: str) -> str | None:
     """The segment's text with the old value replaced by the new one, printed as before."""
     from core.extraction.parsing import find_amounts, find_dates
 
-    if hint.field in ("total", "subtotal", "tax", "amount_due"):
+    if field_name in ("total", "subtotal", "tax", "amount_due"):
         out, last, found = "", 0, False
         for start, end, value in find_amounts(segment):
             if abs(value) == abs(Decimal(old)):
@@ -862,7 +1158,7 @@ def _printed_like(segment: str, hint: Any, old: str, new: str) -> str | None:
                 text = f"{Decimal(new):.2f}".replace(".", sep)
                 out, last, found = out + segment[last:start] + text, end, True
         return out + segment[last:] if found else None
-    if hint.field.endswith("_date"):
+    if field_name.endswith("_date"):
         for day_first in (True, False):
             for d in find_dates(segment, day_first):
                 if d.value.isoformat() == old:
@@ -897,7 +1193,17 @@ def main() -> int:
         default="realistic",
         help="the stream's rates (see the module docstring); harsh: the first profile",
     )
-    parser.add_argument("--skip-dev", action="store_true", help="skip the dev documents part")
+    parser.add_argument(
+        "--skip-dev", action="store_true", help="skip the separate dev documents part"
+    )
+    parser.add_argument(
+        "--no-dev-docs",
+        action="store_true",
+        help="the synthetic stream alone (no dev documents in the stream)",
+    )
+    parser.add_argument(
+        "--dev-docs", type=int, default=None, help="only the first N dev documents in the stream"
+    )
     parser.add_argument("--dev-only", action="store_true", help="only the dev documents part")
     parser.add_argument("--json", help="write the summary here")
     parser.add_argument("--log", help="write every invoice's outcome and reasons here (JSON)")
