@@ -34,8 +34,9 @@ appears for the others. The documents' first appearances take seeded places in t
 half; each is followed, at seeded later places, by 1-3 later invoices of its vendor: the
 document's pages rasterised with the invoice number and date re-printed with other values wherever
 they stand (the second-rendering code below), read by OCR, their truth the document's with the
-new number and date. A document whose invoice number (given by its truth) is not found on its
-page gets no later invoice: the same number again would be the same invoice, not a later one.
+new number and date. A document whose truth gives no invoice number, or whose number is not
+found on its page, gets no later invoice: the same number (or none, with the same vendor and
+amount) again would be the same invoice, not a later one.
 Their amounts stay (a later invoice with the same amounts: a rent, a subscription, the same
 basket). The dev items come on top of ``--invoices`` synthetic ones; they are reviewed, counted
 and judged like every other item, except that a key field their truth does not give (a receipt's
@@ -360,8 +361,12 @@ _READ: dict[tuple[str, int], Any] = {}  # (name, hash of the bytes) -> (document
 def later_rendering(doc: DevDoc, step: int) -> tuple[bytes, str, dict[str, str]] | None:
     """The document's pages rasterised, with the invoice number and date painted over by other
     values (``step`` apart) wherever they are printed, as the vendor's next invoice; read by OCR.
-    None when the number (if the truth gives one) is not found on the page: a rendering with the
-    same number would be the same invoice again, not a later one."""
+    None when the truth gives no invoice number or it is not found on the page: a rendering with
+    the same number (or none, the same amount and vendor) would be the same invoice again, not a
+    later one (a first run made them for receipts without a number: the export counted them as
+    duplicates, rightly by their vendor, number and total)."""
+    if not doc.fields.get("invoice_number"):
+        return None
     from core.extraction.document import load_document
     from core.extraction.hints import layout_of
     from core.extraction.offline_extractor import OfflineExtractor
@@ -381,7 +386,7 @@ def later_rendering(doc: DevDoc, step: int) -> tuple[bytes, str, dict[str, str]]
     targets = [(f, 0) for f in LATER_FIELDS if doc.fields.get(f)]
     pages = tuple(range(1, min(len(loaded.pages), 5) + 1))
     data, changed = _repaint(loaded, layout, targets, doc.fields, step=step, pages=pages)
-    if data is None or (doc.fields.get("invoice_number") and "invoice_number" not in changed):
+    if data is None or "invoice_number" not in changed:
         return None
     return data, ("pdf" if len(pages) > 1 else "png"), changed
 
@@ -843,8 +848,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 f"  dev documents in the stream (read from {where}, never copied): {len(docs)}"
                 f" as the first invoices of {len({it.vendor.code for it in dev})} vendors, and"
                 f" {sum(it.dev_step > 0 for it in dev)} later renderings of"
-                f" {len(rendered)} of them (none of a document whose invoice number is not"
-                f" found on its page); stream {len(items)} items"
+                f" {len(rendered)} of them (none of a document whose truth gives no invoice"
+                f" number or whose number is not found on its page); stream {len(items)} items"
                 f" ({time.perf_counter() - started:.0f} s to prepare)",
                 flush=True,
             )

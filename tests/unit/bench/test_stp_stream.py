@@ -119,7 +119,10 @@ def test_a_later_rendering_is_read_by_ocr_with_its_new_values() -> None:
     assert str(read["invoice_date"]) == changed["invoice_date"]
 
 
-def test_no_later_rendering_when_the_number_is_not_on_the_page() -> None:
+def test_no_later_rendering_when_the_number_is_not_on_the_page_or_not_known() -> None:
     doc = _doc(905, "e")
     doc.fields["invoice_number"] = "NOT-ON-THE-PAGE-7"
     assert later_rendering(doc, 1) is None
+    unknown = _doc(906, "f")
+    del unknown.fields["invoice_number"]  # (a receipt whose truth gives no number)
+    assert later_rendering(unknown, 1) is None
