@@ -13,6 +13,7 @@ from bench.stp_bench import (
     Item,
     insert_dev_docs,
     later_rendering,
+    load_dev_docs,
     make_stream,
 )
 from core.demo.synthetic_content import make_spec
@@ -126,3 +127,29 @@ def test_no_later_rendering_when_the_number_is_not_on_the_page_or_not_known() ->
     unknown = _doc(906, "f")
     del unknown.fields["invoice_number"]  # (a receipt whose truth gives no number)
     assert later_rendering(unknown, 1) is None
+
+
+def test_the_dev_documents_are_read_from_the_benchmarks_folder_or_skipped(
+    tmp_path, monkeypatch
+) -> None:
+    import json
+
+    import bench.dev_sets
+
+    monkeypatch.setattr(bench.dev_sets, "benchmarks_dir", lambda: None)
+    docs, why = load_dev_docs()
+    assert docs == [] and "no ../shared/benchmarks" in why
+    folder = tmp_path / "extraction-dev" / "multilingual"
+    (folder / "docs").mkdir(parents=True)
+    monkeypatch.setattr(bench.dev_sets, "benchmarks_dir", lambda: tmp_path)
+    docs, why = load_dev_docs()
+    assert docs == [] and "truth.jsonl missing" in why
+    stand_in = _doc(907, "g")
+    (folder / "docs" / "g.pdf").write_bytes(stand_in.data)
+    rows = [{"file": "docs/g.pdf", "fields": stand_in.fields, "input": "text PDF"},
+            {"file": "docs/h.jpg", "fields": {}, "input": "photo/scan image"}]  # fmt: skip
+    (folder / "truth.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    docs, where = load_dev_docs()
+    assert where == str(folder)
+    assert [(d.name, d.kind, d.data) for d in docs] == [("docs/g.pdf", "pdf", stand_in.data)]
+    assert docs[0].fields == stand_in.fields
