@@ -629,9 +629,13 @@ class Run:
             process=False,
         )
         f = result.files[0]
+        row: dict[str, Any] = {"index": item.index, "vendor": item.vendor.code, "kind": item.kind,
+                               "po_state": item.po_state}  # fmt: skip
+        if item.dev is not None:
+            row.update(dev=item.dev, dev_step=item.dev_step, unknown=list(item.unknown))
         if f.status == "duplicate":
             tally.resent_refused += 1  # the same bytes: refused at upload, nothing to do
-            log.append({"index": item.index, "outcome": "resent_refused", "touches": 0})
+            log.append({**row, "outcome": "resent_refused", "touches": 0})
             return
         assert f.invoice_id is not None, (f.status, f.error_code)
         self.invoice_of[item.index] = f.invoice_id
@@ -642,10 +646,6 @@ class Run:
         tally.invoices += 1
         tally.kinds[item.kind] += 1
         # the trust ladder's acceptance approves (matched -> approved): exported with no touch
-        row: dict[str, Any] = {"index": item.index, "vendor": item.vendor.code, "kind": item.kind,
-                               "po_state": item.po_state}  # fmt: skip
-        if item.dev is not None:
-            row.update(dev=item.dev, dev_step=item.dev_step, unknown=list(item.unknown))
         if outcome == "approved" and inv.status == "approved":
             tally.straight_through += 1
             wrong = self._wrong(item, inv)
