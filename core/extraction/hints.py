@@ -35,6 +35,7 @@ from typing import Any
 from core.extraction.document import Document
 from core.extraction.labels import page_segments
 from core.extraction.language_packs import tokens
+from core.extraction.line_items import ROW_UNVERIFIED
 from core.extraction.parsing import (
     DATE_RE,
     ISO_CURRENCIES,
@@ -596,14 +597,23 @@ def _repair_ocr_digits(out: Extraction, applied: dict[str, str]) -> None:
 
 
 def repaired_fields(extraction: Extraction) -> list[str]:
-    """The amounts a hint repaired from OCR digit confusions (``ocr-digit-repaired``). Money read
-    by inference, however likely, is confirmed by a person: such an invoice never goes straight
-    through (the worker's gate in ``core.workflow.processing``)."""
+    """The amounts a hint repaired from OCR digit confusions (``ocr-digit-repaired``), and
+    ``line_items`` when a scanned row's amount could not be checked against its quantity and
+    unit price (``ocr-row-unverified``). Money read by inference, however likely, is confirmed
+    by a person: such an invoice never goes straight through (the worker's gate in
+    ``core.workflow.processing``)."""
     out = []
     for name in ("subtotal", "tax", "total"):
         evidence = extraction.field(name).evidence
         if evidence is not None and REPAIR_SIGNAL in evidence.signals:
             out.append(name)
+    # A scanned row read by its amount alone, its quantity x unit price unchecked (see
+    # core.extraction.line_items._amount_only_rows): the same rule, a person confirms it.
+    if any(
+        li.evidence is not None and ROW_UNVERIFIED in li.evidence.signals
+        for li in extraction.line_items
+    ):
+        out.append("line_items")
     return out
 
 

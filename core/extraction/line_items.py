@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from core.extraction.header_fields import AMOUNTS, ROLE_AMOUNTS, Context
-from core.extraction.labels import LabelHit, fold
+from core.extraction.labels import LabelHit, Segment, fold, tokens
 from core.extraction.layout import Word, join_words
 from core.extraction.parsing import find_dates, parse_amount
 from core.extraction.schema import Evidence, LineItem
@@ -212,16 +213,27 @@ _CODE = re.compile(r"[A-Z0-9][A-Z0-9\-/_.]*\d[A-Z0-9\-/_.]*\.?")
 
 
 def extract_line_items(
-    ctx: Context, hits: list[LabelHit], skip: set[tuple[int, int]] | None = None
+    ctx: Context,
+    hits: list[LabelHit],
+    skip: set[tuple[int, int]] | None = None,
+    *,
+    ocr: bool = False,
+    references: Sequence[Decimal] = (),
 ) -> list[LineItem]:
     """All line items of the document, in reading order across pages; ``skip`` holds
-    (page, line) keys that are no items (a tax table's rows)."""
+    (page, line) keys that are no items (a tax table's rows).
+
+    ``ocr``: the words come from OCR; rows whose quantity or unit price the OCR lost are then
+    read by their amount when the table's amounts add up to one of ``references`` (the printed
+    line total or net amount), see ``_amount_only_rows``."""
     totals_lines = {
         (h.segment.page, h.segment.line)
         for h in hits
         if h.field in AMOUNTS or h.field in ROLE_AMOUNTS
     } | (skip or set())
     items: list[LineItem] = []
+    keys: list[tuple[int, int]] = []  # (page, line) of each item's numbers
+    taken: set[tuple[int, int]] = set()  # lines a row's numbers or description used
     for page_index, lines in enumerate(ctx.pages):
         page_no = page_index + 1
         skip_next = False
@@ -269,4 +281,129 @@ def extract_line_items(
                     evidence=Evidence(page=page_no, text=join_words(words)[:200]),
                 )
             )
+            keys.append((page_no, li))
+            taken.update({(page_no, li), (page_no, li + 1)} if skip_next else {(page_no, li)})
+    if ocr and references:
+        extra = _amount_only_rows(ctx, totals_lines, taken, keys, items, references)
+        if extra:
+            merged = sorted([*zip(keys, items, strict=True), *extra], key=lambda pair: pair[0])
+            items = [item for _, item in merged]
     return items
+
+
+# A line item whose amount was read but whose quantity x unit price could not be checked (the
+# OCR lost a number of the row): below this confidence, and with ROW_UNVERIFIED among its
+# evidence signals, it is shown as unsure and its invoice is never approved unseen (the
+# worker's gate, ``core.extraction.hints.repaired_fields``).
+LINE_TRUST = 0.5
+ROW_UNVERIFIED = "ocr-row-unverified"
+ROW_BY_AMOUNT = "ocr-row-by-amount"  # a row read by its amount, the table's sum agreeing
+CENT = Decimal("0.01")
+
+
+def _amount_only_rows(
+    ctx: Context,
+    totals_lines: set[tuple[int, int]],
+    taken: set[tuple[int, int]],
+    keys: list[tuple[int, int]],
+    items: list[LineItem],
+    references: Sequence[Decimal],
+) -> list[tuple[tuple[int, int], LineItem]]:
+    """Rows of a scanned table whose quantity or unit price the OCR lost, read by their amount.
+
+    A scan's text detector misses short isolated words (a quantity "1" or "5" in its own
+    column, a price next to a shaded header band) far more often than the long amount of the
+    same row, so rows that do not multiply out (``_triple``) are not read at all and the lines
+    no longer add up to the invoice's net. Here a line of the table (below its first row or its
+    column header, above the totals) that ends with an amount (two decimals) and holds a
+    description is a row read by that amount, but only when all rows together then add up to
+    a printed reference (the line total or the net amount) to the cent: the table's own
+    arithmetic decides, nothing is made up (quantity and unit price stay unread).
+
+    Such a row is trusted (``ROW_BY_AMOUNT``) only when the other number it holds is a unit
+    price that divides the amount into a quantity (two decimals at most); a row whose numbers
+    do not fit together (a misread, or a real arithmetic error of the invoice) or that shows
+    no price at all stays unverified (``ROW_UNVERIFIED``, low confidence): a person looks."""
+    have = sum((i.amount for i in items if i.amount is not None), Decimal(0))
+    found: list[tuple[tuple[int, int], LineItem]] = []
+    for page_index, lines in enumerate(ctx.pages):
+        page_no = page_index + 1
+        start = _table_start(lines, page_no, keys)
+        if start is None:
+            continue
+        for li in range(start + 1, len(lines)):
+            if (page_no, li) in totals_lines:
+                break  # the totals block closes the table
+            if (page_no, li) in taken or not lines[li]:
+                continue
+            words = _merge_groups([w for seg in lines[li] for w in seg.words])
+            nums, rate = _numbers(words, ctx.decimal_sep)
+            if not nums or nums[-1].decimals != 2 or nums[-1].word is not _last_number(words):
+                continue
+            amount = nums[-1]
+            desc = _description(words, {id(amount.word)}, amount)
+            if not desc:
+                continue
+            others = [n for n in nums[:-1] if n.word.x0 > desc[-1].x1]
+            trusted = (
+                len(others) == 1
+                and others[0].decimals == 2
+                and others[0].value > 0
+                and (amount.value / others[0].value).quantize(CENT) * others[0].value
+                == amount.value
+            )
+            signal = ROW_BY_AMOUNT if trusted else ROW_UNVERIFIED
+            found.append(
+                (
+                    (page_no, li),
+                    LineItem(
+                        description=join_words(desc),
+                        amount=amount.value,
+                        tax_rate=rate,
+                        confidence=0.6 if trusted else 0.4,
+                        evidence=Evidence(
+                            page=page_no, text=join_words(words)[:200], signals=(signal,)
+                        ),
+                    ),
+                )
+            )
+        if found:
+            break  # one table: the first page that has its missing rows
+    total = have + sum((item.amount or Decimal(0) for _, item in found), Decimal(0))
+    if not found or not any(abs(total - ref) < CENT for ref in references):
+        return []
+    return found
+
+
+def _last_number(words: list[Word]) -> Word | None:
+    """The right-most word of a line that holds a digit (a currency sign after it is no number)."""
+    for w in reversed(words):
+        if any(c.isdigit() for c in w.text):
+            return w
+    return None
+
+
+_HEADER_WORDS = frozenset(
+    {"pos", "position", "art", "artnr", "article", "sku", "item", "code", "ref", "description",
+     "bezeichnung", "beschreibung", "designation", "libelle", "leistung", "artikel", "qty",
+     "quantity", "menge", "anz", "anzahl", "qte", "quantite", "unit", "einheit", "unite",
+     "price", "preis", "einzelpreis", "prix", "rate", "amount", "betrag", "gesamt",
+     "gesamtpreis", "montant", "total", "line", "cantidad", "descripcion", "importe", "precio",
+     "quantita", "descrizione", "importo", "prezzo", "hoeveelheid", "omschrijving", "prijs",
+     "bedrag", "ilosc", "nazwa", "cena", "wartosc", "quantidade", "descricao", "valor", "preco"}
+)  # fmt: skip
+
+
+def _table_start(
+    lines: list[list[Segment]], page_no: int, keys: list[tuple[int, int]]
+) -> int | None:
+    """The line index of the table's column header (two column words and no amount), else of
+    its first row read; None: no table on this page."""
+    first_row = min((li for p, li in keys if p == page_no), default=None)
+    end = first_row if first_row is not None else len(lines)
+    for li in range(end):
+        words = [w for seg in lines[li] for w in seg.words]
+        heads = {t for w in words for t in tokens(w.text)} & _HEADER_WORDS
+        if len(heads) >= 2 and not any(re.search(r"\d[.,]\d\d\b", w.text) for w in words):
+            return li
+    return first_row

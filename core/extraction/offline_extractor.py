@@ -309,7 +309,18 @@ class OfflineExtractor:
         if code:
             ex.document_type_code = ExtractedField(value=code, confidence=0.6)
             ex.document_type = ExtractedField(value=kind, confidence=0.7)
-        ex.line_items = extract_line_items(ctx, hits, {k for t in tables for k in t.lines})
+        # On a scan, rows the OCR read only in part are read by their amount when the table
+        # then adds up to a printed line total or net amount (see extract_line_items).
+        references = [c.value for c in found["line_total"][:1] if isinstance(c.value, Decimal)]
+        if ex.subtotal.value is not None:
+            references.append(ex.subtotal.value)
+        ex.line_items = extract_line_items(
+            ctx,
+            hits,
+            {k for t in tables for k in t.lines},
+            ocr=ex.source == "ocr",
+            references=references,
+        )
         self._line_total(ex, found["line_total"])
         return ex
 
@@ -404,11 +415,20 @@ class OfflineExtractor:
 
     @staticmethod
     def _line_total(ex: Extraction, labelled: list[Candidate]) -> None:
-        if labelled:
-            ex.line_total = _field(labelled[0])
-            return
         amounts = [li.amount for li in ex.line_items if li.amount is not None]
-        if amounts and len(amounts) == len(ex.line_items):
+        whole = len(amounts) == len(ex.line_items)
+        if labelled:
+            # Of the printed readings, the one the rows add up to; a "Line total" column header
+            # read as a label gives its first row's amount, which is no line total of a table
+            # with more rows (OCR joins a row's cells into one segment, so the column's total
+            # row is not found below the header).
+            lines_sum = sum(amounts, Decimal(0)) if amounts and whole else None
+            agreeing = [c for c in labelled if lines_sum is not None and c.value == lines_sum]
+            pick = agreeing[0] if agreeing else labelled[0]
+            if agreeing or len(amounts) < 2 or pick.value not in amounts:
+                ex.line_total = _field(pick)
+                return
+        if amounts and whole:
             s = sum(amounts, Decimal(0))
             conf = 0.8 if s == ex.subtotal.value else 0.5
             ex.line_total = ExtractedField(

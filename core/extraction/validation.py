@@ -14,6 +14,7 @@ from stdnum import iban as std_iban
 
 from core.extraction.identifiers import national_id_ok
 from core.extraction.labels import fold
+from core.extraction.line_items import ROW_UNVERIFIED
 from core.extraction.parsing import CURRENCY_SYMBOLS, find_currencies
 from core.extraction.schema import ExtractedField, Extraction
 
@@ -85,6 +86,8 @@ def _check_lines(ex: Extraction) -> None:
     if abs(total - target.value) <= CENT:
         _boost(target)
         for li in ex.line_items:
+            if li.evidence is not None and ROW_UNVERIFIED in li.evidence.signals:
+                continue  # the sum agrees, but the row's own arithmetic was never checked
             li.confidence = round(min(1.0, li.confidence + (1 - li.confidence) * 0.4), 3)
     else:
         ex.warnings.append(f"line_sum_mismatch: lines sum to {total}, document says {target.value}")
