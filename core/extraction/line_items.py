@@ -326,6 +326,7 @@ def _amount_only_rows(
     no price at all stays unverified (``ROW_UNVERIFIED``, low confidence): a person looks."""
     have = sum((i.amount for i in items if i.amount is not None), Decimal(0))
     found: list[tuple[tuple[int, int], LineItem]] = []
+    used: set[tuple[int, int]] = set()  # lines whose text another line's numbers took
     for page_index, lines in enumerate(ctx.pages):
         page_no = page_index + 1
         start = _table_start(lines, page_no, keys)
@@ -334,7 +335,7 @@ def _amount_only_rows(
         for li in range(start + 1, len(lines)):
             if (page_no, li) in totals_lines:
                 break  # the totals block closes the table
-            if (page_no, li) in taken or not lines[li]:
+            if (page_no, li) in taken or (page_no, li) in used or not lines[li]:
                 continue
             words = _merge_groups([w for seg in lines[li] for w in seg.words])
             nums, rate = _numbers(words, ctx.decimal_sep)
@@ -342,9 +343,27 @@ def _amount_only_rows(
                 continue
             amount = nums[-1]
             desc = _description(words, {id(amount.word)}, amount)
+            others = [n for n in nums[:-1] if desc and n.word.x0 > desc[-1].x1]
+            if not desc:
+                # A skewed scan puts a row's numbers on a line of their own, its text just above
+                # or below (a line of text alone, not used by another row).
+                for near in (li + 1, li - 1):
+                    if near <= start or near >= len(lines) or (page_no, near) in totals_lines:
+                        continue
+                    if (page_no, near) in taken or (page_no, near) in used:
+                        continue
+                    text = [w for seg in lines[near] for w in seg.words]
+                    if any(_NUM_WORD.match(w.text) for w in text):
+                        continue
+                    desc = _next_line_description(text, ctx.decimal_sep)
+                    while len(desc) > 1 and not any(c.isalnum() for c in desc[0].text):
+                        desc = desc[1:]  # a speck read as a word
+                    if desc:
+                        used.add((page_no, near))
+                        others = nums[:-1]
+                        break
             if not desc:
                 continue
-            others = [n for n in nums[:-1] if n.word.x0 > desc[-1].x1]
             trusted = (
                 len(others) == 1
                 and others[0].decimals == 2

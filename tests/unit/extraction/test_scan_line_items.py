@@ -168,3 +168,15 @@ def test_a_text_layer_row_is_read_by_its_numbers_only() -> None:
     row = [(50, "Widget"), (92, "beta"), (360, "15.00"), (450, "45.00")]
     ex = _read(row, "65.00", source="text_layer")
     assert [li.amount for li in ex.line_items] == [Decimal("20.00")]
+
+
+def test_a_rows_numbers_on_a_line_of_their_own_take_the_text_beside_them() -> None:
+    # A skewed scan splits a row: its numbers one line, its description the next.
+    numbers = [(360, "15.00"), (450, "45.00")]
+    text = [(50, "Widget"), (92, "beta")]
+    doc = _page([HEAD, TITLE, DATE, COLUMNS, ROW_A, numbers, text, *_totals("65.00")])
+    ex = OfflineExtractor().extract(doc)
+    assert [(li.description, li.amount) for li in ex.line_items] == [
+        ("Widget alpha", Decimal("20.00")),
+        ("Widget beta", Decimal("45.00")),
+    ]
