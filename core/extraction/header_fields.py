@@ -345,7 +345,13 @@ def _column_sums(
     # A line that carries a label ("Net amount", "Total") closes the column: its amount is the
     # column's total row, never one more row to add (a scan's trimmed OCR boxes bring the totals
     # block close enough under a line table to pass for its next rows).
-    labelled_lines = {(s.page, s.line) for line in lines for s in line if id(s) in labelled}
+    # (Only under a line-total header: the column under a "Gesamt" or "Amount" header closes
+    # at the net, which is no total.)
+    labelled_lines = (
+        {(s.page, s.line) for line in lines for s in line if id(s) in labelled}
+        if hit.field == "line_total"
+        else set()
+    )
     closed = False
     for seg in below(lines, hit.segment, max_lines=6, max_gap=8, span=span):
         # Rows of one table: contiguous, and nothing but an amount in the cell.

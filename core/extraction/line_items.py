@@ -101,6 +101,23 @@ def _regrouped_triple(
     return None
 
 
+# OCR glues a tax rate to the amount beside it ("19%241,88"): two words.
+_GLUED_RATE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})?%)(\d[\d.,']*\d)$")
+
+
+def _split_glued(words: list[Word]) -> list[Word]:
+    out: list[Word] = []
+    for w in words:
+        m = _GLUED_RATE.match(w.text)
+        if m is None:
+            out.append(w)
+            continue
+        cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
+        out.append(Word(m.group(1), w.x0, w.y0, cut, w.y1, w.size))
+        out.append(Word(m.group(2), cut, w.y0, w.x1, w.y1, w.size))
+    return out
+
+
 def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], Decimal | None]:
     nums: list[_Num] = []
     rate = None
@@ -243,7 +260,7 @@ def extract_line_items(
                 continue
             if (page_no, li) in totals_lines or not segs:
                 continue
-            raw = [w for s in segs for w in s.words]
+            raw = _split_glued([w for s in segs for w in s.words])
             words = _merge_groups(raw)
             nums, rate = _numbers(words, ctx.decimal_sep)
             found = _triple(nums, rate) if len(nums) >= 3 else None
@@ -252,7 +269,7 @@ def extract_line_items(
                 if regrouped is not None:
                     words, found = regrouped
             if found is None and len(nums) >= 2 and li + 1 < len(lines):
-                nxt = _merge_groups([w for s in lines[li + 1] for w in s.words])
+                nxt = _merge_groups(_split_glued([w for s in lines[li + 1] for w in s.words]))
                 more, rate2 = _numbers(nxt, ctx.decimal_sep)
                 if (page_no, li + 1) not in totals_lines and more:
                     found = _triple(nums + more, rate or rate2)
@@ -337,7 +354,7 @@ def _amount_only_rows(
                 break  # the totals block closes the table
             if (page_no, li) in taken or (page_no, li) in used or not lines[li]:
                 continue
-            words = _merge_groups([w for seg in lines[li] for w in seg.words])
+            words = _merge_groups(_split_glued([w for seg in lines[li] for w in seg.words]))
             nums, rate = _numbers(words, ctx.decimal_sep)
             if not nums or nums[-1].decimals != 2 or nums[-1].word is not _last_number(words):
                 continue

@@ -31,11 +31,13 @@ from core.extraction.pipeline import ExtractionPipeline
 from core.extraction.schema import Extraction
 
 
-def _stream_spec(vendor: int, index: int, n_items: int, po: str | None = None) -> InvoiceSpec:
-    """Invoice ``index`` of vendor ``vendor`` in the STP bench's stream of seed 14."""
-    base = make_spec(14_000 + vendor, credit_note=False, n_items=2)
+def _stream_spec(
+    vendor: int, index: int, n_items: int, po: str | None = None, seed: int = 14
+) -> InvoiceSpec:
+    """Invoice ``index`` of vendor ``vendor`` in the STP bench's stream of ``seed``."""
+    base = make_spec(seed * 1000 + vendor, credit_note=False, n_items=2)
     base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
-    spec = next_invoice(base, 1_400_000 + index, n_items=n_items)
+    spec = next_invoice(base, seed * 100_000 + index, n_items=n_items)
     return dataclasses.replace(spec, po_number=po)
 
 
@@ -97,6 +99,24 @@ def test_a_line_total_column_header_is_not_its_first_rows_amount(pipeline) -> No
     ex = _scan(pipeline, spec, 295)
     assert ex.line_total.value == spec.subtotal and _no_line_warnings(ex)
     assert len(ex.line_items) == 3
+
+
+def test_a_tax_rate_glued_to_the_amount_beside_it_is_two_words(pipeline) -> None:
+    # The OCR reads "19%241,88": the row multiplies out once the rate is split off.
+    spec = _stream_spec(19, 481, 2, seed=16)
+    ex = _scan(pipeline, spec, 481)
+    assert sorted(li.amount for li in ex.line_items) == sorted(i.amount for i in spec.items)
+    assert any(li.quantity == Decimal("2") for li in ex.line_items)
+    assert ex.line_total.value == spec.subtotal and _no_line_warnings(ex)
+
+
+def test_a_total_column_does_not_close_at_the_net(pipeline) -> None:
+    # "Gesamt" heads the amount column and is a total label too: the rows closing at
+    # "Summe netto" are no invoice total (only a line-total column closes at a labelled line).
+    spec = _stream_spec(19, 27, 2, seed=16)
+    ex = _scan(pipeline, spec, 27)
+    assert ex.total.value == spec.total
+    assert ex.line_total.value == spec.subtotal
 
 
 # Rows typed out as an OCR engine returns them (no image, no OCR run): the rules alone.
