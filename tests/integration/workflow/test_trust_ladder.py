@@ -658,6 +658,43 @@ def test_an_amount_repaired_from_ocr_digits_is_never_approved_unseen(
     assert passed.status == "approved"  # the same invoice read plainly goes straight through
 
 
+def test_a_scanned_row_read_by_its_amount_alone_is_never_approved_unseen(
+    services, acme, monkeypatch
+) -> None:
+    """A promoted vendor's invoice with a line whose quantity x unit price the OCR could not
+    check (``ocr-row-unverified``, core/extraction/line_items.py) goes to a person, even though
+    its lines add up to the net; the worker names ``line_items`` as repaired."""
+    from core.extraction import hints as hint_module
+    from core.extraction.line_items import ROW_UNVERIFIED
+
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    _promote(services, operator, client.id)
+
+    real = processing.apply_hints
+
+    def unverified(extraction, vendor_hints, **kw):
+        out, applied = real(extraction, vendor_hints, **kw)
+        first = out.line_items[0]
+        evidence = (first.evidence or hint_module.Evidence()).model_copy(
+            update={"signals": (ROW_UNVERIFIED,)}
+        )
+        lines = [first.model_copy(update={"evidence": evidence}), *out.line_items[1:]]
+        return out.model_copy(update={"line_items": lines}), applied
+
+    monkeypatch.setattr(processing, "apply_hints", unverified)
+    held = _one(services, operator, client.id, _pdf("U-1"), "u1.pdf")
+    assert held.status == "needs_review"
+    assert R.lines_unreconciled not in _reasons(services, operator, held.id)  # they add up
+    trail = invoices.audit_log(services=services, user=operator, invoice_id=held.id)
+    event = next(e for e in trail if e.action == "status.needs_review")
+    assert event.meta["repaired"] == ["line_items"]
+
+    monkeypatch.setattr(processing, "apply_hints", real)
+    passed = _one(services, operator, client.id, _pdf("U-2"), "u2.pdf")
+    assert passed.status == "approved"  # the same invoice read plainly goes straight through
+
+
 # The lines condition (migration 20261207101000): the line items read must account for the net.
 # Shown with the vendor without purchase orders, so that no PO line check sees the lines too.
 OTHER = "Other Trading Ltd"
