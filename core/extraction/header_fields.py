@@ -342,33 +342,23 @@ def _column_sums(
     values: list[Decimal] = []
     span = (hit.segment.words[hit.start].x0, hit.segment.words[hit.end].x1)
     last_y = hit.segment.y1
-    # A line that carries a label ("Net amount", "Total") closes the column: its amount is the
-    # column's total row, never one more row to add (a scan's trimmed OCR boxes bring the totals
-    # block close enough under a line table to pass for its next rows).
-    # (Only under a line-total header: the column under a "Gesamt" or "Amount" header closes
-    # at the net, which is no total.)
-    labelled_lines = (
-        {(s.page, s.line) for line in lines for s in line if id(s) in labelled}
-        if hit.field == "line_total"
-        else set()
-    )
-    closed = False
     for seg in below(lines, hit.segment, max_lines=6, max_gap=8, span=span):
         # Rows of one table: contiguous, and nothing but an amount in the cell.
         if id(seg) in labelled or seg.y0 - last_y > 2.5 * (seg.y1 - seg.y0):
             break
         # A row with a label of its own ("Total excl. VAT   2,320.92" under a "Line Total"
-        # column) closes the table: its amount is that label's, not one more row to add.
-        if any(id(s) in labelled for s in lines[seg.line] if s is not seg):
+        # column) closes the table: its amount is that label's, not one more row to add. Only
+        # under a line-total header: the same column under "Gesamt" or "Amount" (total labels
+        # too) would offer the net, closed by "Summe netto", as the invoice total.
+        if hit.field == "line_total" and any(
+            id(s) in labelled for s in lines[seg.line] if s is not seg
+        ):
             break
         value = parse(seg.text)
         if value is None or re.search(r"[^\W\d_]{2,}", seg.text):
             break
         values.append(value)
         last_y = seg.y1
-        if (seg.page, seg.line) in labelled_lines:
-            closed = True
-            break
     if len(values) < 2:
         return []
     page = hit.segment.page
@@ -376,7 +366,5 @@ def _column_sums(
         return [
             Candidate(values[-1], base * 0.75, page, f"{label_text} (total row)", None, hit.label)
         ]
-    if closed:
-        return []  # the rows do not add up to the line that closes them: no sum to offer
     total = sum(values, Decimal(0))
     return [Candidate(total, base * 0.72, page, f"{label_text} (column sum)", None, hit.label)]

@@ -425,7 +425,10 @@ class OfflineExtractor:
             lines_sum = sum(amounts, Decimal(0)) if amounts and whole else None
             agreeing = [c for c in labelled if lines_sum is not None and c.value == lines_sum]
             pick = agreeing[0] if agreeing else labelled[0]
-            if agreeing or len(amounts) < 2 or pick.value not in amounts:
+            # A column's sum is computed, not printed: one the rows read disagree with is no
+            # better reading than the rows' own sum.
+            computed = pick.text.endswith("(column sum)") and lines_sum == ex.subtotal.value
+            if agreeing or ((len(amounts) < 2 or pick.value not in amounts) and not computed):
                 ex.line_total = _field(pick)
                 return
         if amounts and whole:
