@@ -124,7 +124,13 @@ def ensure_demo_client(engine: Engine, claims: dict[str, Any]) -> uuid.UUID:
         return tenant_repo.insert_client(s, name=DEMO_CLIENT).id
 
 
-DEMO_LADDER = {"enabled": True, "clean_invoices": 3, "max_total": "10000.00", "require_po": True}
+DEMO_LADDER = {
+    "enabled": True,
+    "clean_invoices": 3,
+    "max_total": "10000.00",
+    "max_total_currency": "EUR",
+    "require_po": True,
+}
 
 
 def ensure_demo_ladder(engine: Engine, claims: dict[str, Any], client_id: uuid.UUID) -> int:

@@ -36,6 +36,7 @@ from core.db import approval_repo
 from core.db.records import ApprovalPolicyVersion
 from core.db.session import user_session
 from core.errors import ValidationFailed
+from core.extraction.parsing import ISO_CURRENCIES
 from core.workflow.access import OWNERS, require_role
 from core.workflow.services import Services
 
@@ -79,9 +80,19 @@ class TrustLadder(BaseModel):
     enabled: bool = False
     clean_invoices: int = Field(default=3, ge=1, le=100)
     max_total: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+    # the limit's currency (ISO 4217): an invoice in another currency, or with none read, waits
+    # for a person (no exchange rates here); None compares the bare numbers (saved policies)
+    max_total_currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     # an invoice without a purchase-order match is never straight-through (issue 14: "vendor and
     # PO matches in the auto band"); off for clients whose invoices carry no PO
     require_po: bool = True
+
+    @field_validator("max_total_currency")
+    @classmethod
+    def _iso_currency(cls, code: str | None) -> str | None:
+        if code is not None and code not in ISO_CURRENCIES:
+            raise ValueError(f"unknown currency code {code!r} (ISO 4217, e.g. EUR)")
+        return code
 
 
 class ApprovalPolicy(BaseModel):

@@ -208,3 +208,20 @@ def test_money_in_the_reasons_has_the_currency_grouping_and_two_decimals(
         review.approve_invoice(services=services, user=owner, invoice_id=invoice.id)
     assert "10,379.92 EUR" in str(blocked.value)
     assert totals.message in [e["message"] for e in blocked.value.details["errors"]]
+
+
+def test_the_ladders_limit_names_an_iso_currency() -> None:
+    """The trust ladder's total limit carries its currency (ISO 4217); the database holds an
+    invoice in any other currency for a person (pgTAP 14_ladder_limit_currency)."""
+    from pydantic import ValidationError
+
+    policy = ApprovalPolicy.model_validate(
+        {"trust_ladder": {"enabled": True, "max_total": "5000.00", "max_total_currency": "EUR"}}
+    )
+    assert policy.trust_ladder.max_total_currency == "EUR"
+    assert approval_policy.policy_json(policy)["trust_ladder"]["max_total_currency"] == "EUR"
+    for bad in ("EURO", "eur", "ZZZ", ""):
+        with pytest.raises(ValidationError):
+            ApprovalPolicy.model_validate(
+                {"trust_ladder": {"max_total": "5000.00", "max_total_currency": bad}}
+            )
