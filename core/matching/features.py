@@ -103,6 +103,17 @@ def _ident(value: object) -> str:
     return _IDENT.sub("", str(value).lower())
 
 
+_SWISS_UID = re.compile(r"(che\d{9})(?:mwst|tva|iva)")
+
+
+def vat_key(value: object) -> str:
+    """A VAT id as compared: like ``_ident``, and a Swiss UID without its language suffix
+    ("CHE-770.359.036 MWST", "CHE770359036" and "CHE-770.359.036 TVA" are one UID)."""
+    key = _ident(value)
+    m = _SWISS_UID.fullmatch(key)
+    return m.group(1) if m else key
+
+
 def _number(value: object) -> float:
     try:
         return float(str(value).replace(",", "")) if str(value).strip() else np.nan
@@ -173,7 +184,8 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     for col in OPTIONAL_COLUMNS:
         if col not in out.columns:
             out[col] = ""
-    for col in ("vat_id", "iban", "po_number"):
+    out["n_vat_id"] = [vat_key(v) if v else "" for v in out["vat_id"].tolist()]
+    for col in ("iban", "po_number"):
         out[f"n_{col}"] = [_ident(v) if v else "" for v in out[col].tolist()]
     out["n_address"] = [normalize_text(v) if v else "" for v in out["address"].tolist()]
     out["n_city"] = [normalize_text(v) if v else "" for v in out["city"].tolist()]

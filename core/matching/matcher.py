@@ -48,6 +48,7 @@ from core.matching.features import (
     paused_gc,
     prepare_frame,
 )
+from core.matching.identified import identifier_verdicts
 from core.matching.index import VendorIndex, validate_frame
 from core.matching.profile import MatchProfile
 from core.matching.scoring import pair_scores, thefuzz_cdist, thefuzz_pairs
@@ -178,7 +179,15 @@ def held_for_review(
 
 def rank_vendors(pairs: pd.DataFrame) -> pd.DataFrame:
     """Best pair per (query, vendor id), sorted by query then score descending, with ``rank``."""
-    order = np.lexsort((pairs["ri"].to_numpy(), -pairs["score"].to_numpy(), pairs["qi"].to_numpy()))
+    # among rows of equal score (an exact name saturates at 100 with or without its VAT id), the
+    # one whose VAT id, IBAN or alias agrees stands for its vendor (its reason names it)
+    vouched = np.zeros(len(pairs))
+    for col in ("vat_id", "iban", "alias"):
+        if col in pairs.columns:
+            vouched = np.maximum(vouched, pairs[col].to_numpy(dtype=float) > 0)
+    order = np.lexsort(
+        (pairs["ri"].to_numpy(), -vouched, -pairs["score"].to_numpy(), pairs["qi"].to_numpy())
+    )
     ordered = pairs.iloc[order]
     # a vendor id can repeat in the reference (several rows per vendor): keep its best row only
     best = ordered.drop_duplicates(["qi", "ref_id"], keep="first").copy()
@@ -211,6 +220,23 @@ def decide(
         held[qi[first]] = ranked["held"].to_numpy(dtype=bool)[first]
     is_auto = (best >= profile.auto_threshold) & (margin >= profile.margin) & (best_pos >= 0)
     is_auto &= profile.auto_enabled & ~held
+    # the printed VAT id / IBAN decides between vendors the name cannot tell apart, and holds a
+    # best candidate that does not own the identifier another vendor owns (core.matching.identified)
+    verdicts = identifier_verdicts(queries, ranked, index, profile, best_pos)
+    conflict = verdicts.conflict & (verdicts.pick < 0)
+    held |= conflict
+    is_auto &= ~conflict
+    by_identifier = np.zeros(n, dtype=bool)
+    for q in np.flatnonzero(verdicts.pick >= 0).tolist():
+        picked = int(verdicts.pick[q])
+        if is_auto[q] and picked == best_pos[q]:
+            continue  # the margin rule alone accepts it: the usual reason
+        others = np.flatnonzero((qi == q) & (np.arange(len(qi)) != picked))
+        best_pos[q], best[q] = picked, score[picked]
+        runner[q] = score[others[0]] if len(others) else 0.0
+        runner_id[q] = ref_id[others[0]] if len(others) else None
+        margin[q] = best[q] - runner[q]
+        is_auto[q] = by_identifier[q] = True
     is_review = ~is_auto & (best >= profile.review_threshold) & (best_pos >= 0)
     decision = np.where(is_auto, "auto", np.where(is_review, "review", "reject"))
     cand_lists: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -244,6 +270,8 @@ def decide(
                 signals[q],
                 profile,
                 held=bool(held[q]),
+                identified=verdicts.notes[q] if by_identifier[q] else "",
+                conflict=verdicts.notes[q] if conflict[q] else "",
             )
         )
     return pd.DataFrame(
@@ -309,15 +337,24 @@ def _reason(
     profile: MatchProfile,
     *,
     held: bool = False,
+    identified: str = "",
+    conflict: str = "",
 ) -> str:
     tail = f" [{signals}; profile {profile.label}]"
+    if decision == "auto" and identified:
+        return (
+            f"auto-accepted: {head} >= {profile.auto_threshold:g}, {identified}"
+            f" (leads runner-up {runner} by {margin:.1f}){tail}"
+        )
     if decision == "auto":
         return (
             f"auto-accepted: {head} >= {profile.auto_threshold:g} and leads by {margin:.1f} "
             f">= {profile.margin:g}{tail}"
         )
     if decision == "review":
-        if not profile.auto_enabled:
+        if conflict and profile.auto_enabled:
+            why = f"held for review: {conflict}"
+        elif not profile.auto_enabled:
             why = "this profile has no auto band (its tuning found none that meets the target)"
         elif held and score >= profile.auto_threshold and margin >= profile.margin:
             why = (
