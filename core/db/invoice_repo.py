@@ -11,6 +11,7 @@ built in ``core.db.invoice_query``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -189,20 +190,36 @@ def audit_for_invoice(s: Session, invoice_id: UUID, *, limit: int, offset: int) 
 
 
 def duplicate_candidates(
-    s: Session, *, client_id: UUID, invoice_id: UUID, number_key: str
+    s: Session,
+    *,
+    client_id: UUID,
+    invoice_id: UUID,
+    number_key: str,
+    digits_key: str = "",
+    invoice_date: dt.date | None = None,
 ) -> list[DuplicateCandidate]:
     """Other live invoices of the client whose invoice number has the same letters and digits
-    (zeros and punctuation ignored: ``number_key``); the caller compares them exactly."""
+    (zeros and punctuation ignored: ``number_key``), or, with ``digits_key`` and
+    ``invoice_date``, the same digits (letters ignored too) and the same invoice date (an OCR
+    misread prefix: "2025-8266" for "R2025-8266"); the caller compares them exactly."""
     if not number_key:
         return []
+    by_digits = ""
+    params: dict[str, Any] = {"c": client_id, "i": invoice_id, "k": number_key}
+    if digits_key and invoice_date is not None:
+        by_digits = (
+            " or (regexp_replace(i.invoice_number, '[^1-9]', '', 'g') = :d"
+            " and i.invoice_date = :dt)"
+        )
+        params.update(d=digits_key, dt=invoice_date)
     rows = s.execute(
         text(
             f"select {columns(DuplicateCandidate)} from public.invoices i"  # noqa: S608
             " where i.client_id = :c and i.id <> :i and i.status <> 'failed'"
-            " and regexp_replace(lower(i.invoice_number), '[^1-9a-z]', '', 'g') = :k"
-            " order by i.created_at limit 20"
+            " and (regexp_replace(lower(i.invoice_number), '[^1-9a-z]', '', 'g') = :k"
+            f"{by_digits}) order by i.created_at limit 20"
         ),
-        {"c": client_id, "i": invoice_id, "k": number_key},
+        params,
     )
     return [DuplicateCandidate.from_row(r) for r in rows.mappings()]
 

@@ -320,6 +320,7 @@ class DuplicateCandidate(Record):
     currency: str | None
     total: Decimal | None
     status: str
+    invoice_date: dt.date | None = None
 
 
 # Reference data ------------------------------------------------------------------------------

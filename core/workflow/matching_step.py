@@ -256,6 +256,15 @@ def _same_vendor(invoice: Invoice, extraction: Extraction, other: DuplicateCandi
     return ""
 
 
+DIGITS_MIN = 4  # an invoice number with fewer digits is not compared by its digits alone
+
+
+def _digits(value: object) -> str:
+    """An invoice number's digits, zeros aside ("" when it has fewer than ``DIGITS_MIN``)."""
+    digits = re.sub(r"[^1-9]", "", str(value or ""))
+    return digits if len(re.sub(r"\D", "", str(value or ""))) >= DIGITS_MIN else ""
+
+
 def compact_id(value: object) -> str:
     """A VAT id or IBAN without spaces, dots and dashes, upper case."""
     return re.sub(r"[\s.\-]", "", str(value or "")).upper()
@@ -275,13 +284,27 @@ def _duplicates(
     if not number:
         return []
     total = extraction.total.value
+    date = extraction.invoice_date.value
     rows = []
     key = re.sub(r"[^1-9a-z]", "", str(extraction.invoice_number.value or "").lower())
+    digits = _digits(extraction.invoice_number.value)
     for d in invoice_repo.duplicate_candidates(
-        s, client_id=invoice.client_id, invoice_id=invoice.id, number_key=key
+        s,
+        client_id=invoice.client_id,
+        invoice_id=invoice.id,
+        number_key=key,
+        digits_key=digits,
+        invoice_date=date,
     ):
+        misread = ""
         if normalize_number(d.invoice_number) != number:
-            continue
+            # the same digits, other letters, the same date: a prefix OCR dropped or glued
+            if not (digits and _digits(d.invoice_number) == digits and d.invoice_date == date):
+                continue
+            misread = (
+                f" (read here as {extraction.invoice_number.value}: the same digits and"
+                " invoice date, other letters)"
+            )
         if total is None or d.total is None:
             continue  # an amount never read cannot prove the same invoice
         if not within(
@@ -298,7 +321,7 @@ def _duplicates(
                 "score": Decimal("100"),
                 "band": "review",
                 "reason": (
-                    f"{vendor}, invoice number {d.invoice_number} and amount"
+                    f"{vendor}, invoice number {d.invoice_number}{misread} and amount"
                     f" {Decimal(d.total):.2f} as an invoice already {d.status.replace('_', ' ')}"
                 ),
                 "profile_version": profile_version,
