@@ -30,6 +30,20 @@ from core.workflow.transitions import apply_change, worker_user
 
 log = logging.getLogger(__name__)
 AUTO_APPROVE_CONFIDENCE = 0.85  # below this a person looks at the fields whatever the match says
+SCAN_KEY_FIELDS = ("invoice_number", "invoice_date", "total")
+
+
+def unsure_scan_fields(extraction: Extraction) -> list[str]:
+    """On an OCR read, the key fields read with less than ``AUTO_APPROVE_CONFIDENCE``: such an
+    invoice is never approved unseen, whatever its mean confidence (a text layer's weak field
+    is a label the rules do not know; a scan's may be a misread or the wrong value)."""
+    if extraction.source != "ocr":
+        return []
+    return [
+        name
+        for name in SCAN_KEY_FIELDS
+        if extraction.field(name).confidence < AUTO_APPROVE_CONFIDENCE
+    ]
 
 
 def _extraction_changes(ex: Extraction) -> dict[str, Any]:
@@ -228,10 +242,14 @@ def process_invoice(
         invoice_repo.record_exceptions(s, invoice.id, outcome.exceptions)
         # An amount a hint repaired from OCR digit confusions is never approved unseen.
         repaired = repaired_fields(extraction)
+        # So is a scan whose number, date or total OCR read unsure (a due date taken for the
+        # invoice date): the mean confidence hides one weak key field.
+        unsure = unsure_scan_fields(extraction)
         auto = (
             outcome.auto
             and extraction.overall_confidence >= AUTO_APPROVE_CONFIDENCE
             and not repaired
+            and not unsure
         )
         # The approval policy's blocks hold for auto-approval too (the door refuses it anyway).
         blocked = [r.code for r in approval_repo.reasons(s, invoice_id) if r.blocking]
@@ -253,6 +271,7 @@ def process_invoice(
                 "reason": outcome.reason,
                 **({"blocked_by": blocked} if blocked else {}),
                 **({"repaired": repaired} if repaired else {}),
+                **({"unsure": unsure} if unsure else {}),
                 **({"ladder": ladder} if ladder else {"rule": "trust_ladder"}),
             },
         )
