@@ -106,7 +106,9 @@ def identifier_verdicts(
     )
     ri = ranked["ri"].to_numpy()
     keys, flats = frame["n_key"].to_numpy(), frame["n_flat"].to_numpy()
-    rows_of = {q: np.flatnonzero(qi == q) for q in asked}
+    # ranked is sorted by query: each query's rows are one slice
+    lo, hi = np.searchsorted(qi, asked, "left"), np.searchsorted(qi, asked, "right")
+    rows_of = {q: np.arange(a, b) for q, a, b in zip(asked, lo, hi, strict=True)}
     involved = np.concatenate(list(rows_of.values()))
     name_only = np.zeros(len(ranked))
     name_only[involved] = _name_only_scores(

@@ -29,7 +29,9 @@ Decision frame contract (one row per query, in query order):
   normalized name, an acronym or the same letters without spaces vouch for the pair;
 * both names carry a legal form and they differ, not as a typo would ("TCE *Oy*" for "TCE
   *S.A.*", not "S.As." for "S.A."): another legal entity of the same name (a subsidiary
-  abroad), unless the VAT id, IBAN, an exact alias or the address vouch for it.
+  abroad), unless the VAT id, IBAN, an identifier alias or the address vouch for it (a name
+  alias matches legal form aside: its own legal form must agree, "X e.K." learned for one
+  vendor does not vouch for "X GmbH").
 """
 
 from __future__ import annotations
@@ -138,7 +140,10 @@ def score_candidates(
             )
             pairs = pd.concat([pairs[["qi", "ri"]], feats], axis=1)
             pairs["score"] = logistic_score(feats, profile.weights)
-            pairs["held"] = held_for_review(feats, unmatched, forms < LEGAL_FORMS_ALIKE)
+            name_alias = ref["alias_kind"].to_numpy()[ri] == "name"
+            pairs["held"] = held_for_review(
+                feats, unmatched, forms < LEGAL_FORMS_ALIKE, name_alias=name_alias
+            )
         else:
             names_q, names_r = queries["name"].to_numpy(), ref["name"].to_numpy()
             scores = thefuzz_pairs(names_q[qi].tolist(), names_r[ri].tolist(), profile.scorer)
@@ -153,25 +158,31 @@ ADDRESS_SAME = 0.8  # address signal (-1..1) from which the addresses vouch for 
 
 
 def held_for_review(
-    feats: pd.DataFrame, unmatched_query: np.ndarray, forms_unalike: np.ndarray | None = None
+    feats: pd.DataFrame,
+    unmatched_query: np.ndarray,
+    forms_unalike: np.ndarray | None = None,
+    *,
+    name_alias: np.ndarray | None = None,
 ) -> np.ndarray:
     """Pairs that may not be auto-accepted (see ``held_for_review`` in the module docstring).
 
     ``forms_unalike``: the two legal-form families are not near spellings of each other (a
-    typo such as "S.As." for "S.A." reads as another family but is no other entity)."""
-    by_identifier = (
-        (feats["vat_id"].to_numpy() > 0)
-        | (feats["iban"].to_numpy() > 0)
-        | (feats["alias"].to_numpy() > 0)
-        | (feats["address"].to_numpy() >= ADDRESS_SAME)
-    )
+    typo such as "S.As." for "S.A." reads as another family but is no other entity).
+    ``name_alias``: the pair's vendor row is a name alias; such an alias matches by its key,
+    legal form aside, so it vouches for the words but not for another legal form than its own
+    (a spelling "X e.K." learned for one vendor says nothing about "X GmbH")."""
+    alias = feats["alias"].to_numpy() > 0
+    other_ids = (feats["vat_id"].to_numpy() > 0) | (feats["iban"].to_numpy() > 0)
+    other_ids |= feats["address"].to_numpy() >= ADDRESS_SAME
+    by_identifier = other_ids | alias
     by_name = (
         (feats["exact_key"].to_numpy() > 0)
         | (feats["acronym"].to_numpy() > 0)
         | (feats["flat_ratio"].to_numpy() >= SPACELESS_SAME)
     )
     extra_word = (unmatched_query > 0) & ~(by_identifier | by_name)
-    other_entity = (feats["legal_form"].to_numpy() < 0) & ~by_identifier
+    form_vouched = by_identifier if name_alias is None else other_ids | (alias & ~name_alias)
+    other_entity = (feats["legal_form"].to_numpy() < 0) & ~form_vouched
     if forms_unalike is not None:
         other_entity &= forms_unalike
     return extra_word | other_entity

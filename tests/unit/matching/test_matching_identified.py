@@ -249,3 +249,23 @@ def test_an_identifier_the_invoice_contradicts_decides_nothing(seed: int) -> Non
     aliases = _aliases([("Y", "name", f"{w['name']} GmbH")])
     out = _decide(f"{w['name']} GmbH", master, aliases, vat_id=w["x_vat"], iban=w["iban_y"])
     assert out["decision"] == "review", out["reason"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_learned_spelling_does_not_vouch_for_another_legal_form(seed: int) -> None:
+    """Y learned "<name> e.K." (its own legal form); X is "<name> GmbH & Co. KG". An invoice
+    printing "<name> GmbH" and no VAT id is a name-only tie between two entities: the alias
+    (same key, legal form aside) must not carry it into the auto band for Y. Y's own spelling,
+    legal form included, still does."""
+    w = _world(seed)
+    master = _master(
+        [
+            {"id": "X", "name": f"{w['name']} GmbH & Co. KG", "vat_id": w["x_vat"]},
+            {"id": "Y", "name": w["name"].upper()},
+        ]
+    )
+    aliases = _aliases([("Y", "name", f"{w['name']} e.K."), ("Y", "vat_id", w["y_vat"])])
+    out = _decide(f"{w['name']} GmbH", master, aliases)
+    assert out["decision"] == "review", out["reason"]
+    own = _decide(f"{w['name']} e.K.", master, aliases)
+    assert (own["match_id"], own["decision"]) == ("Y", "auto"), own["reason"]
