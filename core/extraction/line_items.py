@@ -127,7 +127,9 @@ def _numbers(words: list[Word], decimal_sep: str | None) -> tuple[list[_Num], De
         text = re.sub(r"^(?:RM|Rs\.?|Rp\.?|[RS]\$|TL|zł|Kč)(?=\d)", "", text)
         nxt = words[i + 1].text if i + 1 < len(words) else ""
         if text.endswith("%") or nxt.startswith("%"):
-            rate = parse_amount(text.rstrip("%"), decimal_sep)
+            found = parse_amount(text.rstrip("%"), decimal_sep)
+            # a tax rate is a percentage: "19241,88%" is OCR gluing a rate to an amount
+            rate = found if found is not None and 0 <= found <= 100 else rate
             continue
         if not _NUM_WORD.match(text) or find_dates(text):
             continue

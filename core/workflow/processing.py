@@ -69,17 +69,33 @@ def _extraction_changes(ex: Extraction) -> dict[str, Any]:
     return changes
 
 
+LINE_NUMBER_LIMIT = Decimal(10) ** 14  # invoice_lines' numeric(18, 4) columns hold less
+
+
+def _line_number(value: Decimal | None) -> Decimal | None:
+    """A quantity, price or amount the line table can hold; an absurd one (any extractor's, the
+    LLM's too) is not stored rather than failing the whole invoice."""
+    return value if value is None or abs(value) < LINE_NUMBER_LIMIT else None
+
+
+def _tax_rate(value: Decimal | None) -> Decimal | None:
+    """A line's tax rate is a percentage (0-100); anything else is no tax rate (OCR glued a rate
+    to an amount: "19241,88%"); invoice_lines.tax_rate is numeric(7, 4) and refused it, which
+    failed the invoice's processing."""
+    return value if value is None or 0 <= value <= 100 else None
+
+
 def _lines(ex: Extraction) -> list[dict[str, Any]]:
     return [
         {
             "line_no": n,
             "description": item.description,
             "product_code": item.product_code,
-            "quantity": item.quantity,
+            "quantity": _line_number(item.quantity),
             "unit": item.unit,
-            "unit_price": item.unit_price,
-            "amount": item.amount,
-            "tax_rate": item.tax_rate,
+            "unit_price": _line_number(item.unit_price),
+            "amount": _line_number(item.amount),
+            "tax_rate": _tax_rate(item.tax_rate),
             "allowance": item.allowance,
             "charge": item.charge,
         }
