@@ -330,6 +330,9 @@ class DevDoc:
     kind: str = "pdf"  # pdf (a text layer) | scan (read by OCR)
 
 
+NO_BENCHMARKS = "no ../shared/benchmarks above this checkout"  # said when it is absent
+
+
 def load_dev_docs() -> tuple[list[DevDoc], str]:
     """The documents of ``extraction-dev/multilingual`` and where they came from, or none and
     why (no ``../shared/benchmarks`` above this checkout: the stream is the synthetic one)."""
@@ -337,7 +340,7 @@ def load_dev_docs() -> tuple[list[DevDoc], str]:
 
     root = benchmarks_dir()
     if root is None:
-        return [], "no ../shared/benchmarks above this checkout"
+        return [], NO_BENCHMARKS
     folder = root / "extraction-dev" / DEV_SET
     if not (folder / "truth.jsonl").is_file():
         return [], f"{folder / 'truth.jsonl'} missing"

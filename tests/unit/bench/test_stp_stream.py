@@ -1,5 +1,6 @@
 """The STP bench's stream with dev documents in it (``bench.stp_bench.insert_dev_docs``), on
-generated stand-in documents (the bench reads the real ones from ``../shared`` only)."""
+generated stand-in documents (the bench alone reads the real ones, from the benchmarks folder
+beside the checkout; no test does)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from bench.stp_bench import (
     LATER_FIELDS,
+    NO_BENCHMARKS,
     DevDoc,
     Item,
     insert_dev_docs,
@@ -89,9 +91,9 @@ def test_each_dev_document_is_its_vendors_first_invoice_in_the_first_half_then_l
     vendor_of = {it.dev: it.vendor for it in dev}
     assert vendor_of["docs/a.pdf"] is vendor_of["docs/b.pdf"]
     assert vendor_of["docs/c.pdf"] is not vendor_of["docs/a.pdf"]
-    shared = vendor_of["docs/a.pdf"]
-    assert shared.first_at == min(it.index for it in dev if it.vendor is shared)
-    assert shared.base is None and not shared.po_backed and shared.tier == "dev"
+    two_docs = vendor_of["docs/a.pdf"]
+    assert two_docs.first_at == min(it.index for it in dev if it.vendor is two_docs)
+    assert two_docs.base is None and not two_docs.po_backed and two_docs.tier == "dev"
 
 
 def test_the_placement_is_seeded_and_the_stream_without_documents_is_the_synthetic_one(
@@ -138,7 +140,7 @@ def test_the_dev_documents_are_read_from_the_benchmarks_folder_or_skipped(
 
     monkeypatch.setattr(bench.dev_sets, "benchmarks_dir", lambda: None)
     docs, why = load_dev_docs()
-    assert docs == [] and "no ../shared/benchmarks" in why
+    assert docs == [] and why == NO_BENCHMARKS
     folder = tmp_path / "extraction-dev" / "multilingual"
     (folder / "docs").mkdir(parents=True)
     monkeypatch.setattr(bench.dev_sets, "benchmarks_dir", lambda: tmp_path)
