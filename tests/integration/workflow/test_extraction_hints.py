@@ -229,6 +229,17 @@ def test_hints_stay_in_their_client_and_owners_remove_them(
 CLEANER = "Harbour Lane Cleaning Services Ltd"
 
 
+def _cleaner_in_master(services, operator, client_id) -> None:
+    """The cleaning vendor in the client's vendor master (its VAT id, no currency)."""
+    reference.import_reference(
+        services=services,
+        user=operator,
+        client_id=client_id,
+        kind="vendors",
+        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
+    )
+
+
 def _cleaning(ref: str, date: str, total: str, symbol: str = "$") -> bytes:
     """A vendor whose dates are numeric (day or month first?) and whose total prints only "$"."""
     return make_pdf(
@@ -258,13 +269,7 @@ def test_an_approval_teaches_the_unsure_fields_and_the_vendors_currency(
     services = real_services
     client = role_users
     operator = as_user(client.members["operator"])
-    reference.import_reference(
-        services=services,
-        user=operator,
-        client_id=client.id,
-        kind="vendors",
-        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
-    )
+    _cleaner_in_master(services, operator, client.id)
     first = _one(services, operator, client.id, "h1.pdf", _cleaning("HL-1001", "05/03/2024",
                                                                     "250.00"))  # fmt: skip
     assert first.vendor_id is not None and first.currency == "USD"
@@ -314,13 +319,7 @@ def test_the_vendors_master_currency_settles_a_bare_dollar_only(
     services = real_services
     client = role_users
     operator = as_user(client.members["operator"])
-    reference.import_reference(
-        services=services,
-        user=operator,
-        client_id=client.id,
-        kind="vendors",
-        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
-    )
+    _cleaner_in_master(services, operator, client.id)
 
     def master(currency: str) -> None:  # the vendor master's currency (no reference import has it)
         with engine.begin() as conn:
@@ -349,13 +348,7 @@ def test_a_printed_currency_code_is_never_replaced(real_services, role_users, en
     services = real_services
     client = role_users
     operator = as_user(client.members["operator"])
-    reference.import_reference(
-        services=services,
-        user=operator,
-        client_id=client.id,
-        kind="vendors",
-        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
-    )
+    _cleaner_in_master(services, operator, client.id)
     with engine.begin() as conn:
         conn.execute(
             text("update public.vendors set default_currency = 'CAD' where client_id = :c"),
@@ -378,13 +371,7 @@ def test_an_approval_moves_a_hint_that_read_nothing_and_never_agreed(
     services = real_services
     client = role_users
     operator = as_user(client.members["operator"])
-    reference.import_reference(
-        services=services,
-        user=operator,
-        client_id=client.id,
-        kind="vendors",
-        data=f"vendor_code,name,vat_id\nH1,{CLEANER},GB987654321\n".encode(),
-    )
+    _cleaner_in_master(services, operator, client.id)
     with engine.begin() as conn:
         vendor_id = conn.execute(
             text("select id from public.vendors where client_id = :c"), {"c": client.id}
