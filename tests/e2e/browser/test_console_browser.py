@@ -40,7 +40,7 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
     field.fill("BROWSER-TEST-0001")
     page.get_by_role("button", name="Save corrections").click()
     ui.wait_idle(page)
-    page.get_by_text(re.compile(r"Saved Invoice number")).wait_for()
+    ui.said(page, re.compile(r"Saved Invoice number"))
     ui.shot(page, "05_corrected")
 
     ui.go(page, "Match preview")
@@ -68,7 +68,7 @@ def test_operator_signs_in_uploads_reviews_matches_and_downloads_xlsx(
         ui.wait_idle(page)
     page.get_by_role("button", name="Confirm best candidate").click()
     ui.wait_idle(page)
-    page.get_by_text(re.compile(r"^Confirmed .* for invoice ")).wait_for()
+    ui.said(page, re.compile(r"^Confirmed .* for invoice "))
     ui.shot(page, "07_match_confirmed")
 
     ui.go(page, "Review queue")

@@ -35,6 +35,18 @@ def wait_idle(page: Any, timeout: float = 60) -> None:
     raise TimeoutError("Streamlit kept running")
 
 
+def said(page: Any, pattern: re.Pattern[str], timeout: float = 30_000) -> str:
+    """Wait for the page's status message (``console.flash``) matching ``pattern``; return it.
+
+    The review page answers each action twice, in the status at the top and in a toast: a bare
+    text locator sees one or both, depending on how fast the toast comes, and so fails strict
+    mode at random. The status is the one that stays.
+    """
+    status = page.locator("[data-testid^='stAlertContent']").filter(has_text=pattern).first
+    status.wait_for(timeout=timeout)
+    return str(status.inner_text())
+
+
 def shot(page: Any, name: str) -> Path:
     """Full-page screenshot under artifacts/screenshots/."""
     SHOTS.mkdir(parents=True, exist_ok=True)
