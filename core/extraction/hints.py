@@ -194,16 +194,23 @@ def _left_neighbour(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> Layo
     return max(left, key=lambda o: o.box[2]) if left else None
 
 
+def _stacked(upper: tuple[float, ...], lower: tuple[float, ...]) -> bool:
+    """``lower`` is the next line under ``upper``, in the same column.
+
+    OCR boxes hug the ink: a value's box may start a pixel or two above the bottom of its
+    column title's box ("Vorgang" over "RE-72703" on a scan). A line may reach up into the one
+    above it by a third of that line's height and still be the line below; more is the same
+    line."""
+    reach = 0.35 * (upper[3] - upper[1])
+    return (
+        lower[1] >= upper[3] - reach
+        and lower[1] - upper[3] < 0.05
+        and min(upper[2], lower[2]) - max(upper[0], lower[0]) > 0
+    )
+
+
 def _above(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
-    x0, y0, x1, _ = seg.box
-    over = [
-        o
-        for o in layout
-        if o.page == seg.page
-        and o.box[3] <= y0 + 1e-4
-        and y0 - o.box[3] < 0.05
-        and min(o.box[2], x1) - max(o.box[0], x0) > 0
-    ]
+    over = [o for o in layout if o.page == seg.page and _stacked(o.box, seg.box)]
     return max(over, key=lambda o: o.box[3]) if over else None
 
 
@@ -427,15 +434,7 @@ def _right_neighbour(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> Lay
 
 
 def _below(seg: LayoutSegment, layout: Sequence[LayoutSegment]) -> LayoutSegment | None:
-    x0, _, x1, y1 = seg.box
-    under = [
-        o
-        for o in layout
-        if o.page == seg.page
-        and o.box[1] >= y1 - 1e-4
-        and o.box[1] - y1 < 0.05
-        and min(o.box[2], x1) - max(o.box[0], x0) > 0
-    ]
+    under = [o for o in layout if o.page == seg.page and _stacked(seg.box, o.box)]
     return min(under, key=lambda o: o.box[1]) if under else None
 
 

@@ -314,6 +314,9 @@ LOCAL_ABBREVIATIONS: dict[str, str] = {
     "฿": "THB", "₫": "VND",
 }  # fmt: skip
 _CODE_RE = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+# An ISO code whose capital OCR read with an accent ("ÚSD", "EÜR"): three capitals, one or more
+# of them accented, that fold to a code.
+_ACCENTED_CODE_RE = re.compile(r"(?<![^\W\d_])([A-ZÀ-ÖØ-Þ]{3})(?![^\W\d_])")
 _CODE_NEAR_AMOUNT = re.compile(
     r"(?i)(?<![a-z])([a-z]{3})(?=\s{0,4}[-−]?\d)|(?<=\d)\s{0,4}([a-z]{3})(?![a-z])"
 )
@@ -352,6 +355,10 @@ def find_currencies(text: str, country: str | None = None) -> dict[str, int]:
     for m in _CODE_RE.finditer(text):
         if m.group(1) in ISO_CURRENCIES:
             add(m.group(1))
+    for m in _ACCENTED_CODE_RE.finditer(text):
+        code = unicodedata.normalize("NFKD", m.group(1)).encode("ascii", "ignore").decode()
+        if not m.group(1).isascii() and code in ISO_CURRENCIES:
+            add(code)
     for m in _CODE_NEAR_AMOUNT.finditer(text):
         raw = m.group(1) or m.group(2)
         code = raw.upper()

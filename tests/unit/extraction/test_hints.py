@@ -379,3 +379,32 @@ def test_a_value_in_a_header_row_is_anchored_on_its_column_title_not_on_the_valu
     read, applied = apply_hints(Extraction(layout=second), [dataclasses.replace(hint, id="h1")])
     assert applied == {"invoice_date": "h1"}
     assert read.invoice_date.value == dt.date(2025, 1, 4)
+
+
+def test_a_column_title_whose_value_box_reaches_a_pixel_into_it_still_anchors_on_a_scan() -> None:
+    """OCR boxes hug the ink: on a scan the value's box under a column title may start a pixel
+    above the title box's bottom ("Vorgang" ending at y 0.1803, "RE-202502-990" starting at
+    0.1796). The hint learned on the vendor's text PDF read nothing there (it wanted the value
+    wholly below its label), and each such scan waited for a person, who typed the number."""
+    first = layout_of(_load(_header_row_invoice("RE-2023-8810", "12. Dezember 2024"), "a.pdf"))
+    hints = [
+        dataclasses.replace(learn_hint(f, v, first), id=f"id-{f}")
+        for f, v in (("invoice_number", "RE-2023-8810"), ("invoice_date", dt.date(2024, 12, 12)))
+    ]
+    assert {h.direction for h in hints} == {"below"}
+    second = layout_of(_load(_header_row_invoice("RE-2025-0990", "27. Mai 2025"), "b.pdf"))
+    titles = next(s for s in second if s.text.startswith("Rechnungsnummer")).box
+    values = next(s for s in second if s.text.startswith("RE-2025-0990"))
+    # the row of values moved up until its boxes start a tenth of a line above the titles' bottom
+    up = values.box[1] - (titles[3] - 0.1 * (titles[3] - titles[1]))
+    scan = [
+        s.model_copy(update={"box": (s.box[0], s.box[1] - up, s.box[2], s.box[3] - up)})
+        if s.line == values.line
+        else s
+        for s in second
+    ]
+    assert next(s for s in scan if s.line == values.line).box[1] < titles[3]
+    read, applied = apply_hints(Extraction(layout=scan), hints)
+    assert applied == {"invoice_number": "id-invoice_number", "invoice_date": "id-invoice_date"}
+    assert read.invoice_number.value == "RE-2025-0990"
+    assert read.invoice_date.value == dt.date(2025, 5, 27)

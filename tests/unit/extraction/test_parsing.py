@@ -152,6 +152,8 @@ def test_iso_and_german_dates_round_trip(day: dt.date) -> None:
         ("Total: 12.00 USD", "USD"),
         ("Montant 1 000,00 euros", "EUR"),
         ("zł 10,00", "PLN"),
+        ("ÚSD Currency:", "USD"),  # OCR put an accent on a scan's capital
+        ("Summe 40,00 EÜR", "EUR"),
     ],
 )
 def test_currency_from_codes_symbols_and_words(text: str, code: str) -> None:
@@ -161,3 +163,5 @@ def test_currency_from_codes_symbols_and_words(text: str, code: str) -> None:
 def test_currency_is_never_defaulted() -> None:
     assert parse_currency("Total 12.00") is None
     assert find_currencies("ALL TOP CUP items") == {}
+    # accented capitals that fold to no code, or words longer than a code, name no currency
+    assert find_currencies("ÉTÉ CAFÉ ÚSDA RÉSUMÉ") == {}
