@@ -19,7 +19,7 @@ from core.db import approval_repo, invoice_repo, tenant_repo
 from core.db.records import CORRECTABLE_FIELDS, File
 from core.db.session import user_session
 from core.errors import FileOutsideClient
-from core.extraction.hints import apply_hints, repaired_fields
+from core.extraction.hints import apply_hints, repair_scan_amounts, repaired_fields
 from core.extraction.schema import Extraction
 from core.storage.keys import BUCKET
 from core.workflow import learning, splitting, trust_ladder
@@ -235,7 +235,10 @@ def process_invoice(
             if services.settings.learning_enabled
             else (extraction, {})
         )
-        if hinted:
+        # A scan's amount OCR misread, that the other two give back, is repaired (unsure).
+        read_total = extraction.total.value
+        extraction = repair_scan_amounts(extraction)
+        if hinted or extraction.total.value != read_total:
             outcome = match_invoice(s, invoice=invoice, extraction=extraction)
         meta = {"by": "worker", "attempt": attempt, **provenance(extraction)}
         if hinted:

@@ -335,6 +335,43 @@ def test_an_amount_far_from_the_others_is_not_repaired() -> None:
     assert not _confusable(Decimal("13426.81"), Decimal("13427.81"))  # 6 and 7 look unalike
     assert not _confusable(Decimal("13426.81"), Decimal("1342.68"))  # another length
     assert not _confusable(Decimal("188.00"), Decimal("133.80"))  # three digits off
+    assert _confusable(Decimal("458.51"), Decimal("4458.51"))  # one digit lost
+    assert _confusable(Decimal("1934.82"), Decimal("19384.82"))  # ... wherever it stood
+    assert not _confusable(Decimal("458.51"), Decimal("4458.15"))  # the cents differ
+    assert not _confusable(Decimal("458.51"), Decimal("4468.51"))  # lost and misread
+    assert not _confusable(Decimal("0.51"), Decimal("10.51"))  # nothing left to repair
+
+
+def _scan_amounts(subtotal: str, tax: str, total: str, source: str = "ocr") -> Extraction:
+    from core.extraction.schema import ExtractedField
+
+    def amount(text: str) -> ExtractedField:
+        return ExtractedField(value=Decimal(text), confidence=0.9)
+
+    return Extraction(source=source, subtotal=amount(subtotal), tax=amount(tax),
+                      total=amount(total))  # fmt: skip
+
+
+def test_a_scan_amount_with_a_lost_digit_is_repaired_without_a_hint() -> None:
+    """Seen on the STP stream: a scan's VAT read as 458.51 under a net of 19,384.82 and a total
+    of 23,843.33. The totals check failed although every key field was right; the person who
+    approved it over the check reset the vendor's trust ladder. The amount the other two give
+    is taken, unsure (never approved unseen); a text layer's figures stay as printed."""
+    from core.extraction.hints import REPAIR_SIGNAL, repair_scan_amounts, repaired_fields
+
+    read = repair_scan_amounts(_scan_amounts("19384.82", "458.51", "23843.33"))
+    assert read.tax.value == Decimal("4458.51")
+    assert REPAIR_SIGNAL in read.tax.evidence.signals
+    assert read.tax.confidence <= 0.8
+    assert repaired_fields(read) == ["tax"]
+    assert read.subtotal.value == Decimal("19384.82")
+    assert read.total.value == Decimal("23843.33")
+    printed = repair_scan_amounts(_scan_amounts("19384.82", "458.51", "23843.33", "text_layer"))
+    assert printed.tax.value == Decimal("458.51")
+    # a tax that is no misreading of what the others give stays, for the checks to flag
+    wrong = repair_scan_amounts(_scan_amounts("68.95", "13.79", "74.53"))
+    assert wrong.tax.value == Decimal("13.79")
+    assert repaired_fields(wrong) == []
 
 
 def test_a_table_header_or_a_row_is_no_label() -> None:
