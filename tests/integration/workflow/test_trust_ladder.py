@@ -751,3 +751,39 @@ def test_lines_that_do_not_account_for_the_net_refuse_straight_through_approval(
                _pdf(f"LNET-{case}", vendor=OTHER, vat="", po=None, lines=split, line_total="",
                     subtotal="100.00"), "lnet.pdf")  # fmt: skip
     assert net.status == "approved", _reasons(services, operator, net.id)
+
+
+def test_choosing_a_new_vendor_is_no_correction_its_ladder_counts_from_the_first_invoice(
+    services, acme
+) -> None:
+    """A vendor new to the master: its first invoice matches no vendor, and the operator creates
+    the vendor from it. The product proposed none, which was right, so that choice is a decision
+    like confirming a proposal, not a correction: the first approval counts as clean and, with
+    N = 2, the vendor's third invoice goes straight through. Before, the first invoice reset the
+    streak (match.overridden) and the ladder opened one invoice later."""
+    from core.workflow import vendor_creation
+
+    client, owner, operator = acme
+    _policy(services, owner, client.id, n=2)
+    name, vat = "Zyxwv Unheard Of Company", "FR40303265045"
+    first = _one(services, operator, client.id, _pdf("Z-1", vendor=name, vat=vat, po=None), "z1.pdf")
+    assert first.status == "needs_review" and first.vendor_id is None
+    made = vendor_creation.create_vendor_from_invoice(
+        services=services, user=operator, invoice_id=first.id,
+        expected_version=first.version, name=name,
+    )  # fmt: skip
+    review.approve_invoice(services=services, user=operator, invoice_id=first.id,
+                           expected_version=made.invoice.version)  # fmt: skip
+    state = _state(services, operator, client.id, name)
+    assert (state.clean_streak, state.last_reset_action) == (1, None)
+    second = _one(services, operator, client.id, _pdf("Z-2", vendor=name, vat=vat, po=None),
+                  "z2.pdf")  # fmt: skip
+    assert second.vendor_id == made.vendor.id
+    assert _reasons(services, operator, second.id) == {R.streak_short}
+    review.approve_invoice(services=services, user=operator, invoice_id=second.id,
+                           expected_version=second.version)  # fmt: skip
+    third = _one(services, operator, client.id, _pdf("Z-3", vendor=name, vat=vat, po=None),
+                 "z3.pdf")  # fmt: skip
+    assert third.status == "approved"
+    # the ladder's own approval adds nothing to the streak
+    assert _state(services, operator, client.id, name).clean_streak == 2
