@@ -766,7 +766,8 @@ def test_choosing_a_new_vendor_is_no_correction_its_ladder_counts_from_the_first
     client, owner, operator = acme
     _policy(services, owner, client.id, n=2)
     name, vat = "Zyxwv Unheard Of Company", "FR40303265045"
-    first = _one(services, operator, client.id, _pdf("Z-1", vendor=name, vat=vat, po=None), "z1.pdf")
+    first = _one(services, operator, client.id, _pdf("Z-1", vendor=name, vat=vat, po=None),
+                 "z1.pdf")  # fmt: skip
     assert first.status == "needs_review" and first.vendor_id is None
     made = vendor_creation.create_vendor_from_invoice(
         services=services, user=operator, invoice_id=first.id,
