@@ -199,11 +199,14 @@ def _skew(boxes: Iterable[Any]) -> float:
 
 # OCR drops the space after a label's colon ("USt-IdNr.:339/5264/3049"); times keep theirs.
 _LABEL_COLON = re.compile(r"(?<=[^\W\d_]|\.):(?=\w)")
+# ... and the space between an abbreviated label and its rate ("USt.8.1%": the tax label was not
+# found, and the tax was taken from a line's unit price).
+_LABEL_RATE = re.compile(r"(?<=[^\W\d_]{2}\.)(?=\d{1,2}(?:[.,]\d{1,3})?\s?%)")
 
 
 def _split_line(text: str, x0: float, y0: float, x1: float, y1: float) -> list[Word]:
     """Split one OCR text box into words, spreading x-positions by character count."""
-    text = _LABEL_COLON.sub(": ", text)
+    text = _LABEL_RATE.sub(" ", _LABEL_COLON.sub(": ", text))
     parts = text.split()
     total = len(text)
     if len(parts) <= 1 or total == 0:

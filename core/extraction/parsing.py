@@ -136,10 +136,11 @@ class ParsedDate:
 
 _ISO = r"(?P<iy>(?:19|20)\d{2})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})"
 _NUM = r"(?P<a>\d{1,2})\s?(?P<s>[./-])\s?(?P<b>\d{1,2})\s?(?P=s)\s?(?P<y>\d{4}|\d{2})"
-# "3 de agosto de 2014" (es, pt), "3. März 2014", "03-Mar-2014", "3rd March, 2014".
+# "3 de agosto de 2014" (es, pt), "3. März 2014", "03-Mar-2014", "3rd March, 2014", and a dot
+# OCR put before the year ("11. August .2026").
 _DMY = (
     rf"(?P<d1>\d{{1,2}})(?:er|st|nd|rd|th|º|°)?\.?[\s-]*(?:de\s+)?(?P<m1>{_MONTH_ALT})\.?"
-    r"[\s,-]*(?:de\s+|del\s+)?(?P<y1>\d{4}|\d{2}(?!\d))"
+    r"[\s,-]*(?:\.(?=\d{4}))?(?:de\s+|del\s+)?(?P<y1>\d{4}|\d{2}(?!\d))"
 )
 # "August 3, 2014" and, as OCR prints it, "August 3 , 2014".
 _MDY = rf"(?P<m2>{_MONTH_ALT})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(?P<y2>\d{{4}})"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from core.extraction.document import load_document
-from core.extraction.ocr import _skew
+from core.extraction.ocr import _skew, _split_line
 
 
 def _box(x: float, y: float, w: float, h: float, angle_deg: float) -> list[list[float]]:
@@ -62,3 +62,23 @@ def test_the_build_smoke_check_loads_the_models_the_product_loads() -> None:
     from core.extraction.ocr_int8 import INT8_MODEL
 
     assert smoke.INT8_REC == INT8_MODEL
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        # seen on a scan: the tax label glued to its rate was no label; the tax was then taken
+        # from a line's unit price (13.79 for 5.58)
+        ("USt.8.1% 5.58", ["USt.", "8.1%", "5.58"]),
+        ("MwSt.19 % 76,05", ["MwSt.", "19", "%", "76,05"]),
+        ("USt-IdNr.:339/5264/3049", ["USt-IdNr.:", "339/5264/3049"]),
+        # what is no label and rate stays as read
+        ("Nr.12 Stück", ["Nr.12", "Stück"]),
+        ("8.1% 5.58", ["8.1%", "5.58"]),
+        ("v.2.5%x", ["v.2.5%x"]),
+    ],
+)
+def test_ocr_glued_label_parts_are_split(line: str, words: list[str]) -> None:
+    split = _split_line(line, 0.0, 0.0, 100.0, 10.0)
+    assert [w.text for w in split] == words
+    assert all(a.x1 <= b.x0 + 1e-9 for a, b in zip(split, split[1:], strict=False))

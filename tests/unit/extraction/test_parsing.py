@@ -111,6 +111,7 @@ def test_detect_decimal_separator_from_two_decimal_amounts() -> None:
         ("March 5, 2024", dt.date(2024, 3, 5), False),
         ("Mar 5 2024", dt.date(2024, 3, 5), False),
         ("5. März 2024", dt.date(2024, 3, 5), False),
+        ("Datum: 11. August .2026", dt.date(2026, 8, 11), False),  # a dot OCR put before the year
         ("24. Januar 2014", dt.date(2014, 1, 24), False),
         ("1er mars 2024", dt.date(2024, 3, 1), False),
         ("16 nov. 2017", dt.date(2017, 11, 16), False),
