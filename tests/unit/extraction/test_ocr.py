@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import math
 
 import pytest
@@ -81,4 +82,4 @@ def test_the_build_smoke_check_loads_the_models_the_product_loads() -> None:
 def test_ocr_glued_label_parts_are_split(line: str, words: list[str]) -> None:
     split = _split_line(line, 0.0, 0.0, 100.0, 10.0)
     assert [w.text for w in split] == words
-    assert all(a.x1 <= b.x0 + 1e-9 for a, b in zip(split, split[1:], strict=False))
+    assert all(a.x1 <= b.x0 + 1e-9 for a, b in itertools.pairwise(split))
