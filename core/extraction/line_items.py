@@ -103,12 +103,20 @@ def _regrouped_triple(
 
 # OCR glues a tax rate to the amount beside it ("19%241,88"): two words.
 _GLUED_RATE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})?%)(\d[\d.,']*\d)$")
+# ... and a unit price to its line amount ("814.3720,359.25"): two amounts with two decimals
+# each, the same decimal mark twice (a single amount has one: "1.234,56" stays whole).
+_GLUED_AMOUNTS = (
+    re.compile(r"^(\d[\d,']*\.\d{2})(\d[\d,']*\.\d{2})$"),
+    re.compile(r"^(\d[\d.']*,\d{2})(\d[\d.']*,\d{2})$"),
+)
 
 
 def _split_glued(words: list[Word]) -> list[Word]:
     out: list[Word] = []
     for w in words:
-        m = _GLUED_RATE.match(w.text)
+        m = _GLUED_RATE.match(w.text) or next(
+            (g for r in _GLUED_AMOUNTS if (g := r.match(w.text))), None
+        )
         if m is None:
             out.append(w)
             continue

@@ -110,6 +110,28 @@ def test_a_tax_rate_glued_to_the_amount_beside_it_is_two_words(pipeline) -> None
     assert ex.line_total.value == spec.subtotal and _no_line_warnings(ex)
 
 
+def test_a_unit_price_glued_to_its_amount_is_two_words(pipeline) -> None:
+    # The OCR reads "814.3720,359.25" (25 x 814.37 = 20,359.25): the row was lost and the lines
+    # added up to 1,305.08 of a net of 21,664.33, so a person typed the line total.
+    spec = _stream_spec(23, 406, 3, po="PO-00406")
+    ex = _scan(pipeline, spec, 406)
+    assert sorted(li.amount for li in ex.line_items) == sorted(i.amount for i in spec.items)
+    assert ex.line_total.value == spec.subtotal and _no_line_warnings(ex)
+
+
+def test_one_amount_with_two_marks_is_not_split() -> None:
+    from core.extraction.line_items import _split_glued
+
+    for text in ("1.234,56", "1,234.56", "12.345.678,90", "2,50", "814.37"):
+        assert [w.text for w in _split_glued([Word(text, 0, 0, 10, 1, 1)])] == [text]
+    halves = _split_glued([Word("814.3720,359.25", 0, 0, 15, 1, 1)])
+    assert [w.text for w in halves] == ["814.37", "20,359.25"]
+    assert [w.text for w in _split_glued([Word("9,9912.345,67", 0, 0, 13, 1, 1)])] == [
+        "9,99",
+        "12.345,67",
+    ]
+
+
 def test_a_total_column_does_not_close_at_the_net(pipeline) -> None:
     # "Gesamt" heads the amount column and is a total label too: the rows closing at
     # "Summe netto" are no invoice total (only a line-total column closes at a labelled line).
