@@ -564,9 +564,10 @@ def _confusable(read: Decimal, implied: Decimal) -> bool:
 
 
 def _repair_ocr_digits(out: Extraction, applied: Collection[str]) -> None:
-    """On a scan, a hinted amount that breaks subtotal + tax = total, where the value the other
-    two imply differs from it only by OCR digit confusions, is that implied value (with a lower
-    confidence and the signal ``ocr-digit-repaired``). Only one hinted amount may fit (one the
+    """On a scan, an amount of ``applied`` (the hinted ones, or all three: ``repair_scan_amounts``)
+    that breaks subtotal + tax = total, where the value the other two imply differs from it only
+    by OCR digit confusions or one lost digit, is that implied value (with a lower confidence and
+    the signal ``ocr-digit-repaired``). Only one such amount may fit (one the
     page prints twice counts as read right): two would be a guess. A text layer's figures are
     what is printed: an arithmetic error there stays for the checks to flag."""
     if out.source != "ocr":
@@ -617,7 +618,7 @@ def repair_scan_amounts(extraction: Extraction) -> Extraction:
 
 
 def repaired_fields(extraction: Extraction) -> list[str]:
-    """The amounts a hint repaired from OCR digit confusions (``ocr-digit-repaired``), and
+    """The amounts repaired from OCR digit confusions (``ocr-digit-repaired``), and
     ``line_items`` when a scanned row's amount could not be checked against its quantity and
     unit price (``ocr-row-unverified``). Money read by inference, however likely, is confirmed
     by a person: such an invoice never goes straight through (the worker's gate in

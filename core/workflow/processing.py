@@ -259,7 +259,7 @@ def process_invoice(
         )
         # The PO match's typed exceptions, with the door call above (same transaction).
         invoice_repo.record_exceptions(s, invoice.id, outcome.exceptions)
-        # An amount a hint repaired from OCR digit confusions is never approved unseen.
+        # An amount repaired from OCR digit confusions or a lost digit is never approved unseen.
         repaired = repaired_fields(extraction)
         # So is a scan whose number, date or total OCR read unsure (a due date taken for the
         # invoice date): the mean confidence hides one weak key field.
