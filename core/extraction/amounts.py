@@ -11,6 +11,7 @@ first: tax larger than a third of the total, amounts out of scale with the other
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -175,10 +176,24 @@ def choose_totals(
     rate_lines = [
         t for t in taxes if t.label not in ("total vat", "vat total", "total tax", "tax table")
     ]
-    distinct = {t.value for t in rate_lines}
+    distinct = list(dict.fromkeys(t.value for t in rate_lines))
     if len(distinct) > 1:  # one tax line per rate: the tax total is their sum
         s = sum(distinct, Decimal(0))
         taxes.append(Candidate(s, 0.7, rate_lines[0].page, "sum of tax lines", None, "sum"))
+        # A tax candidate that is no tax line (a line item's unit price beside its rate:
+        # "8 82.08 13.5% 656.64") spoils the sum of all: the sum of a few of them that closes
+        # subtotal + tax = total is the tax total too.
+        gaps = {g.value - x.value for x in subs for g in totals if g.value > x.value}
+        sums = {
+            v
+            for k in range(2, min(4, len(distinct) - 1) + 1)
+            for combo in itertools.combinations(distinct[:10], k)
+            if (v := sum(combo, Decimal(0))) in gaps and v != s
+        }
+        taxes += [
+            Candidate(v, 0.65, rate_lines[0].page, "sum of tax lines", None, "sum")
+            for v in sorted(sums)
+        ]
 
     taxes.append(Candidate(Decimal("0.00"), 0.3, 1, "no tax shown", None, "zero"))
     best: tuple[float, dict[str, Candidate]] | None = None

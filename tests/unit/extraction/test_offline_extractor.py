@@ -198,3 +198,29 @@ def test_receipts_give_vendor_date_and_total(
     got = _extract(_receipt(lines))
     assert (got.get("vendor_name"), got.get("invoice_date")) == (vendor, date)
     assert (got.get("total"), got.get("currency")) == (total, currency)
+
+
+def test_a_line_items_unit_price_beside_its_rate_does_not_spoil_the_sum_of_tax_lines() -> None:
+    """Two tax lines, one per rate ("Tax 23% (1,710.40) 393.39", "Tax 13.5% (656.64) 88.65"),
+    under a table whose rows print a rate beside the unit price ("8  82.08  13.5%  656.64"): that
+    price was a tax candidate too, and the sum of all of them (564.12) broke subtotal + tax =
+    total; the tax was read wrong and the totals check failed on a born-digital invoice (STP
+    stream, seed 15, invoice 379). The sum of the tax lines that closes the arithmetic is the
+    tax."""
+    import dataclasses
+
+    from core.demo.synthetic_content import make_spec
+    from core.demo.synthetic_layouts import render_pdf
+    from core.demo.synthetic_stream import next_invoice
+
+    base = make_spec(15 * 1000 + 27, credit_note=False, n_items=2)
+    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
+    spec = dataclasses.replace(next_invoice(base, 15 * 100_000 + 379, n_items=2),
+                               po_number="PO-00379")  # fmt: skip
+    got = _extract(render_pdf(spec))
+    assert len({line.tax_rate for line in spec.items}) == 2
+    assert (got["subtotal"], got["tax"], got["total"]) == (
+        str(spec.subtotal),
+        str(spec.tax),
+        str(spec.total),
+    )
