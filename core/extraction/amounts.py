@@ -61,7 +61,9 @@ def _split_row(rate: Decimal, values: list[Decimal]) -> tuple[Decimal, Decimal] 
             for base, tax in ((a, b), (b, a)):
                 if base <= 0 or tax < 0:
                     continue
-                tol = max(Decimal("0.02"), base * Decimal("0.002"))
+                # (a rate of 0 taxes nothing: "1 181.44  0%  181.44" is a line item whose
+                # quantity "1" is no tax of 0.2% of 1,181.44)
+                tol = max(Decimal("0.02"), base * Decimal("0.002")) if rate else Decimal("0.02")
                 if abs(base * rate / 100 - tax) <= tol:
                     return base, tax
                 if abs(base * rate / (100 + rate) - tax) <= tol:

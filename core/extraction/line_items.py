@@ -111,6 +111,19 @@ _GLUED_AMOUNTS = (
 )
 
 
+def _split_thousands(words: list[Word], nums: list[_Num], found: tuple[_Num, _Num, _Num]) -> bool:
+    """Whether the row's price or amount stands right of a number the triple left out that may
+    be its thousands ("12  1 047,03  12 564,36" read as 12 x 47,03 = 564,36, which multiplies
+    out too): then the other groupings are tried, and the larger amount that multiplies out
+    wins."""
+    left_out = {id(n.word) for n in nums if n not in found and _HEAD.match(n.word.text)}
+    for n in found[1:]:
+        i = next((k for k, w in enumerate(words) if w is n.word), 0)
+        if i and id(words[i - 1]) in left_out and _GROUP.match(n.word.text):
+            return True
+    return False
+
+
 def _split_glued(words: list[Word]) -> list[Word]:
     out: list[Word] = []
     for w in words:
@@ -277,6 +290,10 @@ def extract_line_items(
             if found is None and len(nums) >= 2:
                 regrouped = _regrouped_triple(raw, ctx.decimal_sep)
                 if regrouped is not None:
+                    words, found = regrouped
+            elif found is not None and _split_thousands(words, nums, found):
+                regrouped = _regrouped_triple(raw, ctx.decimal_sep)
+                if regrouped is not None and regrouped[1][2].value > found[2].value:
                     words, found = regrouped
             if found is None and len(nums) >= 2 and li + 1 < len(lines):
                 nxt = _merge_groups(_split_glued([w for s in lines[li + 1] for w in s.words]))

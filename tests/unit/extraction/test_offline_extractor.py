@@ -200,6 +200,44 @@ def test_receipts_give_vendor_date_and_total(
     assert (got.get("total"), got.get("currency")) == (total, currency)
 
 
+def _stream_pdf(vendor: int, index: int, n_items: int, po: str | None, seed: int = 15):
+    """Invoice ``index`` of vendor ``vendor`` of the STP bench's stream (as a text PDF)."""
+    import dataclasses
+
+    from core.demo.synthetic_content import make_spec
+    from core.demo.synthetic_layouts import render_pdf
+    from core.demo.synthetic_stream import next_invoice
+
+    base = make_spec(seed * 1000 + vendor, credit_note=False, n_items=2)
+    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
+    spec = dataclasses.replace(next_invoice(base, seed * 100_000 + index, n_items=n_items),
+                               po_number=po)  # fmt: skip
+    return spec, OfflineExtractor().extract(load_document(render_pdf(spec), **LIMITS))
+
+
+def test_a_price_in_thousands_is_not_read_as_its_last_group() -> None:
+    """ "Formation (journée)  12  1 047,03  12 564,36": 12 x 47,03 = 564,36 multiplies out too, and
+    the row was read so, leaving "1" and "12" aside (the lines added up to 610,72 of a net of
+    12 610,72; STP stream, seed 15, invoice 256). The grouping that takes the thousands in is
+    read."""
+    spec, ex = _stream_pdf(9, 256, 2, None)
+    assert [(li.quantity, li.unit_price, li.amount) for li in ex.line_items] == [
+        (i.quantity, i.unit_price, i.amount) for i in spec.items
+    ]
+    assert ex.line_total.value == spec.subtotal
+
+
+def test_a_line_item_at_a_rate_of_0_is_no_tax_row() -> None:
+    """ "1  Monitor 27 inch  1 181.44  0%  181.44" under a header with "Tax %": taken for a tax
+    row (base 1,181.44, tax 1: within the tolerance of 0.2% of the base), it was skipped as a
+    line item (STP stream, seed 15, invoice 377). A rate of 0 taxes nothing."""
+    spec, ex = _stream_pdf(13, 377, 3, None)
+    assert [(li.quantity, li.unit_price, li.amount) for li in ex.line_items] == [
+        (i.quantity, i.unit_price, i.amount) for i in spec.items
+    ]
+    assert ex.line_total.value == spec.subtotal
+
+
 def test_a_line_items_unit_price_beside_its_rate_does_not_spoil_the_sum_of_tax_lines() -> None:
     """Two tax lines, one per rate ("Tax 23% (1,710.40) 393.39", "Tax 13.5% (656.64) 88.65"),
     under a table whose rows print a rate beside the unit price ("8  82.08  13.5%  656.64"): that
@@ -207,17 +245,8 @@ def test_a_line_items_unit_price_beside_its_rate_does_not_spoil_the_sum_of_tax_l
     total; the tax was read wrong and the totals check failed on a born-digital invoice (STP
     stream, seed 15, invoice 379). The sum of the tax lines that closes the arithmetic is the
     tax."""
-    import dataclasses
-
-    from core.demo.synthetic_content import make_spec
-    from core.demo.synthetic_layouts import render_pdf
-    from core.demo.synthetic_stream import next_invoice
-
-    base = make_spec(15 * 1000 + 27, credit_note=False, n_items=2)
-    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
-    spec = dataclasses.replace(next_invoice(base, 15 * 100_000 + 379, n_items=2),
-                               po_number="PO-00379")  # fmt: skip
-    got = _extract(render_pdf(spec))
+    spec, ex = _stream_pdf(27, 379, 2, "PO-00379")
+    got = ex.to_flat_fields()
     assert len({line.tax_rate for line in spec.items}) == 2
     assert (got["subtotal"], got["tax"], got["total"]) == (
         str(spec.subtotal),
