@@ -303,6 +303,14 @@ def _label_words(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
+# The tier of an anchor found glued to letters of the value (``_find_anchor``): tried last, and
+# a text value read after it is unsure (``GLUED_CONFIDENCE``): where the label ends and the value
+# begins is a guess. Read as part of the label, "RE-" of "RECHNUNGRE-375077" was lost, and the
+# number "375077" went straight through.
+GLUED = 4
+GLUED_CONFIDENCE = 0.6
+
+
 def _anchor_edits(anchor: str) -> int:
     """How many character edits an OCR reading of the anchor may carry ("T0tal", "Subtota1")."""
     n = len(anchor.replace(" ", ""))
@@ -341,6 +349,15 @@ def _find_anchor(seg: LayoutSegment, anchor: str) -> list[tuple[int, int, int]]:
             whole = i == 0 and size == len(words)
             if not whole and re.search(r"\d", seg.text[: run[0][1]]):
                 continue  # words after a number are a table row ("12 pcs 557.40"), not a label
+            joined = "".join(w for w, _, _ in run)
+            if len(joined) > len(target):
+                # OCR glued the value's own letters to the label ("RECHNUNGRE-375077"): the value
+                # starts where the anchor's letters end, which is a guess (GLUED)
+                last, start, end = run[-1]
+                if not joined.startswith(target) or len(seg.text[start:end]) != len(last):
+                    continue
+                out.append((run[0][1], end - (len(joined) - len(target)), GLUED))
+                continue
             tier = 2 if edits else (0 if whole else 1)
             out.append((run[0][1], run[-1][2], tier))
     if not out and len(words) >= 2:
@@ -412,11 +429,12 @@ def _candidates(
     return out
 
 
-def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegment] | None:
-    """The value the hint points at on this layout (parsed), with its segment."""
+def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegment, int] | None:
+    """The value the hint points at on this layout (parsed), with its segment and the tier its
+    anchor was found at (``_find_anchor``)."""
     candidates = _candidates(hint, layout)
     candidates.sort(key=lambda c: (c[0], c[2].page != hint.page, c[1]))
-    for _, _, seg, words, start in candidates:
+    for tier, _, seg, words, start in candidates:
         last = start == LAST_AMOUNT
         start = 0 if last else start
         # an amount or a date may print in more words than the learned one ("4 384,79")
@@ -424,7 +442,7 @@ def _read(hint: Hint, layout: Sequence[LayoutSegment]) -> tuple[Any, LayoutSegme
         chunk = " ".join(words[start:end])
         value = _parse(hint, chunk, last=last)
         if value is not None:
-            return value, seg
+            return value, seg, tier
     return None
 
 
@@ -477,14 +495,17 @@ def apply_hints(
         found = _read(hint, layout)
         if found is None:
             continue
-        value, seg = found
+        value, seg, tier = found
         if isinstance(value, dt.date | Decimal | str):
+            confidence = hint_confidence(hint.weight)
+            if tier == GLUED and hint.field in TEXT_HINT_FIELDS:
+                confidence = min(confidence, GLUED_CONFIDENCE)
             setattr(
                 out,
                 hint.field,
                 ExtractedField[Any](
                     value=value,
-                    confidence=hint_confidence(hint.weight),
+                    confidence=confidence,
                     evidence=Evidence(
                         page=seg.page,
                         text=seg.text,  # the box is in page shares here: no PDF-point bbox

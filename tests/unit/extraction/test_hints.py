@@ -445,3 +445,31 @@ def test_a_column_title_whose_value_box_reaches_a_pixel_into_it_still_anchors_on
     assert applied == {"invoice_number": "id-invoice_number", "invoice_date": "id-invoice_date"}
     assert read.invoice_number.value == "RE-2025-0990"
     assert read.invoice_date.value == dt.date(2025, 5, 27)
+
+
+def test_a_label_glued_to_the_values_letters_keeps_them_and_is_unsure() -> None:
+    """Seen on the STP stream (seed 16): OCR glued the title to the number, "RECHNUNGRE-375077".
+    The hint's anchor "rechnung" matched the whole glued word within its OCR allowance, and the
+    value read after it lost its letters: "375077" was auto-approved as the invoice number. The
+    anchor now ends where its own letters end, and a number read so is unsure (never approved
+    unseen: the worker holds a scan whose key field is below the auto-approval confidence)."""
+    from core.extraction.schema import LayoutSegment
+    from core.workflow.processing import AUTO_APPROVE_CONFIDENCE
+
+    def page(text: str) -> list[LayoutSegment]:
+        return [
+            LayoutSegment(page=1, line=0, text="Alpen Druckerei GmbH", box=(0.1, 0.05, 0.4, 0.07)),
+            LayoutSegment(page=1, line=1, text=text, box=(0.1, 0.23, 0.38, 0.25)),
+        ]
+
+    hint = learn_hint("invoice_number", "RE-375000", page("RECHNUNG RE-375000"))
+    assert hint is not None and (hint.anchor, hint.direction) == ("rechnung", "inline")
+    hints = [dataclasses.replace(hint, id="h1")]
+    read, applied = apply_hints(Extraction(layout=page("RECHNUNGRE-375077"), source="ocr"), hints)
+    assert applied == {"invoice_number": "h1"}
+    assert read.invoice_number.value == "RE-375077"
+    assert read.invoice_number.confidence < AUTO_APPROVE_CONFIDENCE
+    # apart, as printed, the same hint reads the number with its full confidence
+    read, _ = apply_hints(Extraction(layout=page("RECHNUNG RE-375077"), source="ocr"), hints)
+    assert read.invoice_number.value == "RE-375077"
+    assert read.invoice_number.confidence >= AUTO_APPROVE_CONFIDENCE
