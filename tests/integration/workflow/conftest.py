@@ -148,3 +148,20 @@ def invoice_pdf(number: str, vendor: str = "ACME Industrial Supplies GmbH", tota
             f"Total: {total} EUR",
         ]
     )
+
+
+def process_one(services, user, client_id, name: str, data: bytes):
+    """Upload one file as ``user`` and run the worker's processing on it in this process; the
+    invoice as the user then reads it."""
+    from core.workflow import invoices, processing, uploads
+
+    result = uploads.upload_files(
+        services=services,
+        user=user,
+        client_id=client_id,
+        files=[uploads.UploadFile(name, data)],
+        process=False,
+    )
+    invoice_id = result.files[0].invoice_id
+    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
+    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)

@@ -5,9 +5,7 @@ invoice."""
 
 from __future__ import annotations
 
-from core.workflow import invoices, processing, uploads
-from core.workflow.uploads import UploadFile
-from tests.integration.workflow.conftest import as_user, make_pdf
+from tests.integration.workflow.conftest import as_user, make_pdf, process_one
 
 
 def _pdf(number: str, date: str = "2024-03-15", total: str = "119.00") -> bytes:
@@ -22,19 +20,6 @@ def _pdf(number: str, date: str = "2024-03-15", total: str = "119.00") -> bytes:
     )
 
 
-def _processed(services, user, client_id, name, data):
-    result = uploads.upload_files(
-        services=services,
-        user=user,
-        client_id=client_id,
-        files=[UploadFile(name, data)],
-        process=False,
-    )
-    invoice_id = result.files[0].invoice_id
-    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
-    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
-
-
 def _dups(inv):
     return [m for m in inv.matches if m.kind == "duplicate"]
 
@@ -43,20 +28,22 @@ def test_a_number_read_without_its_prefix_is_still_a_possible_duplicate(
     services, role_users
 ) -> None:
     operator = as_user(role_users.members["operator"])
-    first = _processed(services, operator, role_users.id, "a.pdf", _pdf("R2025-8266"))
-    rescan = _processed(services, operator, role_users.id, "b.pdf", _pdf("2025-8266"))
+    first = process_one(services, operator, role_users.id, "a.pdf", _pdf("R2025-8266"))
+    rescan = process_one(services, operator, role_users.id, "b.pdf", _pdf("2025-8266"))
     (dup,) = _dups(rescan)
     assert dup.duplicate_of_invoice_id == first.id
     assert "invoice number R2025-8266 (read here as 2025-8266: the same digits" in dup.reason
     assert rescan.match_band != "auto"
     # the same digits on another date, or another amount: not the first invoice
-    later = _processed(
+    later = process_one(
         services, operator, role_users.id, "c.pdf", _pdf("Q2025-8266", date="2024-04-15")
     )
     assert not [d for d in _dups(later) if d.duplicate_of_invoice_id == first.id]
-    other = _processed(services, operator, role_users.id, "d.pdf", _pdf("Q2025-8266", total="5.00"))
+    other = process_one(
+        services, operator, role_users.id, "d.pdf", _pdf("Q2025-8266", total="5.00")
+    )
     assert not [d for d in _dups(other) if d.duplicate_of_invoice_id == first.id]
     # too few digits to say anything by digits alone
-    _processed(services, operator, role_users.id, "e.pdf", _pdf("R-12"))
-    short = _processed(services, operator, role_users.id, "f.pdf", _pdf("12"))
+    process_one(services, operator, role_users.id, "e.pdf", _pdf("R-12"))
+    short = process_one(services, operator, role_users.id, "f.pdf", _pdf("12"))
     assert not _dups(short)

@@ -11,9 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from core.errors import NotFound
-from core.workflow import invoices, processing, reference, review, uploads
-from core.workflow.uploads import UploadFile
-from tests.integration.workflow.conftest import as_user, make_pdf
+from core.workflow import invoices, reference, review
+from tests.integration.workflow.conftest import as_user, make_pdf, process_one
 
 VENDOR = "Kestrel Borough Plumbing Ltd"
 VENDORS_CSV = f"vendor_code,name,vat_id\nK1,{VENDOR},GB123456789\n".encode()
@@ -36,19 +35,6 @@ def _doc(ref: str, lines: list[tuple[str, str]], date: str, works: str | None = 
             f"Balance payable GBP {total}",
         ]
     )
-
-
-def _one(services, user, client_id, name: str, data: bytes):
-    result = uploads.upload_files(
-        services=services,
-        user=user,
-        client_id=client_id,
-        files=[UploadFile(name, data)],
-        process=False,
-    )
-    invoice_id = result.files[0].invoice_id
-    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
-    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
 
 
 def _hints(services, user, client_id):
@@ -81,7 +67,7 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
     )
 
     # 1. the offline rules do not know "Job sheet" or "Balance payable": the operator types them
-    first = _one(
+    first = process_one(
         services,
         operator,
         client.id,
@@ -110,7 +96,7 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
     )
 
     # 2. the vendor's next invoice (same layout, other values) is read by the hints
-    second = _one(
+    second = process_one(
         services,
         operator,
         client.id,
@@ -125,7 +111,7 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
     assert float(hints["invoice_number"].weight) == 2 and hints["invoice_number"].agreements == 1
 
     # 3. a contrary correction: this vendor's invoice number is the works order now
-    third = _one(
+    third = process_one(
         services,
         operator,
         client.id,
@@ -142,7 +128,7 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
     )
     moved = _hints(services, operator, client.id)["invoice_number"]
     assert (moved.anchor, float(moved.weight), moved.contradictions) == ("works order", 1, 1)
-    fourth = _one(
+    fourth = process_one(
         services,
         operator,
         client.id,
@@ -160,7 +146,7 @@ def test_a_hint_is_learned_used_weighted_moved_and_removed(
         expected_version=fourth.version,
     )
     assert "invoice_number" not in _hints(services, operator, client.id)
-    fifth = _one(
+    fifth = process_one(
         services,
         operator,
         client.id,
@@ -189,7 +175,7 @@ def test_hints_stay_in_their_client_and_owners_remove_them(
     reference.import_reference(
         services=services, user=operator_a, client_id=a.id, kind="vendors", data=VENDORS_CSV
     )
-    first = _one(
+    first = process_one(
         services, operator_a, a.id, "a.pdf", _doc("KX-1", [("Repair", "50.00")], "14/03/2024")
     )
     review.correct_fields(
@@ -207,7 +193,7 @@ def test_hints_stay_in_their_client_and_owners_remove_them(
     reference.import_reference(
         services=services, user=owner_b, client_id=b.id, kind="vendors", data=VENDORS_CSV
     )
-    theirs = _one(
+    theirs = process_one(
         services, owner_b, b.id, "b.pdf", _doc("KX-2", [("Repair", "60.00")], "15/03/2024")
     )
     assert theirs.invoice_number is None  # A's hint never reads B's invoice
@@ -270,7 +256,7 @@ def test_an_approval_teaches_the_unsure_fields_and_the_vendors_currency(
     client = role_users
     operator = as_user(client.members["operator"])
     _cleaner_in_master(services, operator, client.id)
-    first = _one(services, operator, client.id, "h1.pdf", _cleaning("HL-1001", "05/03/2024",
+    first = process_one(services, operator, client.id, "h1.pdf", _cleaning("HL-1001", "05/03/2024",
                                                                     "250.00"))  # fmt: skip
     assert first.vendor_id is not None and first.currency == "USD"
     assert "hints" not in _extracted_meta(services, operator, first.id)
@@ -297,7 +283,7 @@ def test_an_approval_teaches_the_unsure_fields_and_the_vendors_currency(
     ]
 
     # the vendor's next invoice of that layout is read by the hints, its "$" confirmed as USD
-    second = _one(services, operator, client.id, "h2.pdf", _cleaning("HL-1002", "07/04/2024",
+    second = process_one(services, operator, client.id, "h2.pdf", _cleaning("HL-1002", "07/04/2024",
                                                                      "310.00"))  # fmt: skip
     meta = _extracted_meta(services, operator, second.id)
     assert set(meta["hints"]) == {"invoice_date", "invoice_number", "total", "currency"}
@@ -329,7 +315,7 @@ def test_the_vendors_master_currency_settles_a_bare_dollar_only(
             )
 
     def read(n: int):
-        inv = _one(services, operator, client.id, f"c{n}.pdf",
+        inv = process_one(services, operator, client.id, f"c{n}.pdf",
                    _cleaning(f"HL-200{n}", "05/03/2024", "250.00"))  # fmt: skip
         return inv, _extracted_meta(services, operator, inv.id).get("hints") or {}
 
@@ -355,7 +341,7 @@ def test_a_printed_currency_code_is_never_replaced(real_services, role_users, en
             {"c": client.id},
         )
     data = _cleaning("HL-3001", "05/03/2024", "250.00", symbol="US$")
-    inv = _one(services, operator, client.id, "u1.pdf", data)
+    inv = process_one(services, operator, client.id, "u1.pdf", data)
     assert inv.currency == "USD"
     assert "currency" not in (_extracted_meta(services, operator, inv.id).get("hints") or {})
 
@@ -385,7 +371,7 @@ def test_an_approval_moves_a_hint_that_read_nothing_and_never_agreed(
                 ),
                 {"c": client.id, "v": vendor_id, "f": field, "a": agreements},
             )
-    first = _one(services, operator, client.id, "s1.pdf", _cleaning("HL-1001", "05/03/2024",
+    first = process_one(services, operator, client.id, "s1.pdf", _cleaning("HL-1001", "05/03/2024",
                                                                     "250.00"))  # fmt: skip
     assert "hints" not in _extracted_meta(services, operator, first.id)  # neither hint reads
     corrected = review.correct_fields(
@@ -415,7 +401,7 @@ def test_an_approval_moves_a_hint_that_read_nothing_and_never_agreed(
         ).all()
     assert [tuple(r) for r in trail] == [("customer account", "invoice number")]
 
-    second = _one(services, operator, client.id, "s2.pdf", _cleaning("HL-1002", "07/04/2024",
+    second = process_one(services, operator, client.id, "s2.pdf", _cleaning("HL-1002", "07/04/2024",
                                                                      "310.00"))  # fmt: skip
     assert "invoice_number" in _extracted_meta(services, operator, second.id)["hints"]
     assert second.invoice_number == "HL-1002"

@@ -6,29 +6,15 @@ from __future__ import annotations
 import pytest
 
 from core.errors import Conflict, Forbidden, InvalidTransition, VendorExists
-from core.workflow import invoices, processing, reference, rematch, review, uploads
+from core.workflow import invoices, reference, rematch, review
 from core.workflow import vendor_creation as vc
-from core.workflow.uploads import UploadFile
-from tests.integration.workflow.conftest import as_user, invoice_pdf, make_pdf
+from tests.integration.workflow.conftest import as_user, invoice_pdf, make_pdf, process_one
 
 POS = (
     b"po_number,vendor,currency,line_no,description,product_code,quantity,unit_price,amount\n"
     b"PO-4711,V1,EUR,1,Widgets,W-1,1,119.00,119.00\n"
 )
 VENDORS = b"vendor_code,name,vat_id\nV1,ACME Industrial Supplies GmbH,DE123456789\n"
-
-
-def _processed(services, user, client_id, name, data):
-    result = uploads.upload_files(
-        services=services,
-        user=user,
-        client_id=client_id,
-        files=[UploadFile(name, data)],
-        process=False,
-    )
-    invoice_id = result.files[0].invoice_id
-    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
-    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
 
 
 def _trail(services, user, invoice_id, action):
@@ -45,7 +31,7 @@ def test_a_po_correction_re_matches_in_the_same_transaction(services, role_users
         reference.import_reference(
             services=services, user=operator, client_id=role_users.id, kind=kind, data=data
         )
-    invoice = _processed(services, operator, role_users.id, "po.pdf", invoice_pdf("RM-1"))
+    invoice = process_one(services, operator, role_users.id, "po.pdf", invoice_pdf("RM-1"))
     po = next(m for m in invoice.matches if m.kind == "purchase_order")
     assert po.purchase_order_id is None and "PO-1001" in po.reason  # not in the list
 
@@ -72,7 +58,7 @@ def test_a_po_correction_re_matches_in_the_same_transaction(services, role_users
 def test_an_explicit_re_match_is_version_checked_and_role_checked(services, role_users) -> None:
     operator = as_user(role_users.members["operator"])
     viewer = as_user(role_users.members["viewer"])
-    invoice = _processed(services, operator, role_users.id, "x.pdf", invoice_pdf("RM-2"))
+    invoice = process_one(services, operator, role_users.id, "x.pdf", invoice_pdf("RM-2"))
     assert invoice.vendor_id is None  # no vendor master yet
     reference.import_reference(
         services=services, user=operator, client_id=role_users.id, kind="vendors", data=VENDORS
@@ -102,10 +88,10 @@ def test_a_re_sent_copy_without_a_matched_vendor_is_a_possible_duplicate(
 ) -> None:
     """No vendor master: the same vendor name, invoice number and amount flag the copy."""
     operator = as_user(role_users.members["operator"])
-    first = _processed(
+    first = process_one(
         services, operator, role_users.id, "a.pdf", invoice_pdf("471102", "Lieferant GmbH")
     )
-    copy = _processed(
+    copy = process_one(
         services,
         operator,
         role_users.id,
@@ -126,7 +112,7 @@ def test_a_re_sent_copy_without_a_matched_vendor_is_a_possible_duplicate(
     (dup,) = [m for m in copy.matches if m.kind == "duplicate"]
     assert dup.duplicate_of_invoice_id == first.id
     assert "same vendor" in dup.reason
-    other = _processed(
+    other = process_one(
         services,
         operator,
         role_users.id,
@@ -147,7 +133,7 @@ def test_a_re_sent_copy_without_a_matched_vendor_is_a_possible_duplicate(
 def test_a_vendor_is_created_from_an_invoice_after_did_you_mean(services, role_users) -> None:
     operator = as_user(role_users.members["operator"])
     analyst = as_user(role_users.members["analyst"])
-    invoice = _processed(services, operator, role_users.id, "v.pdf", invoice_pdf("VC-1"))
+    invoice = process_one(services, operator, role_users.id, "v.pdf", invoice_pdf("VC-1"))
     with pytest.raises(Forbidden):
         vc.create_vendor_from_invoice(
             services=services, user=analyst, invoice_id=invoice.id, expected_version=invoice.version
@@ -160,7 +146,7 @@ def test_a_vendor_is_created_from_an_invoice_after_did_you_mean(services, role_u
     assert made.invoice.vendor_id == made.vendor.id
     assert _trail(services, operator, invoice.id, "vendor.created")
 
-    second = _processed(
+    second = process_one(
         services, operator, role_users.id, "w.pdf", invoice_pdf("VC-2", "ACME Industrial Supply")
     )
     suggestions = vc.suggest_vendors(services=services, user=operator, invoice_id=second.id)

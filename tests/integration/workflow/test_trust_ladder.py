@@ -13,15 +13,15 @@ from sqlalchemy import text
 
 from core.db.session import user_session
 from core.errors import AutoApprovalRefused, Forbidden, InvalidTransition, NotFound
-from core.workflow import approval_policy, invoices, processing, reference, review, uploads
+from core.workflow import approval_policy, invoices, processing, reference, review
 from core.workflow import trust_ladder as ladder
 from core.workflow.trust_ladder import LadderReason as R
-from core.workflow.uploads import UploadFile
 from tests.integration.workflow.conftest import (
     TextLayerStubExtractor,
     as_user,
     build_test_services,
     make_pdf,
+    process_one,
 )
 
 VENDOR = "ACME Industrial Supplies GmbH"
@@ -132,16 +132,7 @@ def acme(services, role_users):
 
 
 def _one(services, user, client_id, data: bytes, name: str):
-    result = uploads.upload_files(
-        services=services,
-        user=user,
-        client_id=client_id,
-        files=[UploadFile(name, data)],
-        process=False,
-    )
-    invoice_id = result.files[0].invoice_id
-    processing.process_invoice(services=services, invoice_id=invoice_id, user_id=user.id)
-    return invoices.get_invoice(services=services, user=user, invoice_id=invoice_id)
+    return process_one(services, user, client_id, name, data)
 
 
 def _reasons(services, user, invoice_id) -> set[R]:
