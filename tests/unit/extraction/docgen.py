@@ -6,8 +6,10 @@ Each document is a list of rows; a row is a list of cells ``(x_mm, text)`` or
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
@@ -17,6 +19,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from core.demo.synthetic_content import InvoiceSpec, make_spec
+from core.demo.synthetic_stream import next_invoice
 from core.extraction.document import Document, load_document
 from core.extraction.offline_extractor import OfflineExtractor
 from core.extraction.schema import Extraction
@@ -129,3 +133,15 @@ def extract(
         else extractor.extract(doc)
     )
     return validate(result, doc.full_text)
+
+
+def stream_spec(
+    vendor: int, index: int, n_items: int, po: str | None = None, seed: int = 14
+) -> InvoiceSpec:
+    """Invoice ``index`` of vendor ``vendor`` in the STP bench's stream of ``seed``, built as
+    ``bench.stp_bench.make_stream`` builds it (same spec, so the same rendered bytes)."""
+
+    base = make_spec(seed * 1000 + vendor, credit_note=False, n_items=2)
+    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
+    spec = next_invoice(base, seed * 100_000 + index, n_items=n_items)
+    return dataclasses.replace(spec, po_number=po)

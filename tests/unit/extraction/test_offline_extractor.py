@@ -202,16 +202,10 @@ def test_receipts_give_vendor_date_and_total(
 
 def _stream_pdf(vendor: int, index: int, n_items: int, po: str | None, seed: int = 15):
     """Invoice ``index`` of vendor ``vendor`` of the STP bench's stream (as a text PDF)."""
-    import dataclasses
-
-    from core.demo.synthetic_content import make_spec
     from core.demo.synthetic_layouts import render_pdf
-    from core.demo.synthetic_stream import next_invoice
+    from tests.unit.extraction.docgen import stream_spec
 
-    base = make_spec(seed * 1000 + vendor, credit_note=False, n_items=2)
-    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
-    spec = dataclasses.replace(next_invoice(base, seed * 100_000 + index, n_items=n_items),
-                               po_number=po)  # fmt: skip
+    spec = stream_spec(vendor, index, n_items, po, seed=seed)
     return spec, OfflineExtractor().extract(load_document(render_pdf(spec), **LIMITS))
 
 

@@ -12,16 +12,14 @@ generated here the same way: same spec, same scan seed, same bytes.
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 
 import pytest
 
 from core.config import Settings
-from core.demo.synthetic_content import InvoiceSpec, make_spec
+from core.demo.synthetic_content import InvoiceSpec
 from core.demo.synthetic_layouts import render_pdf
 from core.demo.synthetic_scans import make_scan
-from core.demo.synthetic_stream import next_invoice
 from core.extraction.document import Document, Page
 from core.extraction.hints import repaired_fields
 from core.extraction.layout import Word, group_lines, lines_text
@@ -29,16 +27,7 @@ from core.extraction.line_items import LINE_TRUST, ROW_BY_AMOUNT, ROW_UNVERIFIED
 from core.extraction.offline_extractor import OfflineExtractor
 from core.extraction.pipeline import ExtractionPipeline
 from core.extraction.schema import Extraction
-
-
-def _stream_spec(
-    vendor: int, index: int, n_items: int, po: str | None = None, seed: int = 14
-) -> InvoiceSpec:
-    """Invoice ``index`` of vendor ``vendor`` in the STP bench's stream of ``seed``."""
-    base = make_spec(seed * 1000 + vendor, credit_note=False, n_items=2)
-    base = dataclasses.replace(base, show_amount_due=False, prepaid=Decimal("0"))
-    spec = next_invoice(base, seed * 100_000 + index, n_items=n_items)
-    return dataclasses.replace(spec, po_number=po)
+from tests.unit.extraction.docgen import stream_spec as _stream_spec
 
 
 @pytest.fixture(scope="module")
