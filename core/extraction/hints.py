@@ -584,6 +584,14 @@ def _confusable(read: Decimal, implied: Decimal) -> bool:
     return 0 < len(diffs) <= 2 and all(d in OCR_DIGIT_PAIRS for d in diffs)
 
 
+def _sum_broken(ex: Extraction) -> bool:
+    """Whether subtotal, tax and total are all read and subtotal + tax misses the total."""
+    sub, tax, total = ex.subtotal.value, ex.tax.value, ex.total.value
+    if isinstance(sub, Decimal) and isinstance(tax, Decimal) and isinstance(total, Decimal):
+        return abs(sub + tax - total) >= Decimal("0.005")
+    return False
+
+
 def _repair_ocr_digits(out: Extraction, applied: Collection[str]) -> None:
     """On a scan, an amount of ``applied`` (the hinted ones, or all three: ``repair_scan_amounts``)
     that breaks subtotal + tax = total, where the value the other two imply differs from it only
@@ -593,12 +601,10 @@ def _repair_ocr_digits(out: Extraction, applied: Collection[str]) -> None:
     what is printed: an arithmetic error there stays for the checks to flag."""
     if out.source != "ocr":
         return
+    if not _sum_broken(out):
+        return
     values = {f: getattr(out, f).value for f in ("subtotal", "tax", "total")}
     sub, tax, total = values["subtotal"], values["tax"], values["total"]
-    if not all(isinstance(v, Decimal) for v in (sub, tax, total)):
-        return
-    if abs(sub + tax - total) < Decimal("0.005"):
-        return
     implied = {"subtotal": total - tax, "tax": total - sub, "total": sub + tax}
     fits = [f for f in applied if f in implied and _confusable(values[f], implied[f])]
     if len(fits) > 1:
@@ -631,8 +637,8 @@ def repair_scan_amounts(extraction: Extraction) -> Extraction:
     unseen), whether or not a hint read it. Before, such a scan failed the totals check, and the
     person who approved it over that check reset the vendor's trust ladder although every key
     field was right."""
-    if extraction.source != "ocr":
-        return extraction
+    if extraction.source != "ocr" or not _sum_broken(extraction):
+        return extraction  # nothing to repair: no copy of the layout on the worker's path
     out = extraction.model_copy(deep=True)
     _repair_ocr_digits(out, ("subtotal", "tax", "total"))
     return out
